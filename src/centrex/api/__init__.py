@@ -1,0 +1,1 @@
+"""Centrex api package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex billing package (see docs/architecture.md)."""

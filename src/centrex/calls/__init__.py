@@ -1,0 +1,1 @@
+"""Centrex calls package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex capacity package (see docs/architecture.md)."""

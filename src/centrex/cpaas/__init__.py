@@ -1,0 +1,1 @@
+"""Centrex cpaas package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex e911 package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex fairuse package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex media package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex numbers package (see docs/architecture.md)."""

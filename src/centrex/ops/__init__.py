@@ -1,0 +1,1 @@
+"""Centrex ops package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex pbx package (see docs/architecture.md)."""

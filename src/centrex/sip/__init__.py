@@ -1,0 +1,1 @@
+"""Centrex sip package (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""Centrex store package (see docs/architecture.md)."""

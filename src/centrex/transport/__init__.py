@@ -1,0 +1,1 @@
+"""Centrex transport package (see docs/architecture.md)."""

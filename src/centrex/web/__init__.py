@@ -1,0 +1,1 @@
+"""Centrex web package (see docs/architecture.md)."""
