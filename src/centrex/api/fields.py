@@ -1,0 +1,58 @@
+"""Field types shared by the API's schemas; each failure names the rule it broke."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Generic, TypeVar
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
+
+Extension = Annotated[str, Field(pattern=r"^[0-9]{2,6}$", description="2 to 6 digits")]
+SipDomain = Annotated[
+    str,
+    Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253,
+          description="lower-case DNS name"),
+]
+
+
+def _e164(value: str) -> str:
+    try:
+        parsed = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException as exc:
+        raise PydanticCustomError("e164", "not a phone number: {reason}", {"reason": str(exc)}) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise PydanticCustomError("e164", "{value} is not a valid phone number", {"value": value})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+E164 = Annotated[str, AfterValidator(_e164), Field(description="phone number; stored as E.164")]
+
+
+def _destination(value: str) -> str:
+    """A ring-to destination: an extension of the tenant, or a phone number (stored as E.164)."""
+    if re.fullmatch(r"[0-9]{2,6}", value):
+        return value
+    return _e164(value)
+
+
+Destination = Annotated[str, AfterValidator(_destination),
+                        Field(description="an extension (2-6 digits) or a phone number")]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def page_of(items: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}

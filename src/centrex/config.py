@@ -1,0 +1,65 @@
+"""Settings: command-line flags override CENTREX_* environment variables, which override defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("CENTREX_DATA", "var")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=_default_data_dir)
+    db_url: str = ""
+    bind: str = "0.0.0.0"
+    sip_port: int = 5060
+    sip_tls_port: int = 5061
+    http_port: int = 8080
+    rtp_ports: tuple[int, int] = (20000, 30000)
+
+    @property
+    def database_url(self) -> str:
+        return normalize_db_url(self.db_url or f"sqlite:///{self.data_dir / 'centrex.sqlite3'}")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept plain postgres URLs (as psql takes them) and use the psycopg 3 driver."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
+def parse_port_range(text: str) -> tuple[int, int]:
+    """'20000-30000' -> (20000, 30000), with an error naming what is wrong."""
+    try:
+        low_s, high_s = text.split("-", 1)
+        low, high = int(low_s), int(high_s)
+    except ValueError:
+        raise ValueError(f"--rtp-ports must look like A-B (e.g. 20000-30000), got {text!r}") from None
+    if not (1024 <= low < high <= 65535):
+        raise ValueError(f"--rtp-ports {text!r}: need 1024 <= A < B <= 65535")
+    if (high - low) < 2:
+        raise ValueError(f"--rtp-ports {text!r}: the range must hold at least one RTP/RTCP pair")
+    return low, high
+
+
+def load_settings() -> Settings:
+    env = os.environ
+    s = Settings(db_url=env.get("CENTREX_DB", ""))
+    if "CENTREX_BIND" in env:
+        s = replace(s, bind=env["CENTREX_BIND"])
+    if "CENTREX_SIP_PORT" in env:
+        s = replace(s, sip_port=int(env["CENTREX_SIP_PORT"]))
+    if "CENTREX_HTTP_PORT" in env:
+        s = replace(s, http_port=int(env["CENTREX_HTTP_PORT"]))
+    if "CENTREX_RTP_PORTS" in env:
+        s = replace(s, rtp_ports=parse_port_range(env["CENTREX_RTP_PORTS"]))
+    return s

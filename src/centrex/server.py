@@ -1,0 +1,50 @@
+"""Assembling one running service: migrations, the HTTP API, and (as they exist) SIP and media."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import uvicorn
+from rich.console import Console
+
+from centrex.api.app import create_app
+from centrex.config import Settings
+from centrex.store.db import make_engine
+from centrex.store.migrate import upgrade
+
+console = Console()
+
+
+async def serve(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
+    app = create_app(engine=engine)
+    config = uvicorn.Config(app, host=settings.bind, port=settings.http_port, log_level="warning",
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.05)
+    if server.started:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        console.print(f"centrex: database {engine.dialect.name} {settings.database_url.split('@')[-1]}")
+        console.print(f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
+                      f"(docs /docs, OpenAPI /openapi.json, health /healthz)", highlight=False)
+    await task
+    engine.dispose()
+
+
+def run(settings: Settings) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is optional off Linux
+        pass
+    asyncio.run(serve(settings))

@@ -1,0 +1,282 @@
+"""The data-access layer: the one place where tenancy and roles are enforced.
+
+Routes never build queries of their own for tenant data: they ask a `TenantData` (bound to the
+caller and one tenant) to list, get, create, update or delete. It filters every query by tenant,
+checks the policy table, turns another tenant's row into NotFound, and writes the audit entry in the
+same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, inspect, select
+from sqlalchemy.orm import Session
+
+from centrex.store.credentials import split_token, token_matches
+from centrex.store.errors import Forbidden, NotFound
+from centrex.store.models import (
+    ApiToken,
+    AuditEntry,
+    CallRestrictionClass,
+    CpniGrant,
+    Device,
+    DeviceButton,
+    DirectoryEntry,
+    HuntGroup,
+    HuntGroupMember,
+    Mailbox,
+    Operator,
+    PhoneNumber,
+    Role,
+    Site,
+    Tenant,
+    TenantDesignation,
+    TokenKind,
+    User,
+)
+from centrex.store.models.base import Base
+from centrex.store.policy import Action, Resource, may
+
+M = TypeVar("M", bound=Base)
+
+# Which policy entry guards which table.
+RESOURCE_OF: dict[type[Base], Resource] = {
+    Site: Resource.SITE,
+    User: Resource.USER,
+    Device: Resource.DEVICE,
+    DeviceButton: Resource.DEVICE,
+    Mailbox: Resource.MAILBOX,
+    PhoneNumber: Resource.NUMBER,
+    HuntGroup: Resource.HUNT_GROUP,
+    HuntGroupMember: Resource.HUNT_GROUP,
+    CallRestrictionClass: Resource.RESTRICTION_CLASS,
+    DirectoryEntry: Resource.DIRECTORY,
+    TenantDesignation: Resource.DESIGNATION,
+    CpniGrant: Resource.CPNI_GRANT,
+    ApiToken: Resource.TOKEN,
+    AuditEntry: Resource.AUDIT,
+}
+
+SECRET_COLUMNS = frozenset({"password_hash", "ha1_md5", "ha1_sha256", "pin_hash", "secret_hash"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling. For a user token the roles follow the tenant's current designations."""
+
+    kind: TokenKind
+    token_id: uuid.UUID
+    roles: frozenset[Role]
+    label: str
+    tenant_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    operator_id: uuid.UUID | None = None
+    cpni_granted: bool = False
+
+    @property
+    def is_operator(self) -> bool:
+        return Role.OPERATOR in self.roles
+
+    @property
+    def primary_role(self) -> str:
+        for role in (Role.OPERATOR, Role.OFFICE_ADMIN, Role.BACKUP_ADMIN, Role.CPNI_ADMIN, Role.DEVELOPER):
+            if role in self.roles:
+                return role.value
+        return Role.END_USER.value
+
+
+def authenticate(session: Session, plaintext: str, now: datetime | None = None) -> Principal | None:
+    """The principal behind a bearer token, or None for any token that is not valid now."""
+    prefix = split_token(plaintext)
+    if prefix is None:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if token is None or not token_matches(plaintext, token.secret_hash):
+        return None
+    now = now or datetime.now(UTC)
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    if token.kind is TokenKind.OPERATOR:
+        op = session.get(Operator, token.operator_id)
+        if op is None:
+            return None
+        return Principal(TokenKind.OPERATOR, token.id, frozenset({Role.OPERATOR}), f"operator:{op.email}",
+                         operator_id=op.id)
+    tenant = session.get(Tenant, token.tenant_id)
+    if tenant is None:
+        return None
+    if token.kind is TokenKind.DEVELOPER:
+        return Principal(TokenKind.DEVELOPER, token.id, frozenset({Role.DEVELOPER}),
+                         f"developer:{token.name}", tenant_id=tenant.id)
+    user = session.get(User, token.user_id)
+    if user is None or user.tenant_id != tenant.id:
+        return None
+    designated = session.scalars(
+        select(TenantDesignation.role).where(
+            TenantDesignation.tenant_id == tenant.id, TenantDesignation.user_id == user.id
+        )
+    ).all()
+    granted = session.scalar(
+        select(func.count()).select_from(CpniGrant).where(
+            CpniGrant.tenant_id == tenant.id, CpniGrant.user_id == user.id
+        )
+    )
+    return Principal(TokenKind.USER, token.id, frozenset({Role.END_USER, *designated}),
+                     f"user:{user.extension}@{tenant.sip_domain}", tenant_id=tenant.id, user_id=user.id,
+                     cpni_granted=bool(granted))
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """A JSON-able picture of a row for the audit log; secrets show only whether they are set."""
+    out: dict[str, Any] = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        value = getattr(obj, attr.key)
+        if attr.key in SECRET_COLUMNS:
+            out[attr.key] = "(set)" if value else None
+        else:
+            out[attr.key] = jsonable(value)
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+class AccessBase:
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def require(self, resource: Resource, action: Action) -> None:
+        if not may(self.principal.roles, resource, action, cpni_granted=self.principal.cpni_granted):
+            raise Forbidden(
+                f"role {self.principal.primary_role!r} may not {action.value} {resource.value}",
+                rule=f"{resource.value}:{action.value}",
+            )
+
+    def audit(self, action: str, entity: str, entity_id: Any, before: dict[str, Any] | None,
+              after: dict[str, Any] | None, tenant_id: uuid.UUID | None) -> None:
+        self.session.add(AuditEntry(
+            tenant_id=tenant_id, actor=self.principal.label, actor_role=self.principal.primary_role,
+            action=action, entity=entity, entity_id=None if entity_id is None else str(entity_id),
+            before=before, after=after,
+        ))
+
+
+class TenantData(AccessBase):
+    """All reads and writes of one tenant's data by one principal."""
+
+    def __init__(self, session: Session, principal: Principal, tenant_id: uuid.UUID) -> None:
+        super().__init__(session, principal)
+        tenant = session.get(Tenant, tenant_id)
+        # Another tenant is indistinguishable from no tenant.
+        if tenant is None or (not principal.is_operator and principal.tenant_id != tenant_id):
+            raise NotFound("tenant not found", field="tenant_id")
+        self.tenant = tenant
+        self.tenant_id = tenant_id
+
+    # -- reads -------------------------------------------------------------------------------
+    def select(self, model: type[M], resource: Resource | None = None) -> Select[tuple[M]]:
+        self.require(resource or RESOURCE_OF[model], Action.READ)
+        return select(model).where(model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
+
+    def get(self, model: type[M], obj_id: uuid.UUID, resource: Resource | None = None) -> M:
+        self.require(resource or RESOURCE_OF[model], Action.READ)
+        obj = self.session.get(model, obj_id)
+        if obj is None or getattr(obj, "tenant_id", None) != self.tenant_id:
+            raise NotFound(f"{model.__tablename__.rstrip('s')} {obj_id} not found", field="id")
+        return obj
+
+    def page(self, stmt: Select[tuple[M]], limit: int, offset: int) -> tuple[list[M], int]:
+        total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        rows = list(self.session.scalars(stmt.limit(limit).offset(offset)).all())
+        return rows, total
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, model: type[M], action: str, resource: Resource | None = None, **values: Any) -> M:
+        self.require(resource or RESOURCE_OF[model], Action.CREATE)
+        obj = model(tenant_id=self.tenant_id, **values)
+        self.session.add(obj)
+        self.session.flush()
+        self.audit(action, model.__tablename__, obj.id, None, snapshot(obj), self.tenant_id)  # type: ignore[attr-defined]
+        return obj
+
+    def update(self, obj: M, action: str, changes: dict[str, Any], resource: Resource | None = None) -> M:
+        self.require(resource or RESOURCE_OF[type(obj)], Action.UPDATE)
+        self._own(obj)
+        before = snapshot(obj)
+        for key, value in changes.items():
+            setattr(obj, key, value)
+        self.session.flush()
+        after = snapshot(obj)
+        changed = {k for k in after if before.get(k) != after.get(k) and k != "updated_at"}
+        if changed:
+            self.audit(action, type(obj).__tablename__, obj.id,  # type: ignore[attr-defined]
+                       {k: before[k] for k in changed}, {k: after[k] for k in changed}, self.tenant_id)
+        return obj
+
+    def delete(self, obj: M, action: str, resource: Resource | None = None) -> None:
+        self.require(resource or RESOURCE_OF[type(obj)], Action.DELETE)
+        self._own(obj)
+        self.audit(action, type(obj).__tablename__, obj.id, snapshot(obj), None,  # type: ignore[attr-defined]
+                   self.tenant_id)
+        self.session.delete(obj)
+        self.session.flush()
+
+    def _own(self, obj: Base) -> None:
+        if getattr(obj, "tenant_id", None) != self.tenant_id:
+            raise NotFound("not found", field="id")
+
+    # -- the caller's own user ---------------------------------------------------------------
+    def me(self) -> User:
+        self.require(Resource.SELF, Action.READ)
+        if self.principal.user_id is None:
+            raise NotFound("this token belongs to no user", field="token")
+        user = self.session.get(User, self.principal.user_id)
+        if user is None or user.tenant_id != self.tenant_id:
+            raise NotFound("user not found", field="token")
+        return user
+
+
+class OperatorData(AccessBase):
+    """Operator-wide data: tenants and the number pool. Every method checks the operator role."""
+
+    def require_operator(self) -> None:
+        if not self.principal.is_operator:
+            # Not 403: non-operators should not learn that operator routes exist in any useful way.
+            raise NotFound("not found")
+
+    def create(self, model: type[M], action: str, **values: Any) -> M:
+        self.require_operator()
+        obj = model(**values)
+        self.session.add(obj)
+        self.session.flush()
+        self.audit(action, model.__tablename__, obj.id, None, snapshot(obj),  # type: ignore[attr-defined]
+                   getattr(obj, "tenant_id", None) or (obj.id if isinstance(obj, Tenant) else None))
+        return obj
+
+    def update(self, obj: M, action: str, changes: dict[str, Any]) -> M:
+        self.require_operator()
+        before = snapshot(obj)
+        for key, value in changes.items():
+            setattr(obj, key, value)
+        self.session.flush()
+        after = snapshot(obj)
+        changed = {k for k in after if before.get(k) != after.get(k) and k != "updated_at"}
+        if changed:
+            tenant_id = obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
+            self.audit(action, type(obj).__tablename__, obj.id,  # type: ignore[attr-defined]
+                       {k: before[k] for k in changed}, {k: after[k] for k in changed}, tenant_id)
+        return obj

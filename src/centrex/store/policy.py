@@ -1,0 +1,97 @@
+"""Who may do what: one table, read by the access layer and nowhere else.
+
+The MACs of hosted-pbx.txt (Moves, Adds, and Changes: "Customer must designate one Office
+Administrator and one Office Administrator back-up that will contact CNI-Independents ... to request
+changes") are made only by those two or by an operator. Call records are CPNI: only the tenant's CPNI
+administrator and the users it grants may read them (voip-service-guide.txt §V.12).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from centrex.store.models.enums import Role
+
+
+class Resource(StrEnum):
+    TENANT = "tenant"
+    SITE = "site"
+    USER = "user"
+    DEVICE = "device"
+    NUMBER = "number"
+    HUNT_GROUP = "hunt_group"
+    RESTRICTION_CLASS = "restriction_class"
+    DIRECTORY = "directory"
+    MAILBOX = "mailbox"
+    DESIGNATION = "designation"
+    CPNI_GRANT = "cpni_grant"
+    CDR = "cdr"
+    AUDIT = "audit"
+    TOKEN = "token"
+    SELF = "self"  # an end user's own settings
+    CPAAS = "cpaas"
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+OP = Role.OPERATOR
+ADMINS = frozenset({Role.OFFICE_ADMIN, Role.BACKUP_ADMIN})
+STAFF = ADMINS | {OP}
+ALL_USERS = ADMINS | {Role.CPNI_ADMIN, Role.END_USER}
+
+R, C, U, D = Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE
+
+# (resource, action) -> roles allowed. Anything not listed is refused.
+POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
+    # Tenants, their sites and the pool of numbers are the operator's (the contract's capacity and
+    # addresses); the tenant's staff may read their own.
+    (Resource.TENANT, R): STAFF | {Role.CPNI_ADMIN},
+    (Resource.TENANT, C): frozenset({OP}),
+    (Resource.TENANT, U): frozenset({OP}),
+    (Resource.TENANT, D): frozenset({OP}),
+    (Resource.SITE, R): STAFF,
+    (Resource.SITE, C): frozenset({OP}),
+    (Resource.SITE, U): frozenset({OP}),
+    (Resource.SITE, D): frozenset({OP}),
+    # Moves, adds and changes: office administrator, back-up, operator.
+    **{(res, act): STAFF for res in (
+        Resource.USER, Resource.DEVICE, Resource.HUNT_GROUP, Resource.RESTRICTION_CLASS,
+        Resource.MAILBOX,
+    ) for act in (R, C, U, D)},
+    (Resource.NUMBER, R): STAFF | {Role.DEVELOPER},
+    (Resource.NUMBER, U): STAFF,  # incoming call routing, CNAM
+    (Resource.NUMBER, C): frozenset({OP}),  # numbers come from the operator's inventory
+    (Resource.NUMBER, D): frozenset({OP}),
+    (Resource.DIRECTORY, R): STAFF | {Role.CPNI_ADMIN, Role.END_USER},
+    (Resource.DIRECTORY, C): STAFF,
+    (Resource.DIRECTORY, U): STAFF,
+    (Resource.DIRECTORY, D): STAFF,
+    (Resource.DESIGNATION, R): STAFF | {Role.CPNI_ADMIN},
+    (Resource.DESIGNATION, U): frozenset({OP}),
+    (Resource.CPNI_GRANT, R): frozenset({OP, Role.CPNI_ADMIN}),
+    (Resource.CPNI_GRANT, C): frozenset({OP, Role.CPNI_ADMIN}),
+    (Resource.CPNI_GRANT, D): frozenset({OP, Role.CPNI_ADMIN}),
+    (Resource.CDR, R): frozenset({OP, Role.CPNI_ADMIN}),  # plus granted users, see may()
+    (Resource.AUDIT, R): STAFF,
+    (Resource.TOKEN, R): STAFF,
+    (Resource.TOKEN, C): STAFF,
+    (Resource.TOKEN, U): STAFF,
+    (Resource.TOKEN, D): STAFF,
+    (Resource.SELF, R): ALL_USERS,
+    (Resource.SELF, U): ALL_USERS,
+    (Resource.CPAAS, R): frozenset({OP, Role.DEVELOPER}),
+    (Resource.CPAAS, C): frozenset({OP, Role.DEVELOPER}),
+    (Resource.CPAAS, U): frozenset({OP, Role.DEVELOPER}),
+    (Resource.CPAAS, D): frozenset({OP, Role.DEVELOPER}),
+}
+
+
+def may(roles: frozenset[Role], resource: Resource, action: Action, *, cpni_granted: bool = False) -> bool:
+    if resource is Resource.CDR and action is Action.READ and cpni_granted:
+        return True
+    return bool(roles & POLICY.get((resource, action), frozenset()))
