@@ -86,7 +86,10 @@ def test_region_of() -> None:
     assert region_of("garbage") == "ZZ"
 
 
-@given(st.from_regex(r"[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True), st.sampled_from(["{}", "1{}", "+1{}", "1-{}"]))
+@given(
+    st.from_regex(r"[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),
+    st.sampled_from(["{}", "1{}", "+1{}", "1-{}"]),
+)
 def test_e164_is_idempotent_and_canonical(ten: str, shape: str) -> None:
     try:
         first = to_e164(shape.format(ten))

@@ -66,7 +66,8 @@ def test_same_rate_center_is_local() -> None:
 
 def test_local_calling_area_mapping_is_symmetric() -> None:
     table = load_local_calling_csv(
-        load_rate_centers_csv(GOOD), "state,rate_center,local_state,local_rate_center\nNJ,Newark,NJ,Jersey City\n"
+        load_rate_centers_csv(GOOD),
+        "state,rate_center,local_state,local_rate_center\nNJ,Newark,NJ,Jersey City\n",
     )
     assert is_local_call(table, "973222", "201222") is True
     assert is_local_call(table, "201222", "973222") is True
@@ -74,9 +75,12 @@ def test_local_calling_area_mapping_is_symmetric() -> None:
 
 
 def test_local_calling_area_with_unknown_rate_center_refused() -> None:
-    with pytest.raises(RateCenterImportError, match="row 2, field 'local_rate_center': rate center 'Hoboken'"):
+    with pytest.raises(
+        RateCenterImportError, match="row 2, field 'local_rate_center': rate center 'Hoboken'"
+    ):
         load_local_calling_csv(
-            load_rate_centers_csv(GOOD), "state,rate_center,local_state,local_rate_center\nNJ,Newark,NJ,Hoboken\n"
+            load_rate_centers_csv(GOOD),
+            "state,rate_center,local_state,local_rate_center\nNJ,Newark,NJ,Hoboken\n",
         )
 
 

@@ -5,7 +5,8 @@ A tenant's dial plan sets the extension length, an optional outside-line prefix 
 7-digit local dialling and 10-digit dialling are allowed, and the international prefix (011). 1 + 10
 digits and `+` E.164 are always accepted. 911 is recognised however it is dialled: 911, 9911 (the
 outside-line prefix, which Kari's Law (47 CFR 9.16) says must never be required but tenants keep
-dialling), 1-911 and +1 911; it wins over any extension that happens to look the same.
+dialling, and which is recognised even where the tenant has no prefix), 1-911 and +1 911; it wins
+over any extension that happens to look the same.
 """
 
 from __future__ import annotations
@@ -115,9 +116,10 @@ def clean_dialled(text: str) -> str:
 
 
 def _emergency(digits: str, plan: DialPlan) -> Shape | None:
-    """911 / 933 in every accepted form: N11, 1+N11, +1 N11, and each after the outside-line
-    prefix (9911, 91911)."""
-    prefixes = ["", "1", "+1"]
+    """911 / 933 in every accepted form: N11, 1+N11, +1 N11, and each after the tenant's outside-line
+    prefix. 9911 is emergency even in a plan without prefix 9: people who learnt to dial 9 first do
+    so in an emergency, so no extension may be 9911 (the reference notes: always route 911 and 9911)."""
+    prefixes = ["", "1", "+1", "9", "91"]
     if plan.outside_line_prefix:
         prefixes += [plan.outside_line_prefix, plan.outside_line_prefix + "1"]
     for code, shape in (("911", Shape.EMERGENCY), ("933", Shape.EMERGENCY_TEST)):
