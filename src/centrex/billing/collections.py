@@ -153,7 +153,7 @@ def suspension_allowed_from(notice_on: date, holidays: Collection[date] = ()) ->
     """cpaas.txt §3.4: after a "failure by Customer to make undisputed payments within five (5)
     business days of written notice of non-payment" the provider may suspend. Notice on Monday 3 Mar
     2025: payment is due by Monday 10 Mar; suspension is possible from Tuesday 11 Mar."""
-    return add_business_days(notice_on, NON_PAYMENT_CURE_BUSINESS_DAYS) + timedelta(days=1)
+    return add_business_days(notice_on, NON_PAYMENT_CURE_BUSINESS_DAYS, holidays) + timedelta(days=1)
 
 
 def standing(

@@ -186,7 +186,7 @@ def compute_taxes(
             out.append(
                 make_line(
                     _line_kind(tax.kind),
-                    f"{tax.name} {tax.rate * 100:g}%",
+                    f"{tax.name} {(tax.rate * 100).normalize():f}%",
                     base * tax.rate,
                     unit_price=tax.rate,
                     source=tax.source or "cpaas.txt §4.7",
