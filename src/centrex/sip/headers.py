@@ -302,6 +302,7 @@ def parse_name_addr(value: str) -> NameAddr:
     else:
         # addr-spec form: the parameters belong to the header, not the URI (§20.10).
         uri_text, _, rest = text.partition(";")
+        uri_text = uri_text.strip()
         if any(c in uri_text for c in "?, "):
             raise SipParseError(f"addr-spec with '?', ',' or spaces must use <...>: {value!r}")
         uri = parse_uri(uri_text.strip())

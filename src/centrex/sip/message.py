@@ -256,10 +256,11 @@ def _header_lines(head: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _parse_start_line(start: str) -> tuple[str, str, str]:
-    parts = start.split(" ")
-    if len(parts) < 3:
+    # Tolerant of runs of spaces (RFC 4475 §3.1.2.5 expects rejection; robustness wins here).
+    parts = start.split(None, 2)
+    if len(parts) < 2 or (len(parts) == 2 and not parts[0].upper().startswith("SIP/")):
         raise SipParseError(f"bad start line {start[:80]!r}")
-    return parts[0], parts[1], " ".join(parts[2:])
+    return parts[0], parts[1], parts[2].strip() if len(parts) > 2 else ""
 
 
 def _check_version(version: str) -> None:
