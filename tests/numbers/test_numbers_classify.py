@@ -8,6 +8,8 @@ tenant owns +1 212 226 0100 and +1 212 226 0101.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from centrex.numbers.classes import CallClass
 from centrex.numbers.classify import Classification, DestinationKind, classify, classify_e164
@@ -257,3 +259,28 @@ def test_bad_dial_plans_and_sites_are_refused() -> None:
         DialPlan(outside_line_prefix="x")
     with pytest.raises(ValueError, match="NPA-NXX '012226'"):
         CallerSite("012226", "NY")
+
+
+plans = st.builds(
+    DialPlan,
+    extension_length=st.integers(2, 7),
+    outside_line_prefix=st.sampled_from([None, "9", "8", "0", "99"]),
+    seven_digit_local=st.booleans(),
+    ten_digit=st.booleans(),
+)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40), plans)
+def test_classify_never_raises_on_garbage(text: str, plan: DialPlan) -> None:
+    got = classify(text, NYC, plan)
+    assert isinstance(got.call_class, CallClass)
+    if got.call_class is C.INVALID:
+        assert got.reason
+
+
+@given(plans, st.sampled_from(["911", "1911", "+1911", "9911", "91911", "1-911", "9 911"]))
+def test_911_is_emergency_under_every_dial_plan(plan: DialPlan, dialled: str) -> None:
+    assert classify(dialled, NYC, plan).is_emergency
+    if plan.outside_line_prefix:
+        assert classify(plan.outside_line_prefix + "911", NYC, plan).is_emergency
