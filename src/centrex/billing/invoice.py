@@ -83,11 +83,15 @@ class Invoice:
     @property
     def subtotal(self) -> Decimal:
         """Everything but taxes and surcharges."""
-        return sum((x.amount for x in self.lines if x.kind not in (LineKind.TAX, LineKind.SURCHARGE)), ZERO)
+        return to_cents(
+            sum((x.amount for x in self.lines if x.kind not in (LineKind.TAX, LineKind.SURCHARGE)), ZERO)
+        )
 
     @property
     def taxes_and_surcharges(self) -> Decimal:
-        return sum((x.amount for x in self.lines if x.kind in (LineKind.TAX, LineKind.SURCHARGE)), ZERO)
+        return to_cents(
+            sum((x.amount for x in self.lines if x.kind in (LineKind.TAX, LineKind.SURCHARGE)), ZERO)
+        )
 
     @property
     def total(self) -> Decimal:
@@ -137,7 +141,8 @@ def _usage_lines(usage: RatedPeriod, period_start: date, period_end: date) -> li
     for category, charges in sorted(by_category.items(), key=lambda kv: list(UsageCategory).index(kv[0])):
         minutes = Decimal(sum(c.billable_s for c in charges)) / 60
         label = CATEGORY_LABELS[category]
-        desc = f"{label}: {len(charges):,} calls" + (f", {minutes.normalize():,f} min" if minutes else "")
+        calls = f"{len(charges):,} call" + ("s" if len(charges) != 1 else "")
+        desc = f"{label}: {calls}" + (f", {minutes.normalize():,f} min" if minutes else "")
         lines.append(
             make_line(
                 LineKind.USAGE,
@@ -221,7 +226,7 @@ class CreditNote:
 
     @property
     def total(self) -> Decimal:
-        return sum((x.amount for x in self.lines), ZERO)
+        return to_cents(sum((x.amount for x in self.lines), ZERO))
 
 
 def issue_credit_note(
