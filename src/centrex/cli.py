@@ -18,8 +18,11 @@ from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
 
-app = typer.Typer(help="Centrex: an open hosted business phone service.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Centrex: an open hosted business phone service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -27,8 +30,9 @@ app.add_typer(token_app, name="token")
 console = Console()
 err = Console(stderr=True)
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: SQLite in the data dir; "
-                                           "env CENTREX_DB)")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="database URL (default: SQLite in the data dir; env CENTREX_DB)")
+]
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where files live (env CENTREX_DATA)")]
 
 
@@ -48,14 +52,17 @@ def db_upgrade(db: DbOpt = None, data_dir: DataOpt = None) -> None:
     s = _settings(db, data_dir)
     try:
         upgrade(make_engine(s.database_url))
-    except Exception as exc:  # noqa: BLE001 - one line for the operator, not a traceback
+    except Exception as exc:
         fail(f"cannot upgrade {s.database_url.split('@')[-1]}: {exc}")
     console.print(f"database at newest schema: {s.database_url.split('@')[-1]}")
 
 
 @app.command()
-def demo(db: DbOpt = None, data_dir: DataOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False) -> None:
+def demo(
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
     """Seed (idempotently) a demo tenant and print its SIP credentials and API tokens."""
     from centrex.ops.demo import seed_demo
 
@@ -84,7 +91,8 @@ def token_create(
     tenant: Annotated[str | None, typer.Option(help="tenant id or SIP domain")] = None,
     user: Annotated[str | None, typer.Option(help="extension of the user (with --tenant)")] = None,
     developer: Annotated[bool, typer.Option(help="a CPaaS developer key (with --tenant)")] = False,
-    db: DbOpt = None, data_dir: DataOpt = None,
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
 ) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     from centrex.store.models import ApiToken, Operator, Tenant, TokenKind, User
@@ -99,8 +107,15 @@ def token_create(
                 op = Operator(email=operator, name=operator)
                 session.add(op)
                 session.flush()
-            session.add(ApiToken(kind=TokenKind.OPERATOR, name=name, operator_id=op.id, prefix=made.prefix,
-                                 secret_hash=made.secret_hash))
+            session.add(
+                ApiToken(
+                    kind=TokenKind.OPERATOR,
+                    name=name,
+                    operator_id=op.id,
+                    prefix=made.prefix,
+                    secret_hash=made.secret_hash,
+                )
+            )
         elif tenant:
             try:
                 t = session.get(Tenant, uuid.UUID(tenant))
@@ -110,8 +125,15 @@ def token_create(
                 fail(f"no tenant {tenant!r}")
                 return
             if developer:
-                session.add(ApiToken(kind=TokenKind.DEVELOPER, name=name, tenant_id=t.id, prefix=made.prefix,
-                                     secret_hash=made.secret_hash))
+                session.add(
+                    ApiToken(
+                        kind=TokenKind.DEVELOPER,
+                        name=name,
+                        tenant_id=t.id,
+                        prefix=made.prefix,
+                        secret_hash=made.secret_hash,
+                    )
+                )
             else:
                 if not user:
                     fail("--tenant needs --user EXTENSION or --developer")
@@ -119,8 +141,16 @@ def token_create(
                 if u is None:
                     fail(f"no user with extension {user!r} in {t.sip_domain}")
                     return
-                session.add(ApiToken(kind=TokenKind.USER, name=name, tenant_id=t.id, user_id=u.id,
-                                     prefix=made.prefix, secret_hash=made.secret_hash))
+                session.add(
+                    ApiToken(
+                        kind=TokenKind.USER,
+                        name=name,
+                        tenant_id=t.id,
+                        user_id=u.id,
+                        prefix=made.prefix,
+                        secret_hash=made.secret_hash,
+                    )
+                )
         else:
             fail("say whose token: --operator EMAIL, or --tenant ID with --user EXT or --developer")
     sys.stdout.write(made.plaintext + "\n")
@@ -128,7 +158,8 @@ def token_create(
 
 @app.command()
 def serve(
-    db: DbOpt = None, data_dir: DataOpt = None,
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
     bind: Annotated[str | None, typer.Option(help="address to listen on (default 0.0.0.0)")] = None,
     sip_port: Annotated[int | None, typer.Option(help="SIP UDP/TCP port (default 5060)")] = None,
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
@@ -142,10 +173,15 @@ def serve(
     except ValueError as exc:
         fail(str(exc))
         return
-    s = _settings(db, data_dir).with_overrides(bind=bind, sip_port=sip_port, http_port=http_port,
-                                                 rtp_ports=ports)
+    s = _settings(db, data_dir).with_overrides(
+        bind=bind, sip_port=sip_port, http_port=http_port, rtp_ports=ports
+    )
     run(s)
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # python -m centrex.cli
     app()

@@ -26,7 +26,7 @@ class Settings:
         return normalize_db_url(self.db_url or f"sqlite:///{self.data_dir / 'centrex.sqlite3'}")
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
 
 
 def normalize_db_url(url: str) -> str:

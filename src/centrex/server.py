@@ -21,8 +21,9 @@ async def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine)
-    config = uvicorn.Config(app, host=settings.bind, port=settings.http_port, log_level="warning",
-                            lifespan="off")
+    config = uvicorn.Config(
+        app, host=settings.bind, port=settings.http_port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -34,8 +35,11 @@ async def serve(settings: Settings) -> None:
     if server.started:
         port = server.servers[0].sockets[0].getsockname()[1]
         console.print(f"centrex: database {engine.dialect.name} {settings.database_url.split('@')[-1]}")
-        console.print(f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
-                      f"(docs /docs, OpenAPI /openapi.json, health /healthz)", highlight=False)
+        console.print(
+            f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
+            f"(docs /docs, OpenAPI /openapi.json, health /healthz)",
+            highlight=False,
+        )
     await task
     engine.dispose()
 

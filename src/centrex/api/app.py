@@ -14,8 +14,16 @@ from centrex.store.db import make_engine, make_sessionmaker
 
 Probe = Callable[[], tuple[bool, str]]
 
-API_ROUTERS = (tenants.router, users.router, devices.router, numbers.router, groups.router,
-               directory.router, access_admin.router, me.router)
+API_ROUTERS = (
+    tenants.router,
+    users.router,
+    devices.router,
+    numbers.router,
+    groups.router,
+    directory.router,
+    access_admin.router,
+    me.router,
+)
 
 
 def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastAPI:
@@ -23,8 +31,11 @@ def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastA
         if not db_url:
             raise ValueError("create_app needs a database URL or an engine")
         engine = make_engine(db_url)
-    app = FastAPI(title="Centrex", version=__version__,
-                  description="Hosted business phone service: provisioning, PBX, numbers, 911, billing.")
+    app = FastAPI(
+        title="Centrex",
+        version=__version__,
+        description="Hosted business phone service: provisioning, PBX, numbers, 911, billing.",
+    )
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.components = {}

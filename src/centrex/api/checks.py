@@ -28,8 +28,11 @@ def same_tenant(data: TenantData, model: type[Base], obj_id: uuid.UUID | None, f
         return
     obj: Any = data.session.get(model, obj_id)
     if obj is None or obj.tenant_id != data.tenant_id:
-        raise Invalid(f"{field} {obj_id} does not name a {model.__tablename__.rstrip('s')} of this tenant",
-                      field=field, rule="exists_in_tenant")
+        raise Invalid(
+            f"{field} {obj_id} does not name a {model.__tablename__.rstrip('s')} of this tenant",
+            field=field,
+            rule="exists_in_tenant",
+        )
 
 
 TARGET_MODELS: dict[NumberTarget, type[Base]] = {NumberTarget.USER: User, NumberTarget.HUNT_GROUP: HuntGroup}

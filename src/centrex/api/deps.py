@@ -35,8 +35,9 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def tenant_data(session: SessionDep, principal: PrincipalDep,
-                tenant_id: Annotated[uuid.UUID, Path()]) -> TenantData:
+def tenant_data(
+    session: SessionDep, principal: PrincipalDep, tenant_id: Annotated[uuid.UUID, Path()]
+) -> TenantData:
     """Every tenant route depends on this; another tenant's resources are simply not found."""
     return TenantData(session, principal, tenant_id)
 
@@ -50,8 +51,9 @@ OperatorDep = Annotated[OperatorData, Depends(operator_data)]
 
 
 class Paging:
-    def __init__(self, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> None:
+    def __init__(
+        self, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    ) -> None:
         self.limit = limit
         self.offset = offset
 

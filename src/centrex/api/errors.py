@@ -28,8 +28,11 @@ def install(app: FastAPI) -> None:
         first = errors[0] if errors else {"field": "body", "message": "invalid"}
         return JSONResponse(
             status_code=422,
-            content={"error": "validation_error", "message": f"{first['field']}: {first['message']}",
-                     "errors": errors},
+            content={
+                "error": "validation_error",
+                "message": f"{first['field']}: {first['message']}",
+                "errors": errors,
+            },
         )
 
     @app.exception_handler(StoreError)
@@ -44,15 +47,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # The checks in the routes name the field; this is the database's last word on a race.
-        return JSONResponse(status_code=409, content={"error": "conflict", "message": "duplicate or "
-                            "conflicting value", "rule": "unique"})
+        return JSONResponse(
+            status_code=409,
+            content={"error": "conflict", "message": "duplicate or conflicting value", "rule": "unique"},
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, headers=getattr(exc, "headers", None),
-                            content={"error": _code(exc.status_code), "message": str(exc.detail)})
+        return JSONResponse(
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+            content={"error": _code(exc.status_code), "message": str(exc.detail)},
+        )
 
 
 def _code(status: int) -> str:
     return {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-        status, "error")
+        status, "error"
+    )

@@ -14,8 +14,11 @@ T = TypeVar("T")
 Extension = Annotated[str, Field(pattern=r"^[0-9]{2,6}$", description="2 to 6 digits")]
 SipDomain = Annotated[
     str,
-    Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253,
-          description="lower-case DNS name"),
+    Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        max_length=253,
+        description="lower-case DNS name",
+    ),
 ]
 
 
@@ -39,8 +42,9 @@ def _destination(value: str) -> str:
     return _e164(value)
 
 
-Destination = Annotated[str, AfterValidator(_destination),
-                        Field(description="an extension (2-6 digits) or a phone number")]
+Destination = Annotated[
+    str, AfterValidator(_destination), Field(description="an extension (2-6 digits) or a phone number")
+]
 
 
 class Out(BaseModel):

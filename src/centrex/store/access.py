@@ -106,14 +106,24 @@ def authenticate(session: Session, plaintext: str, now: datetime | None = None) 
         op = session.get(Operator, token.operator_id)
         if op is None:
             return None
-        return Principal(TokenKind.OPERATOR, token.id, frozenset({Role.OPERATOR}), f"operator:{op.email}",
-                         operator_id=op.id)
+        return Principal(
+            TokenKind.OPERATOR,
+            token.id,
+            frozenset({Role.OPERATOR}),
+            f"operator:{op.email}",
+            operator_id=op.id,
+        )
     tenant = session.get(Tenant, token.tenant_id)
     if tenant is None:
         return None
     if token.kind is TokenKind.DEVELOPER:
-        return Principal(TokenKind.DEVELOPER, token.id, frozenset({Role.DEVELOPER}),
-                         f"developer:{token.name}", tenant_id=tenant.id)
+        return Principal(
+            TokenKind.DEVELOPER,
+            token.id,
+            frozenset({Role.DEVELOPER}),
+            f"developer:{token.name}",
+            tenant_id=tenant.id,
+        )
     user = session.get(User, token.user_id)
     if user is None or user.tenant_id != tenant.id:
         return None
@@ -123,13 +133,19 @@ def authenticate(session: Session, plaintext: str, now: datetime | None = None) 
         )
     ).all()
     granted = session.scalar(
-        select(func.count()).select_from(CpniGrant).where(
-            CpniGrant.tenant_id == tenant.id, CpniGrant.user_id == user.id
-        )
+        select(func.count())
+        .select_from(CpniGrant)
+        .where(CpniGrant.tenant_id == tenant.id, CpniGrant.user_id == user.id)
     )
-    return Principal(TokenKind.USER, token.id, frozenset({Role.END_USER, *designated}),
-                     f"user:{user.extension}@{tenant.sip_domain}", tenant_id=tenant.id, user_id=user.id,
-                     cpni_granted=bool(granted))
+    return Principal(
+        TokenKind.USER,
+        token.id,
+        frozenset({Role.END_USER, *designated}),
+        f"user:{user.extension}@{tenant.sip_domain}",
+        tenant_id=tenant.id,
+        user_id=user.id,
+        cpni_granted=bool(granted),
+    )
 
 
 def snapshot(obj: Base) -> dict[str, Any]:
@@ -142,6 +158,29 @@ def snapshot(obj: Base) -> dict[str, Any]:
         else:
             out[attr.key] = jsonable(value)
     return out
+
+
+def apply_changes(
+    session: Session, obj: Base, changes: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Set the fields, flush, and return (before, after) of what really changed, or None.
+
+    Secrets are compared by value but shown only as "(set)" / "(changed)", so rotating a password is
+    audited without the audit log ever holding it."""
+    raw_before = {k: getattr(obj, k) for k in changes}
+    before = snapshot(obj)
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    session.flush()
+    after = snapshot(obj)
+    changed = {k for k in after if before.get(k) != after.get(k) and k != "updated_at"}
+    for key in SECRET_COLUMNS & changes.keys():
+        if raw_before[key] != getattr(obj, key):
+            changed.add(key)
+            after[key] = "(changed)" if getattr(obj, key) else None
+    if not changed:
+        return None
+    return {k: before[k] for k in changed}, {k: after[k] for k in changed}
 
 
 def jsonable(value: Any) -> Any:
@@ -166,13 +205,27 @@ class AccessBase:
                 rule=f"{resource.value}:{action.value}",
             )
 
-    def audit(self, action: str, entity: str, entity_id: Any, before: dict[str, Any] | None,
-              after: dict[str, Any] | None, tenant_id: uuid.UUID | None) -> None:
-        self.session.add(AuditEntry(
-            tenant_id=tenant_id, actor=self.principal.label, actor_role=self.principal.primary_role,
-            action=action, entity=entity, entity_id=None if entity_id is None else str(entity_id),
-            before=before, after=after,
-        ))
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: Any,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        tenant_id: uuid.UUID | None,
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                tenant_id=tenant_id,
+                actor=self.principal.label,
+                actor_role=self.principal.primary_role,
+                action=action,
+                entity=entity,
+                entity_id=None if entity_id is None else str(entity_id),
+                before=before,
+                after=after,
+            )
+        )
 
 
 class TenantData(AccessBase):
@@ -188,7 +241,7 @@ class TenantData(AccessBase):
         self.tenant_id = tenant_id
 
     # -- reads -------------------------------------------------------------------------------
-    def select(self, model: type[M], resource: Resource | None = None) -> Select[tuple[M]]:
+    def select(self, model: type[M], resource: Resource | None = None) -> Select[Any]:
         self.require(resource or RESOURCE_OF[model], Action.READ)
         return select(model).where(model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
 
@@ -199,7 +252,7 @@ class TenantData(AccessBase):
             raise NotFound(f"{model.__tablename__.rstrip('s')} {obj_id} not found", field="id")
         return obj
 
-    def page(self, stmt: Select[tuple[M]], limit: int, offset: int) -> tuple[list[M], int]:
+    def page(self, stmt: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
         total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = list(self.session.scalars(stmt.limit(limit).offset(offset)).all())
         return rows, total
@@ -210,28 +263,28 @@ class TenantData(AccessBase):
         obj = model(tenant_id=self.tenant_id, **values)
         self.session.add(obj)
         self.session.flush()
-        self.audit(action, model.__tablename__, obj.id, None, snapshot(obj), self.tenant_id)  # type: ignore[attr-defined]
+        self.audit(action, model.__tablename__, obj.id, None, snapshot(obj), self.tenant_id)
         return obj
 
     def update(self, obj: M, action: str, changes: dict[str, Any], resource: Resource | None = None) -> M:
         self.require(resource or RESOURCE_OF[type(obj)], Action.UPDATE)
         self._own(obj)
-        before = snapshot(obj)
-        for key, value in changes.items():
-            setattr(obj, key, value)
-        self.session.flush()
-        after = snapshot(obj)
-        changed = {k for k in after if before.get(k) != after.get(k) and k != "updated_at"}
-        if changed:
-            self.audit(action, type(obj).__tablename__, obj.id,  # type: ignore[attr-defined]
-                       {k: before[k] for k in changed}, {k: after[k] for k in changed}, self.tenant_id)
+        diff = apply_changes(self.session, obj, changes)
+        if diff:
+            self.audit(action, type(obj).__tablename__, obj.id, *diff, self.tenant_id)
         return obj
 
     def delete(self, obj: M, action: str, resource: Resource | None = None) -> None:
         self.require(resource or RESOURCE_OF[type(obj)], Action.DELETE)
         self._own(obj)
-        self.audit(action, type(obj).__tablename__, obj.id, snapshot(obj), None,  # type: ignore[attr-defined]
-                   self.tenant_id)
+        self.audit(
+            action,
+            type(obj).__tablename__,
+            obj.id,
+            snapshot(obj),
+            None,
+            self.tenant_id,
+        )
         self.session.delete(obj)
         self.session.flush()
 
@@ -263,20 +316,20 @@ class OperatorData(AccessBase):
         obj = model(**values)
         self.session.add(obj)
         self.session.flush()
-        self.audit(action, model.__tablename__, obj.id, None, snapshot(obj),  # type: ignore[attr-defined]
-                   getattr(obj, "tenant_id", None) or (obj.id if isinstance(obj, Tenant) else None))
+        self.audit(
+            action,
+            model.__tablename__,
+            obj.id,
+            None,
+            snapshot(obj),
+            getattr(obj, "tenant_id", None) or (obj.id if isinstance(obj, Tenant) else None),
+        )
         return obj
 
     def update(self, obj: M, action: str, changes: dict[str, Any]) -> M:
         self.require_operator()
-        before = snapshot(obj)
-        for key, value in changes.items():
-            setattr(obj, key, value)
-        self.session.flush()
-        after = snapshot(obj)
-        changed = {k for k in after if before.get(k) != after.get(k) and k != "updated_at"}
-        if changed:
+        diff = apply_changes(self.session, obj, changes)
+        if diff:
             tenant_id = obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
-            self.audit(action, type(obj).__tablename__, obj.id,  # type: ignore[attr-defined]
-                       {k: before[k] for k in changed}, {k: after[k] for k in changed}, tenant_id)
+            self.audit(action, type(obj).__tablename__, obj.id, *diff, tenant_id)
         return obj

@@ -59,10 +59,17 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.SITE, U): frozenset({OP}),
     (Resource.SITE, D): frozenset({OP}),
     # Moves, adds and changes: office administrator, back-up, operator.
-    **{(res, act): STAFF for res in (
-        Resource.USER, Resource.DEVICE, Resource.HUNT_GROUP, Resource.RESTRICTION_CLASS,
-        Resource.MAILBOX,
-    ) for act in (R, C, U, D)},
+    **{
+        (res, act): STAFF
+        for res in (
+            Resource.USER,
+            Resource.DEVICE,
+            Resource.HUNT_GROUP,
+            Resource.RESTRICTION_CLASS,
+            Resource.MAILBOX,
+        )
+        for act in (R, C, U, D)
+    },
     (Resource.NUMBER, R): STAFF | {Role.DEVELOPER},
     (Resource.NUMBER, U): STAFF,  # incoming call routing, CNAM
     (Resource.NUMBER, C): frozenset({OP}),  # numbers come from the operator's inventory

@@ -24,6 +24,7 @@ router = APIRouter(prefix="/tenants/{tenant_id}", tags=["access"])
 
 # -- CPNI: who may read call records (voip-service-guide.txt §V.12) ---------------------------
 
+
 class GrantIn(BaseModel):
     user_id: uuid.UUID
 
@@ -37,7 +38,9 @@ class GrantOut(Out):
 
 @router.get("/cpni-grants", response_model=Page[GrantOut])
 def list_grants(data: TenantDep, paging: PagingDep) -> Any:
-    rows, total = data.page(data.select(CpniGrant).order_by(CpniGrant.created_at), paging.limit, paging.offset)
+    rows, total = data.page(
+        data.select(CpniGrant).order_by(CpniGrant.created_at), paging.limit, paging.offset
+    )
     return page_of(rows, total, paging.limit, paging.offset)
 
 
@@ -45,8 +48,9 @@ def list_grants(data: TenantDep, paging: PagingDep) -> Any:
 def grant(body: GrantIn, data: TenantDep) -> Any:
     data.require(Resource.CPNI_GRANT, Action.CREATE)
     same_tenant(data, User, body.user_id, "user_id")
-    if data.session.scalar(select(CpniGrant.id).where(CpniGrant.tenant_id == data.tenant_id,
-                                                      CpniGrant.user_id == body.user_id)):
+    if data.session.scalar(
+        select(CpniGrant.id).where(CpniGrant.tenant_id == data.tenant_id, CpniGrant.user_id == body.user_id)
+    ):
         raise Conflict("this user already may read call records", field="user_id", rule="unique")
     return data.create(CpniGrant, "cpni.grant", user_id=body.user_id, granted_by=data.principal.label)
 
@@ -57,6 +61,7 @@ def revoke_grant(grant_id: uuid.UUID, data: TenantDep) -> None:
 
 
 # -- audit log --------------------------------------------------------------------------------
+
 
 class AuditOut(Out):
     id: uuid.UUID
@@ -71,8 +76,14 @@ class AuditOut(Out):
 
 
 @router.get("/audit", response_model=Page[AuditOut])
-def audit_log(data: TenantDep, paging: PagingDep, action: str | None = None, entity: str | None = None,
-              entity_id: str | None = None, since: datetime | None = None) -> Any:
+def audit_log(
+    data: TenantDep,
+    paging: PagingDep,
+    action: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+) -> Any:
     stmt = data.select(AuditEntry).order_by(AuditEntry.at.desc())
     if action:
         stmt = stmt.where(AuditEntry.action == action)
@@ -87,6 +98,7 @@ def audit_log(data: TenantDep, paging: PagingDep, action: str | None = None, ent
 
 
 # -- tokens -----------------------------------------------------------------------------------
+
 
 class TokenIn(BaseModel):
     kind: TokenKind = Field(description="user (acts as that user) or developer (CPaaS key)")
@@ -118,7 +130,9 @@ def list_tokens(data: TenantDep, paging: PagingDep) -> Any:
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
 def create_token(body: TokenIn, data: TenantDep) -> Any:
     if body.kind is TokenKind.OPERATOR:
-        raise Invalid("operator tokens are made with `centrex token create`", field="kind", rule="tenant_kinds")
+        raise Invalid(
+            "operator tokens are made with `centrex token create`", field="kind", rule="tenant_kinds"
+        )
     if body.kind is TokenKind.USER:
         if body.user_id is None:
             raise Invalid("user_id is required for a user token", field="user_id", rule="required")
@@ -126,8 +140,16 @@ def create_token(body: TokenIn, data: TenantDep) -> Any:
     elif body.user_id is not None:
         raise Invalid("a developer token belongs to no user", field="user_id", rule="forbidden_with_kind")
     made = new_token()
-    token = data.create(ApiToken, "token.create", kind=body.kind, name=body.name, user_id=body.user_id,
-                        expires_at=body.expires_at, prefix=made.prefix, secret_hash=made.secret_hash)
+    token = data.create(
+        ApiToken,
+        "token.create",
+        kind=body.kind,
+        name=body.name,
+        user_id=body.user_id,
+        expires_at=body.expires_at,
+        prefix=made.prefix,
+        secret_hash=made.secret_hash,
+    )
     return {**TokenOut.model_validate(token).model_dump(), "token": made.plaintext}
 
 

@@ -26,8 +26,9 @@ class DeviceIn(BaseModel):
     site_id: uuid.UUID | None = None
     description: str | None = Field(None, max_length=200)
     mac_address: str | None = Field(None, pattern=r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-    password: str | None = Field(None, min_length=12, max_length=128,
-                                 description="omit to have a strong one generated")
+    password: str | None = Field(
+        None, min_length=12, max_length=128, description="omit to have a strong one generated"
+    )
 
 
 class DevicePatch(BaseModel):
@@ -82,19 +83,24 @@ def list_devices(data: TenantDep, paging: PagingDep, user_id: uuid.UUID | None =
 
 @router.post("", response_model=DeviceCreated, status_code=201)
 def create_device(body: DeviceIn, data: TenantDep) -> Any:
-    taken = data.session.scalar(select(Device.id).where(
-        Device.tenant_id == data.tenant_id, Device.sip_username == body.sip_username))
+    taken = data.session.scalar(
+        select(Device.id).where(Device.tenant_id == data.tenant_id, Device.sip_username == body.sip_username)
+    )
     if taken:
-        raise Conflict(f"sip_username {body.sip_username} is already in use", field="sip_username",
-                       rule="unique")
+        raise Conflict(
+            f"sip_username {body.sip_username} is already in use", field="sip_username", rule="unique"
+        )
     same_tenant(data, User, body.user_id, "user_id")
     site_ref(data, body.site_id)
     password = body.password or new_sip_secret()
     md5, sha = sip_ha1s(body.sip_username, data.tenant.sip_domain, password)
     values = body.model_dump(exclude={"password"})
     device = data.create(Device, "device.create", ha1_md5=md5, ha1_sha256=sha, **values)
-    return {**DeviceOut.model_validate(device).model_dump(), "sip_password": password,
-            "sip_domain": data.tenant.sip_domain}
+    return {
+        **DeviceOut.model_validate(device).model_dump(),
+        "sip_password": password,
+        "sip_domain": data.tenant.sip_domain,
+    }
 
 
 @router.get("/{device_id}", response_model=DeviceOut)
@@ -127,14 +133,19 @@ def reset_secret(device_id: uuid.UUID, data: TenantDep) -> Any:
     password = new_sip_secret()
     md5, sha = sip_ha1s(device.sip_username, data.tenant.sip_domain, password)
     data.update(device, "mac.password_reset", {"ha1_md5": md5, "ha1_sha256": sha})
-    return {"sip_username": device.sip_username, "sip_domain": data.tenant.sip_domain, "sip_password": password}
+    return {
+        "sip_username": device.sip_username,
+        "sip_domain": data.tenant.sip_domain,
+        "sip_password": password,
+    }
 
 
 @router.get("/{device_id}/buttons", response_model=ButtonsIn)
 def get_buttons(device_id: uuid.UUID, data: TenantDep) -> Any:
     device = data.get(Device, device_id)
     rows = data.session.scalars(
-        data.select(DeviceButton).where(DeviceButton.device_id == device.id).order_by(DeviceButton.position))
+        data.select(DeviceButton).where(DeviceButton.device_id == device.id).order_by(DeviceButton.position)
+    )
     return {"buttons": [Button(position=b.position, kind=b.kind, value=b.value, label=b.label) for b in rows]}
 
 
@@ -155,6 +166,12 @@ def set_buttons(device_id: uuid.UUID, body: ButtonsIn, data: TenantDep) -> Any:
         data.session.add(DeviceButton(tenant_id=data.tenant_id, device_id=device.id, **b.model_dump()))
     data.session.flush()
     after = [b.model_dump(mode="json") for b in sorted(body.buttons, key=lambda b: b.position)]
-    data.audit("mac.button_programming", "device_buttons", device.id, {"buttons": before},
-               {"buttons": after}, data.tenant_id)
+    data.audit(
+        "mac.button_programming",
+        "device_buttons",
+        device.id,
+        {"buttons": before},
+        {"buttons": after},
+        data.tenant_id,
+    )
     return {"buttons": sorted(body.buttons, key=lambda b: b.position)}

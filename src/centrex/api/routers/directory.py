@@ -52,14 +52,16 @@ def directory(data: TenantDep, paging: PagingDep, q: str | None = None) -> Any:
     listing = [Listing(name=u.name, number=u.extension, source="user") for u in data.session.scalars(users)]
     listing += [Listing(name=e.name, number=e.number, source="entry") for e in data.session.scalars(entries)]
     listing.sort(key=lambda item: item.name.lower())
-    return page_of(listing[paging.offset : paging.offset + paging.limit], len(listing), paging.limit,
-                   paging.offset)
+    return page_of(
+        listing[paging.offset : paging.offset + paging.limit], len(listing), paging.limit, paging.offset
+    )
 
 
 @router.get("/entries", response_model=Page[EntryOut])
 def list_entries(data: TenantDep, paging: PagingDep) -> Any:
-    rows, total = data.page(data.select(DirectoryEntry).order_by(DirectoryEntry.name), paging.limit,
-                            paging.offset)
+    rows, total = data.page(
+        data.select(DirectoryEntry).order_by(DirectoryEntry.name), paging.limit, paging.offset
+    )
     return page_of(rows, total, paging.limit, paging.offset)
 
 

@@ -35,7 +35,9 @@ class HuntGroupPatch(BaseModel):
     strategy: HuntStrategy | None = None
     ring_seconds: int | None = Field(None, ge=5, le=300)
     no_answer_destination: Destination | None = None
-    member_ids: list[uuid.UUID] | None = Field(None, max_length=200, description="replaces the members, in order")
+    member_ids: list[uuid.UUID] | None = Field(
+        None, max_length=200, description="replaces the members, in order"
+    )
 
 
 class HuntGroupOut(Out):
@@ -49,10 +51,18 @@ class HuntGroupOut(Out):
 
 
 def _out(data: TenantDep, group: HuntGroup) -> dict[str, Any]:
-    members = data.session.scalars(select(HuntGroupMember.user_id).where(
-        HuntGroupMember.hunt_group_id == group.id).order_by(HuntGroupMember.position)).all()
-    return {**{c: getattr(group, c) for c in ("id", "name", "extension", "strategy", "ring_seconds",
-                                              "no_answer_destination")}, "member_ids": list(members)}
+    members = data.session.scalars(
+        select(HuntGroupMember.user_id)
+        .where(HuntGroupMember.hunt_group_id == group.id)
+        .order_by(HuntGroupMember.position)
+    ).all()
+    return {
+        **{
+            c: getattr(group, c)
+            for c in ("id", "name", "extension", "strategy", "ring_seconds", "no_answer_destination")
+        },
+        "member_ids": list(members),
+    }
 
 
 def _set_members(data: TenantDep, group: HuntGroup, member_ids: list[uuid.UUID]) -> None:
@@ -61,14 +71,18 @@ def _set_members(data: TenantDep, group: HuntGroup, member_ids: list[uuid.UUID])
     for user_id in member_ids:
         user = data.session.get(User, user_id)
         if user is None or user.tenant_id != data.tenant_id:
-            raise Invalid(f"member {user_id} is not a user of this tenant", field="member_ids",
-                          rule="exists_in_tenant")
+            raise Invalid(
+                f"member {user_id} is not a user of this tenant", field="member_ids", rule="exists_in_tenant"
+            )
     for old in data.session.scalars(select(HuntGroupMember).where(HuntGroupMember.hunt_group_id == group.id)):
         data.session.delete(old)
     data.session.flush()
     for position, user_id in enumerate(member_ids):
-        data.session.add(HuntGroupMember(tenant_id=data.tenant_id, hunt_group_id=group.id, user_id=user_id,
-                                         position=position))
+        data.session.add(
+            HuntGroupMember(
+                tenant_id=data.tenant_id, hunt_group_id=group.id, user_id=user_id, position=position
+            )
+        )
     data.session.flush()
 
 
@@ -112,10 +126,14 @@ def patch_hunt_group(group_id: uuid.UUID, body: HuntGroupPatch, data: TenantDep)
     after = _out(data, group)
     diff = {k for k in after if before[k] != after[k]}
     if diff:
-        data.audit("mac.hunt_group", "hunt_groups", group.id,
-                   {k: jsonable(before[k]) if k != "member_ids" else [str(m) for m in before[k]] for k in diff},
-                   {k: jsonable(after[k]) if k != "member_ids" else [str(m) for m in after[k]] for k in diff},
-                   data.tenant_id)
+        data.audit(
+            "mac.hunt_group",
+            "hunt_groups",
+            group.id,
+            {k: jsonable(before[k]) if k != "member_ids" else [str(m) for m in before[k]] for k in diff},
+            {k: jsonable(after[k]) if k != "member_ids" else [str(m) for m in after[k]] for k in diff},
+            data.tenant_id,
+        )
     return after
 
 
@@ -125,6 +143,7 @@ def delete_hunt_group(group_id: uuid.UUID, data: TenantDep) -> None:
 
 
 # -- call restriction classes -------------------------------------------------------------
+
 
 class RestrictionClassIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
@@ -166,8 +185,11 @@ def list_restrictions(data: TenantDep, paging: PagingDep) -> Any:
 
 @router.post("/call-restrictions", response_model=RestrictionClassOut, status_code=201)
 def create_restriction(body: RestrictionClassIn, data: TenantDep) -> Any:
-    if data.session.scalar(select(CallRestrictionClass.id).where(
-            CallRestrictionClass.tenant_id == data.tenant_id, CallRestrictionClass.name == body.name)):
+    if data.session.scalar(
+        select(CallRestrictionClass.id).where(
+            CallRestrictionClass.tenant_id == data.tenant_id, CallRestrictionClass.name == body.name
+        )
+    ):
         raise Conflict(f"a restriction class named {body.name!r} exists", field="name", rule="unique")
     return data.create(CallRestrictionClass, "mac.call_restriction", **body.model_dump())
 

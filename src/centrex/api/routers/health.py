@@ -20,13 +20,17 @@ def healthz(request: Request) -> Any:
     db_ok = ping(engine)
     components["database"] = {"ready": db_ok, "backend": engine.dialect.name}
     schema_ok = db_ok and is_current(engine)
-    components["schema"] = {"ready": schema_ok, "detail": "at newest migration" if schema_ok else
-                            "run `centrex db upgrade`"}
+    components["schema"] = {
+        "ready": schema_ok,
+        "detail": "at newest migration" if schema_ok else "run `centrex db upgrade`",
+    }
     components["api"] = {"ready": True}
     # Components the server registers as they start (SIP transports, media); each reports itself.
     for name, probe in request.app.state.components.items():
         ok, detail = probe()
         components[name] = {"ready": ok, "detail": detail}
     ready = all(c["ready"] for c in components.values())
-    return JSONResponse(status_code=200 if ready else 503,
-                        content={"status": "ready" if ready else "not ready", "components": components})
+    return JSONResponse(
+        status_code=200 if ready else 503,
+        content={"status": "ready" if ready else "not ready", "components": components},
+    )

@@ -70,5 +70,6 @@ def change_password(body: PasswordChange, data: TenantDep) -> None:
     user = data.me()
     if user.password_hash and not verify_password(user.password_hash, body.current_password or ""):
         raise Invalid("current_password does not match", field="current_password", rule="matches")
-    data.update(user, "self.password", {"password_hash": hash_password(body.new_password)},
-                resource=Resource.SELF)
+    data.update(
+        user, "self.password", {"password_hash": hash_password(body.new_password)}, resource=Resource.SELF
+    )

@@ -45,8 +45,12 @@ class RoutingIn(BaseModel):
 
 
 class NumberPatch(BaseModel):
-    cnam: str | None = Field(None, max_length=15, pattern=r"^[A-Za-z0-9 .,'&\-]*$",
-                             description="caller-ID name, at most 15 characters")
+    cnam: str | None = Field(
+        None,
+        max_length=15,
+        pattern=r"^[A-Za-z0-9 .,'&\-]*$",
+        description="caller-ID name, at most 15 characters",
+    )
 
 
 def _filtered(stmt: Any, status: NumberStatus | None, kind: NumberKind | None, prefix: str | None) -> Any:
@@ -61,9 +65,15 @@ def _filtered(stmt: Any, status: NumberStatus | None, kind: NumberKind | None, p
 
 # -- operator: the pool --------------------------------------------------------------------
 
+
 @router.get("/numbers", response_model=Page[NumberOut])
-def list_pool(ops: OperatorDep, paging: PagingDep, status: NumberStatus | None = None,
-              kind: NumberKind | None = None, prefix: str | None = None) -> Any:
+def list_pool(
+    ops: OperatorDep,
+    paging: PagingDep,
+    status: NumberStatus | None = None,
+    kind: NumberKind | None = None,
+    prefix: str | None = None,
+) -> Any:
     ops.require_operator()
     stmt = _filtered(select(PhoneNumber), status, kind, prefix)
     total = ops.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
@@ -88,18 +98,28 @@ def allocate(number_id: uuid.UUID, body: AllocateIn, ops: OperatorDep) -> Any:
     if ops.session.get(Tenant, body.tenant_id) is None:
         raise Invalid(f"tenant {body.tenant_id} does not exist", field="tenant_id", rule="exists")
     if number.status is not NumberStatus.AVAILABLE:
-        raise Conflict(f"number {number.e164} is {number.status.value}, not available", field="status",
-                       rule="available")
-    return ops.update(number, "number.allocate", {"tenant_id": body.tenant_id, "status": NumberStatus.RESERVED})
+        raise Conflict(
+            f"number {number.e164} is {number.status.value}, not available", field="status", rule="available"
+        )
+    return ops.update(
+        number, "number.allocate", {"tenant_id": body.tenant_id, "status": NumberStatus.RESERVED}
+    )
 
 
 # -- tenant: its numbers and their routing ---------------------------------------------------
 
+
 @router.get("/tenants/{tenant_id}/numbers", response_model=Page[NumberOut])
-def list_numbers(data: TenantDep, paging: PagingDep, status: NumberStatus | None = None,
-                 kind: NumberKind | None = None, prefix: str | None = None) -> Any:
-    rows, total = data.page(_filtered(data.select(PhoneNumber), status, kind, prefix),
-                            paging.limit, paging.offset)
+def list_numbers(
+    data: TenantDep,
+    paging: PagingDep,
+    status: NumberStatus | None = None,
+    kind: NumberKind | None = None,
+    prefix: str | None = None,
+) -> Any:
+    rows, total = data.page(
+        _filtered(data.select(PhoneNumber), status, kind, prefix), paging.limit, paging.offset
+    )
     return page_of(rows, total, paging.limit, paging.offset)
 
 
@@ -126,12 +146,21 @@ def set_routing(number_id: uuid.UUID, body: RoutingIn, data: TenantDep) -> Any:
             raise Invalid("target_id is required with target_type", field="target_id", rule="required")
         model = TARGET_MODELS.get(body.target_type)
         if model is None:
-            raise Invalid(f"routing to {body.target_type.value} is not available yet", field="target_type",
-                          rule="supported_target")
+            raise Invalid(
+                f"routing to {body.target_type.value} is not available yet",
+                field="target_type",
+                rule="supported_target",
+            )
         target: Any = data.session.get(model, body.target_id)
         if target is None or target.tenant_id != data.tenant_id:
-            raise Invalid(f"target_id {body.target_id} is not a {body.target_type.value} of this tenant",
-                          field="target_id", rule="exists_in_tenant")
-        changes = {"target_type": body.target_type, "target_id": body.target_id,
-                   "status": NumberStatus.ASSIGNED}
+            raise Invalid(
+                f"target_id {body.target_id} is not a {body.target_type.value} of this tenant",
+                field="target_id",
+                rule="exists_in_tenant",
+            )
+        changes = {
+            "target_type": body.target_type,
+            "target_id": body.target_id,
+            "status": NumberStatus.ASSIGNED,
+        }
     return data.update(number, "mac.incoming_call_routing", changes)

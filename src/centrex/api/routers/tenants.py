@@ -56,9 +56,13 @@ class TenantOut(Out):
 
 
 @router.get("/tenants", response_model=Page[TenantOut])
-def list_tenants(session: SessionDep, principal: PrincipalDep, paging: PagingDep,
-                 status: TenantStatus | None = None,
-                 name: Annotated[str | None, Query(description="substring of the name")] = None) -> Any:
+def list_tenants(
+    session: SessionDep,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    status: TenantStatus | None = None,
+    name: Annotated[str | None, Query(description="substring of the name")] = None,
+) -> Any:
     stmt = select(Tenant).order_by(Tenant.name)
     if not principal.is_operator:
         # A tenant's people see their own tenant, and only if their role may read it.
@@ -101,6 +105,7 @@ def patch_tenant(body: TenantPatch, data: TenantDep, ops: OperatorDep) -> Any:
 
 # -- designations: office administrator, back-up, CPNI administrator ---------------------------
 
+
 class DesignationsIn(BaseModel):
     office_admin_user_id: uuid.UUID | None = None
     backup_admin_user_id: uuid.UUID | None = None
@@ -135,15 +140,22 @@ def set_designations(body: DesignationsIn, data: TenantDep) -> Any:
     changes = body.model_dump(exclude_unset=True)
     for field, user_id in changes.items():
         same_tenant(data, User, user_id, field)
-    if (changes.get("office_admin_user_id") is not None
-            and changes.get("office_admin_user_id") == changes.get("backup_admin_user_id")):
-        raise Conflict("the back-up administrator must be a different person", field="backup_admin_user_id",
-                       rule="distinct_from_office_admin")
+    if changes.get("office_admin_user_id") is not None and changes.get("office_admin_user_id") == changes.get(
+        "backup_admin_user_id"
+    ):
+        raise Conflict(
+            "the back-up administrator must be a different person",
+            field="backup_admin_user_id",
+            rule="distinct_from_office_admin",
+        )
     before = _designations(data)
     for field, user_id in changes.items():
         role = DESIGNATED[field]
-        current = data.session.scalar(select(TenantDesignation).where(
-            TenantDesignation.tenant_id == data.tenant_id, TenantDesignation.role == role))
+        current = data.session.scalar(
+            select(TenantDesignation).where(
+                TenantDesignation.tenant_id == data.tenant_id, TenantDesignation.role == role
+            )
+        )
         if current is not None:
             data.session.delete(current)
             data.session.flush()
@@ -151,13 +163,19 @@ def set_designations(body: DesignationsIn, data: TenantDep) -> Any:
             data.session.add(TenantDesignation(tenant_id=data.tenant_id, role=role, user_id=user_id))
     data.session.flush()
     after = _designations(data)
-    data.audit("tenant.designations", "tenant_designations", data.tenant_id,
-               {k: str(v) if v else None for k, v in before.items()},
-               {k: str(v) if v else None for k, v in after.items()}, data.tenant_id)
+    data.audit(
+        "tenant.designations",
+        "tenant_designations",
+        data.tenant_id,
+        {k: str(v) if v else None for k, v in before.items()},
+        {k: str(v) if v else None for k, v in after.items()},
+        data.tenant_id,
+    )
     return after
 
 
 # -- sites ---------------------------------------------------------------------------------
+
 
 class SiteIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
@@ -232,4 +250,3 @@ def patch_site(site_id: uuid.UUID, body: SitePatch, data: TenantDep) -> Any:
 @router.delete("/tenants/{tenant_id}/sites/{site_id}", status_code=204)
 def delete_site(site_id: uuid.UUID, data: TenantDep) -> None:
     data.delete(data.get(Site, site_id), "site.delete")
-

@@ -99,10 +99,13 @@ class VoicemailOut(Out):
 
 
 @router.get("", response_model=Page[UserOut])
-def list_users(data: TenantDep, paging: PagingDep,
-               extension: str | None = None,
-               name: Annotated[str | None, Query(description="substring of the name")] = None,
-               site_id: uuid.UUID | None = None) -> Any:
+def list_users(
+    data: TenantDep,
+    paging: PagingDep,
+    extension: str | None = None,
+    name: Annotated[str | None, Query(description="substring of the name")] = None,
+    site_id: uuid.UUID | None = None,
+) -> Any:
     stmt = data.select(User).order_by(User.extension)
     if extension:
         stmt = stmt.where(User.extension == extension)
@@ -185,14 +188,19 @@ def reset_password(user_id: uuid.UUID, data: TenantDep) -> Any:
 
 
 def _mailbox(data: TenantDep, user: User) -> Mailbox:
-    box = data.session.scalar(data.select(Mailbox).where(Mailbox.user_id == user.id))
+    box: Mailbox | None = data.session.scalar(data.select(Mailbox).where(Mailbox.user_id == user.id))
     return box if box is not None else data.create(Mailbox, "mailbox.create", user_id=user.id)
 
 
 def _vm_out(box: Mailbox) -> dict[str, Any]:
-    return {"enabled": box.enabled, "pin_set": bool(box.pin_hash), "email_notify": box.email_notify,
-            "attach_audio": box.attach_audio, "max_message_seconds": box.max_message_seconds,
-            "rings_before_voicemail": box.rings_before_voicemail}
+    return {
+        "enabled": box.enabled,
+        "pin_set": bool(box.pin_hash),
+        "email_notify": box.email_notify,
+        "attach_audio": box.attach_audio,
+        "max_message_seconds": box.max_message_seconds,
+        "rings_before_voicemail": box.rings_before_voicemail,
+    }
 
 
 @router.get("/{user_id}/voicemail", response_model=VoicemailOut)
@@ -208,5 +216,3 @@ def set_voicemail(user_id: uuid.UUID, body: VoicemailIn, data: TenantDep) -> Any
     if "pin" in changes:
         changes["pin_hash"] = hash_password(changes.pop("pin"))
     return _vm_out(data.update(box, "mac.voicemail", changes))
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, Any
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, MetaData, Uuid
@@ -22,6 +23,9 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    if TYPE_CHECKING:  # every table has an id; the access layer reads it generically
+        id: Any
 
 
 class Row:

@@ -71,9 +71,7 @@ class Mailbox(Base, TenantOwned):
     """A user's voicemail box: hosted-pbx.txt MAC 8, voicemail programming change."""
 
     __tablename__ = "mailboxes"
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     email_notify: Mapped[bool] = mapped_column(Boolean, default=False)
