@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Generic, TypeVar
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+from centrex.numbers.e164 import PhoneNumberError, to_e164
 
 T = TypeVar("T")
 
@@ -24,12 +25,9 @@ SipDomain = Annotated[
 
 def _e164(value: str) -> str:
     try:
-        parsed = phonenumbers.parse(value, "US")
-    except phonenumbers.NumberParseException as exc:
-        raise PydanticCustomError("e164", "not a phone number: {reason}", {"reason": str(exc)}) from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise PydanticCustomError("e164", "{value} is not a valid phone number", {"value": value})
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return to_e164(value)
+    except PhoneNumberError as exc:
+        raise PydanticCustomError("e164", "{reason}", {"reason": str(exc)}) from None
 
 
 E164 = Annotated[str, AfterValidator(_e164), Field(description="phone number; stored as E.164")]
