@@ -137,7 +137,8 @@ def _scan(text: str, seps: str) -> list[str]:
 
 def split_list(value: str) -> list[str]:
     """Elements of a comma-separated header value, trimmed; empty elements are dropped."""
-    return [p.strip() for p in _scan(value, ",") if p.strip()]
+    parts = value.split(",") if '"' not in value and "<" not in value else _scan(value, ",")
+    return [p.strip() for p in parts if p.strip()]
 
 
 def quote(text: str) -> str:
@@ -154,7 +155,8 @@ def unquote(text: str) -> str:
 def parse_params(text: str) -> dict[str, str | None]:
     """``;a=b;c;d="x;y"`` (leading ';' optional). Names lower-cased, values kept verbatim."""
     params: dict[str, str | None] = {}
-    for part in _scan(text, ";"):
+    parts = text.split(";") if '"' not in text and "<" not in text else _scan(text, ";")
+    for part in parts:
         part = part.strip()
         if not part:
             continue

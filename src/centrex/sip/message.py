@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from centrex.sip.errors import SipParseError
 from centrex.sip.headers import (
@@ -243,16 +244,22 @@ def _header_lines(head: str) -> tuple[str, list[tuple[str, str]]]:
     items: list[tuple[str, str]] = []
     for line in unfolded:
         name, colon, value = line.partition(":")
-        name = name.rstrip(" \t")
-        if not colon or not is_token(name):
+        cname = _header_name(name) if colon else None
+        if cname is None:
             raise SipParseError(f"bad header line {line[:60]!r}")
-        cname = canonical_name(name)
         value = value.strip()
         if cname in MULTI_VALUE and "," in value and value != "*":
             items.extend((cname, v) for v in split_list(value))
         else:
             items.append((cname, value))
     return start, items
+
+
+@lru_cache(maxsize=2048)
+def _header_name(raw: str) -> str | None:
+    """Canonical name of a header as written, None if it is not a token (cached: names repeat)."""
+    name = raw.rstrip(" \t")
+    return canonical_name(name) if is_token(name) else None
 
 
 def _parse_start_line(start: str) -> tuple[str, str, str]:
@@ -350,33 +357,33 @@ def _frame_body(headers: Headers, body: bytes, stream: bool) -> bytes:
 _REQUIRED = ("Via", "From", "To", "Call-ID", "CSeq")
 
 
+_SINGLE = frozenset({"From", "To", "Call-ID", "CSeq", "Max-Forwards"})
+_ADDRESSES = frozenset({"From", "To", "Contact", "Route", "Record-Route"})
+
+
 def _validate(message: Request | Response) -> None:
-    h = message.headers
-    for name in _REQUIRED:
-        if name not in h:
-            raise SipParseError(f"missing {name} header")
-    for name in ("From", "To", "Call-ID", "CSeq"):
-        if len(h.get_all(name)) > 1:
+    seen: dict[str, str] = {}
+    for name, value in message.headers:
+        if name in _SINGLE and name in seen:
             raise SipParseError(f"more than one {name} header")
-    for via in h.get_all("Via"):
-        parse_via(via)
-    parse_name_addr(h.get("From") or "")
-    parse_name_addr(h.get("To") or "")
-    if not message.call_id or any(c.isspace() for c in message.call_id):
-        raise SipParseError(f"bad Call-ID {message.call_id!r}")
-    cseq = message.cseq
+        seen.setdefault(name, value)
+        if name == "Via":
+            parse_via(value)
+        elif name in _ADDRESSES and value != "*":
+            parse_name_addr(value)
+    for name in _REQUIRED:
+        if name not in seen:
+            raise SipParseError(f"missing {name} header")
+    call_id = seen["Call-ID"]
+    if not call_id or len(call_id.split()) != 1:
+        raise SipParseError(f"bad Call-ID {call_id!r}")
+    cseq = parse_cseq(seen["CSeq"])
     if isinstance(message, Request):
         if cseq.method != message.method:
             raise SipParseError(f"CSeq method {cseq.method} does not match request method {message.method}")
-        mf = h.get_all("Max-Forwards")
-        if len(mf) > 1 or (mf and (not mf[0].isdigit() or int(mf[0]) > 255)):
+        mf = seen.get("Max-Forwards")
+        if mf is not None and (not mf.isdigit() or int(mf) > 255):
             raise SipParseError(f"bad Max-Forwards {mf!r}")
-    for value in h.get_all("Contact"):
-        if value.strip() != "*":
-            parse_name_addr(value)
-    for name in ("Route", "Record-Route"):
-        for value in h.get_all(name):
-            parse_name_addr(value)
 
 
 def make_response(
