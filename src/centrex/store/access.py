@@ -23,16 +23,27 @@ from centrex.store.errors import Forbidden, NotFound
 from centrex.store.models import (
     ApiToken,
     AuditEntry,
+    BillingPlan,
+    BillingPlanFeature,
+    BundleSubscriptionRow,
+    CallDetail,
     CallRestrictionClass,
     CpniGrant,
+    CreditNoteRow,
     Device,
     DeviceButton,
     DirectoryEntry,
+    DisputeRow,
     HuntGroup,
     HuntGroupMember,
+    InvoiceLineRow,
+    InvoiceRow,
     Mailbox,
     Operator,
+    OutageRow,
+    PaymentRow,
     PhoneNumber,
+    RatingRun,
     Role,
     Site,
     Tenant,
@@ -61,6 +72,17 @@ RESOURCE_OF: dict[type[Base], Resource] = {
     CpniGrant: Resource.CPNI_GRANT,
     ApiToken: Resource.TOKEN,
     AuditEntry: Resource.AUDIT,
+    CallDetail: Resource.CDR,
+    BillingPlan: Resource.BILLING,
+    BillingPlanFeature: Resource.BILLING,
+    BundleSubscriptionRow: Resource.BILLING,
+    RatingRun: Resource.BILLING,
+    InvoiceRow: Resource.BILLING,
+    InvoiceLineRow: Resource.BILLING,
+    CreditNoteRow: Resource.BILLING,
+    PaymentRow: Resource.BILLING,
+    OutageRow: Resource.BILLING,
+    DisputeRow: Resource.DISPUTE,
 }
 
 SECRET_COLUMNS = frozenset({"password_hash", "ha1_md5", "ha1_sha256", "pin_hash", "secret_hash"})
@@ -265,6 +287,15 @@ class TenantData(AccessBase):
         self.session.flush()
         self.audit(action, model.__tablename__, obj.id, None, snapshot(obj), self.tenant_id)
         return obj
+
+    def add_parts(self, model: type[M], rows: list[dict[str, Any]], resource: Resource | None = None) -> None:
+        """Insert the parts of a document just created with `create` (an invoice's lines, a batch of
+        call records): policy-checked and tenant-scoped like `create`, without one audit entry per
+        part — the parent's entry (or the caller's summary entry) records the change."""
+        self.require(resource or RESOURCE_OF[model], Action.CREATE)
+        if rows:
+            self.session.add_all(model(**{**row, "tenant_id": self.tenant_id}) for row in rows)
+            self.session.flush()
 
     def update(self, obj: M, action: str, changes: dict[str, Any], resource: Resource | None = None) -> M:
         self.require(resource or RESOURCE_OF[type(obj)], Action.UPDATE)

@@ -30,6 +30,8 @@ class Resource(StrEnum):
     TOKEN = "token"
     SELF = "self"  # an end user's own settings
     CPAAS = "cpaas"
+    BILLING = "billing"  # plans, subscriptions, rating runs, invoices, credit notes, payments, outages
+    DISPUTE = "dispute"
 
 
 class Action(StrEnum):
@@ -84,6 +86,18 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.CPNI_GRANT, C): frozenset({OP, Role.CPNI_ADMIN}),
     (Resource.CPNI_GRANT, D): frozenset({OP, Role.CPNI_ADMIN}),
     (Resource.CDR, R): frozenset({OP, Role.CPNI_ADMIN}),  # plus granted users, see may()
+    (Resource.CDR, C): frozenset({OP}),  # the switch (and an operator's import) writes call records
+    # Billing: the customer's administrators read their account; only the provider rates, invoices,
+    # records payments, issues credit notes and outages. A Dispute Notice comes from the customer
+    # (cpaas.txt §4.6: "Customer must notify ... in writing"), i.e. its administrators, or is
+    # recorded by an operator.
+    (Resource.BILLING, R): STAFF,
+    (Resource.BILLING, C): frozenset({OP}),
+    (Resource.BILLING, U): frozenset({OP}),
+    (Resource.BILLING, D): frozenset({OP}),
+    (Resource.DISPUTE, R): STAFF,
+    (Resource.DISPUTE, C): STAFF,
+    (Resource.DISPUTE, U): frozenset({OP}),
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,
