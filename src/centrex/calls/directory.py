@@ -1,0 +1,183 @@
+"""What the SIP service reads from the store: tenants by SIP domain, devices, users, restrictions.
+
+Call handling depends on the ``Directory`` protocol only; ``StoreDirectory`` reads the database
+(one short session per question, so a change made through the API takes effect on the next
+request), ``MemoryDirectory`` serves the unit tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from centrex.store.models import CallRestrictionClass, Device, Site, Tenant, TenantStatus, User
+
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    id: uuid.UUID
+    domain: str
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    username: str
+    ha1_md5: str
+    ha1_sha256: str
+    user_id: uuid.UUID | None = None
+    site_id: uuid.UUID | None = None
+    enabled: bool = True
+
+    def ha1(self, algorithm: str) -> str | None:
+        if algorithm == "MD5":
+            return self.ha1_md5
+        if algorithm == "SHA-256":
+            return self.ha1_sha256
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A call restriction class (hosted-pbx.txt MAC 4) as the call engine needs it."""
+
+    name: str
+    allow_local: bool = True
+    allow_long_distance: bool = True
+    allow_international: bool = False
+    allow_toll_free: bool = True
+    allow_directory_assistance: bool = True
+    allow_premium: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    extension: str
+    site_id: uuid.UUID | None = None
+    forward_always: str | None = None
+    forward_busy: str | None = None
+    forward_no_answer: str | None = None
+    forward_no_answer_seconds: int = 20
+    do_not_disturb: bool = False
+    restriction: Restriction | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    id: uuid.UUID
+    npa_nxx: str
+    state: str
+
+
+class Directory(Protocol):
+    def tenant_by_domain(self, domain: str) -> TenantInfo | None: ...
+    def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None: ...
+    def user(self, user_id: uuid.UUID) -> UserInfo | None: ...
+    def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None: ...
+    def site(self, site_id: uuid.UUID) -> SiteInfo | None: ...
+
+
+def _restriction(row: CallRestrictionClass | None) -> Restriction | None:
+    if row is None:
+        return None
+    return Restriction(
+        row.name,
+        row.allow_local,
+        row.allow_long_distance,
+        row.allow_international,
+        row.allow_toll_free,
+        row.allow_directory_assistance,
+        row.allow_premium,
+    )
+
+
+class StoreDirectory:
+    """Reads the database. Every answer is a frozen copy: nothing holds a session open."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def tenant_by_domain(self, domain: str) -> TenantInfo | None:
+        with self._sessions() as s:
+            t = s.scalar(select(Tenant).where(Tenant.sip_domain == domain.lower()))
+            if t is None:
+                return None
+            return TenantInfo(t.id, t.sip_domain, t.status is TenantStatus.ACTIVE)
+
+    def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
+        with self._sessions() as s:
+            d = s.scalar(select(Device).where(Device.tenant_id == tenant_id, Device.sip_username == username))
+            if d is None:
+                return None
+            return DeviceInfo(
+                d.id, d.tenant_id, d.sip_username, d.ha1_md5, d.ha1_sha256, d.user_id, d.site_id, d.enabled
+            )
+
+    def _user(self, s: Session, u: User | None) -> UserInfo | None:
+        if u is None:
+            return None
+        rc = s.get(CallRestrictionClass, u.restriction_class_id) if u.restriction_class_id else None
+        return UserInfo(
+            u.id,
+            u.tenant_id,
+            u.name,
+            u.extension,
+            u.site_id,
+            u.forward_always,
+            u.forward_busy,
+            u.forward_no_answer,
+            u.forward_no_answer_seconds,
+            u.do_not_disturb,
+            _restriction(rc),
+        )
+
+    def user(self, user_id: uuid.UUID) -> UserInfo | None:
+        with self._sessions() as s:
+            return self._user(s, s.get(User, user_id))
+
+    def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None:
+        with self._sessions() as s:
+            u = s.scalar(select(User).where(User.tenant_id == tenant_id, User.extension == extension))
+            return self._user(s, u)
+
+    def site(self, site_id: uuid.UUID) -> SiteInfo | None:
+        with self._sessions() as s:
+            site = s.get(Site, site_id)
+            return SiteInfo(site.id, site.npa_nxx, site.state) if site else None
+
+
+@dataclass
+class MemoryDirectory:
+    """A directory held in dictionaries (unit tests, tools)."""
+
+    tenants: dict[str, TenantInfo] = field(default_factory=dict)
+    devices: dict[tuple[uuid.UUID, str], DeviceInfo] = field(default_factory=dict)
+    users: dict[uuid.UUID, UserInfo] = field(default_factory=dict)
+    sites: dict[uuid.UUID, SiteInfo] = field(default_factory=dict)
+
+    def tenant_by_domain(self, domain: str) -> TenantInfo | None:
+        return self.tenants.get(domain.lower())
+
+    def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
+        return self.devices.get((tenant_id, username))
+
+    def user(self, user_id: uuid.UUID) -> UserInfo | None:
+        return self.users.get(user_id)
+
+    def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None:
+        for u in self.users.values():
+            if u.tenant_id == tenant_id and u.extension == extension:
+                return u
+        return None
+
+    def site(self, site_id: uuid.UUID) -> SiteInfo | None:
+        return self.sites.get(site_id)
