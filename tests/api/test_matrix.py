@@ -127,6 +127,75 @@ ROUTES: list[tuple[str, str, Body, set[str]]] = [
     ("GET", "/tenants/{t}/me", None, USERS),
     ("PATCH", "/tenants/{t}/me", lambda w: {"do_not_disturb": True}, USERS),
     ("POST", "/tenants/{t}/me/password", lambda w: {"new_password": "correct horse battery"}, USERS),
+    # Billing: the tenant's administrators read their account; the provider rates, invoices and
+    # records; a Dispute Notice comes from the customer's administrators (cpaas.txt §4.6) or an operator.
+    ("GET", "/tenants/{t}/billing/plan", None, STAFF),
+    ("PUT", "/tenants/{t}/billing/plan", lambda w: {"code": "p2", "seats": 3, "seat_monthly": "10.00"}, {OP}),
+    ("GET", "/tenants/{t}/billing/subscriptions", None, STAFF),
+    (
+        "POST",
+        "/tenants/{t}/billing/subscriptions",
+        lambda w: {"start": "2026-01-01", "quantity": 2, "rate": "30.00"},
+        {OP},
+    ),
+    (
+        "POST",
+        "/tenants/{t}/billing/cdrs",
+        lambda w: {
+            "cdrs": [
+                {
+                    "id": f"c{ext()}",
+                    "caller": "+12175281234",
+                    "callee": "+13035550100",
+                    "call_class": "ld_interstate",
+                    "direction": "outbound",
+                    "start": "2026-01-05T10:00:00Z",
+                    "duration_ms": 61000,
+                }
+            ]
+        },
+        {OP},
+    ),
+    ("POST", "/tenants/{t}/billing/rating-runs", lambda w: {"period": "2026-01"}, {OP}),
+    ("GET", "/tenants/{t}/billing/rating-runs", None, STAFF),
+    ("POST", "/tenants/{t}/billing/invoices", lambda w: {"period": "2025-12"}, {OP}),
+    ("GET", "/tenants/{t}/billing/invoices", None, STAFF),
+    ("GET", "/tenants/{t}/billing/invoices/{invoice}", None, STAFF),
+    ("GET", "/tenants/{t}/billing/invoices/{invoice}.pdf", None, STAFF),
+    (
+        "POST",
+        "/tenants/{t}/billing/invoices/{invoice}/credit-notes",
+        lambda w: {"amount": "1.00", "reason": "goodwill"},
+        {OP},
+    ),
+    ("GET", "/tenants/{t}/billing/credit-notes", None, STAFF),
+    (
+        "POST",
+        "/tenants/{t}/billing/invoices/{invoice}/payments",
+        lambda w: {"amount": "10.00", "method": "ach"},
+        {OP},
+    ),
+    ("GET", "/tenants/{t}/billing/payments", None, STAFF),
+    (
+        "POST",
+        "/tenants/{t}/billing/invoices/{invoice}/disputes",
+        lambda w: {"amount": "5.00", "detail": "seats billed twice"},
+        STAFF,
+    ),
+    ("GET", "/tenants/{t}/billing/disputes", None, STAFF),
+    (
+        "POST",
+        "/tenants/{t}/billing/outages",
+        lambda w: {"start": "2026-01-05T00:00:00Z", "end": "2026-01-05T13:00:00Z", "provider_fault": True},
+        {OP},
+    ),
+    ("GET", "/tenants/{t}/billing/outages", None, STAFF),
+]
+
+# Routes refused to everyone: who may read the resource gets `status` naming the rule, anyone else
+# of the tenant 403, another tenant 404. An issued invoice is never modified: credit notes correct it.
+REFUSED_ROUTES: list[tuple[str, str, Body, set[str], int]] = [
+    ("PATCH", "/tenants/{t}/billing/invoices/{invoice}", lambda w: {"total": "0.00"}, STAFF, 409),
 ]
 
 # Operator-wide routes: anyone else gets 404, as if they did not exist.
@@ -135,6 +204,15 @@ OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/numbers", None),
     ("POST", "/numbers", lambda w: {"e164": f"+1617555{next(_n):04d}"}),
     ("POST", "/numbers/{pool}/allocate", lambda w: {"tenant_id": str(w.id)}),
+    (
+        "POST",
+        "/rate-decks",
+        lambda w: {
+            "name": f"deck{ext()}",
+            "csv": "prefix,rate_per_minute,effective_from\n44,0.02,2025-01-01\n",
+        },
+    ),
+    ("GET", "/rate-decks", None),
 ]
 
 
@@ -182,7 +260,8 @@ def send(client: TestClient, method: str, path: str, token: str | None, body: Bo
 
 def test_every_api_route_is_in_the_matrix(world_file: tuple[Path, World]) -> None:
     app = create_app("sqlite://")
-    listed = {(m, "/api/v1" + p.replace("{pool}", "{number_id}")) for m, p, *_ in ROUTES + OPERATOR_ROUTES}
+    every: list[tuple[Any, ...]] = [*ROUTES, *OPERATOR_ROUTES, *REFUSED_ROUTES]
+    listed = {(m, "/api/v1" + p.replace("{pool}", "{number_id}")) for m, p, *_ in every}
     listed_shapes = {(m, _shape(p)) for m, p in listed}
     for route in app.routes:
         path = getattr(route, "path", "")
@@ -284,6 +363,36 @@ def test_operator_routes(
         assert 200 <= status < 300, f"operator should be allowed {method} {path}, got {status}"
     else:
         assert status == 404, f"{role} on operator route {method} {path} got {status}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "readers", "status"),
+    REFUSED_ROUTES,
+    ids=[f"{m} {p}" for m, p, *_ in REFUSED_ROUTES],
+)
+@pytest.mark.parametrize("role", EVERY)
+def test_refused_routes(
+    fresh: Callable[[], TestClient],
+    world_file: tuple[Path, World],
+    method: str,
+    path: str,
+    body: Body,
+    readers: set[str],
+    status: int,
+    role: str,
+) -> None:
+    world = world_file[1]
+    client = fresh()
+    own_path = fill(path, world.a, world.pool_number_id)
+    own = send(client, method, own_path, token_of(world, role), body, world.a)
+    assert own == (status if role in readers else 403), f"{role} on {method} {path} got {own}"
+    if role != OP:
+        other = send(
+            client, method, fill(path, world.a, world.pool_number_id), world.b.tokens[role], body, world.a
+        )
+        assert other == 404, f"tenant B's {role} on tenant A's {method} {path} got {other}"
+    mixed = "/api/v1" + path.format(t=world.a.id, **world.b.ids)
+    assert send(client, method, mixed, world.operator_token, body, world.a) == 404
 
 
 def test_tenant_list_shows_each_caller_only_their_own(

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from centrex.store.credentials import new_token, sip_ha1s
 from centrex.store.models import (
     ApiToken,
+    BillingPlan,
     CallRestrictionClass,
     CpniGrant,
     Device,
     DirectoryEntry,
     HuntGroup,
     HuntGroupMember,
+    InvoiceLineRow,
+    InvoiceRow,
     Mailbox,
     NumberStatus,
     Operator,
@@ -27,6 +32,7 @@ from centrex.store.models import (
     TokenKind,
     User,
 )
+from centrex.store.sequences import next_number
 
 ROLES = ("office_admin", "backup_admin", "cpni_admin", "end_user", "granted_user", "developer")
 
@@ -101,6 +107,7 @@ def _tenant(session: Session, label: str, npa: str) -> TenantWorld:
         tw.tokens[role] = _token(session, kind=TokenKind.USER, tenant_id=tenant.id, user_id=users[role].id)
     tw.tokens["developer"] = _token(session, kind=TokenKind.DEVELOPER, tenant_id=tenant.id)
     session.flush()
+    invoice = _billing(session, tenant)
     token_row = session.query(ApiToken).filter_by(tenant_id=tenant.id, kind=TokenKind.DEVELOPER).one()
     tw.ids.update(
         site=site.id,
@@ -113,8 +120,51 @@ def _tenant(session: Session, label: str, npa: str) -> TenantWorld:
         number=number.id,
         grant=grant.id,
         token=token_row.id,
+        invoice=invoice.id,
     )
     return tw
+
+
+def _billing(session: Session, tenant: Tenant) -> InvoiceRow:
+    """A billing plan and one issued invoice, dated the first of the current month (so a dispute
+    filed today is inside the 60-day Dispute Period)."""
+    session.add(BillingPlan(tenant_id=tenant.id, code="std", seats=5, seat_monthly=Decimal("20.00")))
+    first = datetime.now(UTC).date().replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    sequence = next_number(session, "invoice")
+    invoice = InvoiceRow(
+        tenant_id=tenant.id,
+        number=f"INV-{sequence:06d}",
+        sequence=sequence,
+        invoice_date=first,
+        due_date=first + timedelta(days=30),
+        usage_start=previous,
+        usage_end=first - timedelta(days=1),
+        customer_name=tenant.name,
+        subtotal=Decimal("100.00"),
+        taxes_and_surcharges=Decimal("0.00"),
+        total=Decimal("100.00"),
+        issued_by="world",
+    )
+    session.add(invoice)
+    session.flush()
+    session.add(
+        InvoiceLineRow(
+            tenant_id=tenant.id,
+            invoice_id=invoice.id,
+            position=1,
+            kind="recurring",
+            description="Hosted PBX active seats",
+            quantity=Decimal(5),
+            unit_price=Decimal("20.00"),
+            amount=Decimal("100.00"),
+            period_start=first,
+            period_end=date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1),
+            source="hosted-pbx.txt 1.a",
+        )
+    )
+    session.flush()
+    return invoice
 
 
 def build_world(session: Session) -> World:

@@ -9,7 +9,19 @@ from sqlalchemy import Engine
 
 from centrex import __version__
 from centrex.api import errors
-from centrex.api.routers import access_admin, devices, directory, groups, health, me, numbers, tenants, users
+from centrex.api.routers import (
+    access_admin,
+    billing,
+    devices,
+    directory,
+    groups,
+    health,
+    me,
+    numbers,
+    rate_decks,
+    tenants,
+    users,
+)
 from centrex.store.db import make_engine, make_sessionmaker
 
 Probe = Callable[[], tuple[bool, str]]
@@ -23,6 +35,8 @@ API_ROUTERS = (
     directory.router,
     access_admin.router,
     me.router,
+    rate_decks.router,
+    billing.router,
 )
 
 
