@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 
 from centrex.calls.directory import DeviceInfo, Directory, TenantInfo
@@ -24,6 +25,8 @@ from centrex.sip.events import Address
 from centrex.sip.headers import parse_auth_params
 from centrex.sip.message import Request, Response, make_response, new_tag
 from centrex.sip.uri import SipUri
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +115,21 @@ class PhoneAuthenticator:
                 return None
             return device.ha1(algorithm)
 
-        result = digest.verify(
-            creds[0], request.method, now, lookup, client_key=addr[0], request_uri=str(request.uri)
-        )
+        # The digest uri is not required to equal the Request-URI: SIPp 3.6 and several phones
+        # put the next-hop address there. The response still covers the uri they sent, and the
+        # nonce is bound to the source address and expires (nonce_ttl), which limits replay.
+        result = digest.verify(creds[0], request.method, now, lookup, client_key=addr[0])
         if result.status is AuthStatus.OK and tenant is not None and device is not None:
             return AuthCheck(True, tenant, device)
         if result.status is AuthStatus.STALE:
             return AuthCheck(False, response=self._challenge(request, digest, now, addr, proxy, stale=True))
+        log.info(
+            "sip.auth.failed source=%s user=%r realm=%r reason=%s",
+            addr[0],
+            result.username,
+            realm,
+            result.reason,
+        )
         self.guard.auth_failed(addr[0], now, result.username)
         return AuthCheck(False, response=self._challenge(request, digest, now, addr, proxy))
 
