@@ -9,9 +9,11 @@ import signal
 import uvicorn
 from rich.console import Console
 
-from centrex.api.app import create_app
+from centrex.api.app import create_app, register_component
+from centrex.calls.directory import StoreDirectory
+from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
-from centrex.store.db import make_engine
+from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 
 console = Console()
@@ -29,6 +31,11 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    sip = SipService(
+        StoreDirectory(make_sessionmaker(engine)), SipConfig(host=settings.bind, port=settings.sip_port)
+    )
+    await sip.start()
+    register_component(app, "sip", sip.health)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
@@ -40,8 +47,14 @@ async def serve(settings: Settings) -> None:
             f"(docs /docs, OpenAPI /openapi.json, health /healthz)",
             highlight=False,
         )
-    await task
-    engine.dispose()
+        console.print(
+            f"centrex: SIP {', '.join(sip.listening())} (advertised as {sip.advertised})", highlight=False
+        )
+    try:
+        await task
+    finally:
+        await sip.stop()
+        engine.dispose()
 
 
 def run(settings: Settings) -> None:

@@ -1,0 +1,231 @@
+"""The SIP service: UDP and TCP transports, the guard in front, registrar and call engine behind.
+
+This is the I/O shell around the pure parts (guard, registrar, engine): it owns the transports,
+one loop timer for the engine, and a housekeeping tick. Time given to the pure parts is the wall
+clock (``time.time()``), so nonces and registration expiry mean the same after a restart.
+
+The guard sits *before* parsing: each transport's SipEndpoint is replaced by a GuardedEndpoint
+right after it binds (before any datagram can be read), so a banned or flooding source costs a
+dictionary lookup and gets no answer at all, not even 100 Trying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from centrex.calls.auth import PhoneAuthenticator
+from centrex.calls.directory import Directory
+from centrex.calls.engine import CallEnded, CallEngine
+from centrex.calls.guard import GuardConfig, SourceGuard
+from centrex.calls.location import LocationService
+from centrex.calls.registrar import ExpiryPolicy, Registrar
+from centrex.sip.endpoint import SipEndpoint
+from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
+from centrex.sip.message import Request, Response
+from centrex.sip.transaction import TimerConfig
+from centrex.transport import StreamTransport, UdpTransport
+from centrex.transport.base import SipTransport
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_S = 30.0
+
+
+class GuardedEndpoint(SipEndpoint):
+    """A SipEndpoint that asks the SourceGuard before it parses anything."""
+
+    def __init__(
+        self,
+        guard: SourceGuard,
+        clock: Callable[[], float],
+        local: Address,
+        transport: str,
+        timers: TimerConfig | None = None,
+    ) -> None:
+        super().__init__(local, transport, timers=timers)
+        self.guard = guard
+        self.clock = clock
+
+    def receive_datagram(self, data: bytes, addr: Address, now: float) -> None:
+        if self.guard.admit(addr[0], data, self.clock()):
+            super().receive_datagram(data, addr, now)
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    host: str = "0.0.0.0"
+    port: int = 5060
+    advertised_host: str | None = None
+    tcp: bool = True
+    guard: GuardConfig = field(default_factory=GuardConfig)
+    expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)
+    max_ring_s: float = 120.0
+    timers: TimerConfig | None = None
+    # Offered in this order of preference (RFC 8760 §2.4). Clients that take the first challenge
+    # whatever its algorithm (SIPp 3.6, some old phones) need MD5 first.
+    digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+
+
+def guess_local_ip() -> str:
+    """The address other hosts reach us at when we listen on 0.0.0.0 (no packet is sent)."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))
+        return str(s.getsockname()[0])
+    return "127.0.0.1"
+
+
+class SipService:
+    def __init__(
+        self,
+        directory: Directory,
+        config: SipConfig | None = None,
+        *,
+        on_call_ended: Callable[[CallEnded], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or SipConfig()
+        self.clock = clock
+        self.guard = SourceGuard(self.config.guard)
+        self.location = LocationService()
+        self.auth = PhoneAuthenticator(
+            directory, secrets.token_bytes(32), self.guard, algorithms=self.config.digest_algorithms
+        )
+        self.registrar = Registrar(self.auth, self.location, self.config.expiry)
+        self.engine = CallEngine(
+            directory,
+            self.auth,
+            self.location,
+            self,
+            on_call_ended=on_call_ended,
+            max_ring_s=self.config.max_ring_s,
+        )
+        self.transports: dict[str, SipTransport] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+        self.advertised = self.config.advertised_host or (
+            guess_local_ip() if self.config.host in ("0.0.0.0", "::") else self.config.host
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        c = self.config
+        for attempt in range(10):
+            udp = await UdpTransport.start(
+                c.host, c.port, self._on_event, timers=c.timers, advertised_host=self.advertised
+            )
+            self._guard(udp)
+            self.transports["UDP"] = udp
+            if not c.tcp:
+                break
+            port = udp.local_address[1]
+            try:
+                tcp = await StreamTransport.start(
+                    c.host, port, self._on_event, timers=c.timers, advertised_host=self.advertised
+                )
+            except OSError:
+                await udp.close()
+                if c.port != 0 or attempt == 9:
+                    raise
+                continue  # port 0: the UDP port picked is taken for TCP; try another
+            self._guard(tcp)
+            self.transports["TCP"] = tcp
+            break
+        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+
+    def _guard(self, transport: SipTransport) -> None:
+        old = transport.endpoint
+        transport.endpoint = GuardedEndpoint(self.guard, self.clock, old.local, old.transport, old.timers)
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        if self._timer is not None:
+            self._timer.cancel()
+        for transport in self.transports.values():
+            await transport.close()
+        self.transports.clear()
+
+    @property
+    def port(self) -> int:
+        return self.transports["UDP"].local_address[1]
+
+    def listening(self) -> list[str]:
+        return [f"{name} {self.config.host}:{t.local_address[1]}" for name, t in self.transports.items()]
+
+    def health(self) -> tuple[bool, str]:
+        ready = "UDP" in self.transports
+        detail = ", ".join(self.listening()) or "not started"
+        return ready, (
+            f"{detail}; {len(self.location.all())} contacts registered, {self.engine.active_calls} calls"
+        )
+
+    async def _housekeep(self) -> None:
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_S)
+            now = self.clock()
+            self.location.purge(now)
+            self.guard.purge(now)
+
+    # -- events ----------------------------------------------------------------------------
+    def _name(self, transport: SipTransport) -> str:
+        return transport.endpoint.transport
+
+    def _on_event(self, event: Event, transport: SipTransport) -> None:
+        now = self.clock()
+        name = self._name(transport)
+        if isinstance(event, RequestReceived) and event.request.method == "REGISTER":
+            response = self.registrar.handle(event.request, event.addr, name, now)
+            transport.send_response(response)
+        else:
+            self.engine.handle(event, name, now)
+        self._arm_engine_timer()
+
+    def _arm_engine_timer(self) -> None:
+        at = self.engine.next_timer()
+        if at == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        if at is None:
+            self._timer = None
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(max(0.0, at - self.clock()), self._on_engine_timer)
+
+    def _on_engine_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        try:
+            self.engine.handle_timer(self.clock())
+        except Exception:
+            log.exception("call engine timer failed")
+        self._arm_engine_timer()
+
+    # -- the engine's Network --------------------------------------------------------------
+    def _transport(self, name: str) -> SipTransport:
+        return self.transports.get(name) or self.transports["UDP"]
+
+    def send_request(self, transport: str, request: Request, addr: Address) -> TransactionKey:
+        return self._transport(transport).send_request(request, addr)
+
+    def send_response(self, transport: str, response: Response) -> None:
+        self._transport(transport).send_response(response)
+
+    def send_cancel(self, transport: str, key: TransactionKey) -> None:
+        self._transport(transport).send_cancel(key)
+
+    def contact(self, transport: str) -> str:
+        t = self._transport(transport)
+        suffix = "" if self._name(t) == "UDP" else f";transport={self._name(t).lower()}"
+        return f"<sip:{self.advertised}:{t.local_address[1]}{suffix}>"
