@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
@@ -25,8 +27,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+billing_app = typer.Typer(help="Rate decks, rating and billing runs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(billing_app, name="billing")
 console = Console()
 err = Console(stderr=True)
 
@@ -154,6 +158,259 @@ def token_create(
         else:
             fail("say whose token: --operator EMAIL, or --tenant ID with --user EXT or --developer")
     sys.stdout.write(made.plaintext + "\n")
+
+
+# --- billing ------------------------------------------------------------------------------------
+
+PeriodOpt = Annotated[str, typer.Option("--period", help="the usage month, YYYY-MM")]
+TenantOpt = Annotated[
+    str | None, typer.Option("--tenant", help="tenant id or SIP domain (default: every tenant)")
+]
+
+
+def _cli_principal() -> Any:
+    """The CLI acts as an operator; the audit log names the system user who ran it."""
+    import getpass
+
+    from centrex.store.access import Principal
+    from centrex.store.models import Role, TokenKind
+
+    return Principal(
+        TokenKind.OPERATOR, uuid.UUID(int=0), frozenset({Role.OPERATOR}), f"cli:{getpass.getuser()}"
+    )
+
+
+def _find_tenant(session: Any, ref: str) -> Any:
+    from centrex.store.models import Tenant
+
+    try:
+        tenant = session.get(Tenant, uuid.UUID(ref))
+    except ValueError:
+        tenant = session.scalar(select(Tenant).where(Tenant.sip_domain == ref))
+    if tenant is None:
+        fail(f"no tenant {ref!r}")
+    return tenant
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@billing_app.command("import-deck")
+def billing_import_deck(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="deck CSV")],
+    name: Annotated[str, typer.Option("--name", help="deck name; an existing name gets a new version")],
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Import a CSV rate deck as the next version of NAME (bad lines are named; nothing is stored)."""
+    from centrex.billing import service
+    from centrex.store.access import OperatorData
+    from centrex.store.errors import StoreError
+
+    s = _settings(db, data_dir)
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        rows = max(sum(1 for _ in fh) - 1, 0)
+    engine = make_engine(s.database_url)
+    try:
+        with _progress() as bar, transaction(make_sessionmaker(engine)) as session:
+            read = bar.add_task("reading", total=rows)
+            stored = bar.add_task("storing", total=rows)
+            with file.open(encoding="utf-8-sig", newline="") as fh:
+                made = service.import_deck(
+                    OperatorData(session, _cli_principal()),
+                    name,
+                    fh,
+                    on_read=lambda n: bar.update(read, completed=n),
+                    on_stored=lambda n: bar.update(stored, completed=n),
+                )
+            result = (made.deck.name, made.version.version, made.version.row_count, made.version.fingerprint)
+    except StoreError as exc:
+        fail(f"{file}: {exc.message}")
+        return
+    console.print(f"deck {result[0]} version {result[1]}: {result[2]:,} rows, sha256 {result[3][:16]}…")
+
+
+@billing_app.command("rate")
+def billing_rate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CDR CSV")],
+    tenant: Annotated[
+        str, typer.Option("--tenant", help="tenant id or SIP domain whose plan and deck rate it")
+    ],
+    store: Annotated[bool, typer.Option("--store", help="also store the CDRs for billing")] = False,
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Rate a CDR CSV with the tenant's plan and deck and print the totals per month and category.
+    Columns: id, caller, callee, call_class, direction, start, duration_ms [, disposition,
+    is_intra_enterprise, dialled]."""
+    from centrex.billing import service
+    from centrex.billing.periods import month_start
+    from centrex.billing.rating import rate_period
+    from centrex.store.access import TenantData
+    from centrex.store.errors import StoreError
+    from centrex.store.models import CallDetail
+
+    s = _settings(db, data_dir)
+    engine = make_engine(s.database_url)
+    try:
+        with (
+            transaction(make_sessionmaker(engine)) as session,
+            file.open(encoding="utf-8-sig", newline="") as fh,
+        ):
+            data = TenantData(session, _cli_principal(), _find_tenant(session, tenant).id)
+            raw = service.read_cdr_csv(fh)
+            values = [service.cdr_values(r, f"line {i}") for i, r in enumerate(raw, start=2)]
+            plan = service.require_plan(data)
+            deck, _ = service.deck_for_plan(session, plan)
+            records = [
+                service.call_record(CallDetail(id=uuid.uuid4(), tenant_id=data.tenant_id, **v))
+                for v in values
+            ]
+            months: dict[Any, list[Any]] = {}
+            for record in records:
+                months.setdefault(month_start(record.start.date()), []).append(record)
+            table = Table(title=f"{file.name}: {len(records):,} calls, plan {plan.code}")
+            for col in ("month", "category", "calls", "billable min", "amount"):
+                table.add_column(
+                    col, justify="right" if col in ("calls", "billable min", "amount") else "left"
+                )
+            grand = Decimal(0)
+            unrated = 0
+            for month in sorted(months):
+                rated = rate_period(months[month], service.rating_plan(plan), deck)
+                unrated += len(rated.unrated)
+                by_cat: dict[str, list[Any]] = {}
+                for charge in rated.charges:
+                    by_cat.setdefault(charge.category.value, []).append(charge)
+                for category, charges in sorted(by_cat.items()):
+                    amount = sum((c.amount for c in charges), Decimal(0))
+                    minutes = Decimal(sum(c.billable_s for c in charges)) / 60
+                    table.add_row(
+                        f"{month:%Y-%m}", category, f"{len(charges):,}", f"{minutes:,.1f}", f"{amount:,.6f}"
+                    )
+                grand += rated.total
+            if store:
+                stored, duplicates = service.store_cdrs(data, raw)
+    except StoreError as exc:
+        fail(f"{file}: {exc.message}")
+        return
+    console.print(table)
+    console.print(f"total: {grand:,.6f} USD ({grand.quantize(Decimal('0.01'))} at cents)", highlight=False)
+    if unrated:
+        err.print(f"warning: {unrated} call(s) have no rate in force in the deck", highlight=False)
+    if store:
+        console.print(f"stored {stored:,} CDR(s), {duplicates:,} already stored", highlight=False)
+
+
+def _billing_tenants(session: Any, tenant: str | None) -> list[Any]:
+    from centrex.store.models import BillingPlan, Tenant
+
+    if tenant:
+        return [_find_tenant(session, tenant)]
+    stmt = select(Tenant).join(BillingPlan, BillingPlan.tenant_id == Tenant.id).order_by(Tenant.name)
+    return list(session.scalars(stmt))
+
+
+@billing_app.command("run")
+def billing_run(
+    period: PeriodOpt, tenant: TenantOpt = None, db: DbOpt = None, data_dir: DataOpt = None
+) -> None:
+    """Close a month for each tenant with a billing plan: rate its usage and issue the invoice dated
+    the 1st of the next month. Each tenant is its own transaction; an invoiced tenant is skipped."""
+    from centrex.billing import service
+    from centrex.store.access import TenantData
+    from centrex.store.errors import Conflict, StoreError
+
+    s = _settings(db, data_dir)
+    engine = make_engine(s.database_url)
+    factory = make_sessionmaker(engine)
+    try:
+        month = service.parse_period(period)
+    except StoreError as exc:
+        fail(exc.message)
+        return
+    with factory() as session:
+        tenants = [(t.id, t.name) for t in _billing_tenants(session, tenant)]
+    if not tenants:
+        err.print("no tenant has a billing plan (PUT /api/v1/tenants/{id}/billing/plan)", highlight=False)
+        return
+    table = Table(title=f"billing run {period}")
+    for col in ("tenant", "invoice", "date", "total", "result"):
+        table.add_column(col)
+    failed = 0
+    with _progress() as bar:
+        task = bar.add_task("tenants", total=len(tenants))
+        for tenant_id, name in tenants:
+            try:
+                with transaction(factory) as session:
+                    row = service.issue_invoice(TenantData(session, _cli_principal(), tenant_id), month)
+                    table.add_row(name, row.number, f"{row.invoice_date}", f"{row.total:,.2f}", "issued")
+            except Conflict as exc:
+                table.add_row(name, "", "", "", f"skipped: {exc.message}")
+            except StoreError as exc:
+                failed += 1
+                table.add_row(name, "", "", "", f"failed ({exc.rule}): {exc.message}")
+            bar.advance(task)
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@billing_app.command("rerate")
+def billing_rerate(
+    period: PeriodOpt, tenant: TenantOpt = None, db: DbOpt = None, data_dir: DataOpt = None
+) -> None:
+    """Rate a month again for each tenant with a billing plan (idempotent: the same CDRs, plan and
+    deck give the same total and fingerprint); each run is recorded in the rating-run audit trail."""
+    from centrex.billing import service
+    from centrex.store.access import TenantData
+    from centrex.store.errors import StoreError
+
+    s = _settings(db, data_dir)
+    engine = make_engine(s.database_url)
+    factory = make_sessionmaker(engine)
+    try:
+        month = service.parse_period(period)
+    except StoreError as exc:
+        fail(exc.message)
+        return
+    with factory() as session:
+        tenants = [(t.id, t.name) for t in _billing_tenants(session, tenant)]
+    if not tenants:
+        err.print("no tenant has a billing plan (PUT /api/v1/tenants/{id}/billing/plan)", highlight=False)
+        return
+    table = Table(title=f"rating {period}")
+    for col in ("tenant", "calls", "unrated", "total", "fingerprint"):
+        table.add_column(col)
+    failed = 0
+    with _progress() as bar:
+        task = bar.add_task("tenants", total=len(tenants))
+        for tenant_id, name in tenants:
+            try:
+                with transaction(factory) as session:
+                    run, _ = service.rate_month(TenantData(session, _cli_principal(), tenant_id), month)
+                    table.add_row(
+                        name,
+                        f"{run.cdr_count:,}",
+                        f"{run.unrated_count:,}",
+                        f"{run.total:,.6f}",
+                        run.fingerprint,
+                    )
+            except StoreError as exc:
+                failed += 1
+                table.add_row(name, "", "", "", f"failed ({exc.rule}): {exc.message}")
+            bar.advance(task)
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
