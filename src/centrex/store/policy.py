@@ -89,8 +89,8 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.CDR, C): frozenset({OP}),  # the switch (and an operator's import) writes call records
     # Billing: the customer's administrators read their account; only the provider rates, invoices,
     # records payments, issues credit notes and outages. A Dispute Notice comes from the customer
-    # (cpaas.txt §4.6: "Customer must notify ... in writing"), i.e. its administrators, or is
-    # recorded by an operator.
+    # (cpaas.txt §4.6: "Customer will provide written notice ... of any disputed charge"), i.e. its
+    # administrators, or is recorded by an operator.
     (Resource.BILLING, R): STAFF,
     (Resource.BILLING, C): frozenset({OP}),
     (Resource.BILLING, U): frozenset({OP}),

@@ -41,10 +41,13 @@ QUANTITY = Numeric(18, 6)
 
 
 class PaymentMethod(StrEnum):
+    """cpaas.txt §4.4: "by ACH electronic funds transfer, wire transfer, credit card, check, or PayPal"."""
+
     ACH = "ach"
     WIRE = "wire"
     CARD = "card"
     CHECK = "check"
+    PAYPAL = "paypal"
 
 
 class DisputeStatus(StrEnum):
