@@ -11,6 +11,7 @@ from rich.console import Console
 
 from centrex.api.app import create_app, register_component
 from centrex.calls.directory import StoreDirectory
+from centrex.calls.records import CallRecords
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
 from centrex.store.db import make_engine, make_sessionmaker
@@ -31,8 +32,11 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    sessions = make_sessionmaker(engine)
     sip = SipService(
-        StoreDirectory(make_sessionmaker(engine)), SipConfig(host=settings.bind, port=settings.sip_port)
+        StoreDirectory(sessions),
+        SipConfig(host=settings.bind, port=settings.sip_port),
+        records=CallRecords(sessions),
     )
     await sip.start()
     register_component(app, "sip", sip.health)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.calls.directory import StoreDirectory
 from centrex.calls.engine import CallEnded
+from centrex.calls.records import CallRecords
 from centrex.calls.service import SipConfig, SipService
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
@@ -41,6 +42,12 @@ class Server:
     passwords: dict[str, str]
     sessions: sessionmaker[Session]
     ended: list[CallEnded] = field(default_factory=list)
+
+    async def restart(self) -> None:
+        """Stop as a crash would (nothing is written on the way down), start a new service."""
+        await self.service.stop()
+        self.service = make_service(self.sessions, self.ended)
+        await self.service.start()
 
     @property
     def port(self) -> int:
@@ -100,12 +107,20 @@ async def server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Server]:
     with transaction(sessions) as session:
         demo = seed_demo(session, tmp_path)
     ended: list[CallEnded] = []
+    server = Server(
+        make_service(sessions, ended), {ln.extension: ln.sip_password for ln in demo.lines}, sessions, ended
+    )
+    await server.service.start()
+    try:
+        yield server
+    finally:
+        await server.service.stop()
+        engine.dispose()
+
+
+def make_service(sessions: sessionmaker[Session], ended: list[CallEnded]) -> SipService:
     # SIPp 3.6 answers the first challenge whatever its algorithm and knows only MD5.
     config = SipConfig(host="127.0.0.1", port=0, digest_algorithms=("MD5", "SHA-256"))
-    service = SipService(StoreDirectory(sessions), config, on_call_ended=ended.append)
-    await service.start()
-    try:
-        yield Server(service, {line.extension: line.sip_password for line in demo.lines}, sessions, ended)
-    finally:
-        await service.stop()
-        engine.dispose()
+    return SipService(
+        StoreDirectory(sessions), config, records=CallRecords(sessions), on_call_ended=ended.append
+    )

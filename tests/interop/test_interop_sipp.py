@@ -7,9 +7,9 @@ import asyncio
 import socket
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from centrex.store.models import User
+from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, User
 
 from .conftest import Server, free_udp_port
 
@@ -60,6 +60,42 @@ async def test_call_with_bye_from_the_caller(server: Server) -> None:
         "1002",
     )
     assert cdr.duration_ms >= 400
+
+
+async def test_a_call_leaves_a_durable_cdr(server: Server) -> None:
+    a, b = await two_phones(server)
+    await call(server, "1001", a, "1002", "uac_call.xml", [("uas_answer.xml", "1002", b)])
+    with server.sessions() as s:
+        cdr = s.scalars(select(CallDetail)).one()
+        outcome = s.scalars(select(CdrOutcome)).one()
+        legs = s.scalars(select(CdrLeg)).all()
+    assert (cdr.caller, cdr.callee, cdr.disposition, cdr.call_class) == ("1001", "1002", "answered", "on_net")
+    assert cdr.duration_ms >= 400 and cdr.answer is not None
+    assert (outcome.hangup_cause, outcome.sip_code) == ("caller_bye", 200)
+    assert [leg.disposition for leg in legs] == ["answered"]
+
+
+async def test_restart_keeps_registrations_and_closes_interrupted_calls(server: Server) -> None:
+    a, b = await two_phones(server)
+    ringing = [
+        asyncio.create_task(server.sipp("uas_ring.xml", "1002", port=b, client=False, timeout_s=3)),
+        asyncio.create_task(server.sipp("uac_call.xml", "1001", port=a, callee="1002", timeout_s=3)),
+    ]
+    for _ in range(100):
+        if server.service.engine.active_calls:
+            break
+        await asyncio.sleep(0.05)
+    assert server.service.engine.active_calls == 1
+    await server.restart()  # the call was ringing: the "crash" cuts it short
+    await asyncio.gather(*ringing)  # both SIPp phones give up by themselves
+    with server.sessions() as s:
+        [outcome] = s.scalars(select(CdrOutcome)).all()
+        assert outcome.hangup_cause == "interrupted"
+        assert s.scalars(select(ActiveCall)).all() == []
+    # No REGISTER since the restart: the registrations came back from the store.
+    assert len(server.service.location.all()) == 2
+    await call(server, "1001", a, "1002", "uac_call.xml", [("uas_answer.xml", "1002", b)])
+    assert server.ended[-1].disposition == "answered"
 
 
 async def test_call_with_bye_from_the_callee(server: Server) -> None:

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import unquote
 
 from centrex.calls.auth import PhoneAuthenticator
@@ -53,6 +53,8 @@ from centrex.sip.message import Request, Response, make_response, new_call_id, n
 from centrex.sip.uri import SipUri, TelUri, parse_uri
 
 log = logging.getLogger(__name__)
+
+_E = TypeVar("_E")
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
@@ -95,6 +97,29 @@ class LegRecord:
     ended_at: datetime
     sip_code: int | None
     disposition: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    """An authenticated caller's INVITE was accepted for routing (journalled for crash recovery)."""
+
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    site_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    device_id: uuid.UUID
+    from_: str
+    dialled: str
+    call_class: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    to: str
+    answered_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +269,8 @@ class CallEngine:
         *,
         wall_clock: Callable[[], datetime] | None = None,
         on_call_ended: Callable[[CallEnded], None] | None = None,
+        on_call_started: Callable[[CallStarted], None] | None = None,
+        on_call_answered: Callable[[CallAnswered], None] | None = None,
         max_ring_s: float = 120.0,
         max_forward_hops: int = 5,
     ) -> None:
@@ -253,6 +280,8 @@ class CallEngine:
         self.network = network
         self.wall = wall_clock or (lambda: datetime.now(UTC))
         self.on_call_ended = on_call_ended
+        self.on_call_started = on_call_started
+        self.on_call_answered = on_call_answered
         self.max_ring_s = max_ring_s
         self.max_forward_hops = max_forward_hops
         self.calls: dict[uuid.UUID, Call] = {}
@@ -394,6 +423,20 @@ class CallEngine:
             device.username,
             dialled,
             classification.call_class,
+        )
+        self._notify(
+            self.on_call_started,
+            CallStarted(
+                call.id,
+                tenant.id,
+                site_id,
+                caller.id if caller else None,
+                device.id,
+                caller.extension if caller else device.username,
+                dialled,
+                classification.call_class.value,
+                call.started_at,
+            ),
         )
         cls = classification.call_class
         if not tenant.active and may_refuse(cls, RefusalGround.SUSPENSION):
@@ -615,6 +658,10 @@ class CallEngine:
             self.network.send_response(call.a_transport, ok)
             call.a_dialog = Dialog.from_uas(call.a_invite, ok)
             log.info("sip.call.answer call=%s by=%s", call.id, leg.binding.contact)
+            self._notify(
+                self.on_call_answered,
+                CallAnswered(call.id, call.tenant.id, leg.user.extension, leg.answered_at or self.wall()),
+            )
             return
         self._leg_failed(leg, status, now)
 
@@ -761,8 +808,13 @@ class CallEngine:
             code,
             record.duration_ms,
         )
-        if self.on_call_ended is not None:
-            try:
-                self.on_call_ended(record)
-            except Exception:
-                log.exception("on_call_ended failed for call %s", call.id)
+        self._notify(self.on_call_ended, record)
+
+    def _notify(self, callback: Callable[[_E], None] | None, event: _E) -> None:
+        """Hand a call event to its observer; a failing observer never breaks signalling."""
+        if callback is None:
+            return
+        try:
+            callback(event)
+        except Exception:
+            log.exception("call event observer failed for %s", type(event).__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from centrex.sip.events import Address
 
@@ -47,11 +48,20 @@ def contact_key(uri: str) -> str:
     return f"{scheme.lower()}:{user}{at}{host.lower()}"
 
 
-class LocationService:
-    """In-memory bindings, indexed by device and by user."""
+class LocationListener(Protocol):
+    """Told of every change made by a REGISTER (records.py keeps the store in step)."""
 
-    def __init__(self, max_contacts: int = 10) -> None:
+    def saved(self, binding: Binding) -> None: ...
+    def removed(self, aor: AorKey, contact: str | None) -> None: ...
+
+
+class LocationService:
+    """In-memory bindings, indexed by device and by user. ``listener`` hears of registrations
+    and unregistrations (not of expiry, which every reader checks by time)."""
+
+    def __init__(self, max_contacts: int = 10, listener: LocationListener | None = None) -> None:
         self.max_contacts = max_contacts
+        self.listener = listener
         self._aors: dict[AorKey, dict[str, Binding]] = {}
         self._by_user: dict[uuid.UUID, set[AorKey]] = {}
 
@@ -77,16 +87,21 @@ class LocationService:
             out.extend(self.bindings(aor, now))
         return out
 
-    def save(self, binding: Binding) -> None:
+    def save(self, binding: Binding, *, notify: bool = True) -> None:
         """Add or refresh a binding; past ``max_contacts`` the oldest one of the device goes."""
         contacts = self._aors.setdefault(binding.aor, {})
         key = contact_key(binding.contact)
         contacts.pop(key, None)
         contacts[key] = binding
+        dropped = []
         while len(contacts) > self.max_contacts:
-            contacts.pop(next(iter(contacts)))
+            dropped.append(contacts.pop(next(iter(contacts))))
         if binding.user_id is not None:
             self._by_user.setdefault(binding.user_id, set()).add(binding.aor)
+        if notify and self.listener is not None:
+            for old in dropped:
+                self.listener.removed(binding.aor, old.contact)
+            self.listener.saved(binding)
 
     def remove(self, aor: AorKey, contact: str) -> None:
         contacts = self._aors.get(aor)
@@ -94,9 +109,13 @@ class LocationService:
             contacts.pop(contact_key(contact), None)
             if not contacts:
                 self._drop_aor(aor)
+        if self.listener is not None:
+            self.listener.removed(aor, contact)
 
     def remove_all(self, aor: AorKey) -> None:
         self._drop_aor(aor)
+        if self.listener is not None:
+            self.listener.removed(aor, None)
 
     def purge(self, now: float) -> int:
         """Drop expired bindings everywhere; returns how many remain."""

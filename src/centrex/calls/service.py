@@ -25,6 +25,7 @@ from centrex.calls.directory import Directory
 from centrex.calls.engine import CallEnded, CallEngine
 from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
+from centrex.calls.records import CallRecords
 from centrex.calls.registrar import ExpiryPolicy, Registrar
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
@@ -87,13 +88,16 @@ class SipService:
         directory: Directory,
         config: SipConfig | None = None,
         *,
+        records: CallRecords | None = None,
         on_call_ended: Callable[[CallEnded], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config or SipConfig()
         self.clock = clock
+        self.records = records
+        self._on_call_ended = on_call_ended
         self.guard = SourceGuard(self.config.guard)
-        self.location = LocationService()
+        self.location = LocationService(listener=records)
         self.auth = PhoneAuthenticator(
             directory, secrets.token_bytes(32), self.guard, algorithms=self.config.digest_algorithms
         )
@@ -103,7 +107,9 @@ class SipService:
             self.auth,
             self.location,
             self,
-            on_call_ended=on_call_ended,
+            on_call_ended=self._call_ended,
+            on_call_started=records.call_started if records else None,
+            on_call_answered=records.call_answered if records else None,
             max_ring_s=self.config.max_ring_s,
         )
         self.transports: dict[str, SipTransport] = {}
@@ -115,8 +121,19 @@ class SipService:
         )
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _call_ended(self, ended: CallEnded) -> None:
+        if self.records is not None:
+            self.records.call_ended(ended)  # durable before anything else hears of it
+        if self._on_call_ended is not None:
+            self._on_call_ended(ended)
+
     async def start(self) -> None:
         c = self.config
+        if self.records is not None:
+            # Before the first packet: close what a crash left open, bring registrations back.
+            self.records.close_interrupted()
+            restored = self.records.load_registrations(self.location, self.clock())
+            log.info("sip.registrations.restored count=%d", restored)
         for attempt in range(10):
             udp = await UdpTransport.start(
                 c.host, c.port, self._on_event, timers=c.timers, advertised_host=self.advertised
@@ -175,6 +192,11 @@ class SipService:
             now = self.clock()
             self.location.purge(now)
             self.guard.purge(now)
+            if self.records is not None:
+                try:
+                    self.records.purge_registrations(now)
+                except Exception:
+                    log.exception("purging expired registrations failed")
 
     # -- events ----------------------------------------------------------------------------
     def _name(self, transport: SipTransport) -> str:

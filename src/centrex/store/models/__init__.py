@@ -21,6 +21,7 @@ from centrex.store.models.billing import (
     RatingPurpose,
     RatingRun,
 )
+from centrex.store.models.calls import ActiveCall, CdrLeg, CdrOutcome, Registration
 from centrex.store.models.enums import (
     ButtonKind,
     CallingScope,
@@ -46,6 +47,7 @@ from centrex.store.models.security import ApiToken, AuditEntry
 from centrex.store.models.tenancy import CpniGrant, Operator, Site, Tenant, TenantDesignation
 
 __all__ = [
+    "ActiveCall",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -56,6 +58,8 @@ __all__ = [
     "CallDetail",
     "CallRestrictionClass",
     "CallingScope",
+    "CdrLeg",
+    "CdrOutcome",
     "CpniGrant",
     "CreditNoteRow",
     "Device",
@@ -84,6 +88,7 @@ __all__ = [
     "RateDeckVersion",
     "RatingPurpose",
     "RatingRun",
+    "Registration",
     "Role",
     "ServiceType",
     "Site",
