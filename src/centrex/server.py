@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 
 import uvicorn
@@ -33,9 +34,12 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     sessions = make_sessionmaker(engine)
+    # Digest algorithms offered, most preferred first (RFC 8760). CENTREX_SIP_DIGEST=MD5,SHA-256
+    # serves clients that answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
+    digest = tuple(a.strip().upper() for a in os.environ.get("CENTREX_SIP_DIGEST", "SHA-256,MD5").split(","))
     sip = SipService(
         StoreDirectory(sessions),
-        SipConfig(host=settings.bind, port=settings.sip_port),
+        SipConfig(host=settings.bind, port=settings.sip_port, digest_algorithms=digest),
         records=CallRecords(sessions),
     )
     await sip.start()

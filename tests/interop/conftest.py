@@ -30,6 +30,12 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @dataclass
 class SippResult:
     returncode: int
@@ -63,13 +69,14 @@ class Server:
         callee: str | None = None,
         client: bool = True,
         timeout_s: float = 10.0,
+        transport: str = "u1",
     ) -> SippResult:
         """Run one SIPp call of ``scenario`` as ``user`` from 127.0.0.1:``port``; never hangs."""
         assert SIPP is not None
         args = [SIPP, "-sf", str(SCENARIOS / scenario)]
         if client:
             args.append(f"127.0.0.1:{self.port}")
-        args += ["-i", "127.0.0.1", "-p", str(port), "-s", user, "-m", "1", "-nostdin"]
+        args += ["-i", "127.0.0.1", "-p", str(port), "-t", transport, "-s", user, "-m", "1", "-nostdin"]
         args += ["-key", "domain", DEMO_DOMAIN, "-key", "server_port", str(self.port)]
         args += [
             "-timeout",

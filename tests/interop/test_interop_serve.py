@@ -3,6 +3,7 @@ answers SIP, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from .conftest import SCENARIOS, SIPP
 
 pytestmark = pytest.mark.interop
 
@@ -41,7 +44,12 @@ OPTIONS = (
 
 def test_serve_listens_for_sip_on_udp_and_tcp(tmp_path: Path) -> None:
     http_port, sip_port = free_port(), free_port()
-    env = {**os.environ, "CENTREX_DATA": str(tmp_path)}
+    env = {**os.environ, "CENTREX_DATA": str(tmp_path), "CENTREX_SIP_DIGEST": "MD5,SHA-256"}
+    demo = json.loads(
+        subprocess.run(
+            [*CENTREX, "demo", "--json"], env=env, capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+    )
     proc = subprocess.Popen(
         [
             *CENTREX,
@@ -80,6 +88,31 @@ def test_serve_listens_for_sip_on_udp_and_tcp(tmp_path: Path) -> None:
         with socket.create_connection(("127.0.0.1", sip_port), timeout=5) as t:
             t.sendall(OPTIONS.replace(b"{t}", b"TCP").replace(b"{p}", str(t.getsockname()[1]).encode()))
             assert t.recv(4096).startswith(b"SIP/2.0 200 OK")
+        if SIPP:
+            line = demo["lines"][0]
+            user, password = line["sip_username"], line["sip_password"]
+            args = [SIPP, "-sf", str(SCENARIOS / "register.xml"), f"127.0.0.1:{sip_port}", "-i", "127.0.0.1"]
+            args += ["-p", str(free_port()), "-s", user, "-au", user, "-ap", password]
+            args += [
+                "-key",
+                "domain",
+                demo["sip_domain"],
+                "-m",
+                "1",
+                "-nostdin",
+                "-timeout",
+                "10s",
+                "-timeout_error",
+            ]
+            reg = subprocess.run(
+                args,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert reg.returncode == 0, reg.stdout[-2000:]
+            sip = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()["components"]["sip"]
+            assert "1 contacts registered" in sip["detail"]
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, User
 
-from .conftest import Server, free_udp_port
+from .conftest import Server, free_tcp_port, free_udp_port
 
 pytestmark = pytest.mark.interop
 
@@ -102,6 +102,30 @@ async def test_call_with_bye_from_the_callee(server: Server) -> None:
     a, b = await two_phones(server)
     await call(server, "1001", a, "1002", "uac_call_callee_bye.xml", [("uas_answer_bye.xml", "1002", b)])
     assert server.ended[0].hangup_cause == "callee_bye"
+
+
+async def test_hold_and_resume_by_reinvite(server: Server) -> None:
+    a, b = await two_phones(server)
+    await call(server, "1001", a, "1002", "uac_call_hold.xml", [("uas_answer_hold.xml", "1002", b)])
+    assert server.ended[0].hangup_cause == "caller_bye"
+
+
+async def test_caller_on_tcp_callee_on_udp(server: Server) -> None:
+    a, b = free_tcp_port(), free_udp_port()
+    r = await server.sipp("register.xml", "1001", port=a, transport="t1")
+    assert r.returncode == 0, r.output[-2000:]
+    await server.register("1002", b)
+    callee = asyncio.create_task(
+        server.sipp("uas_answer_bye.xml", "1002", port=b, client=False, timeout_s=15)
+    )
+    await asyncio.sleep(0.3)
+    caller = await server.sipp(
+        "uac_call_callee_bye.xml", "1001", port=a, callee="1002", transport="t1", timeout_s=15
+    )
+    assert caller.returncode == 0, caller.output[-3000:]
+    assert (await callee).returncode == 0
+    assert server.ended[0].hangup_cause == "callee_bye"
+    assert {b.transport for b in server.service.location.all()} == {"TCP", "UDP"}
 
 
 async def test_cancel_while_ringing(server: Server) -> None:

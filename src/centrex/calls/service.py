@@ -27,6 +27,7 @@ from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
 from centrex.calls.records import CallRecords
 from centrex.calls.registrar import ExpiryPolicy, Registrar
+from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
 from centrex.sip.message import Request, Response
@@ -72,6 +73,14 @@ class SipConfig:
     # Offered in this order of preference (RFC 8760 §2.4). Clients that take the first challenge
     # whatever its algorithm (SIPp 3.6, some old phones) need MD5 first.
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+
+    def __post_init__(self) -> None:
+        bad = [a for a in self.digest_algorithms if a not in ALGORITHMS]
+        if bad or not self.digest_algorithms:
+            raise ValueError(
+                f"SIP digest algorithms {list(self.digest_algorithms)}: "
+                f"each must be one of {list(ALGORITHMS)}"
+            )
 
 
 def guess_local_ip() -> str:
