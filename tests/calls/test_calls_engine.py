@@ -87,6 +87,42 @@ def answered(b: Bench) -> tuple[str, object]:
     return ok.to.tag or "", leg
 
 
+def test_a_request_with_the_callees_call_id_but_wrong_tags_is_481() -> None:
+    b = ready()
+    _a_tag, leg = answered(b)
+    msg = leg.message  # type: ignore[attr-defined]
+    b.request(in_dialog("BYE", msg.call_id, "forged", msg.from_.tag, 1, "z9hG4bKf"), ("10.0.0.9", 5062))
+    assert statuses(b)[-1] == 481
+    assert b.ended == []
+
+
+def test_early_media_183_is_relayed_with_its_sdp() -> None:
+    b = ready()
+    b.call("1001", "1002")
+    b.respond(b.invites()[0], 183, to_tag="b1", body=b"v=0 early")
+    early = b.responses()[-1]
+    assert early.status == 183 and early.body == b"v=0 early"
+
+
+def test_dialling_a_number_of_the_tenant_rings_its_user_on_net() -> None:
+    b = ready()
+    b.org.directory.numbers[(b.org.tenant_a.id, "+12175281002")] = b.user("1002").id
+    b.call("1001", "2175281002")
+    assert [s.addr for s in b.invites()] == [("10.0.0.9", 5062)]
+    b.respond(b.invites()[0], 486, to_tag="x")
+    assert b.ended[0].call_class == "on_net"
+
+
+def test_a_forwarding_loop_ends_with_480() -> None:
+    b = ready()
+    b.register("1003", 5063)
+    b.set_user("1002", forward_always="1003")
+    b.set_user("1003", forward_always="1002")
+    b.call("1001", "1002")
+    assert statuses(b)[-1] == 480 and b.invites() == []
+    assert b.ended[0].hangup_cause == "forward_loop"
+
+
 def test_bye_from_callee() -> None:
     b = ready()
     a_tag, leg = answered(b)

@@ -14,7 +14,16 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.store.models import CallRestrictionClass, Device, Site, Tenant, TenantStatus, User
+from centrex.store.models import (
+    CallRestrictionClass,
+    Device,
+    NumberTarget,
+    PhoneNumber,
+    Site,
+    Tenant,
+    TenantStatus,
+    User,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,7 @@ class Directory(Protocol):
     def user(self, user_id: uuid.UUID) -> UserInfo | None: ...
     def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None: ...
     def site(self, site_id: uuid.UUID) -> SiteInfo | None: ...
+    def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None: ...
 
 
 def _restriction(row: CallRestrictionClass | None) -> Restriction | None:
@@ -149,6 +159,20 @@ class StoreDirectory:
             u = s.scalar(select(User).where(User.tenant_id == tenant_id, User.extension == extension))
             return self._user(s, u)
 
+    def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None:
+        """The user a number of this tenant rings (hosted-pbx.txt MAC 9), if it rings a user."""
+        with self._sessions() as s:
+            n = s.scalar(
+                select(PhoneNumber).where(
+                    PhoneNumber.e164 == e164,
+                    PhoneNumber.tenant_id == tenant_id,
+                    PhoneNumber.target_type == NumberTarget.USER,
+                )
+            )
+            if n is None or n.target_id is None:
+                return None
+            return self._user(s, s.get(User, n.target_id))
+
     def site(self, site_id: uuid.UUID) -> SiteInfo | None:
         with self._sessions() as s:
             site = s.get(Site, site_id)
@@ -163,6 +187,7 @@ class MemoryDirectory:
     devices: dict[tuple[uuid.UUID, str], DeviceInfo] = field(default_factory=dict)
     users: dict[uuid.UUID, UserInfo] = field(default_factory=dict)
     sites: dict[uuid.UUID, SiteInfo] = field(default_factory=dict)
+    numbers: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)  # -> user id
 
     def tenant_by_domain(self, domain: str) -> TenantInfo | None:
         return self.tenants.get(domain.lower())
@@ -181,3 +206,7 @@ class MemoryDirectory:
 
     def site(self, site_id: uuid.UUID) -> SiteInfo | None:
         return self.sites.get(site_id)
+
+    def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None:
+        user_id = self.numbers.get((tenant_id, e164))
+        return self.users.get(user_id) if user_id else None

@@ -24,7 +24,7 @@ import itertools
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 from urllib.parse import unquote
@@ -442,6 +442,13 @@ class CallEngine:
         if not tenant.active and may_refuse(cls, RefusalGround.SUSPENSION):
             self._reject(call, 403, now, "rejected", "tenant_suspended", "Forbidden (service suspended)")
             return
+        if classification.kind is DestinationKind.E164:
+            # A number of the caller's own tenant that rings a user: an on-net call.
+            by_number = self.directory.user_by_number(tenant.id, classification.destination)
+            if by_number is not None:
+                call.classification = replace(classification, call_class=CallClass.ON_NET)
+                self._route_to_user(call, by_number, now)
+                return
         if classification.kind is DestinationKind.EXTENSION:
             user = self.directory.user_by_extension(tenant.id, classification.destination)
             if user is None:
@@ -553,7 +560,13 @@ class CallEngine:
         else:
             leg = self._legs_by_callid.get(req.call_id)
             call = leg.call if leg else None
-            if leg is None or call is None or call.answered is not leg or leg.dialog is None:
+            if (
+                leg is None
+                or call is None
+                or call.answered is not leg
+                or leg.dialog is None
+                or not leg.dialog.matches(req)
+            ):
                 self._reply(transport, req, 481)
                 return
             this, other = leg.dialog, call.a_dialog
