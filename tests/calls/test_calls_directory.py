@@ -29,3 +29,20 @@ def test_store_directory(db_url: str, tmp_path: Path) -> None:
     assert d.user_by_number(tenant.id, demo.lines[1].number) == user
     assert d.user_by_number(uuid.uuid4(), demo.lines[1].number) is None
     assert user.site_id is not None and d.site(user.site_id) is not None
+
+
+def test_cached_directory_keeps_tenants_and_devices_for_ttl_only() -> None:
+    from centrex.calls.directory import CachedDirectory, TenantInfo
+
+    from .helpers import make_org
+
+    org = make_org()
+    now = [0.0]
+    cached = CachedDirectory(org.directory, ttl=2.0, clock=lambda: now[0], max_entries=100)
+    assert cached.tenant_by_domain("new.example.com") is None
+    org.directory.tenants["new.example.com"] = TenantInfo(uuid.uuid4(), "new.example.com")
+    assert cached.tenant_by_domain("new.example.com") is None  # cached miss
+    now[0] = 2.5
+    assert cached.tenant_by_domain("NEW.example.com") is not None
+    user = cached.user_by_extension(org.tenant_a.id, "1002")
+    assert user is not None and cached.user(user.id) == user  # users are read live

@@ -159,3 +159,39 @@ def test_registrations_survive_a_restart(db_url: str, tmp_path: Path) -> None:
     loc.remove_all((user.tenant_id, "1001"))
     with records.sessions() as s:
         assert s.scalars(select(Registration)).all() == []
+
+
+def test_refreshes_from_the_same_flow_are_written_at_half_life(db_url: str, tmp_path: Path) -> None:
+    records, user, device = setup(db_url, tmp_path)
+    loc = LocationService(listener=records)
+    t = T0.timestamp()
+
+    def refresh(at: float, port: int = 5062) -> None:
+        loc.save(
+            Binding(
+                user.tenant_id,
+                "1001",
+                device.id,
+                user.id,
+                "sip:1001@10.0.0.5:5062",
+                at + 600,
+                "c",
+                1,
+                ("10.0.0.5", port),
+                "UDP",
+                registered_at=at,
+            )
+        )
+
+    def stored() -> float:
+        with records.sessions() as s:
+            return s.scalars(select(Registration)).one().expires_at.timestamp() - t
+
+    refresh(t)
+    assert stored() == 600
+    refresh(t + 200)  # the stored row still covers half of the new lifetime: no write
+    assert stored() == 600
+    refresh(t + 400)
+    assert stored() == 1000
+    refresh(t + 410, port=6000)  # the phone moved (NAT rebinding): written at once
+    assert stored() == 1010

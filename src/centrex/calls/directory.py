@@ -7,7 +7,9 @@ request), ``MemoryDirectory`` serves the unit tests.
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -210,3 +212,67 @@ class MemoryDirectory:
     def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None:
         user_id = self.numbers.get((tenant_id, e164))
         return self.users.get(user_id) if user_id else None
+
+
+class CachedDirectory:
+    """A short-lived cache in front of a Directory for the authentication path.
+
+    Every REGISTER and INVITE asks for the tenant of a domain and the device of a username, twice
+    per registration with the challenge: reading them from the store each time costs more than
+    all the SIP work (measured: 1.3 of 1.8 ms per registration on SQLite). Those two answers are
+    kept ``ttl`` seconds, so a change (a new tenant, a reset SIP password, a disabled device)
+    takes effect within ``ttl``; unknown domains and users are cached too (a scanner asking for
+    them again costs nothing) and the whole cache is dropped past ``max_entries``. Users,
+    forwarding and restrictions are always read live: a forwarding change applies to the next call.
+    """
+
+    def __init__(
+        self,
+        inner: Directory,
+        ttl: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 50_000,
+    ) -> None:
+        self.inner = inner
+        self.ttl = ttl
+        self.clock = clock
+        self.max_entries = max_entries
+        self._tenants: dict[str, tuple[float, TenantInfo | None]] = {}
+        self._devices: dict[tuple[uuid.UUID, str], tuple[float, DeviceInfo | None]] = {}
+
+    def _room(self) -> None:
+        if len(self._tenants) + len(self._devices) >= self.max_entries:
+            self._tenants.clear()
+            self._devices.clear()
+
+    def tenant_by_domain(self, domain: str) -> TenantInfo | None:
+        key, now = domain.lower(), self.clock()
+        hit = self._tenants.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = self.inner.tenant_by_domain(key)
+        self._room()
+        self._tenants[key] = (now + self.ttl, value)
+        return value
+
+    def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
+        key, now = (tenant_id, username), self.clock()
+        hit = self._devices.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = self.inner.device(tenant_id, username)
+        self._room()
+        self._devices[key] = (now + self.ttl, value)
+        return value
+
+    def user(self, user_id: uuid.UUID) -> UserInfo | None:
+        return self.inner.user(user_id)
+
+    def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None:
+        return self.inner.user_by_extension(tenant_id, extension)
+
+    def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None:
+        return self.inner.user_by_number(tenant_id, e164)
+
+    def site(self, site_id: uuid.UUID) -> SiteInfo | None:
+        return self.inner.site(site_id)

@@ -32,6 +32,7 @@ class Binding:
     transport: str  # "UDP", "TCP", "TLS"
     q: float | None = None
     params: dict[str, str | None] = field(default_factory=dict)
+    registered_at: float | None = None  # when the REGISTER that made or refreshed it arrived
 
     @property
     def aor(self) -> AorKey:

@@ -45,6 +45,21 @@ class CallRecords:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        # What the store holds per contact: (source, transport, user, expires_at). A refresh from
+        # the same flow is written only when the stored expiry no longer covers half of the new
+        # lifetime: phones refresh every few minutes and each write is an fsync.
+        self._stored: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+    def _needs_write(self, b: Binding) -> bool:
+        k = (b.tenant_id, b.username, contact_key(b.contact))
+        flow = (b.source, b.transport, b.user_id)
+        prev = self._stored.get(k)
+        if prev is not None and prev[:3] == flow and b.registered_at is not None:
+            stored_expiry = prev[3]
+            assert isinstance(stored_expiry, float)
+            if stored_expiry >= b.registered_at + (b.expires_at - b.registered_at) / 2:
+                return False
+        return True
 
     # -- calls -----------------------------------------------------------------------------
     def call_started(self, ev: CallStarted) -> None:
@@ -175,6 +190,12 @@ class CallRecords:
         with self.sessions() as s:
             rows = s.scalars(select(Registration).where(Registration.expires_at > _utc(now))).all()
         for r in rows:
+            self._stored[(r.tenant_id, r.username, r.contact_key)] = (
+                (r.source_host, r.source_port),
+                r.transport,
+                r.user_id,
+                r.expires_at.timestamp(),
+            )
             location.save(
                 notify=False,
                 binding=Binding(
@@ -194,8 +215,16 @@ class CallRecords:
         return len(rows)
 
     def saved(self, b: Binding) -> None:
+        if not self._needs_write(b):
+            return
         try:
             self._saved(b)
+            self._stored[(b.tenant_id, b.username, contact_key(b.contact))] = (
+                b.source,
+                b.transport,
+                b.user_id,
+                float(b.expires_at),
+            )
         except Exception:
             # The registration holds in memory; the phone's next refresh writes it again.
             log.exception("sip.registration.persist_failed device=%s", b.username)
@@ -234,6 +263,9 @@ class CallRecords:
         where = [Registration.tenant_id == tenant_id, Registration.username == username]
         if contact is not None:
             where.append(Registration.contact_key == contact_key(contact))
+        for k in [k for k in self._stored if k[0] == tenant_id and k[1] == username]:
+            if contact is None or k[2] == contact_key(contact):
+                del self._stored[k]
         try:
             with transaction(self.sessions) as s:
                 s.execute(delete(Registration).where(*where))
@@ -241,5 +273,7 @@ class CallRecords:
             log.exception("sip.registration.delete_failed username=%s", username)
 
     def purge_registrations(self, now: float) -> None:
+        for k in [k for k, v in self._stored.items() if isinstance(v[3], float) and v[3] <= now]:
+            del self._stored[k]
         with transaction(self.sessions) as s:
             s.execute(delete(Registration).where(Registration.expires_at <= _utc(now)))

@@ -119,6 +119,7 @@ class Registrar:
                     transport,
                     q,
                     {k: v for k, v in params.items() if k not in ("expires", "q")},
+                    now,
                 )
             )
         if changes:

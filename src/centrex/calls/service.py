@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from centrex.calls.auth import PhoneAuthenticator
-from centrex.calls.directory import Directory
+from centrex.calls.directory import CachedDirectory, Directory
 from centrex.calls.engine import CallEnded, CallEngine
 from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
@@ -73,6 +73,8 @@ class SipConfig:
     # Offered in this order of preference (RFC 8760 §2.4). Clients that take the first challenge
     # whatever its algorithm (SIPp 3.6, some old phones) need MD5 first.
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
+    # Tenants and devices are cached this long on the authentication path (0: always read).
+    directory_cache_s: float = 2.0
 
     def __post_init__(self) -> None:
         bad = [a for a in self.digest_algorithms if a not in ALGORITHMS]
@@ -107,6 +109,8 @@ class SipService:
         self._on_call_ended = on_call_ended
         self.guard = SourceGuard(self.config.guard)
         self.location = LocationService(listener=records)
+        if self.config.directory_cache_s > 0:
+            directory = CachedDirectory(directory, ttl=self.config.directory_cache_s)
         self.auth = PhoneAuthenticator(
             directory, secrets.token_bytes(32), self.guard, algorithms=self.config.digest_algorithms
         )
