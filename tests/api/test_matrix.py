@@ -8,7 +8,8 @@ without a line here fails the coverage test.
 
 from __future__ import annotations
 
-import itertools
+import importlib
+import pkgutil
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,28 +20,22 @@ from fastapi.testclient import TestClient
 
 from centrex.api.app import create_app
 from centrex.store.db import make_engine, make_sessionmaker, transaction
-from tests.support.world import TenantWorld, World, build_world
-
-OP, ADM, BAK, CPNI, EU, GRANTED, DEV = (
-    "operator",
-    "office_admin",
-    "backup_admin",
-    "cpni_admin",
-    "end_user",
-    "granted_user",
-    "developer",
+from tests.api.matrix_roles import (
+    ADM,
+    BAK,
+    CPNI,
+    DEV,
+    EU,
+    EVERY,
+    GRANTED,
+    OP,
+    STAFF,
+    USERS,
+    Body,
+    ext,
+    next_n,
 )
-EVERY = (OP, ADM, BAK, CPNI, EU, GRANTED, DEV)
-STAFF = {OP, ADM, BAK}
-USERS = {ADM, BAK, CPNI, EU, GRANTED}
-_n = itertools.count(100)
-
-
-def ext() -> str:
-    return str(6000 + next(_n))
-
-
-Body = Callable[[TenantWorld], dict[str, Any]] | None
+from tests.support.world import TenantWorld, World, build_world
 
 # (method, path, body, roles that may) — paths use {t} and {key} for ids of the tenant under test.
 ROUTES: list[tuple[str, str, Body, set[str]]] = [
@@ -202,7 +197,7 @@ REFUSED_ROUTES: list[tuple[str, str, Body, set[str], int]] = [
 OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ("POST", "/tenants", lambda w: {"name": "New Co", "sip_domain": f"n{ext()}.example.com"}),
     ("GET", "/numbers", None),
-    ("POST", "/numbers", lambda w: {"e164": f"+1617555{next(_n):04d}"}),
+    ("POST", "/numbers", lambda w: {"e164": f"+1617555{next_n():04d}"}),
     ("POST", "/numbers/{pool}/allocate", lambda w: {"tenant_id": str(w.id)}),
     (
         "POST",
@@ -214,6 +209,22 @@ OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ),
     ("GET", "/rate-decks", None),
 ]
+
+
+def _family_tables() -> None:
+    """Route tables of other resource families live in tests/api/matrix_<family>.py, each with the
+    same ROUTES / OPERATOR_ROUTES / REFUSED_ROUTES lists; they join the tables above."""
+    import tests.api as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("matrix_") and info.name != "matrix_roles":
+            module = importlib.import_module(f"tests.api.{info.name}")
+            ROUTES.extend(getattr(module, "ROUTES", []))
+            OPERATOR_ROUTES.extend(getattr(module, "OPERATOR_ROUTES", []))
+            REFUSED_ROUTES.extend(getattr(module, "REFUSED_ROUTES", []))
+
+
+_family_tables()
 
 
 @pytest.fixture(scope="module")
@@ -400,6 +411,7 @@ def test_tenant_list_shows_each_caller_only_their_own(
 ) -> None:
     world = world_file[1]
     client = fresh()
+
     def ids(token):
         return [
             t["id"]
@@ -408,6 +420,7 @@ def test_tenant_list_shows_each_caller_only_their_own(
                 headers={"Authorization": f"Bearer {token}"},
             ).json()["items"]
         ]
+
     assert set(ids(world.operator_token)) == {str(world.a.id), str(world.b.id)}
     assert ids(world.a.tokens[ADM]) == [str(world.a.id)]
     assert ids(world.b.tokens[ADM]) == [str(world.b.id)]

@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from centrex import __version__
 from centrex.api import errors
-from centrex.api.routers import (
-    access_admin,
-    billing,
-    devices,
-    directory,
-    groups,
-    health,
-    me,
-    numbers,
-    rate_decks,
-    tenants,
-    users,
-)
+from centrex.api import routers as routers_pkg
+from centrex.api.routers import health
 from centrex.store.db import make_engine, make_sessionmaker
 
 Probe = Callable[[], tuple[bool, str]]
 
-API_ROUTERS = (
-    tenants.router,
-    users.router,
-    devices.router,
-    numbers.router,
-    groups.router,
-    directory.router,
-    access_admin.router,
-    me.router,
-    rate_decks.router,
-    billing.router,
-)
+
+def api_routers() -> list[APIRouter]:
+    """Every `router` of the modules in api/routers/ (but health, which is not under /api/v1).
+
+    Discovered, not listed, so a new resource family adds one module and touches nothing shared."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(routers_pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routers_pkg.__name__}.{info.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter) and info.name != "health":
+            found.append(router)
+    return found
 
 
 def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastAPI:
@@ -54,7 +45,7 @@ def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastA
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.components = {}
     errors.install(app)
-    for router in API_ROUTERS:
+    for router in api_routers():
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     return app

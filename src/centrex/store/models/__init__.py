@@ -1,4 +1,11 @@
-"""SQLAlchemy models of Centrex. Import from here: every model is registered on Base.metadata."""
+"""SQLAlchemy models of Centrex. Import from here: every model is registered on Base.metadata.
+
+Every module of this package is imported below, so a new family of tables is one new module here;
+the names listed are the ones other packages import.
+"""
+
+import importlib as _importlib
+import pkgutil as _pkgutil
 
 from centrex.store.models.base import Base
 from centrex.store.models.billing import (
@@ -98,3 +105,6 @@ __all__ = [
     "TokenKind",
     "User",
 ]
+
+for _info in _pkgutil.iter_modules(__path__):
+    _importlib.import_module(f"{__name__}.{_info.name}")
