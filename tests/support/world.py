@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -177,4 +179,18 @@ def build_world(session: Session) -> World:
     pool = PhoneNumber(e164="+16175550123")
     session.add(pool)
     session.flush()
+    _extend(session, a, b)
     return World(op_token, a, b, pool.id)
+
+
+def _extend(session: Session, *tenants: TenantWorld) -> None:
+    """Each resource family adds its rows in tests/support/world_<family>.py with
+    `extend(session, tenant_world)`, storing the ids it makes in `tenant_world.ids`."""
+    import tests.support as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("world_"):
+            module = importlib.import_module(f"tests.support.{info.name}")
+            for tw in tenants:
+                module.extend(session, tw)
+                session.flush()
