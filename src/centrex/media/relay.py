@@ -1,0 +1,400 @@
+"""Symmetric RTP relay (media anchoring) for calls the B2BUA keeps in the media path.
+
+One ``RtpRelay`` per call has two legs, ``a`` (the caller's side) and ``b`` (the callee's side),
+each an even/odd UDP socket pair from the ``PortAllocator``. The SDP sent to the caller names leg a's
+address and port, the SDP sent to the callee names leg b's. What arrives on one leg goes out of the
+other leg's socket of the same kind (RTP or RTCP).
+
+Latching (symmetric RTP, RFC 4961 practice; what rtpengine and Kamailio's nathelper do): a phone
+behind NAT puts its private address in SDP, so each leg sends to the address its first packet came
+from, not to the SDP address. The SDP address (``set_remote``) is only used until then, for peers
+that wait to receive before sending. A latched leg moves to a new source address only after the
+latched one has been silent for ``relatch_after`` seconds, so a third party cannot hijack an active
+stream by sending to the port.
+
+RTP sockets carry DSCP EF. peering-policy.txt offers peers "access to OfficeTone's Quality of Service
+DSCP packet markings"; RFC 4594 §4.3 puts telephony bearer traffic in Expedited Forwarding (DSCP 46,
+TOS byte 0xB8). RTCP rides with it so reports see the same queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from centrex.media.errors import MediaError, PortsExhausted
+from centrex.media.ports import PortAllocator
+from centrex.media.rtcp import ReceptionStats
+
+EF_TOS = 0xB8  # DSCP 46 (EF) << 2
+LEGS = ("a", "b")
+Address = tuple[str, int]
+
+log = logging.getLogger(__name__)
+
+
+def mark_ef(sock: socket.socket) -> bool:
+    """Set DSCP EF on ``sock``; False where the OS refuses (the call still works, unmarked)."""
+    try:
+        if sock.family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, EF_TOS)
+        else:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, EF_TOS)
+        return True
+    except OSError as exc:
+        log.warning("cannot set DSCP EF on RTP socket: %s", exc)
+        return False
+
+
+def bind_pair(allocator: PortAllocator, host: str) -> tuple[socket.socket, socket.socket]:
+    """Bound (RTP, RTCP) UDP sockets on a pair from the allocator, skipping pairs another program holds."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(allocator.capacity):
+        rtp_port, rtcp_port = allocator.allocate()
+        socks: list[socket.socket] = []
+        try:
+            for port in (rtp_port, rtcp_port):
+                s = socket.socket(family, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.setblocking(False)
+                mark_ef(s)
+                s.bind((host, port))
+            return socks[0], socks[1]
+        except OSError as exc:
+            for s in socks:
+                s.close()
+            allocator.release(rtp_port)
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise
+    raise PortsExhausted(f"rtp_ports: no bindable pair in {allocator.low}-{allocator.high} on {host}")
+
+
+@dataclass(frozen=True, slots=True)
+class LegStats:
+    """What one leg's endpoint sent us (``*_in``) and what we sent it (``*_out``)."""
+
+    leg: str
+    local_port: int
+    remote: Address | None
+    packets_in: int
+    bytes_in: int
+    packets_out: int
+    bytes_out: int
+    rtcp_in: int
+    rtcp_out: int
+    dropped: int  # arrived for a leg with nowhere to send yet, or from a non-latched source
+    lost: int  # RFC 3550 §A.3 cumulative lost of the leg's incoming stream
+    jitter_ms: float  # RFC 3550 §A.8 interarrival jitter of the leg's incoming stream
+
+
+class _Leg:
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "dropped",
+        "expected_rtcp",
+        "expected_rtp",
+        "last_seen",
+        "name",
+        "packets_in",
+        "packets_out",
+        "reception",
+        "remote_rtcp",
+        "remote_rtp",
+        "rtcp_in",
+        "rtcp_out",
+        "rtcp_port",
+        "rtcp_transport",
+        "rtp_port",
+        "rtp_transport",
+        "ssrc",
+    )
+
+    def __init__(self, name: str, rtp_port: int, rtcp_port: int) -> None:
+        self.name = name
+        self.rtp_port, self.rtcp_port = rtp_port, rtcp_port
+        self.rtp_transport: asyncio.DatagramTransport | None = None
+        self.rtcp_transport: asyncio.DatagramTransport | None = None
+        self.remote_rtp: Address | None = None
+        self.remote_rtcp: Address | None = None
+        self.expected_rtp: Address | None = None
+        self.expected_rtcp: Address | None = None
+        self.last_seen = 0.0
+        self.packets_in = self.bytes_in = self.packets_out = self.bytes_out = 0
+        self.rtcp_in = self.rtcp_out = self.dropped = 0
+        self.reception = ReceptionStats()
+        self.ssrc: int | None = None
+
+    def stats(self) -> LegStats:
+        r = self.reception
+        return LegStats(
+            self.name, self.rtp_port, self.remote_rtp, self.packets_in, self.bytes_in, self.packets_out,
+            self.bytes_out, self.rtcp_in, self.rtcp_out, self.dropped, max(0, r.lost), r.jitter_ms,
+        )  # fmt: skip
+
+
+class _Proto(asyncio.DatagramProtocol):
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Callable[[bytes, Address], None]) -> None:
+        self.handler = handler
+
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        self.handler(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable from a hung-up phone: nothing to do, the idle timer ends the relay.
+        log.debug("RTP socket error: %s", exc)
+
+
+class RtpRelay:
+    def __init__(
+        self,
+        call_id: str,
+        allocator: PortAllocator,
+        host: str = "0.0.0.0",
+        idle_timeout: float = 60.0,
+        relatch_after: float = 2.0,
+        clock_rate: int = 8000,
+        on_idle: Callable[[RtpRelay], None] | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self._allocator = allocator
+        self._host = host
+        self.idle_timeout = idle_timeout
+        self.relatch_after = relatch_after
+        self._clock_rate = clock_rate
+        self._on_idle = on_idle
+        self._legs: dict[str, _Leg] = {}
+        self._sockets: list[socket.socket] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self.last_activity = time.monotonic()
+        self.closed = False
+        self.close_reason = ""
+
+    async def start(self) -> RtpRelay:
+        loop = asyncio.get_running_loop()
+        try:
+            for name in LEGS:
+                rtp_sock, rtcp_sock = bind_pair(self._allocator, self._host)
+                self._sockets += [rtp_sock, rtcp_sock]
+                leg = _Leg(name, rtp_sock.getsockname()[1], rtcp_sock.getsockname()[1])
+                leg.reception = ReceptionStats(self._clock_rate)
+                self._legs[name] = leg
+                other = "b" if name == "a" else "a"
+                t1, _ = await loop.create_datagram_endpoint(
+                    lambda n=name, o=other: _Proto(self._rtp_handler(n, o)),  # type: ignore[misc]
+                    sock=rtp_sock,
+                )
+                t2, _ = await loop.create_datagram_endpoint(
+                    lambda n=name, o=other: _Proto(self._rtcp_handler(n, o)),  # type: ignore[misc]
+                    sock=rtcp_sock,
+                )
+                leg.rtp_transport, leg.rtcp_transport = t1, t2
+        except BaseException:
+            self.close("start failed")
+            raise
+        if self.idle_timeout > 0:
+            self._timer = loop.call_later(min(self.idle_timeout, 5.0), self._check_idle)
+        return self
+
+    # -- the forwarding paths: kept flat, they run for every packet ----------------------------
+
+    def _rtp_handler(self, name: str, other: str) -> Callable[[bytes, Address], None]:
+        src = self._legs[name]
+
+        def handle(data: bytes, addr: Address) -> None:
+            now = time.monotonic()
+            if addr != src.remote_rtp:
+                if src.remote_rtp is not None and now - src.last_seen < self.relatch_after:
+                    src.dropped += 1  # not the latched source while it is still talking
+                    return
+                src.remote_rtp = addr  # latch (or re-latch after the old source fell silent)
+            src.last_seen = now
+            self.last_activity = now
+            src.packets_in += 1
+            src.bytes_in += len(data)
+            if len(data) >= 12 and data[0] >> 6 == 2:
+                ssrc = int.from_bytes(data[8:12], "big")
+                if ssrc != src.ssrc:  # a new source (re-INVITE, transfer): restart its statistics
+                    src.ssrc = ssrc
+                    src.reception = ReceptionStats(self._clock_rate)
+                src.reception.update((data[2] << 8) | data[3], int.from_bytes(data[4:8], "big"), now)
+            dst = self._legs.get(other)
+            if dst is None or dst.rtp_transport is None:
+                return
+            target = dst.remote_rtp or dst.expected_rtp
+            if target is None:
+                src.dropped += 1
+                return
+            dst.rtp_transport.sendto(data, target)
+            dst.packets_out += 1
+            dst.bytes_out += len(data)
+
+        return handle
+
+    def _rtcp_handler(self, name: str, other: str) -> Callable[[bytes, Address], None]:
+        src = self._legs[name]
+
+        def handle(data: bytes, addr: Address) -> None:
+            if src.remote_rtcp is None or (
+                addr != src.remote_rtcp and src.remote_rtp is not None and addr[0] == src.remote_rtp[0]
+            ):
+                src.remote_rtcp = addr
+            elif addr != src.remote_rtcp:
+                src.dropped += 1
+                return
+            self.last_activity = time.monotonic()
+            src.rtcp_in += 1
+            dst = self._legs.get(other)
+            if dst is None or dst.rtcp_transport is None:
+                return
+            target = dst.remote_rtcp or dst.expected_rtcp
+            if target is None and dst.remote_rtp is not None:
+                target = (dst.remote_rtp[0], dst.remote_rtp[1] + 1)  # RFC 3550 §11 default
+            if target is None:
+                return
+            dst.rtcp_transport.sendto(data, target)
+            dst.rtcp_out += 1
+
+        return handle
+
+    # -- control ------------------------------------------------------------------------------
+
+    def local_port(self, leg: str) -> int:
+        return self._leg(leg).rtp_port
+
+    def _leg(self, leg: str) -> _Leg:
+        try:
+            return self._legs[leg]
+        except KeyError:
+            raise MediaError(f"leg: {leg!r} is not one of {LEGS}") from None
+
+    def set_remote(self, leg: str, address: str, port: int, rtcp_port: int | None = None) -> None:
+        """Where the leg's SDP says it receives; used until the leg's first packet latches it."""
+        lg = self._leg(leg)
+        lg.expected_rtp = (address, port) if port else None
+        lg.expected_rtcp = (address, rtcp_port or port + 1) if port else None
+
+    def stats(self, leg: str) -> LegStats:
+        return self._leg(leg).stats()
+
+    def _check_idle(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        idle = time.monotonic() - self.last_activity
+        if idle >= self.idle_timeout:
+            self.close("idle")
+            if self._on_idle is not None:
+                self._on_idle(self)
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(min(self.idle_timeout - idle, 5.0) + 0.01, self._check_idle)
+
+    def close(self, reason: str = "closed") -> None:
+        """Close the sockets and give the ports back; safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        if self._timer is not None:
+            self._timer.cancel()
+        for leg in self._legs.values():
+            for t in (leg.rtp_transport, leg.rtcp_transport):
+                if t is not None:
+                    t.close()
+        for s in self._sockets:
+            with contextlib.suppress(OSError):
+                s.close()
+        for leg in self._legs.values():
+            self._allocator.release(leg.rtp_port)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaAddress:
+    """What goes into the c= and m= lines of the SDP sent to one leg (sip.sdp.rewrite_connection)."""
+
+    address: str
+    port: int
+
+
+class RelayManager:
+    """Relays by call id, for the B2BUA: create at the offer, rewrite SDP per leg, destroy at hang-up.
+
+    ``advertise`` is the address phones and carriers can reach (the public address when Centrex
+    sits behind 1:1 NAT); it defaults to the bind address. The same four methods are what an
+    rtpengine-backed manager would implement (docs/performance.md, Media).
+    """
+
+    def __init__(
+        self,
+        allocator: PortAllocator,
+        bind_host: str = "0.0.0.0",
+        advertise: str | None = None,
+        idle_timeout: float = 60.0,
+        on_idle: Callable[[str], None] | None = None,
+    ) -> None:
+        if advertise is None and bind_host in ("0.0.0.0", "::"):
+            raise MediaError("advertise: required when binding to the wildcard address")
+        self.allocator = allocator
+        self.bind_host = bind_host
+        self.advertise = advertise or bind_host
+        self.idle_timeout = idle_timeout
+        self._on_idle = on_idle
+        self._relays: dict[str, RtpRelay] = {}
+
+    async def create(self, call_id: str) -> RtpRelay:
+        if call_id in self._relays:
+            raise MediaError(f"call_id: {call_id!r} already has a relay")
+        relay = RtpRelay(call_id, self.allocator, self.bind_host, self.idle_timeout, on_idle=self._idle)
+        self._relays[call_id] = relay  # reserved before the await so a second create is refused
+        try:
+            await relay.start()
+        except BaseException:
+            self._relays.pop(call_id, None)
+            raise
+        return relay
+
+    def get(self, call_id: str) -> RtpRelay | None:
+        return self._relays.get(call_id)
+
+    def sdp_address(self, call_id: str, leg: str) -> MediaAddress:
+        """The address/port to write into the SDP sent to ``leg`` ('a' caller, 'b' callee)."""
+        relay = self._relays.get(call_id)
+        if relay is None:
+            raise MediaError(f"call_id: {call_id!r} has no relay")
+        return MediaAddress(self.advertise, relay.local_port(leg))
+
+    def set_remote(self, call_id: str, leg: str, address: str, port: int) -> None:
+        relay = self._relays.get(call_id)
+        if relay is None:
+            raise MediaError(f"call_id: {call_id!r} has no relay")
+        relay.set_remote(leg, address, port)
+
+    def destroy(self, call_id: str) -> dict[str, LegStats] | None:
+        """Close the call's relay; returns its final per-leg statistics (for the CDR / insights)."""
+        relay = self._relays.pop(call_id, None)
+        if relay is None:
+            return None
+        stats = {leg: relay.stats(leg) for leg in LEGS}
+        relay.close("hang-up")
+        return stats
+
+    def _idle(self, relay: RtpRelay) -> None:
+        self._relays.pop(relay.call_id, None)
+        if self._on_idle is not None:
+            self._on_idle(relay.call_id)
+
+    def __len__(self) -> int:
+        return len(self._relays)
+
+    def close(self) -> None:
+        for call_id in list(self._relays):
+            self.destroy(call_id)
