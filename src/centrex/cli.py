@@ -419,6 +419,13 @@ def serve(
     data_dir: DataOpt = None,
     bind: Annotated[str | None, typer.Option(help="address to listen on (default 0.0.0.0)")] = None,
     sip_port: Annotated[int | None, typer.Option(help="SIP UDP/TCP port (default 5060)")] = None,
+    sip_tls_port: Annotated[
+        int | None,
+        typer.Option(
+            help="SIP over TLS port (default 5061); the certificate is CENTREX_SIP_TLS_CERT/_KEY, "
+            "or a self-signed one made in the data dir at first start"
+        ),
+    ] = None,
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
     rtp_ports: Annotated[str | None, typer.Option(help="RTP port range A-B (default 20000-30000)")] = None,
 ) -> None:
@@ -431,7 +438,7 @@ def serve(
         fail(str(exc))
         return
     s = _settings(db, data_dir).with_overrides(
-        bind=bind, sip_port=sip_port, http_port=http_port, rtp_ports=ports
+        bind=bind, sip_port=sip_port, sip_tls_port=sip_tls_port, http_port=http_port, rtp_ports=ports
     )
     run(s)
 

@@ -39,7 +39,16 @@ async def serve(settings: Settings) -> None:
     digest = tuple(a.strip().upper() for a in os.environ.get("CENTREX_SIP_DIGEST", "SHA-256,MD5").split(","))
     sip = SipService(
         StoreDirectory(sessions),
-        SipConfig(host=settings.bind, port=settings.sip_port, digest_algorithms=digest),
+        SipConfig(
+            host=settings.bind,
+            port=settings.sip_port,
+            digest_algorithms=digest,
+            tls_port=settings.sip_tls_port,
+            # A configured certificate (both files), else a self-signed one kept in the data dir.
+            tls_cert=os.environ.get("CENTREX_SIP_TLS_CERT") or None,
+            tls_key=os.environ.get("CENTREX_SIP_TLS_KEY") or None,
+            tls_dir=str(settings.data_dir),
+        ),
         records=CallRecords(sessions),
     )
     await sip.start()
@@ -58,6 +67,8 @@ async def serve(settings: Settings) -> None:
         console.print(
             f"centrex: SIP {', '.join(sip.listening())} (advertised as {sip.advertised})", highlight=False
         )
+        if sip.tls_certificate:
+            console.print(f"centrex: SIP TLS certificate {sip.tls_certificate}", highlight=False)
     try:
         await task
     finally:

@@ -1,5 +1,6 @@
-"""`centrex serve` starts SIP on UDP and TCP at --sip-port, says where, reports it in /healthz,
-answers SIP, and stops cleanly on SIGTERM."""
+"""`centrex serve` starts SIP on UDP and TCP at --sip-port and TLS at --sip-tls-port (with a
+certificate made in the data dir at first start), says where, reports it in /healthz, registers
+phones on each, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from .conftest import SCENARIOS, SIPP
+from .tls_phone import TlsPhone
 
 pytestmark = pytest.mark.interop
 
@@ -42,8 +44,8 @@ OPTIONS = (
 )
 
 
-def test_serve_listens_for_sip_on_udp_and_tcp(tmp_path: Path) -> None:
-    http_port, sip_port = free_port(), free_port()
+def test_serve_listens_for_sip_on_udp_tcp_and_tls(tmp_path: Path) -> None:
+    http_port, sip_port, tls_port = free_port(), free_port(), free_port()
     env = {**os.environ, "CENTREX_DATA": str(tmp_path), "CENTREX_SIP_DIGEST": "MD5,SHA-256"}
     demo = json.loads(
         subprocess.run(
@@ -60,6 +62,8 @@ def test_serve_listens_for_sip_on_udp_and_tcp(tmp_path: Path) -> None:
             str(http_port),
             "--sip-port",
             str(sip_port),
+            "--sip-tls-port",
+            str(tls_port),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -113,8 +117,27 @@ def test_serve_listens_for_sip_on_udp_and_tcp(tmp_path: Path) -> None:
             assert reg.returncode == 0, reg.stdout[-2000:]
             sip = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()["components"]["sip"]
             assert "1 contacts registered" in sip["detail"]
+        # A phone over TLS: it trusts the certificate made at first start in the data dir.
+        cert = tmp_path / "sip-cert.pem"
+        assert cert.exists() and (tmp_path / "sip-key.pem").stat().st_mode & 0o077 == 0
+        line = demo["lines"][1]
+        phone = TlsPhone("127.0.0.1", tls_port, cert)
+        try:
+            assert phone.register(line["sip_username"], demo["sip_domain"], "wrong") == (401, 401)
+            phone.close()
+            phone = TlsPhone("127.0.0.1", tls_port, cert)
+            assert phone.register(line["sip_username"], demo["sip_domain"], line["sip_password"]) == (
+                401,
+                200,
+            )
+        finally:
+            phone.close()
+        sip = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()["components"]["sip"]
+        assert f"TLS 127.0.0.1:{tls_port}" in sip["detail"]
+        assert f"{2 if SIPP else 1} contacts registered" in sip["detail"]
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
-    assert f"SIP UDP 127.0.0.1:{sip_port}, TCP 127.0.0.1:{sip_port}" in out
+    assert f"SIP UDP 127.0.0.1:{sip_port}, TCP 127.0.0.1:{sip_port}, TLS 127.0.0.1:{tls_port}" in out
+    assert "SIP TLS certificate" in out and "sip-cert.pem" in out
     assert proc.returncode == 0, out

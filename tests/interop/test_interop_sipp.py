@@ -9,7 +9,7 @@ import socket
 import pytest
 from sqlalchemy import select, update
 
-from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, User
+from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, Tenant, TenantStatus, User
 
 from .conftest import Server, free_tcp_port, free_udp_port
 
@@ -178,3 +178,22 @@ async def test_five_failures_ban_the_source_and_it_gets_no_answer(server: Server
         s.sendto(probe, ("127.0.0.1", server.port))
         with pytest.raises(TimeoutError):
             await asyncio.get_running_loop().run_in_executor(None, s.recv, 4096)
+
+
+async def test_a_suspended_tenant_may_still_call_911_but_nothing_else(server: Server) -> None:
+    """A call to a colleague gets 403 Service Suspended; 911 passes admission (this build has no
+    emergency route yet, so it ends 503 no_route, exactly as for an active tenant)."""
+    with server.sessions.begin() as session:
+        session.execute(update(Tenant).values(status=TenantStatus.SUSPENDED))
+    a, _b = await two_phones(server)  # phones of a suspended tenant may still register
+    refused = await server.sipp("uac_refused_403.xml", "1001", port=a, callee="1002")
+    assert refused.returncode == 0, refused.output[-3000:]
+    emergency = await server.sipp("uac_refused_503.xml", "1001", port=a, callee="911")
+    assert emergency.returncode == 0, emergency.output[-3000:]
+    colleague, nine_one_one = server.ended
+    assert (colleague.sip_code, colleague.hangup_cause) == (403, "tenant_suspended")
+    assert (nine_one_one.call_class, nine_one_one.sip_code, nine_one_one.hangup_cause) == (
+        "emergency",
+        503,
+        "no_route",
+    )

@@ -32,7 +32,11 @@ from centrex.store.models import (
 class TenantInfo:
     id: uuid.UUID
     domain: str
-    active: bool = True
+    status: str = "active"  # store.models TenantStatus: active, suspended, terminated
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,7 @@ class StoreDirectory:
             t = s.scalar(select(Tenant).where(Tenant.sip_domain == domain.lower()))
             if t is None:
                 return None
-            return TenantInfo(t.id, t.sip_domain, t.status is TenantStatus.ACTIVE)
+            return TenantInfo(t.id, t.sip_domain, TenantStatus(t.status).value)
 
     def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
         with self._sessions() as s:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 from urllib.parse import unquote
 
+from centrex.calls.admission import admission
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import DeviceInfo, Directory, Restriction, TenantInfo, UserInfo
 from centrex.calls.location import Binding, LocationService
@@ -439,8 +440,17 @@ class CallEngine:
             ),
         )
         cls = classification.call_class
-        if not tenant.active and may_refuse(cls, RefusalGround.SUSPENSION):
-            self._reject(call, 403, now, "rejected", "tenant_suspended", "Forbidden (service suspended)")
+        refusal = admission(tenant, cls)
+        if refusal is not None:
+            self._reject(
+                call,
+                refusal.status,
+                now,
+                "rejected",
+                refusal.cause,
+                refusal.reason,
+                extra=[("Reason", f'SIP;cause={refusal.status};text="{refusal.reason}"')],  # RFC 3326
+            )
             return
         if classification.kind is DestinationKind.E164:
             # A number of the caller's own tenant that rings a user: an on-net call.
@@ -768,13 +778,21 @@ class CallEngine:
         self._legs_by_callid.pop(leg.invite.call_id, None)
 
     def _reject(
-        self, call: Call, status: int, now: float, disposition: str, cause: str, reason: str | None = None
+        self,
+        call: Call,
+        status: int,
+        now: float,
+        disposition: str,
+        cause: str,
+        reason: str | None = None,
+        extra: list[tuple[str, str]] | None = None,
     ) -> None:
         if call.state in (CallState.ANSWERED, CallState.ENDED):
             return
-        self.network.send_response(
-            call.a_transport, make_response(call.a_invite, status, reason, to_tag=call.a_tag)
-        )
+        response = make_response(call.a_invite, status, reason, to_tag=call.a_tag)
+        for name, value in extra or ():
+            response.headers.add(name, value)
+        self.network.send_response(call.a_transport, response)
         self._end(call, now, disposition, cause, status)
 
     def _end(self, call: Call, now: float, disposition: str, cause: str, code: int) -> None:

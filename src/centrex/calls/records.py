@@ -14,6 +14,7 @@ before the next message is handled. A writer thread would take them off the loop
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
@@ -38,6 +39,61 @@ def billing_disposition(outcome: str) -> str:
 
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
+
+
+def write_cdr(s: Session, ev: CallEnded) -> uuid.UUID:
+    """The one place a CDR is written: billing's ``cdrs`` row, its outcome and its legs, and the
+    call's journal row removed, all in the caller's transaction. Returns the CDR's id."""
+    cdr = CallDetail(
+        tenant_id=ev.tenant_id,
+        call_id=str(ev.call_id),
+        caller=ev.from_[:32],
+        callee=ev.to[:32],
+        dialled=ev.dialled[:64],
+        call_class=ev.call_class,
+        direction=Direction.INTERNAL.value
+        if ev.call_class == CallClass.ON_NET.value
+        else Direction.OUTBOUND.value,
+        start=ev.started_at,
+        answer=ev.answered_at,
+        duration_ms=ev.duration_ms,
+        disposition=billing_disposition(ev.disposition),
+        is_intra_enterprise=ev.call_class == CallClass.ON_NET.value,
+        site_id=ev.site_id,
+        user_id=ev.user_id,
+    )
+    s.add(cdr)
+    s.flush()
+    s.add(
+        CdrOutcome(
+            tenant_id=ev.tenant_id,
+            cdr_id=cdr.id,
+            device_id=ev.device_id,
+            end=ev.ended_at,
+            hangup_cause=ev.hangup_cause[:64],
+            sip_code=ev.sip_code,
+            outcome=ev.disposition,
+        )
+    )
+    for i, leg in enumerate(ev.legs):
+        s.add(
+            CdrLeg(
+                tenant_id=ev.tenant_id,
+                cdr_id=cdr.id,
+                position=i,
+                user_id=leg.user_id,
+                extension=leg.extension,
+                device_id=leg.device_id,
+                contact=leg.contact[:512],
+                start=leg.started_at,
+                answer=leg.answered_at,
+                end=leg.ended_at,
+                sip_code=leg.sip_code,
+                disposition=leg.disposition,
+            )
+        )
+    s.execute(delete(ActiveCall).where(ActiveCall.call_id == str(ev.call_id)))
+    return cdr.id
 
 
 class CallRecords:
@@ -87,55 +143,7 @@ class CallRecords:
 
     def call_ended(self, ev: CallEnded) -> None:
         with transaction(self.sessions) as s:
-            cdr = CallDetail(
-                tenant_id=ev.tenant_id,
-                call_id=str(ev.call_id),
-                caller=ev.from_[:32],
-                callee=ev.to[:32],
-                dialled=ev.dialled[:64],
-                call_class=ev.call_class,
-                direction=Direction.INTERNAL.value
-                if ev.call_class == CallClass.ON_NET.value
-                else Direction.OUTBOUND.value,
-                start=ev.started_at,
-                answer=ev.answered_at,
-                duration_ms=ev.duration_ms,
-                disposition=billing_disposition(ev.disposition),
-                is_intra_enterprise=ev.call_class == CallClass.ON_NET.value,
-                site_id=ev.site_id,
-                user_id=ev.user_id,
-            )
-            s.add(cdr)
-            s.flush()
-            s.add(
-                CdrOutcome(
-                    tenant_id=ev.tenant_id,
-                    cdr_id=cdr.id,
-                    device_id=ev.device_id,
-                    end=ev.ended_at,
-                    hangup_cause=ev.hangup_cause[:64],
-                    sip_code=ev.sip_code,
-                    outcome=ev.disposition,
-                )
-            )
-            for i, leg in enumerate(ev.legs):
-                s.add(
-                    CdrLeg(
-                        tenant_id=ev.tenant_id,
-                        cdr_id=cdr.id,
-                        position=i,
-                        user_id=leg.user_id,
-                        extension=leg.extension,
-                        device_id=leg.device_id,
-                        contact=leg.contact[:512],
-                        start=leg.started_at,
-                        answer=leg.answered_at,
-                        end=leg.ended_at,
-                        sip_code=leg.sip_code,
-                        disposition=leg.disposition,
-                    )
-                )
-            s.execute(delete(ActiveCall).where(ActiveCall.call_id == str(ev.call_id)))
+            write_cdr(s, ev)
 
     def close_interrupted(self, now: datetime | None = None) -> int:
         """At start-up: every journalled call a crash cut short gets its CDR, as interrupted.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import secrets
 import socket
@@ -34,6 +35,7 @@ from centrex.sip.message import Request, Response
 from centrex.sip.transaction import TimerConfig
 from centrex.transport import StreamTransport, UdpTransport
 from centrex.transport.base import SipTransport
+from centrex.transport.tls import client_context, ensure_certificate, server_context
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,12 @@ class SipConfig:
     port: int = 5060
     advertised_host: str | None = None
     tcp: bool = True
+    # SIP over TLS (RFC 3261 §26.2) on this port (0: any free port; None: no TLS). Without a
+    # configured certificate, a self-signed one is made at first start in ``tls_dir`` and reused.
+    tls_port: int | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_dir: str = "."
     guard: GuardConfig = field(default_factory=GuardConfig)
     expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)
     max_ring_s: float = 120.0
@@ -91,6 +99,15 @@ def guess_local_ip() -> str:
         s.connect(("192.0.2.1", 9))
         return str(s.getsockname()[0])
     return "127.0.0.1"
+
+
+def _certificate_name(host: str) -> str:
+    """The DNS name the self-signed certificate is made for ("localhost" when we have only an IP)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return "localhost"
 
 
 class SipService:
@@ -126,6 +143,7 @@ class SipService:
             max_ring_s=self.config.max_ring_s,
         )
         self.transports: dict[str, SipTransport] = {}
+        self.tls_certificate: str | None = None  # the PEM file phones may pin, once TLS is up
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -168,7 +186,34 @@ class SipService:
             self._guard(tcp)
             self.transports["TCP"] = tcp
             break
+        if c.tls_port is not None:
+            await self._start_tls(c)
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+
+    async def _start_tls(self, c: SipConfig) -> None:
+        if c.tls_cert and c.tls_key:
+            cert, key = c.tls_cert, c.tls_key
+        else:
+            made = ensure_certificate(c.tls_dir, _certificate_name(self.advertised))
+            cert, key = str(made[0]), str(made[1])
+        self.tls_certificate = cert
+        try:
+            tls = await StreamTransport.start(
+                c.host,
+                c.tls_port or 0,
+                self._on_event,
+                ssl_context=server_context(cert, key),
+                client_ssl=client_context(),
+                timers=c.timers,
+                advertised_host=self.advertised,
+            )
+        except OSError:
+            for transport in self.transports.values():
+                await transport.close()
+            self.transports.clear()
+            raise
+        self._guard(tls)
+        self.transports["TLS"] = tls
 
     def _guard(self, transport: SipTransport) -> None:
         old = transport.endpoint

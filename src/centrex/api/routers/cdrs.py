@@ -1,0 +1,268 @@
+"""Call records (CDRs) of a tenant: a filtered, paginated list, one record with its legs, and CSV.
+
+Who may read them is the CPNI rule (voip-service-guide.txt §V.12): the operator, the tenant's CPNI
+administrator, and the users that administrator granted access — `Resource.CDR` in store/policy.py,
+enforced by `TenantData.select`. The switch writes the rows (calls/records.py `write_cdr`); this
+module only reads them.
+
+Filters (the same for the list and the CSV):
+- ``user_id``: calls the user made, or that rang one of the user's phones (a leg of the call);
+- ``from`` / ``to``: the call's start, ``from`` inclusive and ``to`` exclusive; a bare date means
+  that UTC day (``to=2026-11-30`` includes the 30th); a date-time needs its offset;
+- ``number`` with ``number_match`` contains (default) or equals: the caller, the callee or the
+  dialled digits;
+- ``disposition``: answered, no_answer, busy, failed, cancelled (billing/cdr.py Disposition).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from sqlalchemy import Select, exists, or_
+from sqlalchemy.orm import Session
+
+from centrex.api.deps import PagingDep, TenantDep
+from centrex.api.fields import Out, Page, page_of
+from centrex.store.access import TenantData
+from centrex.store.errors import Invalid
+from centrex.store.models import CallDetail, CdrLeg, CdrOutcome
+from centrex.store.policy import Resource
+
+router = APIRouter(prefix="/tenants/{tenant_id}", tags=["cdrs"])
+
+CSV_MAX_ROWS = 1_000_000  # a bigger export is refused (422) rather than built in memory
+
+
+class Disposition(StrEnum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class NumberMatch(StrEnum):
+    CONTAINS = "contains"
+    EQUALS = "equals"
+
+
+class CdrOut(Out):
+    id: uuid.UUID
+    call_id: str
+    start: datetime
+    answer: datetime | None
+    end: datetime | None
+    duration_ms: int
+    caller: str
+    callee: str
+    dialled: str
+    call_class: str
+    direction: str
+    disposition: str
+    outcome: str | None  # the switch's finer outcome: rejected, interrupted, ...
+    hangup_cause: str | None
+    sip_code: int | None
+    user_id: uuid.UUID | None
+    site_id: uuid.UUID | None
+    device_id: uuid.UUID | None
+
+
+class LegOut(Out):
+    position: int
+    user_id: uuid.UUID | None
+    extension: str
+    device_id: uuid.UUID | None
+    start: datetime
+    answer: datetime | None
+    end: datetime
+    sip_code: int | None
+    disposition: str
+
+
+class CdrDetail(CdrOut):
+    legs: list[LegOut]
+
+
+def _instant(text: str | None, field: str, *, end_of_day: bool) -> datetime | None:
+    """A bare date (that UTC day) or an ISO 8601 date-time with its offset, as aware UTC."""
+    if text is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), UTC)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(
+            f"{field} {text!r} is not a date (2026-11-01) or an ISO 8601 date-time",
+            field=field,
+            rule="iso8601",
+        ) from None
+    if value.tzinfo is None:
+        raise Invalid(
+            f"{field} needs a UTC offset (e.g. 2026-11-01T00:00:00Z) or a bare date",
+            field=field,
+            rule="aware_datetime",
+        )
+    return value.astimezone(UTC)
+
+
+_NUMBER_NOISE = re.compile(r"[\s().-]")
+
+
+def _number(value: str) -> str:
+    """What a person types for a number ("+1 (617) 555-0100", "1002") as the switch stores it."""
+    cleaned = _NUMBER_NOISE.sub("", value)
+    if not re.fullmatch(r"\+?[0-9*#]{1,32}", cleaned):
+        raise Invalid(
+            "number may hold digits, * and # (with an optional leading +), at most 32",
+            field="number",
+            rule="dial_string",
+        )
+    return cleaned
+
+
+class CdrFilters:
+    def __init__(
+        self,
+        user_id: uuid.UUID | None = None,
+        from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+        to: Annotated[str | None, Query(max_length=40)] = None,
+        number: Annotated[str | None, Query(max_length=64)] = None,
+        number_match: NumberMatch = NumberMatch.CONTAINS,
+        disposition: Disposition | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.start = _instant(from_, "from", end_of_day=False)
+        self.end = _instant(to, "to", end_of_day=True)
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise Invalid("to must be after from", field="to", rule="date_range")
+        self.number = _number(number) if number else None
+        self.number_match = number_match
+        self.disposition = disposition
+
+    def apply(self, data: TenantData) -> Select[Any]:
+        stmt = data.select(CallDetail, Resource.CDR)
+        if self.user_id is not None:
+            rang = exists().where(
+                CdrLeg.cdr_id == CallDetail.id,
+                CdrLeg.tenant_id == data.tenant_id,
+                CdrLeg.user_id == self.user_id,
+            )
+            stmt = stmt.where(or_(CallDetail.user_id == self.user_id, rang))
+        if self.start is not None:
+            stmt = stmt.where(CallDetail.start >= self.start)
+        if self.end is not None:
+            stmt = stmt.where(CallDetail.start < self.end)
+        if self.number is not None:
+            columns = (CallDetail.caller, CallDetail.callee, CallDetail.dialled)
+            if self.number_match is NumberMatch.EQUALS:
+                stmt = stmt.where(or_(*(c == self.number for c in columns)))
+            else:  # the number holds no LIKE wildcards (_number allows digits, *, #, +)
+                stmt = stmt.where(or_(*(c.contains(self.number) for c in columns)))
+        if self.disposition is not None:
+            stmt = stmt.where(CallDetail.disposition == self.disposition.value)
+        return stmt.order_by(CallDetail.start.desc(), CallDetail.id)
+
+
+FiltersDep = Annotated[CdrFilters, Depends()]
+
+
+def _outcomes(data: TenantData, ids: list[uuid.UUID]) -> dict[uuid.UUID, CdrOutcome]:
+    found: dict[uuid.UUID, CdrOutcome] = {}
+    session: Session = data.session
+    for i in range(0, len(ids), 500):  # bounded IN lists
+        stmt = data.select(CdrOutcome, Resource.CDR).where(CdrOutcome.cdr_id.in_(ids[i : i + 500]))
+        found.update((o.cdr_id, o) for o in session.scalars(stmt))
+    return found
+
+
+def _out(cdr: CallDetail, outcome: CdrOutcome | None) -> dict[str, Any]:
+    return {
+        "id": cdr.id,
+        "call_id": cdr.call_id,
+        "start": cdr.start,
+        "answer": cdr.answer,
+        "end": outcome.end if outcome else None,
+        "duration_ms": cdr.duration_ms,
+        "caller": cdr.caller,
+        "callee": cdr.callee,
+        "dialled": cdr.dialled,
+        "call_class": cdr.call_class,
+        "direction": cdr.direction,
+        "disposition": cdr.disposition,
+        "outcome": outcome.outcome if outcome else None,
+        "hangup_cause": outcome.hangup_cause if outcome else None,
+        "sip_code": outcome.sip_code if outcome else None,
+        "user_id": cdr.user_id,
+        "site_id": cdr.site_id,
+        "device_id": outcome.device_id if outcome else None,
+    }
+
+
+@router.get("/cdrs", response_model=Page[CdrOut])
+def list_cdrs(data: TenantDep, paging: PagingDep, filters: FiltersDep) -> Any:
+    """The tenant's call records, newest first."""
+    rows, total = data.page(filters.apply(data), paging.limit, paging.offset)
+    outcomes = _outcomes(data, [r.id for r in rows])
+    return page_of([_out(r, outcomes.get(r.id)) for r in rows], total, paging.limit, paging.offset)
+
+
+CSV_COLUMNS = list(CdrOut.model_fields)
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula gets a leading quote (OWASP CSV
+    injection), except numbers such as +16175550100 that only look like one."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"[+-]?[0-9]+", text):
+        return "'" + text
+    return text
+
+
+@router.get("/cdrs.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def export_cdrs(data: TenantDep, filters: FiltersDep) -> Response:
+    """The same records as the list, every page, as CSV (UTC times, ISO 8601)."""
+    stmt = filters.apply(data)
+    rows, total = data.page(stmt, CSV_MAX_ROWS, 0)
+    if total > CSV_MAX_ROWS:
+        raise Invalid(
+            f"{total} records match; narrow the date range to at most {CSV_MAX_ROWS}",
+            field="from",
+            rule="export_size",
+        )
+    outcomes = _outcomes(data, [r.id for r in rows])
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")  # RFC 4180
+    out.writerow(CSV_COLUMNS)
+    for r in rows:
+        record = _out(r, outcomes.get(r.id))
+        out.writerow([_cell(record[c]) for c in CSV_COLUMNS])
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cdrs-{data.tenant_id}.csv"'},
+    )
+
+
+@router.get("/cdrs/{cdr_id}", response_model=CdrDetail)
+def get_cdr(cdr_id: uuid.UUID, data: TenantDep) -> Any:
+    """One call record with the legs of the call (each phone that rang)."""
+    cdr = data.get(CallDetail, cdr_id, Resource.CDR)
+    outcome = _outcomes(data, [cdr.id]).get(cdr.id)
+    legs = data.session.scalars(
+        data.select(CdrLeg, Resource.CDR).where(CdrLeg.cdr_id == cdr.id).order_by(CdrLeg.position)
+    ).all()
+    return {**_out(cdr, outcome), "legs": list(legs)}
