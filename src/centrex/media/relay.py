@@ -13,7 +13,7 @@ latched one has been silent for ``relatch_after`` seconds, so a third party cann
 stream by sending to the port.
 
 RTP sockets carry DSCP EF. peering-policy.txt offers peers "access to OfficeTone's Quality of Service
-DSCP packet markings"; RFC 4594 §4.3 puts telephony bearer traffic in Expedited Forwarding (DSCP 46,
+DSCP packet markings"; RFC 4594 §4.1 (Telephony) puts bearer traffic in Expedited Forwarding (DSCP 46,
 TOS byte 0xB8). RTCP rides with it so reports see the same queues.
 """
 
