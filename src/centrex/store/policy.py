@@ -32,6 +32,12 @@ class Resource(StrEnum):
     CPAAS = "cpaas"
     BILLING = "billing"  # plans, subscriptions, rating runs, invoices, credit notes, payments, outages
     DISPUTE = "dispute"
+    PORT_ORDER = "port_order"  # port-in orders: written by the customer's administrators
+    PORT_PROGRESS = "port_progress"  # the losing carrier's answers (FOC, completion, rejection)
+    PORT_OUT = "port_out"  # may a number be ported away (cpaas.txt §2.4.5)
+    LISTING = "listing"  # directory listings (voip-service-guide.txt §III.3.4.1)
+    E911_LOCATION = "e911_location"  # registered dispatchable locations
+    E911_CONTACT = "e911_contact"  # who is notified of a 911 call
 
 
 class Action(StrEnum):
@@ -98,6 +104,16 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.DISPUTE, R): STAFF,
     (Resource.DISPUTE, C): STAFF,
     (Resource.DISPUTE, U): frozenset({OP}),
+    # Numbers and 911 (issue 6): the office administrator, back-up or operator orders ports, lists
+    # numbers in the directory and registers 911 locations and notification contacts, as with the
+    # other MACs. The losing carrier's answers to a port order (FOC date, completion, rejection)
+    # reach the provider, so only an operator records them.
+    **{(Resource.PORT_ORDER, act): STAFF for act in (R, C, U, D)},
+    (Resource.PORT_PROGRESS, U): frozenset({OP}),
+    (Resource.PORT_OUT, R): STAFF,
+    **{(Resource.LISTING, act): STAFF for act in (R, C, U, D)},
+    **{(Resource.E911_LOCATION, act): STAFF for act in (R, C, U, D)},
+    **{(Resource.E911_CONTACT, act): STAFF for act in (R, C, U, D)},
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,
