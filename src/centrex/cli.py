@@ -364,6 +364,76 @@ def billing_run(
         raise typer.Exit(1)
 
 
+@billing_app.command("collections")
+def billing_collections(
+    as_of: Annotated[str, typer.Option("--as-of", help="the day to act as of, YYYY-MM-DD")],
+    tenant: TenantOpt = None,
+    notify: Annotated[
+        bool, typer.Option("--notify/--no-notify", help="record notices of non-payment for overdue amounts")
+    ] = True,
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """The collections job (cpaas.txt §3.4): notices of non-payment for overdue undisputed amounts,
+    suspension 5 business days after a notice while they are unpaid, reinstatement once paid."""
+    from datetime import date as date_
+
+    from centrex.billing.collections_service import run_collections
+
+    try:
+        day = date_.fromisoformat(as_of)
+    except ValueError:
+        fail(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}")
+        return
+    factory = make_sessionmaker(make_engine(_settings(db, data_dir).database_url))
+    with transaction(factory) as session:
+        tenant_id = _find_tenant(session, tenant).id if tenant else None
+        actions = run_collections(session, _cli_principal(), day, notify=notify, tenant_id=tenant_id)
+        table = Table(title=f"collections as of {day}")
+        for col in ("tenant", "action", "amount", "detail"):
+            table.add_column(col)
+        for a in actions:
+            table.add_row(a.tenant, a.action, f"{a.amount:,.2f}", a.detail)
+    console.print(table)
+
+
+@billing_app.command("import-taxes")
+def billing_import_taxes(
+    file: Annotated[
+        Path | None, typer.Argument(exists=True, dir_okay=False, readable=True, help="tax table CSV")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="load the demo's example table (DEMO_TAX_TABLE)")
+    ] = False,
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Add entries to the tax and surcharge table (cpaas.txt §4.7, §4.8): columns kind, basis,
+    jurisdiction, name, rate, effective_from [, effective_to, source]."""
+    from centrex.billing import tax_service
+    from centrex.store.access import OperatorData
+    from centrex.store.errors import StoreError
+
+    if (file is None) == (not demo):
+        fail("give a CSV file or --demo")
+        return
+    factory = make_sessionmaker(make_engine(_settings(db, data_dir).database_url))
+    try:
+        with transaction(factory) as session:
+            ops = OperatorData(session, _cli_principal())
+            if demo:
+                rows = tax_service.seed_demo(ops)
+            else:
+                assert file is not None
+                with file.open(newline="", encoding="utf-8-sig") as fh:
+                    rows = tax_service.import_rates(ops, fh)
+            count = len(rows)
+    except StoreError as exc:
+        fail(f"{exc.field}: {exc.message}")
+        return
+    console.print(f"{count} tax table entries added", highlight=False)
+
+
 @billing_app.command("rerate")
 def billing_rerate(
     period: PeriodOpt, tenant: TenantOpt = None, db: DbOpt = None, data_dir: DataOpt = None

@@ -13,6 +13,7 @@ from centrex.billing.invoice import InvoiceInputs, assemble_invoice
 from centrex.billing.plans import Feature
 from centrex.billing.rating import rate_period
 from centrex.billing.subscriptions import recurring_lines
+from centrex.billing.tax_table import demo_entries, to_csv
 from centrex.billing.taxes import DEMO_TAX_TABLE, TaxProfile
 from tests.api.conftest import Api
 from tests.billing.demo import PLAN, PRICES, march_cdrs
@@ -72,8 +73,15 @@ def demo_plan() -> dict[str, Any]:
 
 
 def setup_demo(api: Api) -> None:
-    """Deck, plan and March's calls of the demo tenant, on tenant A."""
+    """Deck, tax table (DEMO_TAX_TABLE, the demo's seed data), plan and March's calls of the demo
+    tenant, on tenant A."""
     r = upload(api, "demo", DECK_CSV)
+    assert r.status_code == 201, r.text
+    r = api.client.post(
+        "/api/v1/tax-rates/import",
+        content=to_csv(demo_entries()),
+        headers={**api.as_(op(api)), **CSV_HEADERS},
+    )
     assert r.status_code == 201, r.text
     r = api.call("PUT", f"{t(api)}/plan", op(api), json=demo_plan())
     assert r.status_code == 200, r.text

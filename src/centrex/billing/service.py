@@ -14,7 +14,7 @@ import csv
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -48,11 +48,11 @@ from centrex.billing.rating import RatedPeriod, rate_period
 from centrex.billing.subscriptions import (
     BundleSubscription,
     bundle_lines,
+    cpaas_platform_fee_lines,
     last_notice_day,
     recurring_lines,
     term_bounds,
 )
-from centrex.billing.taxes import DEMO_TAX_TABLE, TaxProfile
 from centrex.numbers.classes import CallClass, Direction
 from centrex.store.access import OperatorData, TenantData
 from centrex.store.errors import Conflict, Invalid, NotFound
@@ -497,8 +497,20 @@ def _bundle_in_force(data: TenantData, month: date) -> VoiceBundle | None:
     return None
 
 
+def rate_records(
+    records: Sequence[CallRecord], plan: RatingPlan, deck: RateDeck | None, batch: bool | None = None
+) -> RatedPeriod:
+    """The scalar reference path, or the numpy batch path for a month with many CDRs (or when asked):
+    both give the same charges and fingerprint (billing/batch_period.py)."""
+    from centrex.billing.batch_period import BATCH_THRESHOLD, rate_period_batch
+
+    if batch is None:
+        batch = len(records) >= BATCH_THRESHOLD
+    return rate_period_batch(records, plan, deck) if batch else rate_period(records, plan, deck)
+
+
 def rate_month(
-    data: TenantData, month: date, purpose: RatingPurpose = RatingPurpose.RATE
+    data: TenantData, month: date, purpose: RatingPurpose = RatingPurpose.RATE, *, batch: bool | None = None
 ) -> tuple[RatingRun, RatedPeriod]:
     """Rate the tenant's CDRs of one month (billing/rating.py rate_period) and add a row to the
     audit trail. Rating is idempotent: the same CDRs, plan and deck give the same charges and the same
@@ -507,7 +519,8 @@ def rate_month(
     data.require(Resource.BILLING, Action.CREATE)
     plan = require_plan(data)
     deck, version = deck_for_plan(data.session, plan)
-    rated = rate_period(records_of_month(data, month), rating_plan(plan, _bundle_in_force(data, month)), deck)
+    plan_now = rating_plan(plan, _bundle_in_force(data, month))
+    rated = rate_records(records_of_month(data, month), plan_now, deck, batch)
     run = data.create(
         RatingRun,
         "billing.rating_run",
@@ -523,6 +536,14 @@ def rate_month(
         total=rated.total,
         actor=data.principal.label,
     )
+    if purpose is RatingPurpose.RATE:
+        from centrex.billing.collections_service import check_credit_limit
+
+        invoiced = data.session.scalar(
+            data.select(InvoiceRow).where(InvoiceRow.invoice_date == next_month_start(month))
+        )
+        # cpaas.txt §4.2: rated usage not yet invoiced counts against the credit limit
+        check_credit_limit(data, today(), ZERO if invoiced is not None else _cents(rated.total))
     return run, rated
 
 
@@ -734,7 +755,7 @@ def _late_charge_lines(data: TenantData, invoice_date: date) -> list[tuple[Invoi
     return out
 
 
-def issue_invoice(data: TenantData, usage_month: date) -> InvoiceRow:
+def issue_invoice(data: TenantData, usage_month: date, *, batch: bool | None = None) -> InvoiceRow:
     """Close a billing month: the invoice dated the first of the next month, with that month's
     recurring charges in advance and `usage_month`'s usage in arrears (voice-bundles.txt §2.2,
     cpaas.txt §4.3), outage credits (hosted-pbx.txt liability 1), late charges on earlier invoices
@@ -751,7 +772,11 @@ def issue_invoice(data: TenantData, usage_month: date) -> InvoiceRow:
             rule="invoice.one_per_month",
         )
     plan = require_plan(data)
-    run, rated = rate_month(data, usage_month, RatingPurpose.INVOICE)
+    from centrex.billing import subscription_service as subs
+    from centrex.billing.collections_service import check_credit_limit
+    from centrex.billing.tax_service import tax_basis
+
+    run, rated = rate_month(data, usage_month, RatingPurpose.INVOICE, batch=batch)
     features = {Feature(f.feature): f.quantity for f in plan_features(data, plan)}
     prices = PriceList(
         seat_monthly=_d(plan.seat_monthly),
@@ -762,13 +787,19 @@ def issue_invoice(data: TenantData, usage_month: date) -> InvoiceRow:
         data.select(BundleSubscriptionRow).order_by(BundleSubscriptionRow.start)
     ):
         _refresh_term(data, sub_row, invoice_date)
-        recurring += bundle_lines(subscription_of(sub_row), invoice_date)
+        # voice-bundles.txt §2.3/§2.4: the quantity in force on the invoice date, not a later one
+        in_force = subs.quantity_on(sub_row, subs.changes_of(data, sub_row), invoice_date)
+        recurring += bundle_lines(replace(subscription_of(sub_row), quantity=in_force), invoice_date)
+    prorations = subs.pending_prorations(data, invoice_date)
+    recurring += [line for line, _ in prorations]
+    if plan.platform_fee_monthly and plan.platform_fee_accepted_on:
+        recurring += cpaas_platform_fee_lines(
+            plan.platform_fee_accepted_on, invoice_date, _d(plan.platform_fee_monthly)
+        )
     charges_now = sum((x.amount for x in recurring), ZERO) + _cents(rated.total)
     credits, outages = _outage_credit_lines(data, invoice_date, charges_now)
     late = _late_charge_lines(data, invoice_date)
-    profile = None
-    if plan.tax_jurisdictions:
-        profile = TaxProfile(jurisdictions=tuple(plan.tax_jurisdictions), lines=plan.tax_lines or plan.seats)
+    profile, table = tax_basis(data, plan, invoice_date)
     sequence = next_number(data.session, INVOICE_SERIES)
     try:
         invoice = assemble_invoice(
@@ -780,7 +811,7 @@ def issue_invoice(data: TenantData, usage_month: date) -> InvoiceRow:
                 credits=credits,
                 late_charges=[line for line, _ in late],
                 tax_profile=profile,
-                tax_table=DEMO_TAX_TABLE if profile else None,
+                tax_table=table,
                 number=f"INV-{sequence:06d}",
                 customer_name=data.tenant.name,
             )
@@ -832,6 +863,11 @@ def issue_invoice(data: TenantData, usage_month: date) -> InvoiceRow:
     )
     for outage in outages:
         data.update(outage, "billing.outage.settled", {"credited_invoice_id": row.id})
+    for _, change in prorations:
+        data.update(
+            change, "billing.subscription.proration_billed", {"billed_invoice_id": row.id}, Resource.BILLING
+        )
+    check_credit_limit(data, invoice_date)  # cpaas.txt §4.2: the open balance now includes this invoice
     return row
 
 

@@ -1,12 +1,14 @@
-"""Column types shared by the models: UTC datetimes and string-valued enums."""
+"""Column types shared by the models: UTC datetimes, string-valued enums and exact money."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Numeric, String, TypeDecorator
+from sqlalchemy.types import TypeEngine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -53,3 +55,51 @@ class EnumText(TypeDecorator[Any]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+MONEY_PLACES = 6
+MONEY_DIGITS = 18
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+_MONEY_MAX = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount: 18 significant digits, 6 of them after the point, on every backend.
+
+    PostgreSQL stores it as NUMERIC(18, 6), which is exact. SQLite's NUMERIC affinity turns a decimal
+    into an 8-byte REAL (exact to 15 significant digits only), so on SQLite the amount is kept as its
+    decimal text instead — `123456789012.345678` comes back digit for digit. Values are rounded half
+    up to 6 places on the way in on both backends (what PostgreSQL would do) and an amount beyond 18
+    digits is refused rather than silently corrupted. Floats are refused: money is never a float.
+    Comparing or summing money belongs in Python (Decimal), not in SQL, on SQLite.
+    """
+
+    impl = Numeric(MONEY_DIGITS, MONEY_PLACES)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(MONEY_DIGITS, MONEY_PLACES, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = money_value(value)
+        return format(exact, "f") if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        # Text from SQLite; Decimal from PostgreSQL. A REAL left by an old row is read via its repr.
+        return Decimal(str(value)).quantize(_MONEY_QUANTUM)
+
+
+def money_value(value: Any) -> Decimal:
+    """A Decimal (or int / decimal text) as stored money: 6 places, half up, at most 18 digits."""
+    if isinstance(value, (float, bool)):
+        raise TypeError("money must be a Decimal, never a float")
+    exact = Decimal(value).quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_UP)
+    if abs(exact) >= _MONEY_MAX:
+        raise ValueError(f"amount {value} exceeds {MONEY_DIGITS} digits with {MONEY_PLACES} decimal places")
+    return exact

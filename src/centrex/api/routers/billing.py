@@ -67,6 +67,8 @@ class PlanIn(BaseModel):
     features: list[FeatureIn] = []
     tax_jurisdictions: list[Annotated[str, Field(pattern=r"^(\*|[A-Z]{2}(-[A-Z0-9]{1,20}){0,2})$")]] = []
     tax_lines: int | None = Field(None, ge=0)
+    platform_fee_monthly: Money | None = Field(None, description="cpaas.txt §4.3 CPaaS Monthly Platform Fee")
+    platform_fee_accepted_on: date | None = Field(None, description="the day the CPaaS terms were accepted")
 
 
 class FeatureOut(Out):
@@ -91,6 +93,8 @@ class PlanOut(Out):
     features: list[FeatureOut]
     tax_jurisdictions: list[str]
     tax_lines: int | None
+    platform_fee_monthly: Decimal | None = None
+    platform_fee_accepted_on: date | None = None
 
 
 def _plan_out(data: Any, plan: Any) -> PlanOut:
@@ -137,6 +141,8 @@ class SubscriptionOut(Out):
     next_rate: Decimal | None
     next_rate_from: date | None
     terminates_on: date | None
+    termination_noticed_on: date | None = None
+    rate_increase_noticed_on: date | None = None
 
 
 @router.get("/tenants/{tenant_id}/billing/subscriptions", response_model=list[SubscriptionOut])
@@ -379,9 +385,15 @@ class PaymentOut(Out):
 )
 def record_payment(invoice_id: uuid.UUID, body: PaymentIn, data: TenantDep) -> Any:
     row = service.find_invoice(data, invoice_id)
-    return service.record_payment(
+    payment = service.record_payment(
         data, row, body.amount, body.method, body.received_on or service.today(), body.reference
     )
+    # cpaas.txt §3.4: a tenant suspended for non-payment is reinstated as soon as it has paid, not at
+    # the next collections run
+    from centrex.billing.collections_service import reinstate_if_paid
+
+    reinstate_if_paid(data, payment.received_on)
+    return payment
 
 
 @router.get("/tenants/{tenant_id}/billing/payments", response_model=Page[PaymentOut])

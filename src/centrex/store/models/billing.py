@@ -5,8 +5,9 @@ store/ imports nothing from the service packages, so the enumerations that billi
 own (feature, call class, direction, disposition, line kind) are stored as their string values and
 turned back into enums by billing/service.py.
 
-Money is `Numeric(18, 6)` (`decimal.Decimal` in Python, never float); invoice amounts are stored as
-they were rounded to cents by billing/lines.py. The rules themselves live in billing/ (pure
+Money is `store/types.py: Money` (`decimal.Decimal` in Python, never float): NUMERIC(18, 6) on
+PostgreSQL and exact decimal text on SQLite (migration 0004); invoice amounts are stored as they
+were rounded to cents by billing/lines.py. The rules themselves live in billing/ (pure
 functions); these tables hold what they were applied to and what they produced. An issued invoice and
 its lines are never updated: corrections are credit notes (billing/invoice.py).
 """
@@ -26,7 +27,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     UniqueConstraint,
     Uuid,
@@ -34,10 +34,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.store.models.base import Base, Row, TenantOwned
-from centrex.store.types import EnumText, UTCDateTime
+from centrex.store.types import EnumText, Money, UTCDateTime
 
-MONEY = Numeric(18, 6)
-QUANTITY = Numeric(18, 6)
+MONEY = Money()
+QUANTITY = Money()
 
 
 class PaymentMethod(StrEnum):
@@ -123,6 +123,9 @@ class BillingPlan(Base, TenantOwned):
     seats: Mapped[int] = mapped_column(Integer, default=0)
     tax_jurisdictions: Mapped[list[str]] = mapped_column(JSON, default=list)
     tax_lines: Mapped[int | None] = mapped_column(Integer, default=None)
+    # cpaas.txt §4.3: the CPaaS Monthly Platform Fee, from the day the Order Form was accepted
+    platform_fee_monthly: Mapped[Decimal | None] = mapped_column(MONEY, default=None)
+    platform_fee_accepted_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class BillingPlanFeature(Base, TenantOwned):
@@ -151,6 +154,8 @@ class BundleSubscriptionRow(Base, TenantOwned):
     next_rate: Mapped[Decimal | None] = mapped_column(MONEY, default=None)
     next_rate_from: Mapped[date | None] = mapped_column(Date, default=None)
     terminates_on: Mapped[date | None] = mapped_column(Date, default=None)
+    termination_noticed_on: Mapped[date | None] = mapped_column(Date, default=None)  # §2.5
+    rate_increase_noticed_on: Mapped[date | None] = mapped_column(Date, default=None)  # §2.6
 
 
 # --- call records as billing sees them -------------------------------------------------------------
