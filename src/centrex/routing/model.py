@@ -119,3 +119,13 @@ class Target:
     trunk: Trunk
     gateway: Gateway
     route_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRoute:
+    """Where an incoming call to an assigned DID goes (hosted-pbx.txt MAC 9)."""
+
+    e164: str
+    tenant_id: uuid.UUID
+    target_type: str  # store.models.enums.NumberTarget value: user, hunt_group, queue, trunk, …
+    target_id: uuid.UUID | None
