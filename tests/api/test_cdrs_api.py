@@ -130,6 +130,28 @@ def test_list_filters_and_pages(api: Api) -> None:
     assert cdrs(api, tenant="b")["total"] == 1
 
 
+def test_to_alone_bounds_the_range(api: Api) -> None:
+    """`to` without `from` still ends the range: every earlier call, on the list and in the CSV."""
+    write_calls(api)
+    tw = api.world.a
+    base = f"/api/v1/tenants/{tw.id}/cdrs"
+    for to, starts in [
+        ("2026-10-30", ["2026-10-30T23:00:00Z", "2020-01-02T15:00:00Z"]),  # the whole 30th
+        ("2026-10-31T01:00:00Z", ["2026-10-30T23:00:00Z", "2020-01-02T15:00:00Z"]),  # exclusive
+        (
+            "2026-11-01T00:00:00+02:00",
+            ["2026-10-31T01:00:00Z", "2026-10-30T23:00:00Z", "2020-01-02T15:00:00Z"],
+        ),
+        ("2020-01-01", []),
+    ]:
+        r = api.call("GET", base, api.world.operator_token, params={"to": to})
+        assert r.status_code == 200, r.text
+        assert (r.json()["total"], [i["start"] for i in r.json()["items"]]) == (len(starts), starts), to
+        r = api.call("GET", base + ".csv", api.world.operator_token, params={"to": to})
+        assert r.status_code == 200, r.text
+        assert [row["start"] for row in csv.DictReader(io.StringIO(r.text))] == starts, to
+
+
 def test_bad_filters_name_the_field(api: Api) -> None:
     tw = api.world.a
     base = f"/api/v1/tenants/{tw.id}/cdrs"
