@@ -54,6 +54,8 @@ class NumberTarget(StrEnum):
     QUEUE = "queue"
     AUTO_ATTENDANT = "auto_attendant"
     APP = "app"
+    # IP trunking (voip-service-guide.txt §I.4): the DID rings the tenant's own PBX over a pbx trunk.
+    TRUNK = "trunk"
 
 
 class HuntStrategy(StrEnum):
