@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,6 +21,13 @@ class Settings:
     sip_tls_port: int = 5061
     http_port: int = 8080
     rtp_ports: tuple[int, int] = (20000, 30000)
+    # 911 notification e-mail (e911/notifier.py); no host means e-mail contacts cannot be told.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "centrex-911@localhost"
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
 
     @property
     def database_url(self) -> str:
@@ -62,4 +70,18 @@ def load_settings() -> Settings:
         s = replace(s, http_port=int(env["CENTREX_HTTP_PORT"]))
     if "CENTREX_RTP_PORTS" in env:
         s = replace(s, rtp_ports=parse_port_range(env["CENTREX_RTP_PORTS"]))
+    s = _smtp_settings(s, env)
     return s
+
+
+def _smtp_settings(s: Settings, env: Mapping[str, str]) -> Settings:
+    """CENTREX_SMTP_HOST, _PORT, _FROM, _STARTTLS (1/true/yes), _USER, _PASSWORD."""
+    changes: dict[str, object] = {}
+    for name in ("host", "from", "user", "password"):
+        if f"CENTREX_SMTP_{name.upper()}" in env:
+            changes[f"smtp_{name}"] = env[f"CENTREX_SMTP_{name.upper()}"]
+    if "CENTREX_SMTP_PORT" in env:
+        changes["smtp_port"] = int(env["CENTREX_SMTP_PORT"])
+    if "CENTREX_SMTP_STARTTLS" in env:
+        changes["smtp_starttls"] = env["CENTREX_SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes", "on"}
+    return replace(s, **changes)  # type: ignore[arg-type]
