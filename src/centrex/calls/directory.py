@@ -84,6 +84,8 @@ class UserInfo:
     forward_no_answer_seconds: int = 20
     do_not_disturb: bool = False
     restriction: Restriction | None = None
+    # The user's own DID (E.164): caller ID and 911 callback number (ANI) off the switch.
+    number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ class SiteInfo:
 
 class Directory(Protocol):
     def tenant_by_domain(self, domain: str) -> TenantInfo | None: ...
+    def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None: ...
     def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None: ...
     def user(self, user_id: uuid.UUID) -> UserInfo | None: ...
     def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None: ...
@@ -129,6 +132,11 @@ class StoreDirectory:
                 return None
             return TenantInfo(t.id, t.sip_domain, TenantStatus(t.status).value)
 
+    def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
+        with self._sessions() as s:
+            t = s.get(Tenant, tenant_id)
+            return TenantInfo(t.id, t.sip_domain, TenantStatus(t.status).value) if t else None
+
     def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
         with self._sessions() as s:
             d = s.scalar(select(Device).where(Device.tenant_id == tenant_id, Device.sip_username == username))
@@ -142,6 +150,16 @@ class StoreDirectory:
         if u is None:
             return None
         rc = s.get(CallRestrictionClass, u.restriction_class_id) if u.restriction_class_id else None
+        number = s.scalar(
+            select(PhoneNumber.e164)
+            .where(
+                PhoneNumber.tenant_id == u.tenant_id,
+                PhoneNumber.target_type == NumberTarget.USER,
+                PhoneNumber.target_id == u.id,
+            )
+            .order_by(PhoneNumber.e164)
+            .limit(1)
+        )
         return UserInfo(
             u.id,
             u.tenant_id,
@@ -154,6 +172,7 @@ class StoreDirectory:
             u.forward_no_answer_seconds,
             u.do_not_disturb,
             _restriction(rc),
+            number,
         )
 
     def user(self, user_id: uuid.UUID) -> UserInfo | None:
@@ -197,6 +216,9 @@ class MemoryDirectory:
 
     def tenant_by_domain(self, domain: str) -> TenantInfo | None:
         return self.tenants.get(domain.lower())
+
+    def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
+        return next((t for t in self.tenants.values() if t.id == tenant_id), None)
 
     def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
         return self.devices.get((tenant_id, username))
@@ -268,6 +290,9 @@ class CachedDirectory:
         self._room()
         self._devices[key] = (now + self.ttl, value)
         return value
+
+    def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
+        return self.inner.tenant(tenant_id)
 
     def user(self, user_id: uuid.UUID) -> UserInfo | None:
         return self.inner.user(user_id)

@@ -13,6 +13,14 @@ caller authenticated in. Forwarding (always / busy / no answer after N seconds),
 and the caller's call-restriction class are applied here; an emergency call is never refused
 for a restriction or a suspension (e911/policy.py).
 
+Calls off the switch (issue #6 point 5) go through ``routes`` (routing/select.py): the targets of
+the matching outbound routes are tried in order, moving to the next on a 5xx or a timeout; a
+gateway that failed is marked down and probed with OPTIONS until it answers (the fail-back of the
+alternate route, voip-service-guide.txt §I.4). Requests from a trunk's address are not challenged
+(IP-authenticated) and are routed by the DID they are for. 911 goes to the emergency route of the
+caller's registered location with the location as PIDF-LO (RFC 6442), and ``emergency`` is told
+of every 911 call so that the tenant's contacts are notified.
+
 Media is not anchored yet: SDP passes through unchanged, so RTP flows phone to phone.
 """
 
@@ -22,6 +30,7 @@ import enum
 import heapq
 import itertools
 import logging
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,10 +42,20 @@ from centrex.calls.admission import admission
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import DeviceInfo, Directory, Restriction, TenantInfo, UserInfo
 from centrex.calls.location import Binding, LocationService
+from centrex.e911.address import CivicAddress
+from centrex.e911.pidf import location_headers, multipart_mixed, pidf_lo
 from centrex.e911.policy import RefusalGround, may_refuse
 from centrex.numbers.classes import CallClass
-from centrex.numbers.classify import Classification, DestinationKind, classify
+from centrex.numbers.classify import Classification, DestinationKind, classify, classify_e164
 from centrex.numbers.dialplan import CallerSite
+from centrex.routing.model import Gateway, NumberRoute, RoutingTable, Target, Trunk, TrunkKind
+from centrex.routing.select import (
+    GatewayHealth,
+    emergency_targets,
+    outbound_targets,
+    pbx_targets,
+    request_number,
+)
 from centrex.sip.dialog import Dialog
 from centrex.sip.errors import SipParseError
 from centrex.sip.events import (
@@ -49,7 +68,7 @@ from centrex.sip.events import (
     TransactionTimedOut,
     TransportError,
 )
-from centrex.sip.headers import Headers, quote
+from centrex.sip.headers import Headers, parse_name_addr, quote
 from centrex.sip.message import Request, Response, make_response, new_call_id, new_tag
 from centrex.sip.uri import SipUri, TelUri, parse_uri
 
@@ -59,6 +78,8 @@ _E = TypeVar("_E")
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
+PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Privacy: id
+TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
 class Network(Protocol):
@@ -68,6 +89,46 @@ class Network(Protocol):
     def send_response(self, transport: str, response: Response) -> None: ...
     def send_cancel(self, transport: str, key: TransactionKey) -> None: ...
     def contact(self, transport: str) -> str: ...
+
+
+class RouteSource(Protocol):
+    """The routing table and the DIDs (routing/storage.py StoreRoutes; tests build them by hand)."""
+
+    def table(self, now: float) -> RoutingTable: ...
+    def number(self, e164: str, now: float) -> NumberRoute | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyLocation:
+    """A caller's registered dispatchable location (e911_locations), as the 911 INVITE carries it."""
+
+    address: CivicAddress
+    psap: str | None = None
+    esn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyCallPlaced:
+    """A 911 call started: the tenant's designated contacts are told (issue #6 point 6)."""
+
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID | None
+    device_id: uuid.UUID | None
+    caller_name: str
+    extension: str
+    callback: str | None  # E.164 ANI
+    location: EmergencyLocation | None
+    dialled: str
+    at: datetime
+    routed: bool  # False: no emergency route answered our INVITE attempt list (logged critical)
+
+
+class EmergencyServices(Protocol):
+    def location(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID | None, device_id: uuid.UUID | None
+    ) -> EmergencyLocation | None: ...
+    def placed(self, call: EmergencyCallPlaced) -> None: ...
 
 
 class CallState(enum.Enum):
@@ -89,9 +150,9 @@ class LegState(enum.Enum):
 class LegRecord:
     """One B-leg, for the CDR: which device contact was rung and how it ended."""
 
-    user_id: uuid.UUID
-    extension: str
-    device_id: uuid.UUID
+    user_id: uuid.UUID | None
+    extension: str  # the user's extension, or the number sent to a trunk
+    device_id: uuid.UUID | None
     contact: str
     started_at: datetime
     answered_at: datetime | None
@@ -108,11 +169,12 @@ class CallStarted:
     tenant_id: uuid.UUID
     site_id: uuid.UUID | None
     user_id: uuid.UUID | None
-    device_id: uuid.UUID
+    device_id: uuid.UUID | None
     from_: str
     dialled: str
     call_class: str
     started_at: datetime
+    direction: str = "outbound"  # internal / outbound / inbound (numbers.classes.Direction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +193,8 @@ class CallEnded:
     tenant_id: uuid.UUID
     site_id: uuid.UUID | None
     user_id: uuid.UUID | None
-    device_id: uuid.UUID
-    from_: str  # the caller's extension (or device username when it has no user)
+    device_id: uuid.UUID | None  # None: the call came in from a trunk
+    from_: str  # the caller's extension (or device username, or the caller's number from a trunk)
     to: str  # the extension that finally rang (after forwarding), or what was dialled
     dialled: str
     call_class: str
@@ -144,16 +206,21 @@ class CallEnded:
     hangup_cause: str
     sip_code: int
     legs: tuple[LegRecord, ...] = ()
+    direction: str = "outbound"  # internal / outbound / inbound (numbers.classes.Direction)
+    trunk: str | None = None  # the trunk the call left or came in by
 
 
 @dataclass(eq=False)
 class BLeg:
+    """One INVITE we sent for a call: to a registered contact of a user, or to a trunk gateway."""
+
     call: Call
-    user: UserInfo
-    binding: Binding
+    user: UserInfo | None
+    binding: Binding | None
     invite: Request
     key: TransactionKey
     started_at: datetime
+    target: Target | None = None
     state: LegState = LegState.CALLING
     dialog: Dialog | None = None
     status: int | None = None
@@ -162,11 +229,24 @@ class BLeg:
 
     @property
     def transport(self) -> str:
-        return self.binding.transport
+        if self.binding is not None:
+            return self.binding.transport
+        assert self.target is not None
+        return self.target.gateway.transport
 
     @property
     def addr(self) -> Address:
-        return self.binding.source
+        if self.binding is not None:
+            return self.binding.source
+        assert self.target is not None
+        return (self.target.gateway.host, self.target.gateway.port)
+
+    @property
+    def label(self) -> str:
+        """Who this leg rings: the user's extension, or the number sent to the trunk."""
+        if self.user is not None:
+            return self.user.extension
+        return self.invite.uri.user if isinstance(self.invite.uri, SipUri) and self.invite.uri.user else ""
 
     def record(self) -> LegRecord:
         disposition = {
@@ -174,10 +254,10 @@ class BLeg:
             LegState.CANCELLING: "cancelled",
         }.get(self.state, "answered" if self.answered_at else ("busy" if self.status == 486 else "failed"))
         return LegRecord(
-            self.user.id,
-            self.user.extension,
-            self.binding.device_id,
-            self.binding.contact,
+            self.user.id if self.user else None,
+            self.label,
+            self.binding.device_id if self.binding else None,
+            self.binding.contact if self.binding else str(self.invite.uri),
             self.started_at,
             self.answered_at,
             self.ended_at or self.started_at,
@@ -190,7 +270,7 @@ class BLeg:
 class Call:
     id: uuid.UUID
     tenant: TenantInfo
-    device: DeviceInfo
+    device: DeviceInfo | None  # None: the call came in from a trunk
     caller: UserInfo | None
     site_id: uuid.UUID | None
     a_invite: Request
@@ -214,6 +294,17 @@ class Call:
     busy_seen: bool = False
     hops: int = 0
     timers: dict[str, float] = field(default_factory=dict)
+    direction: str = "internal"
+    trunk: Trunk | None = None  # the trunk it came in by
+    remote_identity: str | None = None  # From of a call from a trunk, passed on to the callee
+    remote_number: str | None = None  # the caller's number from a trunk (E.164 when it parses)
+    targets: list[Target] = field(default_factory=list)  # trunk targets not tried yet
+    out_number: str = ""  # the E.164 number a trunk call is for
+    out_trunk: Trunk | None = None  # the trunk that answered or was tried last
+    privacy: bool = False  # RFC 3325 Privacy: id (the caller dialled *67)
+    emergency: EmergencyLocation | None = None
+    extra_body: tuple[str, bytes] | None = None  # (Content-Type, body) replacing the caller's SDP
+    extra_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def a_from_tag(self) -> str:
@@ -260,6 +351,37 @@ def dialled_of(uri: object) -> str:
     return ""
 
 
+def loose_e164(raw: str) -> str:
+    """A number as trunks write it, made E.164: +…, 10 NANP digits, or 1 + 10 digits."""
+    digits = raw.lstrip("+")
+    if not digits.isdigit():
+        return ""
+    if raw.startswith("+"):
+        return raw
+    if len(digits) == 10:
+        return "+1" + digits
+    if len(digits) == 11 and digits.startswith("1"):
+        return "+" + digits
+    return "+" + digits
+
+
+def _remote_identity(req: Request, *, trusted: bool) -> tuple[str | None, str | None]:
+    """The caller of a call from a trunk: P-Asserted-Identity when the trunk is trusted (RFC 3325),
+    else the From; the number made E.164 when it looks like one."""
+    value = req.headers.get("P-Asserted-Identity") if trusted else None
+    try:
+        source = parse_name_addr(value) if value else req.from_
+    except SipParseError:
+        source = req.from_
+    user = dialled_of(source.uri)
+    number = loose_e164(user) or user or None
+    return (source.display_name or None), number
+
+
+def _privacy_requested(req: Request) -> bool:
+    return any(p.strip().lower() == "id" for p in (req.headers.get("Privacy") or "").split(";"))
+
+
 class CallEngine:
     def __init__(
         self,
@@ -274,6 +396,11 @@ class CallEngine:
         on_call_answered: Callable[[CallAnswered], None] | None = None,
         max_ring_s: float = 120.0,
         max_forward_hops: int = 5,
+        routes: RouteSource | None = None,
+        emergency: EmergencyServices | None = None,
+        health: GatewayHealth | None = None,
+        rand: Callable[[], float] = random.random,
+        trunk_setup_s: float = TRUNK_SETUP_S,
     ) -> None:
         self.directory = directory
         self.auth = auth
@@ -293,6 +420,12 @@ class CallEngine:
         self._relays: dict[TransactionKey, Relay] = {}
         self._heap: list[tuple[float, int, uuid.UUID, str]] = []
         self._seq = itertools.count()
+        self.routes = routes
+        self.emergency = emergency
+        self.health = health or GatewayHealth()
+        self.rand = rand
+        self.trunk_setup_s = trunk_setup_s
+        self._probes: dict[TransactionKey, Gateway] = {}
 
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, event: Event, transport: str, now: float) -> None:
@@ -310,15 +443,18 @@ class CallEngine:
             self._timed_out(event.key, event, now)
 
     def next_timer(self) -> float | None:
+        probe = self.health.next_probe_at() if self.routes is not None else None
         while self._heap:
             deadline, _, call_id, name = self._heap[0]
             call = self.calls.get(call_id)
             if call is not None and call.timers.get(name) == deadline:
-                return deadline
+                return deadline if probe is None else min(deadline, probe)
             heapq.heappop(self._heap)
-        return None
+        return probe
 
     def handle_timer(self, now: float) -> None:
+        if self.routes is not None and self.health.next_probe_at() is not None:
+            self._probe(now)
         while self._heap and self._heap[0][0] <= now:
             deadline, _, call_id, name = heapq.heappop(self._heap)
             call = self.calls.get(call_id)
@@ -328,6 +464,8 @@ class CallEngine:
             if name == "no_answer" and call.state is CallState.RINGING and call.target is not None:
                 self._cancel_legs(call)
                 self._forward(call, call.target.forward_no_answer or "", now, "no_answer")
+            elif name == "trunk_setup" and call.state is CallState.RINGING:
+                self._trunk_silent(call, now)
             elif name == "ring" and call.state is CallState.RINGING:
                 self._cancel_legs(call)
                 self._reject(call, 480, now, "no_answer", "no_answer")
@@ -335,6 +473,22 @@ class CallEngine:
     @property
     def active_calls(self) -> int:
         return len(self.calls)
+
+    def _probe(self, now: float) -> None:
+        """OPTIONS to each gateway marked down whose probe is due: any answer brings it back."""
+        assert self.routes is not None
+        for g in self.health.due_probes(self.routes.table(now).gateways(), now):
+            headers = Headers()
+            headers.add("Max-Forwards", "70")
+            headers.add("From", f"<sip:ping@{g.host}>;tag={new_tag()}")
+            headers.add("To", f"<sip:{g.host}:{g.port}>")
+            headers.add("Call-ID", new_call_id())
+            headers.add("CSeq", "1 OPTIONS")
+            uri = f"sip:{g.host}:{g.port}" + (
+                "" if g.transport == "UDP" else f";transport={g.transport.lower()}"
+            )
+            key = self._send(g.transport, Request("OPTIONS", parse_uri(uri), headers, b""), (g.host, g.port))
+            self._probes[key] = g
 
     # -- helpers ---------------------------------------------------------------------------
     def _arm(self, call: Call, name: str, at: float) -> None:
@@ -380,6 +534,11 @@ class CallEngine:
         if mf is not None and mf <= 0:
             self._reply(transport, req, 483)
             return
+        if self.routes is not None:
+            trunk = self.routes.table(now).trunk_for_source(addr[0], addr[1])
+            if trunk is not None:
+                self._new_trunk_call(req, key, addr, transport, trunk, now)
+                return
         check = self.auth.check(req, addr, now)
         if not check.ok or check.tenant is None or check.device is None:
             assert check.response is not None
@@ -393,6 +552,9 @@ class CallEngine:
         site_id = device.site_id or (caller.site_id if caller else None)
         site = self.directory.site(site_id) if site_id else None
         dialled = dialled_of(req.uri)
+        privacy = dialled.startswith(PRIVACY_CODE)
+        if privacy:
+            dialled = dialled[len(PRIVACY_CODE) :]
         try:
             caller_site = CallerSite(site.npa_nxx, site.state) if site else DEFAULT_SITE
         except ValueError:
@@ -414,9 +576,9 @@ class CallEngine:
             self.wall(),
             now,
         )
-        self.calls[call.id] = call
-        self._by_a_key[key] = call
-        self._by_a_dialog[(req.call_id, call.a_from_tag)] = call
+        call.privacy = privacy
+        call.direction = "internal" if classification.kind is DestinationKind.EXTENSION else "outbound"
+        self._track(call)
         log.info(
             "sip.call.start call=%s tenant=%s from=%s dialled=%r class=%s",
             call.id,
@@ -437,6 +599,7 @@ class CallEngine:
                 dialled,
                 classification.call_class.value,
                 call.started_at,
+                call.direction,
             ),
         )
         cls = classification.call_class
@@ -467,11 +630,7 @@ class CallEngine:
             self._route_to_user(call, user, now)
             return
         if classification.is_emergency:
-            # Never refused: but there is no carrier route to a PSAP in this build.
-            log.error(
-                "sip.emergency.no_route call=%s tenant=%s device=%s", call.id, tenant.id, device.username
-            )
-            self._reject(call, 503, now, "failed", "no_route", "Service Unavailable (no emergency route)")
+            self._route_emergency(call, now)
             return
         if classification.blocked:
             self._reject(call, 403, now, "rejected", "blocked", "Forbidden (number blocked)")
@@ -485,7 +644,268 @@ class CallEngine:
                 call, 403, now, "rejected", "restricted", f"Forbidden (call restriction: {cls.value})"
             )
             return
-        self._reject(call, 503, now, "failed", "no_route", "Service Unavailable (no outbound route)")
+        self._route_out(call, classification.destination, now)
+
+    def _track(self, call: Call) -> None:
+        self.calls[call.id] = call
+        self._by_a_key[call.a_key] = call
+        self._by_a_dialog[(call.a_invite.call_id, call.a_from_tag)] = call
+
+    # -- calls from trunks -----------------------------------------------------------------
+    def _new_trunk_call(
+        self, req: Request, key: TransactionKey, addr: Address, transport: str, trunk: Trunk, now: float
+    ) -> None:
+        """A request from a trunk's address: IP-authenticated, never challenged (issue #6 point 5).
+        From a carrier or a peer it is for one of our DIDs; from a tenant's IP-PBX it is that
+        tenant's outbound call (IP trunking)."""
+        assert self.routes is not None
+        raw = dialled_of(req.uri)
+        if trunk.tech_prefix and raw.startswith(trunk.tech_prefix):
+            raw = raw[len(trunk.tech_prefix) :]
+        remote_name, remote_number = _remote_identity(req, trusted=trunk.trusted)
+        if trunk.kind is TrunkKind.PBX:
+            tenant = self.directory.tenant(trunk.tenant_id) if trunk.tenant_id else None
+            if tenant is None:
+                self._reply(transport, req, 403, "Forbidden (trunk has no tenant)")
+                return
+            classification = classify(raw, DEFAULT_SITE)
+            direction = "outbound"
+        else:
+            e164 = loose_e164(raw)
+            route = self.routes.number(e164, now) if e164 else None
+            tenant = self.directory.tenant(route.tenant_id) if route else None
+            if route is None or tenant is None:
+                # Not a number of ours: no transit for a peer (peering-policy.txt: no default route
+                # in either direction) and nothing to ring for a carrier.
+                log.info("sip.inbound.unknown_number trunk=%s dialled=%r", trunk.name, raw)
+                self._reply(transport, req, 404, "Not Found (no such number here)")
+                return
+            classification = replace(classify_e164(e164, DEFAULT_SITE), dialled=raw)
+            direction = "inbound"
+        call = Call(
+            uuid.uuid4(),
+            tenant,
+            None,
+            None,
+            None,
+            req,
+            key,
+            transport,
+            addr,
+            new_tag(),
+            raw,
+            classification,
+            self.wall(),
+            now,
+        )
+        call.direction, call.trunk = direction, trunk
+        call.remote_identity, call.remote_number = remote_name, remote_number
+        call.privacy = _privacy_requested(req)
+        self._track(call)
+        log.info(
+            "sip.call.start call=%s tenant=%s trunk=%s from=%r dialled=%r direction=%s",
+            call.id,
+            tenant.id,
+            trunk.name,
+            remote_number,
+            raw,
+            direction,
+        )
+        self._notify(
+            self.on_call_started,
+            CallStarted(
+                call.id,
+                tenant.id,
+                None,
+                None,
+                None,
+                remote_number or "",
+                raw,
+                classification.call_class.value,
+                call.started_at,
+                direction,
+            ),
+        )
+        if direction == "inbound":
+            self._route_number(call, route, now)
+            return
+        refusal = admission(tenant, classification.call_class)
+        if refusal is not None:
+            self._reject(call, refusal.status, now, "rejected", refusal.cause, refusal.reason)
+            return
+        if classification.is_emergency:
+            self._route_emergency(call, now)
+            return
+        if not classification.routable:
+            self._reject(call, 403 if classification.blocked else 484, now, "rejected", "not_routable")
+            return
+        if classification.kind is DestinationKind.E164:
+            user = self.directory.user_by_number(tenant.id, classification.destination)
+            if user is not None:
+                call.direction = "internal"
+                self._route_to_user(call, user, now)
+                return
+        self._route_out(call, classification.destination, now)
+
+    def _route_number(self, call: Call, route: NumberRoute | None, now: float) -> None:
+        """An incoming call to a DID: what it rings (hosted-pbx.txt MAC 9)."""
+        assert route is not None and self.routes is not None
+        if route.target_type == "user" and route.target_id is not None:
+            user = self.directory.user(route.target_id)
+            if user is not None and user.tenant_id == call.tenant.id:
+                self._route_to_user(call, user, now)
+                return
+        if route.target_type == "trunk" and route.target_id is not None:
+            trunk = self.routes.table(now).trunks.get(route.target_id)
+            if trunk is not None and trunk.kind is TrunkKind.PBX and trunk.tenant_id == call.tenant.id:
+                self._start_targets(call, route.e164, pbx_targets(trunk, self.health, now), now)
+                return
+        log.warning(
+            "sip.inbound.unrouted call=%s number=%s target=%s", call.id, route.e164, route.target_type
+        )
+        self._reject(
+            call, 480, now, "failed", "number_unrouted", "Temporarily Unavailable (number not routed)"
+        )
+
+    # -- calls to trunks -------------------------------------------------------------------
+    def _route_out(self, call: Call, e164: str, now: float) -> None:
+        targets: list[Target] = []
+        if self.routes is not None:
+            targets = outbound_targets(
+                self.routes.table(now),
+                call.tenant.id,
+                e164,
+                call.classification.call_class,
+                self.health,
+                now,
+                self.rand,
+            )
+        if not targets:
+            self._reject(call, 503, now, "failed", "no_route", "Service Unavailable (no outbound route)")
+            return
+        call.direction = "outbound" if call.direction != "inbound" else call.direction
+        self._start_targets(call, e164, targets, now)
+
+    def _start_targets(self, call: Call, number: str, targets: list[Target], now: float) -> None:
+        if not targets:
+            self._reject(call, 503, now, "failed", "no_route", "Service Unavailable (no route)")
+            return
+        call.out_number, call.targets = number, list(targets)
+        call.state = CallState.RINGING
+        if "ring" not in call.timers:
+            self._arm(call, "ring", now + self.max_ring_s)
+        self._try_next_target(call, now)
+
+    def _try_next_target(self, call: Call, now: float) -> None:
+        target = call.targets.pop(0)
+        call.out_trunk = target.trunk
+        g = target.gateway
+        number = request_number(target.trunk, call.out_number)
+        params = ";user=phone" if number.lstrip("+").isdigit() else ""
+        if g.transport != "UDP":
+            params += f";transport={g.transport.lower()}"
+        uri = f"sip:{number}@{g.host}:{g.port}{params}"
+        name, caller_number = self._caller_id(call)
+        domain = call.tenant.domain
+        identity = f"{quote(name)} <sip:{caller_number}@{domain};user=phone>"
+        headers = self._leg_headers(call, f"<sip:{number}@{g.host}>")
+        if call.privacy:
+            # RFC 3325 §9.3 / RFC 3323: the From says nothing; a trusted trunk still gets the
+            # identity in P-Asserted-Identity, marked private.
+            headers.add("From", f'"Anonymous" <sip:anonymous@anonymous.invalid>;tag={new_tag()}')
+        else:
+            headers.add("From", f"{identity};tag={new_tag()}")
+        if target.trunk.trusted:
+            headers.add("P-Asserted-Identity", identity)
+        if call.privacy:
+            headers.add("Privacy", "id")
+        self._launch(call, uri, headers, g.transport, (g.host, g.port), None, None, target)
+        self._arm(call, "trunk_setup", now + self.trunk_setup_s)
+
+    def _caller_id(self, call: Call) -> tuple[str, str]:
+        """The caller's name and number as sent off the switch (the user's record, never the
+        phone's From): the user's DID, else their extension; a call from a trunk keeps its caller."""
+        if call.caller is not None:
+            return call.caller.name, call.caller.number or call.caller.extension
+        if call.remote_number:
+            return call.remote_identity or call.remote_number, call.remote_number
+        name = call.device.username if call.device else "anonymous"
+        return name, name
+
+    # -- 911 -------------------------------------------------------------------------------
+    def _route_emergency(self, call: Call, now: float) -> None:
+        """voip-service-guide.txt §V.14 / issue #6 point 6: to the emergency route of the caller's
+        registered location, the callback number as ANI, the location as PIDF-LO (RFC 6442); the
+        tenant's contacts are told of every 911 call. Never refused by any other rule."""
+        caller, device = call.caller, call.device
+        location: EmergencyLocation | None = None
+        if self.emergency is not None and (caller is not None or device is not None):
+            try:
+                location = self.emergency.location(
+                    call.tenant.id, caller.id if caller else None, device.id if device else None
+                )
+            except Exception:
+                log.exception("sip.emergency.location_lookup_failed call=%s", call.id)
+        call.emergency = location
+        targets: list[Target] = []
+        if self.routes is not None:
+            targets = emergency_targets(
+                self.routes.table(now),
+                call.tenant.id,
+                location.psap if location else None,
+                self.health,
+                now,
+                self.rand,
+            )
+        name, callback = self._caller_id(call)
+        log.warning(
+            "sip.emergency.call call=%s tenant=%s callback=%s location=%s psap=%s routes=%d",
+            call.id,
+            call.tenant.id,
+            callback,
+            location.address.one_line() if location else "none registered",
+            location.psap if location else None,
+            len(targets),
+        )
+        if self.emergency is not None:
+            placed = EmergencyCallPlaced(
+                call.id,
+                call.tenant.id,
+                caller.id if caller else None,
+                device.id if device else None,
+                name,
+                caller.extension if caller else (device.username if device else ""),
+                caller.number if caller else call.remote_number,
+                location,
+                call.dialled,
+                call.started_at,
+                bool(targets),
+            )
+            try:
+                self.emergency.placed(placed)
+            except Exception:
+                log.exception("sip.emergency.notify_failed call=%s", call.id)
+        if not targets:
+            log.critical("sip.emergency.no_route call=%s tenant=%s", call.id, call.tenant.id)
+            self._reject(call, 503, now, "failed", "no_route", "Service Unavailable (no emergency route)")
+            return
+        if location is not None:
+            entity = f"sip:{callback}@{call.tenant.domain}"
+            pidf = pidf_lo(
+                location.address,
+                entity,
+                call.started_at,
+                device_id=f"urn:uuid:{device.id}" if device else "",
+            )
+            cid = f"{call.id.hex}@{call.tenant.domain}"
+            sdp = call.a_invite.body.decode("utf-8", "replace")
+            if sdp:
+                mp = multipart_mixed(sdp, pidf, cid)
+                call.extra_body = (mp.content_type, mp.body)
+            else:
+                call.extra_body = ("application/pidf+xml", pidf.encode())
+            call.extra_headers = tuple(location_headers(cid).items())
+        self._start_targets(call, "911", targets, now)
 
     def _route_to_user(self, call: Call, user: UserInfo, now: float) -> None:
         call.target = user
@@ -534,29 +954,74 @@ class CallEngine:
     def _start_leg(self, call: Call, user: UserInfo, binding: Binding) -> None:
         domain = call.tenant.domain
         caller = call.caller
-        ext = caller.extension if caller else call.device.username
-        name = caller.name if caller else ext
+        if caller is not None:
+            ext, name = caller.extension, caller.name
+        elif call.remote_number:
+            ext, name = call.remote_number, call.remote_identity or call.remote_number
+        elif call.device is not None:
+            ext = name = call.device.username
+        else:
+            ext = name = "anonymous"
         identity = f"{quote(name)} <sip:{ext}@{domain}>"
+        headers = self._leg_headers(call, f"<sip:{user.extension}@{domain}>")
+        headers.add("From", f"{identity};tag={new_tag()}")
+        headers.add("P-Asserted-Identity", identity)
+        self._launch(call, binding.contact, headers, binding.transport, binding.source, user, binding, None)
+
+    def _leg_headers(self, call: Call, to: str) -> Headers:
         headers = Headers()
         mf = call.a_invite.max_forwards
         headers.add("Max-Forwards", str(max(1, (mf if mf is not None else 70) - 1)))
-        headers.add("From", f"{identity};tag={new_tag()}")
-        headers.add("To", f"<sip:{user.extension}@{domain}>")
+        headers.add("To", to)
         headers.add("Call-ID", new_call_id())
         headers.add("CSeq", "1 INVITE")
-        headers.add("Contact", self.network.contact(binding.transport))
-        headers.add("P-Asserted-Identity", identity)
+        return headers
+
+    def _launch(
+        self,
+        call: Call,
+        uri: str,
+        headers: Headers,
+        transport: str,
+        addr: Address,
+        user: UserInfo | None,
+        binding: Binding | None,
+        target: Target | None,
+    ) -> None:
+        headers.add("Contact", self.network.contact(transport))
         headers.add("Allow", ALLOW)
-        content_type = call.a_invite.headers.get("Content-Type")
+        for name, value in call.extra_headers:
+            headers.add(name, value)
+        if call.extra_body is not None:
+            content_type, body = call.extra_body
+        else:
+            content_type, body = call.a_invite.headers.get("Content-Type") or "", call.a_invite.body
         if content_type:
             headers.add("Content-Type", content_type)
-        invite = Request("INVITE", parse_uri(binding.contact), headers, call.a_invite.body)
-        key = self._send(binding.transport, invite, binding.source)
-        leg = BLeg(call, user, binding, invite, key, self.wall())
+        invite = Request("INVITE", parse_uri(uri), headers, body)
+        key = self._send(transport, invite, addr)
+        leg = BLeg(call, user, binding, invite, key, self.wall(), target)
         call.legs.append(leg)
         call.all_legs.append(leg)
         self._legs_by_key[key] = leg
         self._legs_by_callid[invite.call_id] = leg
+
+    def _trunk_silent(self, call: Call, now: float) -> None:
+        """A trunk gateway gave no answer at all (not even 100 Trying): count it as failed and go
+        on to the next target rather than wait for Timer B's 32 s."""
+        for leg in list(call.legs):
+            if leg.target is not None and leg.state is LegState.CALLING and leg.status is None:
+                log.warning("sip.trunk.silent call=%s gateway=%s", call.id, leg.target.gateway.host)
+                leg.state = LegState.CANCELLING  # a late 2xx is answered with ACK + BYE
+                leg.status, leg.ended_at = 408, self.wall()
+                call.legs.remove(leg)
+                self.health.failed(leg.target.gateway, now)
+        if call.legs:
+            return
+        if call.targets:
+            self._try_next_target(call, now)
+        else:
+            self._reject(call, 503, now, "failed", "routes_failed", "Service Unavailable (all routes failed)")
 
     def _in_dialog(self, req: Request, transport: str, now: float) -> None:
         call = self._by_a_dialog.get((req.call_id, req.from_.tag or ""))
@@ -604,6 +1069,11 @@ class CallEngine:
 
     # -- responses -------------------------------------------------------------------------
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
+        probed = self._probes.pop(key, None) if resp.is_final else self._probes.get(key)
+        if probed is not None:
+            if self.health.answered(probed):
+                log.warning("sip.trunk.gateway_up gateway=%s:%d (fail-back)", probed.host, probed.port)
+            return
         leg = self._legs_by_key.get(key)
         if leg is not None:
             self._leg_response(leg, resp, now)
@@ -615,6 +1085,13 @@ class CallEngine:
 
     def _leg_response(self, leg: BLeg, resp: Response, now: float) -> None:
         call, status = leg.call, resp.status
+        if leg.target is not None:
+            # Any answer shows the gateway is alive; a 5xx is counted by _leg_failed.
+            if status < 500 and self.health.answered(leg.target.gateway):
+                log.warning("sip.trunk.gateway_up gateway=%s (answered a call)", leg.target.gateway.host)
+            if leg.status is None:
+                leg.status = status if status >= 200 else None
+            call.timers.pop("trunk_setup", None)
         if status == 100:
             return
         if status < 200:
@@ -680,10 +1157,10 @@ class CallEngine:
             )
             self.network.send_response(call.a_transport, ok)
             call.a_dialog = Dialog.from_uas(call.a_invite, ok)
-            log.info("sip.call.answer call=%s by=%s", call.id, leg.binding.contact)
+            log.info("sip.call.answer call=%s by=%s", call.id, leg.label)
             self._notify(
                 self.on_call_answered,
-                CallAnswered(call.id, call.tenant.id, leg.user.extension, leg.answered_at or self.wall()),
+                CallAnswered(call.id, call.tenant.id, leg.label, leg.answered_at or self.wall()),
             )
             return
         self._leg_failed(leg, status, now)
@@ -701,6 +1178,9 @@ class CallEngine:
             call.busy_seen = True
         if any(other.state in (LegState.CALLING, LegState.RINGING) for other in call.legs):
             return
+        if leg.target is not None:
+            self._trunk_leg_failed(call, leg.target, status, now)
+            return
         target = call.target
         assert target is not None
         if call.busy_seen:
@@ -713,6 +1193,27 @@ class CallEngine:
             self._forward(call, target.forward_no_answer, now, "unavailable")
         else:
             self._reject(call, 480, now, "failed", "unavailable")
+
+    def _trunk_leg_failed(self, call: Call, target: Target, status: int, now: float) -> None:
+        """Failover (issue #6 point 5): a 5xx or a timeout moves the call to the next target; any
+        other final answer (busy, not found, …) is the called party's and goes back to the caller."""
+        if status >= 500 or status == 408:
+            self.health.failed(target.gateway, now)
+            log.warning(
+                "sip.trunk.failover call=%s trunk=%s gateway=%s status=%d left=%d",
+                call.id,
+                target.trunk.name,
+                target.gateway.host,
+                status,
+                len(call.targets),
+            )
+            if call.targets:
+                self._try_next_target(call, now)
+                return
+            self._reject(call, 503, now, "failed", "routes_failed", "Service Unavailable (all routes failed)")
+            return
+        disposition = "busy" if status in (486, 600) else ("no_answer" if status == 480 else "failed")
+        self._reject(call, status, now, disposition, f"remote_{status}")
 
     def _relay_response(self, relay: Relay, resp: Response) -> None:
         relay.other.receive_response(resp)
@@ -735,6 +1236,10 @@ class CallEngine:
     def _timed_out(
         self, key: TransactionKey, event: TransactionTimedOut | TransportError, now: float
     ) -> None:
+        probed = self._probes.pop(key, None)
+        if probed is not None:
+            self.health.failed(probed, now)  # still down: probe again later
+            return
         leg = self._legs_by_key.get(key)
         if leg is not None:
             self._leg_failed(leg, 408 if isinstance(event, TransactionTimedOut) else 503, now)
@@ -812,14 +1317,25 @@ class CallEngine:
                 leg.ended_at = ended
         duration_ms = round((now - call.answered_mono) * 1000) if call.answered_mono is not None else 0
         caller = call.caller
+        if caller is not None:
+            from_ = caller.extension
+        elif call.device is not None:
+            from_ = call.device.username
+        else:
+            from_ = call.remote_number or ""
+        if call.target is not None:
+            to = call.target.extension
+        else:
+            to = call.out_number or call.classification.destination or call.dialled
+        trunk = call.out_trunk or call.trunk
         record = CallEnded(
             call.id,
             call.tenant.id,
             call.site_id,
             caller.id if caller else None,
-            call.device.id,
-            caller.extension if caller else call.device.username,
-            call.target.extension if call.target else call.classification.destination or call.dialled,
+            call.device.id if call.device else None,
+            from_,
+            to,
             call.dialled,
             call.classification.call_class.value,
             call.started_at,
@@ -830,6 +1346,8 @@ class CallEngine:
             cause,
             code,
             tuple(leg.record() for leg in call.all_legs),
+            call.direction,
+            trunk.name if trunk else None,
         )
         log.info(
             "sip.call.end call=%s disposition=%s cause=%s code=%d duration_ms=%d",

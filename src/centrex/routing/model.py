@@ -61,12 +61,15 @@ class Trunk:
     tech_prefix: str = ""  # digits some carriers want before the number
     enabled: bool = True
 
-    def accepts_from(self, ip: str) -> bool:
+    def accepts_from(self, ip: str, port: int | None = None) -> bool:
+        """A request from ``ip``:``port`` is this trunk's: it comes from one of its gateways (its
+        address and signalling port; phones on the same host use other ports), or from one of its
+        ``inbound_networks`` (any port: a carrier that sends from a pool of addresses or ports)."""
         try:
             addr = ipaddress.ip_address(ip)
         except ValueError:
             return False
-        if any(g.host == ip for g in self.gateways):
+        if any(g.host == ip and (port is None or g.port == port) for g in self.gateways):
             return True
         return any(addr in ipaddress.ip_network(n, strict=False) for n in self.inbound_networks)
 
@@ -102,13 +105,16 @@ class RoutingTable:
     routes: tuple[OutboundRoute, ...] = ()
     emergency: tuple[EmergencyRoute, ...] = ()
 
-    def trunk_for_source(self, ip: str) -> Trunk | None:
-        """The trunk a request from ``ip`` belongs to (inbound from carriers is accepted only from
-        their addresses, issue #6 point 5)."""
+    def trunk_for_source(self, ip: str, port: int | None = None) -> Trunk | None:
+        """The trunk a request from ``ip``:``port`` belongs to (inbound from carriers is accepted
+        only from their addresses, issue #6 point 5)."""
         for t in self.trunks.values():
-            if t.enabled and t.accepts_from(ip):
+            if t.enabled and t.accepts_from(ip, port):
                 return t
         return None
+
+    def gateways(self) -> list[Gateway]:
+        return [g for t in self.trunks.values() if t.enabled for g in t.gateways]
 
 
 @dataclass(frozen=True, slots=True)
