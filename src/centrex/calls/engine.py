@@ -1071,8 +1071,18 @@ class CallEngine:
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
         probed = self._probes.pop(key, None) if resp.is_final else self._probes.get(key)
         if probed is not None:
-            if self.health.answered(probed):
-                log.warning("sip.trunk.gateway_up gateway=%s:%d (fail-back)", probed.host, probed.port)
+            if not resp.is_final:
+                return
+            if resp.status >= 500:
+                # Out of service, or the transport's own 503 for an unreachable address (§8.1.3.1).
+                self.health.failed(probed, now)
+            elif self.health.answered(probed):
+                log.warning(
+                    "sip.trunk.gateway_up gateway=%s:%d status=%d (fail-back)",
+                    probed.host,
+                    probed.port,
+                    resp.status,
+                )
             return
         leg = self._legs_by_key.get(key)
         if leg is not None:
