@@ -382,3 +382,33 @@ def test_911_without_a_location_uses_the_default_route_and_without_any_route_is_
     b.call("1001", "911", port=5063)
     assert final_to_caller(b).status == 503
     assert [p.routed for p in em.placed_calls] == [True, False]
+
+
+@dataclass
+class Held:
+    devices: set[uuid.UUID] = field(default_factory=set)
+
+    def held(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> object | None:
+        return "held" if device_id in self.devices else None
+
+
+def test_a_device_held_as_nomadic_may_call_911_and_nothing_else() -> None:
+    """voip-service-guide.txt §V.14.3: on IP Trunking, a device on a new network has its calls held
+    until the location is verified — except 911, never refused (e911/policy.py)."""
+    carrier = trunk("carrier", gw("192.0.2.10"))
+    default_911 = trunk("911-default", gw("192.0.2.90"), kind=TrunkKind.EMERGENCY)
+    b, _ = setup(
+        carrier,
+        default_911,
+        routes=(OutboundRoute(uuid.uuid4(), carrier.id, ""),),
+        emergency=(EmergencyRoute(uuid.uuid4(), default_911.id),),
+    )
+    device = b.org.directory.devices[(b.org.tenant_a.id, "1001")]
+    b.engine.nomadic = Held({device.id})
+    b.call("1001", "2125550199")
+    refused = final_to_caller(b)
+    assert refused.status == 403 and "911 location" in (refused.reason or "")
+    assert b.ended[-1].hangup_cause == "nomadic_hold" and not out_invites(b, "192.0.2.10")
+    b.net.take()
+    b.call("1001", "911", port=5063)
+    assert len(out_invites(b, "192.0.2.90")) == 1

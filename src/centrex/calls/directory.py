@@ -21,6 +21,7 @@ from centrex.store.models import (
     Device,
     NumberTarget,
     PhoneNumber,
+    ServiceType,
     Site,
     Tenant,
     TenantStatus,
@@ -33,6 +34,7 @@ class TenantInfo:
     id: uuid.UUID
     domain: str
     status: str = "active"  # store.models TenantStatus: active, suspended, terminated
+    service_type: str = "hosted-centrex"  # store.models ServiceType (nomadic 911 rules differ)
 
     @property
     def active(self) -> bool:
@@ -130,12 +132,18 @@ class StoreDirectory:
             t = s.scalar(select(Tenant).where(Tenant.sip_domain == domain.lower()))
             if t is None:
                 return None
-            return TenantInfo(t.id, t.sip_domain, TenantStatus(t.status).value)
+            return TenantInfo(
+                t.id, t.sip_domain, TenantStatus(t.status).value, ServiceType(t.service_type).value
+            )
 
     def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
         with self._sessions() as s:
             t = s.get(Tenant, tenant_id)
-            return TenantInfo(t.id, t.sip_domain, TenantStatus(t.status).value) if t else None
+            if t is None:
+                return None
+            return TenantInfo(
+                t.id, t.sip_domain, TenantStatus(t.status).value, ServiceType(t.service_type).value
+            )
 
     def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
         with self._sessions() as s:

@@ -131,6 +131,13 @@ class EmergencyServices(Protocol):
     def placed(self, call: EmergencyCallPlaced) -> None: ...
 
 
+class NomadicHold(Protocol):
+    """e911/nomadic_store.py NomadicTracker: whether a device's calls other than 911 are held
+    because it registered from a new network whose location is not verified (§V.14.3)."""
+
+    def held(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> object | None: ...
+
+
 class CallState(enum.Enum):
     ROUTING = "routing"
     RINGING = "ringing"
@@ -398,6 +405,7 @@ class CallEngine:
         max_forward_hops: int = 5,
         routes: RouteSource | None = None,
         emergency: EmergencyServices | None = None,
+        nomadic: NomadicHold | None = None,
         health: GatewayHealth | None = None,
         rand: Callable[[], float] = random.random,
         trunk_setup_s: float = TRUNK_SETUP_S,
@@ -422,6 +430,7 @@ class CallEngine:
         self._seq = itertools.count()
         self.routes = routes
         self.emergency = emergency
+        self.nomadic = nomadic
         self.health = health or GatewayHealth()
         self.rand = rand
         self.trunk_setup_s = trunk_setup_s
@@ -615,6 +624,24 @@ class CallEngine:
                 extra=[("Reason", f'SIP;cause={refusal.status};text="{refusal.reason}"')],  # RFC 3326
             )
             return
+        if self.nomadic is not None and may_refuse(cls, RefusalGround.NOMADIC_HOLD):
+            hold = None
+            try:
+                hold = self.nomadic.held(tenant.id, device.id)
+            except Exception:
+                log.exception("sip.nomadic.check_failed call=%s", call.id)
+            if hold is not None:
+                why = "Forbidden (911 location not verified for this network)"
+                self._reject(
+                    call,
+                    403,
+                    now,
+                    "rejected",
+                    "nomadic_hold",
+                    why,
+                    extra=[("Reason", f'SIP;cause=403;text="{why}"')],
+                )
+                return
         if classification.kind is DestinationKind.E164:
             # A number of the caller's own tenant that rings a user: an on-net call.
             by_number = self.directory.user_by_number(tenant.id, classification.destination)
