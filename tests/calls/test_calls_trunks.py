@@ -20,7 +20,9 @@ from centrex.routing.model import (
     Trunk,
     TrunkKind,
 )
-from centrex.sip.message import Request, Response
+from centrex.sip.digest import compute_ha1, compute_response, parse_credentials
+from centrex.sip.events import ResponseReceived
+from centrex.sip.message import Request, Response, make_response
 
 from .engine_harness import SDP, Bench, make_bench
 from .helpers import DOMAIN_A, msg
@@ -412,3 +414,72 @@ def test_a_device_held_as_nomadic_may_call_911_and_nothing_else() -> None:
     b.net.take()
     b.call("1001", "911", port=5063)
     assert len(out_invites(b, "192.0.2.90")) == 1
+
+
+CHALLENGE = 'Digest realm="carrier.example", nonce="n0nce42", algorithm=MD5, qop="auth"'
+
+
+def digest_ok(value: str, method: str, user: str, password: str) -> bool:
+    creds = parse_credentials(value)
+    ha1 = compute_ha1(user, creds.realm, password, creds.algorithm)
+    expected = compute_response(
+        ha1, method, creds.uri, creds.nonce, creds.algorithm, creds.qop, creds.nc, creds.cnonce
+    )
+    return creds.username == user and creds.response == expected
+
+
+def respond_with(b: Bench, sent: object, status: int, extra: list[tuple[str, str]]) -> None:
+    assert isinstance(sent.message, Request) and sent.key is not None  # type: ignore[attr-defined]
+    resp = make_response(sent.message, status, to_tag="carrier", extra=extra)  # type: ignore[attr-defined]
+    b.engine.handle(ResponseReceived(resp, sent.addr, sent.key), "UDP", b.now)  # type: ignore[attr-defined]
+
+
+def test_a_carrier_challenge_is_answered_once_with_the_trunks_credentials() -> None:
+    carrier = trunk("carrier", gw("192.0.2.10"), auth_username="acct77", auth_password="s3cr3t")
+    b, _ = setup(carrier, routes=(OutboundRoute(uuid.uuid4(), carrier.id, ""),))
+    b.call("1001", "2125550199")
+    [first] = out_invites(b, "192.0.2.10")
+    respond_with(b, first, 407, [("Proxy-Authenticate", CHALLENGE)])
+    [_, second] = out_invites(b, "192.0.2.10")
+    inv = second.message
+    assert isinstance(inv, Request) and isinstance(first.message, Request)
+    assert inv.call_id == first.message.call_id and inv.cseq.seq == first.message.cseq.seq + 1
+    assert digest_ok(inv.headers.get("Proxy-Authorization") or "", "INVITE", "acct77", "s3cr3t")
+    # A second challenge is a refusal: no third INVITE, and the phone gets no challenge of the
+    # carrier's (it would answer with its own password) but a 503.
+    respond_with(b, second, 407, [("Proxy-Authenticate", CHALLENGE)])
+    assert len(out_invites(b, "192.0.2.10")) == 2
+    assert final_to_caller(b).status == 503 and b.ended[-1].hangup_cause == "trunk_auth"
+
+
+def test_a_registration_trunk_registers_with_digest_and_refreshes_at_half_life() -> None:
+    carrier = trunk(
+        "reg-carrier",
+        gw("192.0.2.10"),
+        gw("198.51.100.10", role=GatewayRole.SECONDARY),
+        auth_username="acct77",
+        auth_password="s3cr3t",
+        register=True,
+        register_domain="carrier.example",
+    )
+    b, _ = setup(carrier)
+
+    def registers() -> list:  # type: ignore[type-arg]
+        return [s for s in b.net.take() if isinstance(s.message, Request) and s.message.method == "REGISTER"]
+
+    b.tick(0.1)
+    [reg] = registers()
+    assert reg.addr == ("192.0.2.10", 5060) and str(reg.message.uri) == "sip:carrier.example"
+    respond_with(b, reg, 401, [("WWW-Authenticate", CHALLENGE)])
+    [authed] = registers()
+    assert digest_ok(authed.message.headers.get("Authorization") or "", "REGISTER", "acct77", "s3cr3t")
+    respond_with(b, authed, 200, [("Expires", "600")])
+    b.tick(290)
+    assert registers() == []
+    b.tick(20)  # past half of 600 s
+    [refresh] = registers()
+    # The primary times out: the next attempt goes to the secondary gateway (§I.4).
+    b.timeout(refresh.key)
+    b.tick(31)
+    [retry] = registers()
+    assert retry.addr == ("198.51.100.10", 5060)

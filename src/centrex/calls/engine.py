@@ -42,6 +42,7 @@ from centrex.calls.admission import admission
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import DeviceInfo, Directory, Restriction, TenantInfo, UserInfo
 from centrex.calls.location import Binding, LocationService
+from centrex.calls.trunk_register import TrunkRegistrar
 from centrex.e911.address import CivicAddress
 from centrex.e911.pidf import location_headers, multipart_mixed, pidf_lo
 from centrex.e911.policy import RefusalGround, may_refuse
@@ -57,6 +58,7 @@ from centrex.routing.select import (
     request_number,
 )
 from centrex.sip.dialog import Dialog
+from centrex.sip.digest import build_authorization
 from centrex.sip.errors import SipParseError
 from centrex.sip.events import (
     Address,
@@ -229,6 +231,7 @@ class BLeg:
     started_at: datetime
     target: Target | None = None
     state: LegState = LegState.CALLING
+    auth_tried: bool = False
     dialog: Dialog | None = None
     status: int | None = None
     answered_at: datetime | None = None
@@ -435,6 +438,7 @@ class CallEngine:
         self.rand = rand
         self.trunk_setup_s = trunk_setup_s
         self._probes: dict[TransactionKey, Gateway] = {}
+        self.trunk_registrar = TrunkRegistrar(self._send, self.network.contact)
 
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, event: Event, transport: str, now: float) -> None:
@@ -453,6 +457,9 @@ class CallEngine:
 
     def next_timer(self) -> float | None:
         probe = self.health.next_probe_at() if self.routes is not None else None
+        if self.routes is not None:
+            reg = self.trunk_registrar.next_at()
+            probe = reg if probe is None else min(probe, reg)
         while self._heap:
             deadline, _, call_id, name = self._heap[0]
             call = self.calls.get(call_id)
@@ -464,6 +471,8 @@ class CallEngine:
     def handle_timer(self, now: float) -> None:
         if self.routes is not None and self.health.next_probe_at() is not None:
             self._probe(now)
+        if self.routes is not None and self.trunk_registrar.next_at() <= now:
+            self.trunk_registrar.tick(self.routes.table(now), now)
         while self._heap and self._heap[0][0] <= now:
             deadline, _, call_id, name = heapq.heappop(self._heap)
             call = self.calls.get(call_id)
@@ -1096,6 +1105,8 @@ class CallEngine:
 
     # -- responses -------------------------------------------------------------------------
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
+        if self.trunk_registrar.response(key, resp, now):
+            return
         probed = self._probes.pop(key, None) if resp.is_final else self._probes.get(key)
         if probed is not None:
             if not resp.is_final:
@@ -1130,6 +1141,15 @@ class CallEngine:
                 leg.status = status if status >= 200 else None
             call.timers.pop("trunk_setup", None)
         if status == 100:
+            return
+        if (
+            status in (401, 407)
+            and leg.target is not None
+            and leg.target.trunk.auth_username
+            and not leg.auth_tried
+            and leg.state is LegState.CALLING
+        ):
+            self._answer_challenge(leg, resp, now)
             return
         if status < 200:
             if leg.state is LegState.CALLING:
@@ -1231,6 +1251,31 @@ class CallEngine:
         else:
             self._reject(call, 480, now, "failed", "unavailable")
 
+    def _answer_challenge(self, leg: BLeg, resp: Response, now: float) -> None:
+        """A carrier challenged our INVITE (RFC 3261 §22.2): send it again with the trunk's
+        credentials, same dialog, next CSeq. Once only: a second challenge is a refusal."""
+        assert leg.target is not None
+        trunk = leg.target.trunk
+        asked = "WWW-Authenticate" if resp.status == 401 else "Proxy-Authenticate"
+        answer = "Authorization" if resp.status == 401 else "Proxy-Authorization"
+        challenge = resp.headers.get(asked)
+        if not challenge:
+            self._leg_failed(leg, resp.status, now)
+            return
+        invite = leg.invite.copy()
+        invite.headers.remove("Via")
+        invite.headers.set("CSeq", f"{leg.invite.cseq.seq + 1} INVITE")
+        invite.headers.add(
+            answer,
+            build_authorization(
+                challenge, "INVITE", str(invite.uri), trunk.auth_username, trunk.auth_password
+            ),
+        )
+        self._legs_by_key.pop(leg.key, None)
+        leg.invite, leg.auth_tried = invite, True
+        leg.key = self._send(leg.transport, invite, leg.addr)
+        self._legs_by_key[leg.key] = leg
+
     def _trunk_leg_failed(self, call: Call, target: Target, status: int, now: float) -> None:
         """Failover (issue #6 point 5): a 5xx or a timeout moves the call to the next target; any
         other final answer (busy, not found, …) is the called party's and goes back to the caller."""
@@ -1248,6 +1293,17 @@ class CallEngine:
                 self._try_next_target(call, now)
                 return
             self._reject(call, 503, now, "failed", "routes_failed", "Service Unavailable (all routes failed)")
+            return
+        if status in (401, 407):
+            # The carrier refused our credentials (or we have none for it): its problem with us,
+            # not the called party's answer. Never relay a challenge to the phone.
+            log.error("sip.trunk.auth_refused call=%s trunk=%s status=%d", call.id, target.trunk.name, status)
+            if call.targets:
+                self._try_next_target(call, now)
+            else:
+                self._reject(
+                    call, 503, now, "failed", "trunk_auth", "Service Unavailable (carrier refused us)"
+                )
             return
         disposition = "busy" if status in (486, 600) else ("no_answer" if status == 480 else "failed")
         self._reject(call, status, now, disposition, f"remote_{status}")
@@ -1276,6 +1332,8 @@ class CallEngine:
         probed = self._probes.pop(key, None)
         if probed is not None:
             self.health.failed(probed, now)  # still down: probe again later
+            return
+        if self.trunk_registrar.timed_out(key, now):
             return
         leg = self._legs_by_key.get(key)
         if leg is not None:

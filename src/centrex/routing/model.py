@@ -60,6 +60,14 @@ class Trunk:
     number_format: str = "e164"
     tech_prefix: str = ""  # digits some carriers want before the number
     enabled: bool = True
+    # Digest credentials the carrier gave us: its 401/407 challenges are answered with them, and
+    # with ``register`` the switch keeps a registration at the primary gateway (a registration
+    # trunk rather than an IP-authenticated one).
+    auth_username: str = ""
+    auth_password: str = field(default="", repr=False)
+    register: bool = False
+    register_domain: str = ""  # the carrier's domain in the REGISTER (default: the gateway address)
+    register_expires: int = 600
 
     def accepts_from(self, ip: str, port: int | None = None) -> bool:
         """A request from ``ip``:``port`` is this trunk's: it comes from one of its gateways (its
