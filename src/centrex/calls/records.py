@@ -7,17 +7,36 @@ and the call's ``active_calls`` journal row is deleted in the same transaction. 
 is written when the call starts, so after a ``kill -9`` every call that had ended has its CDR
 and every call that had not is found at the next start and closed as interrupted.
 
-Writes are synchronous on the event loop: a committed row is on disk (SQLite synchronous=FULL)
-before the next message is handled. A writer thread would take them off the loop later.
+Writes leave the event loop: once ``start()`` has run, one writer thread owns them and commits
+with *group commit* — everything queued while the previous commit ran goes into the next
+transaction, so one fsync serves every call that ended in the meantime. Each call write returns a
+sequence number; the SIP service holds every message it sends after that write (transport/base.py
+OutputGate) until the writer reports the number committed. So nobody is told that a call rang,
+was answered or ended before the store holds it: a call whose end anyone heard of has its CDR,
+and a call anyone heard of at all has at least its journal row. Before ``start()`` (tests, tools)
+each write is its own transaction, made at once.
+
+Registrations are batched the same way but hold nothing back: a REGISTER is answered at once. A
+crash can lose the registrations answered during the last commit (a few milliseconds): a lost
+refresh is harmless (the stored row still holds the previous expiry and the phone refreshes again),
+a lost new registration leaves that phone unreachable for incoming calls until its next REGISTER,
+and a lost unregistration brings back a contact that is gone until it expires.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import queue
+import threading
 import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
@@ -32,6 +51,12 @@ log = logging.getLogger(__name__)
 # verbatim in cdr_outcomes.outcome.
 BILLING_DISPOSITIONS = {"answered", "no_answer", "busy", "failed", "cancelled"}
 
+_CDRS: Table = CallDetail.__table__  # type: ignore[assignment]
+_OUTCOMES: Table = CdrOutcome.__table__  # type: ignore[assignment]
+_LEGS: Table = CdrLeg.__table__  # type: ignore[assignment]
+_JOURNAL: Table = ActiveCall.__table__  # type: ignore[assignment]
+_REGISTRATIONS: Table = Registration.__table__  # type: ignore[assignment]
+
 
 def billing_disposition(outcome: str) -> str:
     return outcome if outcome in BILLING_DISPOSITIONS else "failed"
@@ -41,59 +66,329 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def _direction(call_class: str, direction: str) -> str:
+    if direction == Direction.INBOUND.value:
+        return direction
+    return Direction.INTERNAL.value if call_class == CallClass.ON_NET.value else direction
+
+
+# -- rows (pure) ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CdrRows:
+    cdr: dict[str, Any]
+    outcome: dict[str, Any]
+    legs: list[dict[str, Any]]
+
+    @property
+    def id(self) -> uuid.UUID:
+        value = self.cdr["id"]
+        assert isinstance(value, uuid.UUID)
+        return value
+
+
+def cdr_rows(ev: CallEnded, now: datetime) -> CdrRows:
+    """The rows of one finished call: billing's ``cdrs`` row, its outcome and its legs."""
+    cdr_id = uuid.uuid4()
+    stamps = {"created_at": now, "updated_at": now}
+    cdr = {
+        "id": cdr_id,
+        "tenant_id": ev.tenant_id,
+        "call_id": str(ev.call_id),
+        "caller": ev.from_[:32],
+        "callee": ev.to[:32],
+        "dialled": ev.dialled[:64],
+        "call_class": ev.call_class,
+        "direction": _direction(ev.call_class, ev.direction),
+        "start": ev.started_at,
+        "answer": ev.answered_at,
+        "duration_ms": ev.duration_ms,
+        "disposition": billing_disposition(ev.disposition),
+        "is_intra_enterprise": ev.call_class == CallClass.ON_NET.value,
+        "site_id": ev.site_id,
+        "user_id": ev.user_id,
+        **stamps,
+    }
+    outcome = {
+        "id": uuid.uuid4(),
+        "tenant_id": ev.tenant_id,
+        "cdr_id": cdr_id,
+        "device_id": ev.device_id,
+        "end": ev.ended_at,
+        "hangup_cause": ev.hangup_cause[:64],
+        "sip_code": ev.sip_code,
+        "outcome": ev.disposition,
+        **stamps,
+    }
+    legs = [
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": ev.tenant_id,
+            "cdr_id": cdr_id,
+            "position": i,
+            "user_id": leg.user_id,
+            "extension": leg.extension[:32],
+            "device_id": leg.device_id,
+            "contact": leg.contact[:512],
+            "start": leg.started_at,
+            "answer": leg.answered_at,
+            "end": leg.ended_at,
+            "sip_code": leg.sip_code,
+            "disposition": leg.disposition,
+            **stamps,
+        }
+        for i, leg in enumerate(ev.legs)
+    ]
+    return CdrRows(cdr, outcome, legs)
+
+
+def journal_row(ev: CallStarted, now: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": ev.tenant_id,
+        "call_id": str(ev.call_id),
+        "caller": ev.from_[:32],
+        "callee": "",
+        "dialled": ev.dialled[:64],
+        "call_class": ev.call_class,
+        "site_id": ev.site_id,
+        "user_id": ev.user_id,
+        "device_id": ev.device_id,
+        "started_at": ev.started_at,
+        "answered_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def registration_row(b: Binding, now: datetime) -> dict[str, Any]:
+    key = contact_key(b.contact)
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": b.tenant_id,
+        "device_id": b.device_id,
+        "user_id": b.user_id,
+        "username": b.username,
+        "contact": b.contact[:512],
+        "contact_key": key[:512],
+        "expires_at": _utc(b.expires_at),
+        "call_id": b.call_id[:200],
+        "cseq": b.cseq,
+        "source_host": b.source[0],
+        "source_port": b.source[1],
+        "transport": b.transport,
+        "q": b.q,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+# -- writes ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SaveRegistration:
+    binding: Binding
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveRegistration:
+    tenant_id: uuid.UUID
+    username: str
+    contact_key: str | None  # None: every contact of the device
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeRegistrations:
+    before: datetime
+
+
+Write = CallStarted | CallAnswered | CallEnded | SaveRegistration | RemoveRegistration | PurgeRegistrations
+
+
+def write_cdrs(s: Session, events: Iterable[CallEnded]) -> list[uuid.UUID]:
+    """The one place CDRs are written: each call's ``cdrs`` row, its outcome and its legs, and the
+    calls' journal rows removed, all in the caller's transaction. Returns the CDRs' ids."""
+    now = datetime.now(UTC)
+    rows = [cdr_rows(ev, now) for ev in events]
+    if not rows:
+        return []
+    s.execute(insert(_CDRS), [r.cdr for r in rows])
+    s.execute(insert(_OUTCOMES), [r.outcome for r in rows])
+    legs = [leg for r in rows for leg in r.legs]
+    if legs:
+        s.execute(insert(_LEGS), legs)
+    s.execute(
+        delete(_JOURNAL).where(_JOURNAL.c.call_id == bindparam("ended_call_id")),
+        [{"ended_call_id": r.cdr["call_id"]} for r in rows],
+    )
+    return [r.id for r in rows]
+
+
 def write_cdr(s: Session, ev: CallEnded) -> uuid.UUID:
-    """The one place a CDR is written: billing's ``cdrs`` row, its outcome and its legs, and the
-    call's journal row removed, all in the caller's transaction. Returns the CDR's id."""
-    cdr = CallDetail(
-        tenant_id=ev.tenant_id,
-        call_id=str(ev.call_id),
-        caller=ev.from_[:32],
-        callee=ev.to[:32],
-        dialled=ev.dialled[:64],
-        call_class=ev.call_class,
-        direction=Direction.INTERNAL.value
-        if ev.call_class == CallClass.ON_NET.value
-        else Direction.OUTBOUND.value,
-        start=ev.started_at,
-        answer=ev.answered_at,
-        duration_ms=ev.duration_ms,
-        disposition=billing_disposition(ev.disposition),
-        is_intra_enterprise=ev.call_class == CallClass.ON_NET.value,
-        site_id=ev.site_id,
-        user_id=ev.user_id,
-    )
-    s.add(cdr)
-    s.flush()
-    s.add(
-        CdrOutcome(
-            tenant_id=ev.tenant_id,
-            cdr_id=cdr.id,
-            device_id=ev.device_id,
-            end=ev.ended_at,
-            hangup_cause=ev.hangup_cause[:64],
-            sip_code=ev.sip_code,
-            outcome=ev.disposition,
+    """One call's CDR in the caller's transaction (``write_cdrs`` of one)."""
+    return write_cdrs(s, [ev])[0]
+
+
+_ANSWER = (
+    update(_JOURNAL)
+    .where(_JOURNAL.c.call_id == bindparam("answered_call_id"))
+    .values(answered_at=bindparam("answered_at"), callee=bindparam("callee"))
+)
+
+
+def apply_writes(s: Session, writes: Sequence[Write]) -> None:
+    """Apply ``writes`` in the caller's transaction, folded: a call that starts and ends within
+    the batch never gets a journal row (the transaction is atomic, so nothing is lost), one that
+    starts and is answered gets its row with the answer; rows go in with one statement per
+    table. Registration changes keep their order (a save after a removal of the same contact
+    stays), consecutive saves of one contact keep the last."""
+    now = datetime.now(UTC)
+    journal: dict[uuid.UUID, dict[str, Any]] = {}  # started in this batch
+    answers: dict[uuid.UUID, CallAnswered] = {}  # started in an earlier batch
+    ended: list[CallEnded] = []
+    saves: dict[tuple[uuid.UUID, str, str], Binding] = {}
+
+    def flush_saves() -> None:
+        if not saves:
+            return
+        s.execute(
+            delete(_REGISTRATIONS).where(
+                and_(
+                    _REGISTRATIONS.c.tenant_id == bindparam("k_tenant"),
+                    _REGISTRATIONS.c.username == bindparam("k_username"),
+                    _REGISTRATIONS.c.contact_key == bindparam("k_contact"),
+                )
+            ),
+            [{"k_tenant": t, "k_username": u, "k_contact": c[:512]} for t, u, c in saves],
         )
-    )
-    for i, leg in enumerate(ev.legs):
-        s.add(
-            CdrLeg(
-                tenant_id=ev.tenant_id,
-                cdr_id=cdr.id,
-                position=i,
-                user_id=leg.user_id,
-                extension=leg.extension,
-                device_id=leg.device_id,
-                contact=leg.contact[:512],
-                start=leg.started_at,
-                answer=leg.answered_at,
-                end=leg.ended_at,
-                sip_code=leg.sip_code,
-                disposition=leg.disposition,
-            )
+        s.execute(insert(_REGISTRATIONS), [registration_row(b, now) for b in saves.values()])
+        saves.clear()
+
+    for w in writes:
+        if isinstance(w, CallStarted):
+            journal[w.call_id] = journal_row(w, now)
+        elif isinstance(w, CallAnswered):
+            row = journal.get(w.call_id)
+            if row is not None:
+                row["answered_at"], row["callee"] = w.answered_at, w.to[:32]
+            else:
+                answers[w.call_id] = w
+        elif isinstance(w, CallEnded):
+            journal.pop(w.call_id, None)
+            answers.pop(w.call_id, None)
+            ended.append(w)
+        elif isinstance(w, SaveRegistration):
+            b = w.binding
+            key = (b.tenant_id, b.username, contact_key(b.contact))
+            saves.pop(key, None)  # the last save of a contact is the one that counts
+            saves[key] = b
+        else:
+            flush_saves()
+            if isinstance(w, RemoveRegistration):
+                where = [_REGISTRATIONS.c.tenant_id == w.tenant_id, _REGISTRATIONS.c.username == w.username]
+                if w.contact_key is not None:
+                    where.append(_REGISTRATIONS.c.contact_key == w.contact_key[:512])
+                s.execute(delete(_REGISTRATIONS).where(*where))
+            else:
+                s.execute(delete(_REGISTRATIONS).where(_REGISTRATIONS.c.expires_at <= w.before))
+    flush_saves()
+    if journal:
+        s.execute(insert(_JOURNAL), list(journal.values()))
+    if answers:
+        s.execute(
+            _ANSWER,
+            [
+                {"answered_call_id": str(a.call_id), "answered_at": a.answered_at, "callee": a.to[:32]}
+                for a in answers.values()
+            ],
         )
-    s.execute(delete(ActiveCall).where(ActiveCall.call_id == str(ev.call_id)))
-    return cdr.id
+    write_cdrs(s, ended)
+
+
+class RecordWriter:
+    """The one thread that writes: group commit, in order, and a report of what is durable.
+
+    ``submit`` queues a write and returns its sequence number (1, 2, ...). The thread takes the
+    first write waiting, then every other one already queued (up to ``max_batch``), applies them
+    in one transaction and calls ``on_durable(last sequence number)`` on the event loop. A batch
+    that fails is retried write by write, so one bad row does not take its neighbours down; a
+    write that fails on its own is logged in full (the log is its last copy) and counted as done,
+    so signalling does not wait for ever on a store that refuses it.
+    """
+
+    _STOP = object()
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        loop: asyncio.AbstractEventLoop,
+        on_durable: Callable[[int], None],
+        *,
+        max_batch: int = 2000,
+    ) -> None:
+        self.sessions = sessions
+        self.loop = loop
+        self.on_durable = on_durable
+        self.max_batch = max_batch
+        self.submitted = 0
+        self.commits = 0  # transactions committed (for tests and the benchmark)
+        self.lost = 0
+        self._queue: queue.SimpleQueue[tuple[int, Write] | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="centrex-records", daemon=True)
+        self._thread.start()
+
+    def submit(self, write: Write) -> int:
+        self.submitted += 1
+        self._queue.put((self.submitted, write))
+        return self.submitted
+
+    async def stop(self) -> None:
+        """Commit everything queued, then end the thread."""
+        self._queue.put(self._STOP)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is self._STOP:
+                break
+            batch = [item]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is self._STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            pairs: list[tuple[int, Write]] = batch  # type: ignore[assignment]
+            self._commit([w for _, w in pairs])
+            last = pairs[-1][0]
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                self.loop.call_soon_threadsafe(self.on_durable, last)
+
+    def _commit(self, writes: list[Write]) -> None:
+        try:
+            with transaction(self.sessions) as s:
+                apply_writes(s, writes)
+            self.commits += 1
+            return
+        except Exception:
+            if len(writes) == 1:
+                self._lost(writes[0])
+                return
+            log.exception("sip.records.batch_failed writes=%d (retrying one by one)", len(writes))
+        for w in writes:
+            try:
+                with transaction(self.sessions) as s:
+                    apply_writes(s, [w])
+                self.commits += 1
+            except Exception:
+                self._lost(w)
+
+    def _lost(self, w: Write) -> None:
+        self.lost += 1
+        log.exception("sip.records.write_failed %r", w)
 
 
 class CallRecords:
@@ -101,10 +396,31 @@ class CallRecords:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self.writer: RecordWriter | None = None
         # What the store holds per contact: (source, transport, user, expires_at). A refresh from
         # the same flow is written only when the stored expiry no longer covers half of the new
-        # lifetime: phones refresh every few minutes and each write is an fsync.
+        # lifetime: phones refresh every few minutes and each write costs the store.
         self._stored: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+    # -- the writer ------------------------------------------------------------------------
+    def start(self, loop: asyncio.AbstractEventLoop, on_durable: Callable[[int], None]) -> None:
+        """From now on writes go to the writer thread; ``on_durable(seq)`` runs on ``loop``."""
+        if self.writer is None:
+            self.writer = RecordWriter(self.sessions, loop, on_durable)
+
+    async def stop(self) -> None:
+        """Commit what is queued and go back to writing at once."""
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            await writer.stop()
+
+    def _write(self, w: Write) -> int:
+        """Queue ``w`` (its sequence number), or write it now when no writer runs (0)."""
+        if self.writer is not None:
+            return self.writer.submit(w)
+        with transaction(self.sessions) as s:
+            apply_writes(s, [w])
+        return 0
 
     def _needs_write(self, b: Binding) -> bool:
         k = (b.tenant_id, b.username, contact_key(b.contact))
@@ -118,32 +434,14 @@ class CallRecords:
         return True
 
     # -- calls -----------------------------------------------------------------------------
-    def call_started(self, ev: CallStarted) -> None:
-        with transaction(self.sessions) as s:
-            s.add(
-                ActiveCall(
-                    tenant_id=ev.tenant_id,
-                    call_id=str(ev.call_id),
-                    caller=ev.from_,
-                    dialled=ev.dialled[:64],
-                    call_class=ev.call_class,
-                    site_id=ev.site_id,
-                    user_id=ev.user_id,
-                    device_id=ev.device_id,
-                    started_at=ev.started_at,
-                )
-            )
+    def call_started(self, ev: CallStarted) -> int:
+        return self._write(ev)
 
-    def call_answered(self, ev: CallAnswered) -> None:
-        with transaction(self.sessions) as s:
-            row = s.scalar(select(ActiveCall).where(ActiveCall.call_id == str(ev.call_id)))
-            if row is not None:
-                row.answered_at = ev.answered_at
-                row.callee = ev.to[:32]
+    def call_answered(self, ev: CallAnswered) -> int:
+        return self._write(ev)
 
-    def call_ended(self, ev: CallEnded) -> None:
-        with transaction(self.sessions) as s:
-            write_cdr(s, ev)
+    def call_ended(self, ev: CallEnded) -> int:
+        return self._write(ev)
 
     def close_interrupted(self, now: datetime | None = None) -> int:
         """At start-up: every journalled call a crash cut short gets its CDR, as interrupted.
@@ -226,7 +524,7 @@ class CallRecords:
         if not self._needs_write(b):
             return
         try:
-            self._saved(b)
+            self._write(SaveRegistration(b))
             self._stored[(b.tenant_id, b.username, contact_key(b.contact))] = (
                 b.source,
                 b.transport,
@@ -237,51 +535,19 @@ class CallRecords:
             # The registration holds in memory; the phone's next refresh writes it again.
             log.exception("sip.registration.persist_failed device=%s", b.username)
 
-    def _saved(self, b: Binding) -> None:
-        key = contact_key(b.contact)
-        with transaction(self.sessions) as s:
-            s.execute(
-                delete(Registration).where(
-                    Registration.tenant_id == b.tenant_id,
-                    Registration.username == b.username,
-                    Registration.contact_key == key,
-                )
-            )
-            s.add(
-                Registration(
-                    tenant_id=b.tenant_id,
-                    device_id=b.device_id,
-                    user_id=b.user_id,
-                    username=b.username,
-                    contact=b.contact[:512],
-                    contact_key=key[:512],
-                    expires_at=_utc(b.expires_at),
-                    call_id=b.call_id[:200],
-                    cseq=b.cseq,
-                    source_host=b.source[0],
-                    source_port=b.source[1],
-                    transport=b.transport,
-                    q=b.q,
-                )
-            )
-
     def removed(self, aor: AorKey, contact: str | None) -> None:
         """One contact of a device unregistered, or all of them (``contact`` None)."""
         tenant_id, username = aor
-        where = [Registration.tenant_id == tenant_id, Registration.username == username]
-        if contact is not None:
-            where.append(Registration.contact_key == contact_key(contact))
+        key = contact_key(contact) if contact is not None else None
         for k in [k for k in self._stored if k[0] == tenant_id and k[1] == username]:
-            if contact is None or k[2] == contact_key(contact):
+            if key is None or k[2] == key:
                 del self._stored[k]
         try:
-            with transaction(self.sessions) as s:
-                s.execute(delete(Registration).where(*where))
+            self._write(RemoveRegistration(tenant_id, username, key))
         except Exception:
             log.exception("sip.registration.delete_failed username=%s", username)
 
     def purge_registrations(self, now: float) -> None:
         for k in [k for k, v in self._stored.items() if isinstance(v[3], float) and v[3] <= now]:
             del self._stored[k]
-        with transaction(self.sessions) as s:
-            s.execute(delete(Registration).where(Registration.expires_at <= _utc(now)))
+        self._write(PurgeRegistrations(_utc(now)))

@@ -15,15 +15,16 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import CachedDirectory, Directory
-from centrex.calls.engine import CallEnded, CallEngine
+from centrex.calls.engine import CallAnswered, CallEnded, CallEngine, CallStarted
 from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
 from centrex.calls.records import CallRecords
@@ -34,7 +35,7 @@ from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
 from centrex.sip.message import Request, Response
 from centrex.sip.transaction import TimerConfig
 from centrex.transport import StreamTransport, UdpTransport
-from centrex.transport.base import SipTransport
+from centrex.transport.base import OutputGate, SipTransport
 from centrex.transport.tls import client_context, ensure_certificate, server_context
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class SipConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_dir: str = "."
-    guard: GuardConfig = field(default_factory=GuardConfig)
+    guard: GuardConfig = field(default_factory=lambda: guard_config(os.environ))
     expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)
     max_ring_s: float = 120.0
     timers: TimerConfig | None = None
@@ -91,6 +92,31 @@ class SipConfig:
                 f"SIP digest algorithms {list(self.digest_algorithms)}: "
                 f"each must be one of {list(ALGORITHMS)}"
             )
+
+
+def guard_config(env: Mapping[str, str]) -> GuardConfig:
+    """The source guard's per-source request rate from CENTREX_SIP_RATE (requests a second) and
+    CENTREX_SIP_BURST; the defaults otherwise. A source is one IP address, so a site with many
+    phones behind one NAT address, a proxy in front (Kamailio) or a load generator needs more."""
+    base = GuardConfig()
+
+    def positive(name: str, default: float) -> float:
+        text = env.get(name)
+        if not text:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if value <= 0:
+            raise ValueError(f"{name}={text!r}: must be a positive number")
+        return value
+
+    return replace(
+        base,
+        rate_per_s=positive("CENTREX_SIP_RATE", base.rate_per_s),
+        burst=positive("CENTREX_SIP_BURST", base.burst),
+    )
 
 
 def guess_local_ip() -> str:
@@ -132,14 +158,17 @@ class SipService:
             directory, secrets.token_bytes(32), self.guard, algorithms=self.config.digest_algorithms
         )
         self.registrar = Registrar(self.auth, self.location, self.config.expiry)
+        # Output commit: what is sent after a call's start, answer or end waits until the
+        # record writer has committed it (records.py; transport/base.py OutputGate).
+        self.gate = OutputGate()
         self.engine = CallEngine(
             directory,
             self.auth,
             self.location,
             self,
             on_call_ended=self._call_ended,
-            on_call_started=records.call_started if records else None,
-            on_call_answered=records.call_answered if records else None,
+            on_call_started=self._call_started if records else None,
+            on_call_answered=self._call_answered if records else None,
             max_ring_s=self.config.max_ring_s,
         )
         self.transports: dict[str, SipTransport] = {}
@@ -152,9 +181,19 @@ class SipService:
         )
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _call_started(self, started: CallStarted) -> None:
+        assert self.records is not None
+        self.gate.depend(self.records.call_started(started))
+
+    def _call_answered(self, answered: CallAnswered) -> None:
+        assert self.records is not None
+        self.gate.depend(self.records.call_answered(answered))
+
     def _call_ended(self, ended: CallEnded) -> None:
         if self.records is not None:
-            self.records.call_ended(ended)  # durable before anything else hears of it
+            # Queued for the writer; the BYE's 200 OK, the final response or the BYE to the
+            # other side that this step sent are held until it is committed.
+            self.gate.depend(self.records.call_ended(ended))
         if self._on_call_ended is not None:
             self._on_call_ended(ended)
 
@@ -165,6 +204,7 @@ class SipService:
             self.records.close_interrupted()
             restored = self.records.load_registrations(self.location, self.clock())
             log.info("sip.registrations.restored count=%d", restored)
+            self.records.start(asyncio.get_running_loop(), self.gate.committed)
         for attempt in range(10):
             udp = await UdpTransport.start(
                 c.host, c.port, self._on_event, timers=c.timers, advertised_host=self.advertised
@@ -218,6 +258,7 @@ class SipService:
     def _guard(self, transport: SipTransport) -> None:
         old = transport.endpoint
         transport.endpoint = GuardedEndpoint(self.guard, self.clock, old.local, old.transport, old.timers)
+        transport.gate = self.gate
 
     async def stop(self) -> None:
         if self._housekeeping is not None:
@@ -229,6 +270,8 @@ class SipService:
         for transport in self.transports.values():
             await transport.close()
         self.transports.clear()
+        if self.records is not None:
+            await self.records.stop()  # what was queued is committed before we return
 
     @property
     def port(self) -> int:
@@ -287,7 +330,8 @@ class SipService:
         self._timer = None
         self._timer_at = None
         try:
-            self.engine.handle_timer(self.clock())
+            with self.gate.corked():  # a timer that ends a call sends and writes in one step
+                self.engine.handle_timer(self.clock())
         except Exception:
             log.exception("call engine timer failed")
         self._arm_engine_timer()
