@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.store.models import (
     CallRestrictionClass,
     Device,
+    Mailbox,
     NumberTarget,
     PhoneNumber,
     ServiceType,
@@ -88,6 +89,7 @@ class UserInfo:
     restriction: Restriction | None = None
     # The user's own DID (E.164): caller ID and 911 callback number (ANI) off the switch.
     number: str | None = None
+    voicemail: bool = False  # an enabled mailbox: busy / no answer / unavailable go there
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,7 @@ class StoreDirectory:
             .order_by(PhoneNumber.e164)
             .limit(1)
         )
+        mailbox = s.scalar(select(Mailbox.enabled).where(Mailbox.user_id == u.id))
         return UserInfo(
             u.id,
             u.tenant_id,
@@ -181,6 +184,7 @@ class StoreDirectory:
             u.do_not_disturb,
             _restriction(rc),
             number,
+            bool(mailbox),
         )
 
     def user(self, user_id: uuid.UUID) -> UserInfo | None:

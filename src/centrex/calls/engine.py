@@ -81,6 +81,9 @@ _E = TypeVar("_E")
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
 PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Privacy: id
+# Feature codes (voip-service-guide.txt §III hosted IP Centrex features; the usual NANP
+# codes): what the app server answers for them. Per-tenant tables are a later step.
+FEATURE_CODES = {"*97": "vm-main", "*98": "vm-login"}
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
@@ -232,6 +235,8 @@ class BLeg:
     target: Target | None = None
     state: LegState = LegState.CALLING
     auth_tried: bool = False
+    app: str = ""  # the app server's Request-URI user (vm-deposit.<user>, vm-main, …)
+    app_addr: Address | None = None
     dialog: Dialog | None = None
     status: int | None = None
     answered_at: datetime | None = None
@@ -241,6 +246,8 @@ class BLeg:
     def transport(self) -> str:
         if self.binding is not None:
             return self.binding.transport
+        if self.app_addr is not None:
+            return "UDP"
         assert self.target is not None
         return self.target.gateway.transport
 
@@ -248,12 +255,16 @@ class BLeg:
     def addr(self) -> Address:
         if self.binding is not None:
             return self.binding.source
+        if self.app_addr is not None:
+            return self.app_addr
         assert self.target is not None
         return (self.target.gateway.host, self.target.gateway.port)
 
     @property
     def label(self) -> str:
         """Who this leg rings: the user's extension, or the number sent to the trunk."""
+        if self.app:
+            return self.app
         if self.user is not None:
             return self.user.extension
         return self.invite.uri.user if isinstance(self.invite.uri, SipUri) and self.invite.uri.user else ""
@@ -439,6 +450,8 @@ class CallEngine:
         self.trunk_setup_s = trunk_setup_s
         self._probes: dict[TransactionKey, Gateway] = {}
         self.trunk_registrar = TrunkRegistrar(self._send, self.network.contact)
+        # Where the app server (voicemail, attendants, conferences: apps/server.py) listens.
+        self.app_address: Address | None = None
 
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, event: Event, transport: str, now: float) -> None:
@@ -481,7 +494,10 @@ class CallEngine:
             del call.timers[name]
             if name == "no_answer" and call.state is CallState.RINGING and call.target is not None:
                 self._cancel_legs(call)
-                self._forward(call, call.target.forward_no_answer or "", now, "no_answer")
+                if call.target.forward_no_answer:
+                    self._forward(call, call.target.forward_no_answer, now, "no_answer")
+                else:
+                    self._to_voicemail(call, call.target, "no-answer", now)
             elif name == "trunk_setup" and call.state is CallState.RINGING:
                 self._trunk_silent(call, now)
             elif name == "ring" and call.state is CallState.RINGING:
@@ -658,6 +674,14 @@ class CallEngine:
                 call.classification = replace(classification, call_class=CallClass.ON_NET)
                 self._route_to_user(call, by_number, now)
                 return
+        if classification.kind is DestinationKind.FEATURE_CODE:
+            app = FEATURE_CODES.get(classification.destination)
+            if app is None:
+                self._reject(call, 404, now, "failed", "unknown_feature_code")
+            else:
+                call.direction = "internal"
+                self._route_to_app(call, app, now)
+            return
         if classification.kind is DestinationKind.EXTENSION:
             user = self.directory.user_by_extension(tenant.id, classification.destination)
             if user is None:
@@ -957,6 +981,8 @@ class CallEngine:
         if user.do_not_disturb:
             if user.forward_busy:
                 self._forward(call, user.forward_busy, now, "dnd")
+            elif self._has_voicemail(user):
+                self._to_voicemail(call, user, "busy", now)
             else:
                 self._reject(call, 486, now, "busy", "do_not_disturb")
             return
@@ -964,6 +990,8 @@ class CallEngine:
         if not bindings:
             if user.forward_no_answer:
                 self._forward(call, user.forward_no_answer, now, "unavailable")
+            elif self._has_voicemail(user):
+                self._to_voicemail(call, user, "unavailable", now)
             else:
                 self._reject(call, 480, now, "failed", "unavailable")
             return
@@ -973,10 +1001,81 @@ class CallEngine:
         for binding in bindings:
             self._start_leg(call, user, binding)
         call.timers.pop("no_answer", None)
-        if user.forward_no_answer:
+        if user.forward_no_answer or self._has_voicemail(user):
             self._arm(call, "no_answer", now + max(1, user.forward_no_answer_seconds))
         if "ring" not in call.timers:
             self._arm(call, "ring", now + self.max_ring_s)
+
+    # -- the app server ---------------------------------------------------------------------
+    def _has_voicemail(self, user: UserInfo) -> bool:
+        return user.voicemail and self.app_address is not None
+
+    def _to_voicemail(self, call: Call, user: UserInfo, reason: str, now: float) -> None:
+        """hosted-pbx.txt voicemail / issue #4 point 2: busy, no answer or unavailable go to the
+        user's mailbox, with the greeting for the reason."""
+        log.info("sip.call.voicemail call=%s user=%s reason=%s", call.id, user.extension, reason)
+        call.target = user
+        self._route_to_app(call, f"vm-deposit.{user.id}", now, reason=reason)
+
+    def _route_to_app(self, call: Call, app: str, now: float, *, reason: str | None = None) -> None:
+        if self.app_address is None:
+            self._reject(call, 404, now, "failed", "no_app_server", "Not Found (feature not available)")
+            return
+        domain = call.tenant.domain
+        name, number = self._caller_id(call)
+        caller = call.caller
+        if caller is not None:
+            number = caller.extension
+        headers = self._leg_headers(call, f"<sip:{app}@{domain}>")
+        headers.add("From", f"{quote(name)} <sip:{number}@{domain}>;tag={new_tag()}")
+        headers.add("X-Centrex-Tenant", str(call.tenant.id))
+        headers.add("X-Centrex-Call", str(call.id))
+        headers.add("X-Centrex-Caller", number)
+        headers.add("X-Centrex-Caller-Name", quote(name))
+        if caller is not None:
+            headers.add("X-Centrex-Caller-User", str(caller.id))
+        if reason:
+            headers.add("X-Centrex-Reason", reason)
+        host, port = self.app_address
+        call.timers.pop("no_answer", None)  # the app answers; no more forwarding on this call
+        call.state = CallState.RINGING
+        call.legs = []
+        if "ring" not in call.timers:
+            self._arm(call, "ring", now + self.max_ring_s)
+        leg = self._launch(
+            call, f"sip:{app}@{host}:{port}", headers, "UDP", self.app_address, None, None, None
+        )
+        leg.app, leg.app_addr = app, self.app_address
+
+    def notify_mwi(self, tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int, now: float) -> int:
+        """RFC 3842 message-waiting indication as an unsolicited NOTIFY to every registered contact
+        of the user (phones that subscribe get the same body). Returns how many were sent."""
+        user = self.directory.user(user_id)
+        tenant = self.directory.tenant(tenant_id)
+        if user is None or tenant is None or user.tenant_id != tenant_id:
+            return 0
+        account = f"sip:{user.extension}@{tenant.domain}"
+        body = (
+            f"Messages-Waiting: {'yes' if new else 'no'}\r\n"
+            f"Message-Account: {account}\r\n"
+            f"Voice-Message: {new}/{old} (0/0)\r\n"
+        ).encode()
+        sent = 0
+        for binding in self.location.of_user(user_id, now):
+            headers = Headers()
+            headers.add("Max-Forwards", "70")
+            headers.add("From", f"<{account}>;tag={new_tag()}")
+            headers.add("To", f"<{account}>")
+            headers.add("Call-ID", new_call_id())
+            headers.add("CSeq", "1 NOTIFY")
+            headers.add("Event", "message-summary")
+            headers.add("Subscription-State", "active")
+            headers.add("Contact", self.network.contact(binding.transport))
+            headers.add("Content-Type", "application/simple-message-summary")
+            request = Request("NOTIFY", parse_uri(binding.contact), headers, body)
+            self._send(binding.transport, request, binding.source)
+            sent += 1
+        return sent
 
     def _forward(self, call: Call, destination: str, now: float, why: str) -> None:
         target = self.directory.user_by_extension(call.tenant.id, destination.strip())
@@ -1023,7 +1122,7 @@ class CallEngine:
         user: UserInfo | None,
         binding: Binding | None,
         target: Target | None,
-    ) -> None:
+    ) -> BLeg:
         headers.add("Contact", self.network.contact(transport))
         headers.add("Allow", ALLOW)
         for name, value in call.extra_headers:
@@ -1041,6 +1140,7 @@ class CallEngine:
         call.all_legs.append(leg)
         self._legs_by_key[key] = leg
         self._legs_by_callid[invite.call_id] = leg
+        return leg
 
     def _trunk_silent(self, call: Call, now: float) -> None:
         """A trunk gateway gave no answer at all (not even 100 Trying): count it as failed and go
@@ -1238,16 +1338,25 @@ class CallEngine:
         if leg.target is not None:
             self._trunk_leg_failed(call, leg.target, status, now)
             return
+        if leg.app:
+            log.warning("sip.app.failed call=%s app=%s status=%d", call.id, leg.app, status)
+            self._reject(call, status if status >= 400 else 480, now, "failed", "app_failed")
+            return
         target = call.target
         assert target is not None
         if call.busy_seen:
             if target.forward_busy:
                 self._forward(call, target.forward_busy, now, "busy")
+            elif self._has_voicemail(target):
+                self._to_voicemail(call, target, "busy", now)
             else:
                 self._reject(call, 486, now, "busy", "busy")
         elif target.forward_no_answer:
             call.timers.pop("no_answer", None)
             self._forward(call, target.forward_no_answer, now, "unavailable")
+        elif self._has_voicemail(target):
+            call.timers.pop("no_answer", None)
+            self._to_voicemail(call, target, "unavailable", now)
         else:
             self._reject(call, 480, now, "failed", "unavailable")
 
