@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.store.models import (
     CallRestrictionClass,
     Device,
+    HuntGroup,
+    HuntGroupMember,
+    HuntStrategy,
     Mailbox,
     NumberTarget,
     PhoneNumber,
@@ -93,6 +96,20 @@ class UserInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class HuntGroupInfo:
+    """A hunt group (hosted-pbx.txt MAC 5) as the engine rings it: members in their order."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    extension: str
+    strategy: str  # store.models HuntStrategy: simultaneous, sequential, round_robin, longest_idle
+    ring_seconds: int = 20
+    no_answer_destination: str | None = None
+    member_ids: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SiteInfo:
     id: uuid.UUID
     npa_nxx: str
@@ -107,6 +124,8 @@ class Directory(Protocol):
     def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None: ...
     def site(self, site_id: uuid.UUID) -> SiteInfo | None: ...
     def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None: ...
+    def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None: ...
+    def hunt_group_by_extension(self, tenant_id: uuid.UUID, extension: str) -> HuntGroupInfo | None: ...
 
 
 def _restriction(row: CallRestrictionClass | None) -> Restriction | None:
@@ -210,6 +229,36 @@ class StoreDirectory:
                 return None
             return self._user(s, s.get(User, n.target_id))
 
+    def _group(self, s: Session, g: HuntGroup | None) -> HuntGroupInfo | None:
+        if g is None:
+            return None
+        members = s.scalars(
+            select(HuntGroupMember.user_id)
+            .where(HuntGroupMember.hunt_group_id == g.id)
+            .order_by(HuntGroupMember.position, HuntGroupMember.id)
+        )
+        return HuntGroupInfo(
+            g.id,
+            g.tenant_id,
+            g.name,
+            g.extension,
+            HuntStrategy(g.strategy).value,
+            g.ring_seconds,
+            g.no_answer_destination,
+            tuple(members),
+        )
+
+    def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None:
+        with self._sessions() as s:
+            return self._group(s, s.get(HuntGroup, group_id))
+
+    def hunt_group_by_extension(self, tenant_id: uuid.UUID, extension: str) -> HuntGroupInfo | None:
+        with self._sessions() as s:
+            g = s.scalar(
+                select(HuntGroup).where(HuntGroup.tenant_id == tenant_id, HuntGroup.extension == extension)
+            )
+            return self._group(s, g)
+
     def site(self, site_id: uuid.UUID) -> SiteInfo | None:
         with self._sessions() as s:
             site = s.get(Site, site_id)
@@ -225,6 +274,15 @@ class MemoryDirectory:
     users: dict[uuid.UUID, UserInfo] = field(default_factory=dict)
     sites: dict[uuid.UUID, SiteInfo] = field(default_factory=dict)
     numbers: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)  # -> user id
+    groups: dict[uuid.UUID, HuntGroupInfo] = field(default_factory=dict)
+
+    def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None:
+        return self.groups.get(group_id)
+
+    def hunt_group_by_extension(self, tenant_id: uuid.UUID, extension: str) -> HuntGroupInfo | None:
+        return next(
+            (g for g in self.groups.values() if g.tenant_id == tenant_id and g.extension == extension), None
+        )
 
     def tenant_by_domain(self, domain: str) -> TenantInfo | None:
         return self.tenants.get(domain.lower())
@@ -305,6 +363,12 @@ class CachedDirectory:
 
     def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
         return self.inner.tenant(tenant_id)
+
+    def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None:
+        return self.inner.hunt_group(group_id)
+
+    def hunt_group_by_extension(self, tenant_id: uuid.UUID, extension: str) -> HuntGroupInfo | None:
+        return self.inner.hunt_group_by_extension(tenant_id, extension)
 
     def user(self, user_id: uuid.UUID) -> UserInfo | None:
         return self.inner.user(user_id)

@@ -40,7 +40,14 @@ from urllib.parse import unquote
 
 from centrex.calls.admission import admission
 from centrex.calls.auth import PhoneAuthenticator
-from centrex.calls.directory import DeviceInfo, Directory, Restriction, TenantInfo, UserInfo
+from centrex.calls.directory import (
+    DeviceInfo,
+    Directory,
+    HuntGroupInfo,
+    Restriction,
+    TenantInfo,
+    UserInfo,
+)
 from centrex.calls.location import Binding, LocationService
 from centrex.calls.trunk_register import TrunkRegistrar
 from centrex.e911.address import CivicAddress
@@ -324,6 +331,8 @@ class Call:
     out_trunk: Trunk | None = None  # the trunk that answered or was tried last
     privacy: bool = False  # RFC 3325 Privacy: id (the caller dialled *67)
     emergency: EmergencyLocation | None = None
+    group: HuntGroupInfo | None = None  # the hunt group being hunted
+    hunt: list[UserInfo] = field(default_factory=list)  # members still to ring (one at a time)
     extra_body: tuple[str, bytes] | None = None  # (Content-Type, body) replacing the caller's SDP
     extra_headers: tuple[tuple[str, str], ...] = ()
 
@@ -450,6 +459,9 @@ class CallEngine:
         self.trunk_setup_s = trunk_setup_s
         self._probes: dict[TransactionKey, Gateway] = {}
         self.trunk_registrar = TrunkRegistrar(self._send, self.network.contact)
+        self._group_next: dict[uuid.UUID, int] = {}  # round-robin: who rings first next time
+        self._idle_since: dict[uuid.UUID, float] = {}  # longest idle: when each user's last call ended
+        self._on_call: dict[uuid.UUID, int] = {}  # users in an answered call (members skipped)
         # Where the app server (voicemail, attendants, conferences: apps/server.py) listens.
         self.app_address: Address | None = None
 
@@ -498,6 +510,9 @@ class CallEngine:
                     self._forward(call, call.target.forward_no_answer, now, "no_answer")
                 else:
                     self._to_voicemail(call, call.target, "no-answer", now)
+            elif name == "hunt" and call.state is CallState.RINGING and call.group is not None:
+                self._cancel_legs(call)
+                self._hunt_next(call, now)
             elif name == "trunk_setup" and call.state is CallState.RINGING:
                 self._trunk_silent(call, now)
             elif name == "ring" and call.state is CallState.RINGING:
@@ -685,6 +700,10 @@ class CallEngine:
         if classification.kind is DestinationKind.EXTENSION:
             user = self.directory.user_by_extension(tenant.id, classification.destination)
             if user is None:
+                group = self.directory.hunt_group_by_extension(tenant.id, classification.destination)
+                if group is not None:
+                    self._route_to_group(call, group, now)
+                    return
                 self._reject(call, 404, now, "failed", "not_found")
                 return
             self._route_to_user(call, user, now)
@@ -814,6 +833,11 @@ class CallEngine:
             user = self.directory.user(route.target_id)
             if user is not None and user.tenant_id == call.tenant.id:
                 self._route_to_user(call, user, now)
+                return
+        if route.target_type == "hunt_group" and route.target_id is not None:
+            group = self.directory.hunt_group(route.target_id)
+            if group is not None and group.tenant_id == call.tenant.id:
+                self._route_to_group(call, group, now)
                 return
         if route.target_type == "trunk" and route.target_id is not None:
             trunk = self.routes.table(now).trunks.get(route.target_id)
@@ -1005,6 +1029,79 @@ class CallEngine:
             self._arm(call, "no_answer", now + max(1, user.forward_no_answer_seconds))
         if "ring" not in call.timers:
             self._arm(call, "ring", now + self.max_ring_s)
+
+    # -- hunt groups (hosted-pbx.txt MAC 5; issue #4 point 4) ---------------------------------
+    def _route_to_group(self, call: Call, group: HuntGroupInfo, now: float) -> None:
+        """Simultaneous rings every member at once; sequential, round-robin and longest-idle ring
+        one member at a time for ``ring_seconds`` each. Members on DND, unregistered or already
+        in a call are skipped; their own forwarding does not apply. When nobody answers the call
+        falls through to the group's no-answer destination."""
+        call.group, call.target = group, None
+        members = [u for u in (self.directory.user(i) for i in group.member_ids) if u is not None]
+        members = [u for u in members if u.tenant_id == call.tenant.id]
+        if group.strategy == "round_robin" and members:
+            start = self._group_next.get(group.id, 0) % len(members)
+            self._group_next[group.id] = start + 1
+            members = members[start:] + members[:start]
+        elif group.strategy == "longest_idle":
+            members.sort(key=lambda u: self._idle_since.get(u.id, float("-inf")))
+        call.state = CallState.RINGING
+        if "ring" not in call.timers:
+            self._arm(call, "ring", now + self.max_ring_s)
+        if group.strategy == "simultaneous":
+            call.hunt = []
+            call.legs = []
+            for user in members:
+                if self._available(user):
+                    for binding in self.location.of_user(user.id, now):
+                        self._start_leg(call, user, binding)
+            if call.legs:
+                self._arm(call, "hunt", now + max(1, group.ring_seconds))
+            else:
+                self._group_fall_through(call, now)
+            return
+        call.hunt = members
+        self._hunt_next(call, now)
+
+    def _available(self, user: UserInfo) -> bool:
+        return not user.do_not_disturb and self._on_call.get(user.id, 0) == 0
+
+    def _hunt_next(self, call: Call, now: float) -> None:
+        group = call.group
+        assert group is not None
+        while call.hunt:
+            user = call.hunt.pop(0)
+            bindings = self.location.of_user(user.id, now) if self._available(user) else []
+            if not bindings:
+                continue
+            call.legs = []
+            for binding in bindings:
+                self._start_leg(call, user, binding)
+            self._arm(call, "hunt", now + max(1, group.ring_seconds))
+            return
+        self._group_fall_through(call, now)
+
+    def _group_fall_through(self, call: Call, now: float) -> None:
+        group = call.group
+        assert group is not None
+        call.timers.pop("hunt", None)
+        destination = (group.no_answer_destination or "").strip()
+        log.info("sip.hunt.fall_through call=%s group=%s to=%r", call.id, group.extension, destination)
+        call.group = None
+        if not destination:
+            self._reject(call, 480, now, "no_answer", "hunt_group_no_answer")
+            return
+        user = self.directory.user_by_extension(call.tenant.id, destination)
+        if user is not None:
+            self.network.send_response(call.a_transport, make_response(call.a_invite, 181, to_tag=call.a_tag))
+            self._route_to_user(call, user, now)
+            return
+        other = self.directory.hunt_group_by_extension(call.tenant.id, destination)
+        if other is not None and other.id != group.id and call.hops < self.max_forward_hops:
+            call.hops += 1
+            self._route_to_group(call, other, now)
+            return
+        self._reject(call, 480, now, "no_answer", "hunt_group_unroutable")
 
     # -- the app server ---------------------------------------------------------------------
     def _has_voicemail(self, user: UserInfo) -> bool:
@@ -1299,6 +1396,8 @@ class CallEngine:
                 return
             leg.state, leg.status = LegState.ANSWERED, status
             call.answered, call.state = leg, CallState.ANSWERED
+            if leg.user is not None:
+                self._on_call[leg.user.id] = self._on_call.get(leg.user.id, 0) + 1
             call.answered_at, call.answered_mono = leg.answered_at, now
             call.timers.clear()
             for other in call.legs:
@@ -1337,6 +1436,10 @@ class CallEngine:
             return
         if leg.target is not None:
             self._trunk_leg_failed(call, leg.target, status, now)
+            return
+        if call.group is not None and not leg.app:
+            call.timers.pop("hunt", None)
+            self._hunt_next(call, now)
             return
         if leg.app:
             log.warning("sip.app.failed call=%s app=%s status=%d", call.id, leg.app, status)
@@ -1513,6 +1616,13 @@ class CallEngine:
         self._by_a_key.pop(call.a_key, None)
         self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
         ended = self.wall()
+        answered = call.answered
+        if answered is not None and answered.user is not None:
+            uid = answered.user.id
+            self._on_call[uid] = self._on_call.get(uid, 1) - 1
+            if self._on_call[uid] <= 0:
+                del self._on_call[uid]
+            self._idle_since[uid] = now
         for leg in call.all_legs:
             if leg.state is LegState.ANSWERED:
                 leg.state, leg.ended_at = LegState.ENDED, ended
@@ -1529,6 +1639,8 @@ class CallEngine:
             from_ = call.remote_number or ""
         if call.target is not None:
             to = call.target.extension
+        elif call.group is not None:
+            to = call.group.extension
         else:
             to = call.out_number or call.classification.destination or call.dialled
         trunk = call.out_trunk or call.trunk
