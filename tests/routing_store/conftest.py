@@ -30,3 +30,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# The API fixtures (a migrated database with the test world, a client) of tests/api.
+from tests.api.conftest import Api, api, session_factory  # noqa: E402, F401

@@ -38,6 +38,7 @@ class Resource(StrEnum):
     LISTING = "listing"  # directory listings (voip-service-guide.txt §III.3.4.1)
     E911_LOCATION = "e911_location"  # registered dispatchable locations
     E911_CONTACT = "e911_contact"  # who is notified of a 911 call
+    TRUNK = "trunk"  # a tenant's own PBX trunks (IP trunking); the rest of routing is the operator's
 
 
 class Action(StrEnum):
@@ -114,6 +115,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     **{(Resource.LISTING, act): STAFF for act in (R, C, U, D)},
     **{(Resource.E911_LOCATION, act): STAFF for act in (R, C, U, D)},
     **{(Resource.E911_CONTACT, act): STAFF for act in (R, C, U, D)},
+    # Trunks and routes are the operator's (OperatorData); a tenant's administrators may read the
+    # pbx trunks that carry their own DIDs to their PBX (voip-service-guide.txt §I.4, IP trunking).
+    (Resource.TRUNK, R): STAFF,
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,

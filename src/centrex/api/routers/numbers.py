@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from centrex.api.checks import TARGET_MODELS
 from centrex.api.deps import OperatorDep, PagingDep, TenantDep
 from centrex.api.fields import E164, Out, Page, page_of
+from centrex.numbers import storage as number_storage
 from centrex.store.errors import Conflict, Invalid, NotFound
 from centrex.store.models import NumberKind, NumberStatus, NumberTarget, PhoneNumber, Tenant
+from centrex.store.models.trunks import TrunkKind, TrunkRow
 from centrex.store.policy import Action, Resource
 
 router = APIRouter(tags=["numbers"])
@@ -136,7 +138,9 @@ def patch_number(number_id: uuid.UUID, body: NumberPatch, data: TenantDep) -> An
 
 @router.put("/tenants/{tenant_id}/numbers/{number_id}/routing", response_model=NumberOut)
 def set_routing(number_id: uuid.UUID, body: RoutingIn, data: TenantDep) -> Any:
-    """MAC 9: incoming call routing. The target must be a row of this tenant."""
+    """MAC 9: incoming call routing. The target must be a row of this tenant: a user, a hunt group,
+    or a pbx trunk of the tenant (IP trunking, voip-service-guide.txt §I.4: the DID rings the
+    customer's own PBX). Routing a DID that was not routed yet is held to the §V.2 DID limit."""
     data.require(Resource.NUMBER, Action.UPDATE)
     number = data.get(PhoneNumber, number_id)
     if body.target_type is None:
@@ -144,23 +148,39 @@ def set_routing(number_id: uuid.UUID, body: RoutingIn, data: TenantDep) -> Any:
     else:
         if body.target_id is None:
             raise Invalid("target_id is required with target_type", field="target_id", rule="required")
-        model = TARGET_MODELS.get(body.target_type)
-        if model is None:
-            raise Invalid(
-                f"routing to {body.target_type.value} is not available yet",
-                field="target_type",
-                rule="supported_target",
-            )
-        target: Any = data.session.get(model, body.target_id)
-        if target is None or target.tenant_id != data.tenant_id:
-            raise Invalid(
-                f"target_id {body.target_id} is not a {body.target_type.value} of this tenant",
-                field="target_id",
-                rule="exists_in_tenant",
-            )
+        if body.target_type is NumberTarget.TRUNK:
+            # Only a pbx trunk of this tenant: a carrier's, a peer's or another tenant's trunk
+            # looks like any other target that is not this tenant's.
+            trunk = data.session.get(TrunkRow, body.target_id)
+            if trunk is None or trunk.tenant_id != data.tenant_id or trunk.kind is not TrunkKind.PBX:
+                raise Invalid(
+                    f"target_id {body.target_id} is not a pbx trunk of this tenant",
+                    field="target_id",
+                    rule="exists_in_tenant",
+                )
+        else:
+            model = TARGET_MODELS.get(body.target_type)
+            if model is None:
+                raise Invalid(
+                    f"routing to {body.target_type.value} is not available yet",
+                    field="target_type",
+                    rule="supported_target",
+                )
+            target: Any = data.session.get(model, body.target_id)
+            if target is None or target.tenant_id != data.tenant_id:
+                raise Invalid(
+                    f"target_id {body.target_id} is not a {body.target_type.value} of this tenant",
+                    field="target_id",
+                    rule="exists_in_tenant",
+                )
+        number_storage.check_did_limit(data, number)
         changes = {
             "target_type": body.target_type,
             "target_id": body.target_id,
             "status": NumberStatus.ASSIGNED,
         }
-    return data.update(number, "mac.incoming_call_routing", changes)
+    was_routed = number.target_type is not None
+    out = data.update(number, "mac.incoming_call_routing", changes)
+    if body.target_type is not None and not was_routed:
+        number_storage.record_assignment(data.session, number.id, number_storage.now())  # reclamation clock
+    return out
