@@ -41,7 +41,11 @@ DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where files li
 
 
 def _settings(db: str | None, data_dir: Path | None = None) -> Settings:
-    s = load_settings()
+    try:
+        s = load_settings()
+    except ValueError as exc:  # a bad CENTREX_* value: one line naming it, not a traceback
+        fail(str(exc))
+        raise
     return s.with_overrides(db_url=db, data_dir=data_dir.resolve() if data_dir else None)
 
 

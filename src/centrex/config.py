@@ -28,6 +28,9 @@ class Settings:
     smtp_starttls: bool = False
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
+    # Holidays that are not business days in billing cure periods (billing/periods.py
+    # business_calendar): "US" = Federal Reserve bank holidays, "none" = Monday to Friday only.
+    business_calendar: str = "US"
 
     @property
     def database_url(self) -> str:
@@ -71,6 +74,10 @@ def load_settings() -> Settings:
     if "CENTREX_RTP_PORTS" in env:
         s = replace(s, rtp_ports=parse_port_range(env["CENTREX_RTP_PORTS"]))
     s = _smtp_settings(s, env)
+    if "CENTREX_BUSINESS_CALENDAR" in env:
+        from centrex.billing.periods import business_calendar
+
+        s = replace(s, business_calendar=business_calendar(env["CENTREX_BUSINESS_CALENDAR"]).name)
     return s
 
 

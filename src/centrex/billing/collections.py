@@ -6,7 +6,7 @@ cpaas.txt §4.4 (due 30 days from the Invoice Date), §4.5 (late charge), §4.6 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -149,15 +149,18 @@ class Standing(StrEnum):
     SUSPENDED = "suspended"
 
 
-def suspension_allowed_from(notice_on: date, holidays: Collection[date] = ()) -> date:
+def suspension_allowed_from(notice_on: date, holidays: Container[date] = ()) -> date:
     """cpaas.txt §3.4: after a "failure by Customer to make undisputed payments within five (5)
     business days of written notice of non-payment" the provider may suspend. Notice on Monday 3 Mar
-    2025: payment is due by Monday 10 Mar; suspension is possible from Tuesday 11 Mar."""
+    2025: payment is due by Monday 10 Mar; suspension is possible from Tuesday 11 Mar. `holidays` are
+    not business days (collections_service passes the configured `BusinessCalendar`, by default the
+    US bank holidays): notice on Wednesday 25 Nov 2026, Thanksgiving the 26th not counted, payment
+    due by Thursday 3 Dec, suspension possible from Friday 4 Dec."""
     return add_business_days(notice_on, NON_PAYMENT_CURE_BUSINESS_DAYS, holidays) + timedelta(days=1)
 
 
 def standing(
-    undisputed_unpaid: Decimal, notice_on: date | None, as_of: date, holidays: Collection[date] = ()
+    undisputed_unpaid: Decimal, notice_on: date | None, as_of: date, holidays: Container[date] = ()
 ) -> Standing:
     """The account's standing: suspended only for undisputed amounts, after the cure period."""
     if undisputed_unpaid <= 0:

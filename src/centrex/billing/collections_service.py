@@ -10,7 +10,10 @@ suspends and reinstates tenants.
   The job suspends (Tenant.status = suspended, audited) from that day while undisputed amounts of
   the noticed invoices are unpaid, and reinstates the tenant when they are paid (or disputed).
   Emergency calls keep working while suspended: the call path reads the status, never this module.
-- No public-holiday calendar is configured, so business days are Monday to Friday.
+- Business days are Monday to Friday less the holidays of the operator's calendar
+  (CENTREX_BUSINESS_CALENDAR, billing/periods.py business_calendar): by default the Federal Reserve's
+  bank holidays, the days a payment cannot settle; "none" counts every weekday. The calendar is read
+  when a notice is recorded and its `suspend_from` stored, so a change applies to later notices only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from centrex.billing.collections import check_credit, suspension_allowed_from
 from centrex.billing.money import ZERO, to_cents
+from centrex.billing.periods import BusinessCalendar, business_calendar
+from centrex.config import load_settings
 from centrex.numbers.classes import CallClass
 from centrex.store.access import OperatorData, Principal, TenantData
 from centrex.store.errors import Invalid
@@ -141,9 +146,17 @@ def open_non_payment_notice(data: TenantData) -> CollectionNotice | None:
     return notice
 
 
-def record_non_payment_notice(data: TenantData, noticed_on: date, detail: str = "") -> CollectionNotice:
+def configured_calendar() -> BusinessCalendar:
+    """The operator's business-day calendar, from the settings (CENTREX_BUSINESS_CALENDAR)."""
+    return business_calendar(load_settings().business_calendar)
+
+
+def record_non_payment_notice(
+    data: TenantData, noticed_on: date, detail: str = "", *, calendar: BusinessCalendar | None = None
+) -> CollectionNotice:
     """cpaas.txt §3.4: written notice of non-payment of the undisputed amounts overdue on `noticed_on`;
-    suspension is possible from the day after five business days."""
+    suspension is possible from the day after five business days of `calendar` (default: the
+    configured one)."""
     data.require(B, Action.CREATE)
     current = open_non_payment_notice(data)
     if current is not None:
@@ -170,7 +183,7 @@ def record_non_payment_notice(data: TenantData, noticed_on: date, detail: str = 
         amount=amount,
         detail=detail or f"undisputed amounts unpaid on {numbers}",
         invoice_ids=[str(row.id) for row, _ in overdue],
-        suspend_from=suspension_allowed_from(noticed_on),
+        suspend_from=suspension_allowed_from(noticed_on, calendar or configured_calendar()),
         recorded_by=data.principal.label,
     )
 
@@ -191,7 +204,9 @@ def _set_status(data: TenantData, status: TenantStatus, action: str) -> None:
     ops.update(data.tenant, action, {"status": status, "suspended_at": suspended_at})
 
 
-def collect_tenant(data: TenantData, as_of: date, *, notify: bool = True) -> list[CollectionAction]:
+def collect_tenant(
+    data: TenantData, as_of: date, *, notify: bool = True, calendar: BusinessCalendar | None = None
+) -> list[CollectionAction]:
     """One tenant's collections on a day: settle or act on its open notice of non-payment, and (with
     `notify`) record a notice when undisputed amounts are overdue and none is open."""
     data.require(B, Action.UPDATE)
@@ -232,7 +247,7 @@ def collect_tenant(data: TenantData, as_of: date, *, notify: bool = True) -> lis
     if notice is None and notify and tenant.status is TenantStatus.ACTIVE:
         overdue = [due for _, due in overdue_invoices(data, as_of) if due > 0]
         if overdue:
-            made = record_non_payment_notice(data, as_of)
+            made = record_non_payment_notice(data, as_of, calendar=calendar)
             act(
                 "notice",
                 Decimal(made.amount),
@@ -260,13 +275,15 @@ def run_collections(
     *,
     notify: bool = True,
     tenant_id: uuid.UUID | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> list[CollectionAction]:
     """The collections job over every tenant with issued invoices (or one tenant)."""
     OperatorData(session, principal).require_operator()
+    calendar = calendar or configured_calendar()  # read once for the whole run
     stmt = select(Tenant.id).where(Tenant.id.in_(select(InvoiceRow.tenant_id))).order_by(Tenant.name)
     if tenant_id is not None:
         stmt = stmt.where(Tenant.id == tenant_id)
     out: list[CollectionAction] = []
     for tid in list(session.scalars(stmt)):
-        out += collect_tenant(TenantData(session, principal, tid), as_of, notify=notify)
+        out += collect_tenant(TenantData(session, principal, tid), as_of, notify=notify, calendar=calendar)
     return out
