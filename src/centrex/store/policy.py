@@ -38,6 +38,7 @@ class Resource(StrEnum):
     LISTING = "listing"  # directory listings (voip-service-guide.txt §III.3.4.1)
     E911_LOCATION = "e911_location"  # registered dispatchable locations
     E911_CONTACT = "e911_contact"  # who is notified of a 911 call
+    E911_NOMADIC = "e911_nomadic"  # networks a device registered from; confirming its location there
     TRUNK = "trunk"  # a tenant's own PBX trunks (IP trunking); the rest of routing is the operator's
 
 
@@ -115,6 +116,11 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     **{(Resource.LISTING, act): STAFF for act in (R, C, U, D)},
     **{(Resource.E911_LOCATION, act): STAFF for act in (R, C, U, D)},
     **{(Resource.E911_CONTACT, act): STAFF for act in (R, C, U, D)},
+    # Nomadic use: the office administrator, back-up or operator sees which phones moved and
+    # confirms their location (§V.14.3 "Customer ... verifies"); a user confirms their own phones
+    # through /me (Resource.SELF; §V.14.4.2 end-users register their temporary location).
+    (Resource.E911_NOMADIC, R): STAFF,
+    (Resource.E911_NOMADIC, U): STAFF,
     # Trunks and routes are the operator's (OperatorData); a tenant's administrators may read the
     # pbx trunks that carry their own DIDs to their PBX (voip-service-guide.txt §I.4, IP trunking).
     (Resource.TRUNK, R): STAFF,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 
 from centrex.api.deps import OperatorDep, PagingDep, TenantDep
@@ -167,12 +167,52 @@ class ContactOut(Out):
     kind: NotifyKind
     address: str
     name: str
+    signed: bool = Field(False, description="a webhook with a signing secret on file")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, value: Any) -> Any:
+        if isinstance(value, EmergencyContact):  # the secret itself never leaves the row
+            return {
+                "id": value.id,
+                "kind": value.kind,
+                "address": value.address,
+                "name": value.name,
+                "signed": bool(value.signing_secret),
+            }
+        return value
 
 
-@router.post("/tenants/{tenant_id}/e911/contacts", response_model=ContactOut, status_code=201)
+class ContactCreated(ContactOut):
+    signing_secret: str | None = Field(
+        None,
+        description="webhooks only, shown this once: the key of the Centrex-Signature header "
+        "(t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>); see e911/notice.py verify_signature",
+    )
+
+
+def _created(row: EmergencyContact) -> ContactCreated:
+    return ContactCreated(
+        id=row.id,
+        kind=row.kind,
+        address=row.address,
+        name=row.name,
+        signed=bool(row.signing_secret),
+        signing_secret=row.signing_secret,
+    )
+
+
+@router.post("/tenants/{tenant_id}/e911/contacts", response_model=ContactCreated, status_code=201)
 def add_contact(body: ContactIn, data: TenantDep) -> Any:
-    """Who is told of every 911 call from this tenant: an e-mail address or an https webhook."""
-    return storage.add_contact(data, body.kind, body.address, body.name)
+    """Who is told of every 911 call from this tenant: an e-mail address or an https webhook. A
+    webhook's signing secret is in this response only; keep it (a new one can be made)."""
+    return _created(storage.add_contact(data, body.kind, body.address, body.name))
+
+
+@router.post("/tenants/{tenant_id}/e911/contacts/{contact_id}/secret", response_model=ContactCreated)
+def new_contact_secret(contact_id: uuid.UUID, data: TenantDep) -> Any:
+    """A new signing secret for a webhook contact, shown this once; the old one stops at once."""
+    return _created(storage.new_contact_secret(data, contact_id))
 
 
 @router.get("/tenants/{tenant_id}/e911/contacts", response_model=Page[ContactOut])
@@ -184,6 +224,5 @@ def list_contacts(data: TenantDep, paging: PagingDep) -> Any:
 
 @router.delete("/tenants/{tenant_id}/e911/contacts/{contact_id}", status_code=204)
 def delete_contact(contact_id: uuid.UUID, data: TenantDep) -> Response:
-    row = data.get(EmergencyContact, contact_id, Resource.E911_CONTACT)
-    data.delete(row, "e911.contact.delete", Resource.E911_CONTACT)
+    storage.delete_contact(data, contact_id)
     return Response(status_code=204)

@@ -136,6 +136,9 @@ class EmergencyContact(Base, TenantOwned):
     kind: Mapped[NotifyKind] = mapped_column(EnumText(NotifyKind))
     address: Mapped[str] = mapped_column(String(2048))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # A webhook's HMAC signing key (e911/notice.py): shown once when made, never again, kept as
+    # given because the sender needs it to sign; "(set)" in the audit log.
+    signing_secret: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class NumberUsage(Base, Row):
