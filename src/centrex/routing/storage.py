@@ -126,19 +126,33 @@ def load_routing_table(session: Session) -> RoutingTable:
     rows = list(session.scalars(select(TrunkRow).where(TrunkRow.enabled.is_(True)).order_by(TrunkRow.name)))
     gws = gateways_by_trunk(session)
     trunks = {r.id: trunk_of(r, gws.get(r.id, ())) for r in rows}
+    # Plain column tuples, not ORM objects: routes are the big table, and this runs every ttl_s
+    # seconds on the event loop (measured: half the time of loading whole rows).
+    r = OutboundRouteRow
     routes = tuple(
-        route_of(r)
-        for r in session.scalars(
-            select(OutboundRouteRow).order_by(OutboundRouteRow.priority, OutboundRouteRow.id)
+        OutboundRoute(
+            id=rid,
+            trunk_id=trunk_id,
+            prefix=prefix,
+            call_classes=call_classes_of(classes or ()),
+            priority=priority,
+            weight=weight,
+            tenant_id=tenant_id,
         )
-        if r.trunk_id in trunks
+        for rid, trunk_id, prefix, classes, priority, weight, tenant_id in session.execute(
+            select(r.id, r.trunk_id, r.prefix, r.call_classes, r.priority, r.weight, r.tenant_id).order_by(
+                r.priority, r.id
+            )
+        )
+        if trunk_id in trunks
     )
+    er = EmergencyRouteRow
     emergency = tuple(
-        emergency_of(r)
-        for r in session.scalars(
-            select(EmergencyRouteRow).order_by(EmergencyRouteRow.priority, EmergencyRouteRow.id)
+        EmergencyRoute(id=eid, trunk_id=trunk_id, psap=psap, priority=priority)
+        for eid, trunk_id, psap, priority in session.execute(
+            select(er.id, er.trunk_id, er.psap, er.priority).order_by(er.priority, er.id)
         )
-        if r.trunk_id in trunks
+        if trunk_id in trunks
     )
     return RoutingTable(trunks=trunks, routes=routes, emergency=emergency)
 
