@@ -79,6 +79,7 @@ from centrex.sip.events import (
 )
 from centrex.sip.headers import Headers, parse_name_addr, quote
 from centrex.sip.message import Request, Response, make_response, new_call_id, new_tag
+from centrex.sip.sdp import SessionDescription, parse_sdp, rewrite_connection
 from centrex.sip.uri import SipUri, TelUri, parse_uri
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,16 @@ class NomadicHold(Protocol):
     because it registered from a new network whose location is not verified (§V.14.3)."""
 
     def held(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> object | None: ...
+
+
+class MediaAnchor(Protocol):
+    """media/relay.py RelayManager: one relay per call, leg ``a`` toward the caller and ``b``
+    toward the callee (or app, or trunk). ``open`` binds at once and returns the addresses to
+    write into the SDP sent to each side."""
+
+    def open(self, call_id: str) -> tuple[tuple[str, int], tuple[str, int]] | None: ...
+    def set_remote(self, call_id: str, leg: str, address: str, port: int) -> None: ...
+    def close(self, call_id: str) -> None: ...
 
 
 class CallState(enum.Enum):
@@ -334,6 +345,8 @@ class Call:
     group: HuntGroupInfo | None = None  # the hunt group being hunted
     hunt: list[UserInfo] = field(default_factory=list)  # members still to ring (one at a time)
     extra_body: tuple[str, bytes] | None = None  # (Content-Type, body) replacing the caller's SDP
+    anchor: tuple[tuple[str, int], tuple[str, int]] | None = None  # relay addresses (a side, b side)
+    b_offer: bytes | None = None  # the caller's offer rewritten to the relay's b side
     extra_headers: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -429,6 +442,7 @@ class CallEngine:
         routes: RouteSource | None = None,
         emergency: EmergencyServices | None = None,
         nomadic: NomadicHold | None = None,
+        media: MediaAnchor | None = None,
         health: GatewayHealth | None = None,
         rand: Callable[[], float] = random.random,
         trunk_setup_s: float = TRUNK_SETUP_S,
@@ -454,6 +468,7 @@ class CallEngine:
         self.routes = routes
         self.emergency = emergency
         self.nomadic = nomadic
+        self.media = media
         self.health = health or GatewayHealth()
         self.rand = rand
         self.trunk_setup_s = trunk_setup_s
@@ -729,6 +744,55 @@ class CallEngine:
         self.calls[call.id] = call
         self._by_a_key[call.a_key] = call
         self._by_a_dialog[(call.a_invite.call_id, call.a_from_tag)] = call
+        self._anchor(call)
+
+    # -- media anchoring (issue #4 point 1) -------------------------------------------------
+    def _anchor(self, call: Call) -> None:
+        """Put the relay in the media path: the callee is offered the relay's b side, the caller
+        is answered with its a side, and each side's own SDP address is only the relay's first
+        guess (it latches on the first packet, for phones behind NAT)."""
+        if self.media is None or not call.a_invite.body:
+            return
+        ctype = (call.a_invite.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/sdp":
+            return
+        try:
+            offer = parse_sdp(call.a_invite.body)
+        except (SipParseError, ValueError):
+            return
+        try:
+            addresses = self.media.open(str(call.id))
+        except Exception:
+            log.exception("sip.media.anchor_failed call=%s", call.id)
+            return
+        if addresses is None:
+            return
+        call.anchor = addresses
+        self._learn(call, "a", offer)
+        b_addr, b_port = addresses[1]
+        call.b_offer = str(rewrite_connection(offer, b_addr, b_port)).encode()
+
+    def _learn(self, call: Call, leg: str, sd: SessionDescription) -> None:
+        assert self.media is not None
+        audio = next((m for m in sd.media if m.media == "audio" and m.port), None)
+        conn = (audio.connection if audio else None) or sd.connection
+        if audio is not None and conn is not None and not conn.is_null:
+            self.media.set_remote(str(call.id), leg, conn.address, audio.port)
+
+    def _through_relay(self, call: Call, toward: str, body: bytes, content_type: str | None) -> bytes:
+        """SDP from one side, rewritten for the other: ``toward`` is the leg it is sent to ('a'
+        the caller, 'b' the callee); the sender's own address is learnt for the other leg."""
+        if call.anchor is None or not body:
+            return body
+        if (content_type or "").split(";")[0].strip().lower() != "application/sdp":
+            return body
+        try:
+            sd = parse_sdp(body)
+        except (SipParseError, ValueError):
+            return body
+        self._learn(call, "b" if toward == "a" else "a", sd)
+        address, port = call.anchor[0 if toward == "a" else 1]
+        return str(rewrite_connection(sd, address, port)).encode()
 
     # -- calls from trunks -----------------------------------------------------------------
     def _new_trunk_call(
@@ -982,7 +1046,7 @@ class CallEngine:
                 device_id=f"urn:uuid:{device.id}" if device else "",
             )
             cid = f"{call.id.hex}@{call.tenant.domain}"
-            sdp = call.a_invite.body.decode("utf-8", "replace")
+            sdp = (call.b_offer or call.a_invite.body).decode("utf-8", "replace")
             if sdp:
                 mp = multipart_mixed(sdp, pidf, cid)
                 call.extra_body = (mp.content_type, mp.body)
@@ -1228,6 +1292,8 @@ class CallEngine:
             content_type, body = call.extra_body
         else:
             content_type, body = call.a_invite.headers.get("Content-Type") or "", call.a_invite.body
+            if call.b_offer is not None:
+                body = call.b_offer
         if content_type:
             headers.add("Content-Type", content_type)
         invite = Request("INVITE", parse_uri(uri), headers, body)
@@ -1294,8 +1360,11 @@ class CallEngine:
         if req.method == "OPTIONS":
             self._reply(transport, req, 200, extra=[("Allow", ALLOW)])
             return
+        toward = "b" if side == "caller" else "a"
         forwarded = other.create_request(
-            req.method, body=req.body, content_type=req.headers.get("Content-Type")
+            req.method,
+            body=self._through_relay(call, toward, req.body, req.headers.get("Content-Type")),
+            content_type=req.headers.get("Content-Type"),
         )
         key = self._send(other_transport, forwarded, other_addr)
         self._relays[key] = Relay(call, req, transport, forwarded, other, other_transport, other_addr)
@@ -1359,7 +1428,7 @@ class CallEngine:
                             call.a_invite,
                             183,
                             to_tag=call.a_tag,
-                            body=resp.body,
+                            body=self._through_relay(call, "a", resp.body, resp.headers.get("Content-Type")),
                             content_type=resp.headers.get("Content-Type"),
                             extra=[("Contact", self.network.contact(call.a_transport))],
                         ),
@@ -1407,7 +1476,7 @@ class CallEngine:
                 call.a_invite,
                 200,
                 to_tag=call.a_tag,
-                body=resp.body,
+                body=self._through_relay(call, "a", resp.body, resp.headers.get("Content-Type")),
                 content_type=resp.headers.get("Content-Type"),
                 extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
             )
@@ -1528,11 +1597,12 @@ class CallEngine:
         extra = []
         if 200 <= resp.status < 300 and relay.request.method in ("INVITE", "UPDATE"):
             extra.append(("Contact", self.network.contact(relay.transport)))
+        toward = "a" if relay.other is not relay.call.a_dialog else "b"
         out = make_response(
             relay.request,
             resp.status,
             resp.reason,
-            body=resp.body,
+            body=self._through_relay(relay.call, toward, resp.body, resp.headers.get("Content-Type")),
             content_type=resp.headers.get("Content-Type"),
             extra=extra,
         )
@@ -1612,6 +1682,11 @@ class CallEngine:
             return
         call.state = CallState.ENDED
         call.timers.clear()
+        if call.anchor is not None and self.media is not None:
+            try:
+                self.media.close(str(call.id))
+            except Exception:
+                log.exception("sip.media.close_failed call=%s", call.id)
         self.calls.pop(call.id, None)
         self._by_a_key.pop(call.a_key, None)
         self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)

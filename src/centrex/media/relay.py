@@ -178,8 +178,9 @@ class RtpRelay:
         self.closed = False
         self.close_reason = ""
 
-    async def start(self) -> RtpRelay:
-        loop = asyncio.get_running_loop()
+    def bind(self) -> RtpRelay:
+        """Bind both legs' sockets now (their ports are known at once, for the SDP); packets that
+        arrive before ``attach`` wait in the kernel's buffer."""
         try:
             for name in LEGS:
                 rtp_sock, rtcp_sock = bind_pair(self._allocator, self._host)
@@ -187,6 +188,20 @@ class RtpRelay:
                 leg = _Leg(name, rtp_sock.getsockname()[1], rtcp_sock.getsockname()[1])
                 leg.reception = ReceptionStats(self._clock_rate)
                 self._legs[name] = leg
+        except BaseException:
+            self.close("start failed")
+            raise
+        return self
+
+    async def attach(self) -> RtpRelay:
+        """Start forwarding on the bound sockets."""
+        loop = asyncio.get_running_loop()
+        try:
+            for i, name in enumerate(LEGS):
+                if self.closed:  # hung up before forwarding started
+                    return self
+                leg = self._legs[name]
+                rtp_sock, rtcp_sock = self._sockets[2 * i], self._sockets[2 * i + 1]
                 other = "b" if name == "a" else "a"
                 t1, _ = await loop.create_datagram_endpoint(
                     lambda n=name, o=other: _Proto(self._rtp_handler(n, o)),  # type: ignore[misc]
@@ -197,12 +212,19 @@ class RtpRelay:
                     sock=rtcp_sock,
                 )
                 leg.rtp_transport, leg.rtcp_transport = t1, t2
+                if self.closed:  # closed while attaching
+                    t1.close()
+                    t2.close()
         except BaseException:
             self.close("start failed")
             raise
-        if self.idle_timeout > 0:
+        if self.idle_timeout > 0 and not self.closed:
             self._timer = loop.call_later(min(self.idle_timeout, 5.0), self._check_idle)
         return self
+
+    async def start(self) -> RtpRelay:
+        self.bind()
+        return await self.attach()
 
     # -- the forwarding paths: kept flat, they run for every packet ----------------------------
 
@@ -349,6 +371,7 @@ class RelayManager:
         self.idle_timeout = idle_timeout
         self._on_idle = on_idle
         self._relays: dict[str, RtpRelay] = {}
+        self._attaching: set[asyncio.Task[RtpRelay]] = set()
 
     async def create(self, call_id: str) -> RtpRelay:
         if call_id in self._relays:
@@ -361,6 +384,24 @@ class RelayManager:
             self._relays.pop(call_id, None)
             raise
         return relay
+
+    def create_now(self, call_id: str) -> RtpRelay:
+        """``create`` for synchronous callers running in the event loop (the call engine): the
+        sockets are bound before this returns, forwarding starts on the loop's next turn."""
+        if call_id in self._relays:
+            raise MediaError(f"call_id: {call_id!r} already has a relay")
+        relay = RtpRelay(call_id, self.allocator, self.bind_host, self.idle_timeout, on_idle=self._idle)
+        relay.bind()
+        self._relays[call_id] = relay
+        task = asyncio.get_running_loop().create_task(relay.attach())
+        self._attaching.add(task)
+        task.add_done_callback(self._attached)
+        return relay
+
+    def _attached(self, task: asyncio.Task[RtpRelay]) -> None:
+        self._attaching.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("media relay could not start: %s", task.exception())
 
     def get(self, call_id: str) -> RtpRelay | None:
         return self._relays.get(call_id)

@@ -1,0 +1,47 @@
+"""The call engine's media anchor on the built-in relay (media/relay.py RelayManager).
+
+``open`` binds the call's two relay legs at once so their ports can go into the SDP; ``close``
+returns the ports and keeps the last per-leg statistics (packets, loss, jitter) for whoever asks
+(tests, insights). A relay that cannot be made (ports exhausted) leaves the call unanchored rather
+than refused: media then flows phone to phone, and 911 is never refused for capacity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import OrderedDict
+
+from centrex.media.errors import MediaError
+from centrex.media.relay import LegStats, RelayManager
+
+log = logging.getLogger(__name__)
+
+
+class RelayAnchor:
+    def __init__(self, manager: RelayManager, keep_stats: int = 1000) -> None:
+        self.manager = manager
+        self.keep_stats = keep_stats
+        self.finished: OrderedDict[str, dict[str, LegStats]] = OrderedDict()
+
+    def open(self, call_id: str) -> tuple[tuple[str, int], tuple[str, int]] | None:
+        try:
+            self.manager.create_now(call_id)
+        except MediaError as exc:
+            log.error("media.anchor.unavailable call=%s: %s", call_id, exc)
+            return None
+        a = self.manager.sdp_address(call_id, "a")
+        b = self.manager.sdp_address(call_id, "b")
+        return (a.address, a.port), (b.address, b.port)
+
+    def set_remote(self, call_id: str, leg: str, address: str, port: int) -> None:
+        # The relay may have gone idle and been closed: then there is nothing to steer.
+        with contextlib.suppress(MediaError):
+            self.manager.set_remote(call_id, leg, address, port)
+
+    def close(self, call_id: str) -> None:
+        stats = self.manager.destroy(call_id)
+        if stats is not None:
+            self.finished[call_id] = stats
+            while len(self.finished) > self.keep_stats:
+                self.finished.popitem(last=False)
