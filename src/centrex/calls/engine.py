@@ -469,6 +469,9 @@ class CallEngine:
         self.emergency = emergency
         self.nomadic = nomadic
         self.media = media
+        # More observers of every call event (CallStarted, CallAnswered, CallEnded), after the
+        # durable records: call recording, statistics. A failing one never breaks signalling.
+        self.listeners: list[Callable[[object], None]] = []
         self.health = health or GatewayHealth()
         self.rand = rand
         self.trunk_setup_s = trunk_setup_s
@@ -1752,9 +1755,13 @@ class CallEngine:
 
     def _notify(self, callback: Callable[[_E], None] | None, event: _E) -> None:
         """Hand a call event to its observer; a failing observer never breaks signalling."""
-        if callback is None:
-            return
-        try:
-            callback(event)
-        except Exception:
-            log.exception("call event observer failed for %s", type(event).__name__)
+        if callback is not None:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("call event observer failed for %s", type(event).__name__)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("call event listener failed for %s", type(event).__name__)
