@@ -26,6 +26,7 @@ Media is not anchored yet: SDP passes through unchanged, so RTP flows phone to p
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import heapq
 import itertools
@@ -78,7 +79,7 @@ from centrex.sip.events import (
     TransportError,
 )
 from centrex.sip.headers import Headers, parse_name_addr, quote
-from centrex.sip.message import Request, Response, make_response, new_call_id, new_tag
+from centrex.sip.message import REASON_PHRASES, Request, Response, make_response, new_call_id, new_tag
 from centrex.sip.sdp import SessionDescription, parse_sdp, rewrite_connection
 from centrex.sip.uri import SipUri, TelUri, parse_uri
 
@@ -86,7 +87,8 @@ log = logging.getLogger(__name__)
 
 _E = TypeVar("_E")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REGISTER"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, REGISTER"
+SIPFRAG = "message/sipfrag;version=2.0"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
 PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Privacy: id
 # Feature codes (voip-service-guide.txt §III hosted IP Centrex features; the usual NANP
@@ -306,6 +308,21 @@ class BLeg:
 
 
 @dataclass(eq=False)
+class Transfer:
+    """A blind transfer in progress (RFC 3515 REFER, RFC 5589 §6): the referrer's side is
+    replaced by the target once it answers; the other side stays on the relay and never notices."""
+
+    side: str  # "caller" or "callee": who sent the REFER
+    dialog: Dialog  # the referrer's dialog, for the NOTIFYs
+    transport: str
+    addr: Address
+    event_id: int  # the REFER's CSeq, the id of the implicit subscription
+    target: UserInfo
+    legs: list[BLeg] = field(default_factory=list)
+    referrer_gone: bool = False  # the referrer hung up already (phones often do after 202)
+
+
+@dataclass(eq=False)
 class Call:
     id: uuid.UUID
     tenant: TenantInfo
@@ -346,6 +363,7 @@ class Call:
     hunt: list[UserInfo] = field(default_factory=list)  # members still to ring (one at a time)
     extra_body: tuple[str, bytes] | None = None  # (Content-Type, body) replacing the caller's SDP
     anchor: tuple[tuple[str, int], tuple[str, int]] | None = None  # relay addresses (a side, b side)
+    xfer: Transfer | None = None
     b_offer: bytes | None = None  # the caller's offer rewritten to the relay's b side
     extra_headers: tuple[tuple[str, str], ...] = ()
 
@@ -1357,8 +1375,16 @@ class CallEngine:
             return
         if req.method == "BYE":
             self.network.send_response(transport, make_response(req, 200))
+            if call.xfer is not None and call.xfer.side == side:
+                call.xfer.referrer_gone = True  # the transfer goes on without the referrer
+                return
             self._send(other_transport, other.create_request("BYE"), other_addr)
+            if call.xfer is not None:
+                self._cancel_transfer(call)
             self._end(call, now, "answered", f"{side}_bye", 200)
+            return
+        if req.method == "REFER":
+            self._refer(call, req, side, this, transport, now)
             return
         if req.method == "OPTIONS":
             self._reply(transport, req, 200, extra=[("Allow", ALLOW)])
@@ -1371,6 +1397,153 @@ class CallEngine:
         )
         key = self._send(other_transport, forwarded, other_addr)
         self._relays[key] = Relay(call, req, transport, forwarded, other, other_transport, other_addr)
+
+    # -- blind transfer (RFC 3515; issue #4 point 6) ------------------------------------------
+    def _refer(self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, now: float) -> None:
+        refer_to = req.headers.get("Refer-To")
+        target: UserInfo | None = None
+        if refer_to:
+            try:
+                uri = parse_name_addr(refer_to).uri
+            except SipParseError:
+                uri = None
+            wanted = dialled_of(uri) if uri is not None else ""
+            if "?" in refer_to and "replaces" in refer_to.lower():
+                self._reply(transport, req, 501, "Not Implemented (attended transfer)")
+                return
+            target = self.directory.user_by_extension(call.tenant.id, wanted) if wanted else None
+            if target is None and wanted:
+                e164 = loose_e164(wanted)
+                target = self.directory.user_by_number(call.tenant.id, e164) if e164 else None
+        if not refer_to:
+            self._reply(transport, req, 400, "Bad Request (no Refer-To)")
+            return
+        if call.anchor is None or call.xfer is not None:
+            # Without the relay the staying side would need a re-offer; one transfer at a time.
+            self._reply(transport, req, 501 if call.anchor is None else 491)
+            return
+        if target is None:
+            self._reply(transport, req, 404, "Not Found (transfer target)")
+            return
+        addr = call.a_addr if side == "caller" else (call.answered.addr if call.answered else call.a_addr)
+        xfer = Transfer(side, dialog, transport, addr, req.cseq.seq, target)
+        self._reply(transport, req, 202, "Accepted", to_tag=dialog.local_tag)
+        self._notify_refer(xfer, "SIP/2.0 100 Trying", final=False)
+        bindings = self.location.of_user(target.id, now) if not target.do_not_disturb else []
+        if not bindings:
+            self._notify_refer(xfer, "SIP/2.0 480 Temporarily Unavailable", final=True)
+            return
+        call.xfer = xfer
+        log.info("sip.call.transfer call=%s by=%s to=%s", call.id, side, target.extension)
+        assert call.anchor is not None
+        # The target is offered the relay side the referrer used, so the staying side's media path
+        # is untouched: the relay re-latches to the target.
+        relay_side = call.anchor[0] if side == "caller" else call.anchor[1]
+        offer = call.b_offer if side == "callee" else None
+        if offer is None:
+            try:
+                offer = str(rewrite_connection(parse_sdp(call.a_invite.body), *relay_side)).encode()
+            except (SipParseError, ValueError):
+                offer = call.a_invite.body
+        saved = call.legs
+        call.legs = []
+        for binding in bindings:
+            headers = self._leg_headers(call, f"<sip:{target.extension}@{call.tenant.domain}>")
+            name, number = self._caller_id(call)
+            headers.add("From", f"{quote(name)} <sip:{number}@{call.tenant.domain}>;tag={new_tag()}")
+            keep_body = call.extra_body
+            call.extra_body = ("application/sdp", offer)
+            leg = self._launch(
+                call, binding.contact, headers, binding.transport, binding.source, target, binding, None
+            )
+            call.extra_body = keep_body
+            xfer.legs.append(leg)
+        call.legs = saved
+
+    def _notify_refer(self, xfer: Transfer, fragment: str, *, final: bool) -> None:
+        if xfer.referrer_gone:
+            return
+        state = "terminated;reason=noresource" if final else "active;expires=60"
+        notify = xfer.dialog.create_request(
+            "NOTIFY",
+            body=(fragment + "\r\n").encode(),
+            content_type=SIPFRAG,
+            extra=[("Event", f"refer;id={xfer.event_id}"), ("Subscription-State", state)],
+        )
+        self._send(xfer.transport, notify, xfer.addr)
+
+    def _transfer_response(self, call: Call, xfer: Transfer, leg: BLeg, resp: Response, now: float) -> None:
+        status = resp.status
+        if status < 200:
+            if status == 180 and leg.state is LegState.CALLING:
+                leg.state = LegState.RINGING
+                self._notify_refer(xfer, "SIP/2.0 180 Ringing", final=False)
+            return
+        if status >= 300:
+            self._leg_failed(leg, status, now)
+            return
+        if leg.dialog is not None:
+            self._send(leg.transport, leg.dialog.create_ack(leg.invite.cseq.seq), leg.addr)
+            return
+        leg.dialog = Dialog.from_uac(leg.invite, resp)
+        self._send(leg.transport, leg.dialog.create_ack(leg.invite.cseq.seq), leg.addr)
+        leg.answered_at, leg.state, leg.status = self.wall(), LegState.ANSWERED, status
+        for other in xfer.legs:
+            if other is not leg:
+                self._cancel_leg(other)
+        if resp.body:
+            with contextlib.suppress(SipParseError, ValueError):
+                self._learn(call, "a" if xfer.side == "caller" else "b", parse_sdp(resp.body))
+        self._notify_refer(xfer, "SIP/2.0 200 OK", final=True)
+        if not xfer.referrer_gone:
+            self._send(xfer.transport, xfer.dialog.create_request("BYE"), xfer.addr)
+        old = call.answered if xfer.side == "callee" else None
+        if xfer.side == "callee":
+            if old is not None:
+                old.state, old.ended_at = LegState.ENDED, self.wall()
+                self._forget_leg(old)
+            call.answered, call.target = leg, xfer.target
+        else:
+            # The target takes the caller's place: requests from it are the caller side's now.
+            self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
+            self._legs_by_callid.pop(leg.invite.call_id, None)
+            call.a_dialog, call.a_transport, call.a_addr = leg.dialog, leg.transport, leg.addr
+            call.a_tag = leg.dialog.local_tag
+            self._by_a_dialog[(leg.dialog.call_id, leg.dialog.remote_tag or "")] = call
+        call.xfer = None
+        log.info("sip.call.transferred call=%s to=%s", call.id, xfer.target.extension)
+
+    def _transfer_leg_failed(self, call: Call, xfer: Transfer, leg: BLeg, status: int, now: float) -> None:
+        leg.status, leg.ended_at = status, self.wall()
+        if leg.state is not LegState.CANCELLING:
+            leg.state = LegState.ENDED
+        self._forget_leg(leg)
+        if any(o.state in (LegState.CALLING, LegState.RINGING) for o in xfer.legs):
+            return
+        call.xfer = None
+        self._notify_refer(xfer, f"SIP/2.0 {status} {REASON_PHRASES.get(status, 'Failed')}", final=True)
+        if xfer.referrer_gone:
+            # Nobody to go back to: the staying side is hung up.
+            staying = (
+                call.a_dialog if xfer.side == "callee" else (call.answered.dialog if call.answered else None)
+            )
+            if staying is not None:
+                where = (
+                    (call.a_transport, call.a_addr)
+                    if xfer.side == "callee"
+                    else (
+                        call.answered.transport if call.answered else "UDP",
+                        call.answered.addr if call.answered else call.a_addr,
+                    )
+                )
+                self._send(where[0], staying.create_request("BYE"), where[1])
+            self._end(call, now, "answered", "transfer_failed", status)
+
+    def _cancel_transfer(self, call: Call) -> None:
+        xfer, call.xfer = call.xfer, None
+        if xfer is not None:
+            for leg in xfer.legs:
+                self._cancel_leg(leg)
 
     # -- responses -------------------------------------------------------------------------
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
@@ -1402,6 +1575,9 @@ class CallEngine:
 
     def _leg_response(self, leg: BLeg, resp: Response, now: float) -> None:
         call, status = leg.call, resp.status
+        if call.xfer is not None and leg in call.xfer.legs:
+            self._transfer_response(call, call.xfer, leg, resp, now)
+            return
         if leg.target is not None:
             # Any answer shows the gateway is alive; a 5xx is counted by _leg_failed.
             if status < 500 and self.health.answered(leg.target.gateway):
@@ -1495,6 +1671,9 @@ class CallEngine:
 
     def _leg_failed(self, leg: BLeg, status: int, now: float) -> None:
         call = leg.call
+        if call.xfer is not None and leg in call.xfer.legs:
+            self._transfer_leg_failed(call, call.xfer, leg, status, now)
+            return
         cancelled = leg.state is LegState.CANCELLING
         leg.status, leg.ended_at = status, self.wall()
         if not cancelled:
