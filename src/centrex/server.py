@@ -9,16 +9,42 @@ import signal
 
 import uvicorn
 from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.api.app import create_app, register_component
-from centrex.calls.directory import StoreDirectory
+from centrex.calls.directory import Directory, StoreDirectory
+from centrex.calls.emergency import StoreEmergency
+from centrex.calls.media import RelayAnchor
+from centrex.calls.nomadic import Listeners, NomadicListener
 from centrex.calls.records import CallRecords
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.e911.nomadic_store import NomadicTracker
+from centrex.e911.notifier import EmergencyNotifier
+from centrex.media.ports import PortAllocator
+from centrex.media.relay import RelayManager
+from centrex.routing.storage import StoreRoutes
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 
 console = Console()
+
+
+def attach_switch_services(
+    sip: SipService,
+    sessions: sessionmaker[Session],
+    directory: Directory,
+    notifier: EmergencyNotifier,
+) -> None:
+    """What the switch reads besides phones and users (issue #6): trunks and routes, the DIDs of
+    calls from carriers, 911 locations and notices, and nomadic use on every REGISTER."""
+    sip.engine.routes = StoreRoutes(sessions)
+    sip.engine.emergency = StoreEmergency(sessions, notifier.submit)
+    tracker = NomadicTracker(sessions)
+    sip.engine.nomadic = tracker
+    current = sip.location.listener
+    nomadic = NomadicListener(tracker, directory)
+    sip.location.listener = Listeners([current, nomadic] if current is not None else [nomadic])
 
 
 async def serve(settings: Settings) -> None:
@@ -37,8 +63,9 @@ async def serve(settings: Settings) -> None:
     # Digest algorithms offered, most preferred first (RFC 8760). CENTREX_SIP_DIGEST=MD5,SHA-256
     # serves clients that answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
     digest = tuple(a.strip().upper() for a in os.environ.get("CENTREX_SIP_DIGEST", "SHA-256,MD5").split(","))
+    directory = StoreDirectory(sessions)
     sip = SipService(
-        StoreDirectory(sessions),
+        directory,
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
@@ -51,7 +78,13 @@ async def serve(settings: Settings) -> None:
         ),
         records=CallRecords(sessions),
     )
+    attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings))
     await sip.start()
+    # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports.
+    relays = RelayManager(
+        PortAllocator(*settings.rtp_ports), bind_host=settings.bind, advertise=sip.advertised
+    )
+    sip.engine.media = RelayAnchor(relays)
     register_component(app, "sip", sip.health)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
@@ -73,6 +106,7 @@ async def serve(settings: Settings) -> None:
         await task
     finally:
         await sip.stop()
+        relays.close()
         engine.dispose()
 
 
