@@ -30,6 +30,9 @@ class Anchor:
     def close(self, call_id: str) -> None:
         self.closed.append(call_id)
 
+    def music(self, call_id: str, leg: str, payload_type: int, on: bool) -> None:
+        self.remotes.append((f"music-{'on' if on else 'off'}", leg, payload_type))
+
 
 def answered_call() -> tuple[Bench, Anchor, Request]:
     b = make_bench()

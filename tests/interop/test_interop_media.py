@@ -70,3 +70,23 @@ async def test_the_relay_carries_audio_both_ways_and_the_phones_see_only_its_add
     assert stats["a"].remote is not None and stats["a"].remote[0] == "127.0.0.1"
     assert 42000 <= stats["a"].local_port <= 42999 and 42000 <= stats["b"].local_port <= 42999
     assert len(anchor.manager) == 0  # the relay was closed with the call
+
+
+async def test_the_party_put_on_hold_hears_music_from_the_relay(server: Server) -> None:
+    """SIPp's caller holds (re-INVITE a=sendonly) for ~200 ms and sends no audio of its own: every
+    packet the callee's relay leg sent is hold music."""
+    anchor = RelayAnchor(RelayManager(PortAllocator(43000, 43999), bind_host="127.0.0.1"))
+    server.service.engine.media = anchor
+    a, b = free_udp_port(), free_udp_port()
+    await server.register("1001", a)
+    await server.register("1002", b)
+    callee = asyncio.create_task(
+        server.sipp("uas_answer_hold.xml", "1002", port=b, client=False, timeout_s=15)
+    )
+    await asyncio.sleep(0.3)
+    caller = await server.sipp("uac_call_hold.xml", "1001", port=a, callee="1002", timeout_s=15)
+    assert caller.returncode == 0, caller.output[-3000:]
+    assert (await callee).returncode == 0
+    stats = anchor.finished[str(server.ended[-1].call_id)]
+    assert stats["a"].packets_in == 0  # the caller sent nothing
+    assert 5 <= stats["b"].packets_out <= 40  # ~200 ms of 20 ms music frames, and it stopped

@@ -80,7 +80,7 @@ from centrex.sip.events import (
 )
 from centrex.sip.headers import Headers, parse_name_addr, quote
 from centrex.sip.message import REASON_PHRASES, Request, Response, make_response, new_call_id, new_tag
-from centrex.sip.sdp import SessionDescription, parse_sdp, rewrite_connection
+from centrex.sip.sdp import SessionDescription, is_on_hold, parse_sdp, rewrite_connection
 from centrex.sip.uri import SipUri, TelUri, parse_uri
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ class MediaAnchor(Protocol):
     def open(self, call_id: str) -> tuple[tuple[str, int], tuple[str, int]] | None: ...
     def set_remote(self, call_id: str, leg: str, address: str, port: int) -> None: ...
     def close(self, call_id: str) -> None: ...
+    def music(self, call_id: str, leg: str, payload_type: int, on: bool) -> None: ...
 
 
 class CallState(enum.Enum):
@@ -800,6 +801,25 @@ class CallEngine:
         if audio is not None and conn is not None and not conn.is_null:
             self.media.set_remote(str(call.id), leg, conn.address, audio.port)
 
+    def _hold_music(self, call: Call, held: str, req: Request) -> None:
+        """A re-INVITE that puts the other side on hold (sendonly / inactive, or the old c=0.0.0.0)
+        starts music to it from the relay; one that resumes stops it."""
+        if call.anchor is None or self.media is None or not req.body:
+            return
+        try:
+            sd = parse_sdp(req.body)
+        except (SipParseError, ValueError):
+            return
+        audio = next((m for m in sd.media if m.media == "audio"), None)
+        pt = next((int(f) for f in (audio.formats if audio else []) if f in ("0", "8")), None)
+        on = is_on_hold(sd)
+        if pt is None and on:
+            return
+        try:
+            self.media.music(str(call.id), held, pt or 0, on)
+        except Exception:
+            log.exception("sip.media.music_failed call=%s", call.id)
+
     def _through_relay(self, call: Call, toward: str, body: bytes, content_type: str | None) -> bytes:
         """SDP from one side, rewritten for the other: ``toward`` is the leg it is sent to ('a'
         the caller, 'b' the callee); the sender's own address is learnt for the other leg."""
@@ -1390,6 +1410,8 @@ class CallEngine:
             self._reply(transport, req, 200, extra=[("Allow", ALLOW)])
             return
         toward = "b" if side == "caller" else "a"
+        if req.method == "INVITE":
+            self._hold_music(call, toward, req)
         forwarded = other.create_request(
             req.method,
             body=self._through_relay(call, toward, req.body, req.headers.get("Content-Type")),

@@ -13,6 +13,7 @@ import logging
 from collections import OrderedDict
 
 from centrex.media.errors import MediaError
+from centrex.media.music import MusicOnHold
 from centrex.media.relay import LegStats, RelayManager
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class RelayAnchor:
         self.manager = manager
         self.keep_stats = keep_stats
         self.finished: OrderedDict[str, dict[str, LegStats]] = OrderedDict()
+        self._music: dict[tuple[str, str], MusicOnHold] = {}
 
     def open(self, call_id: str) -> tuple[tuple[str, int], tuple[str, int]] | None:
         try:
@@ -39,7 +41,21 @@ class RelayAnchor:
         with contextlib.suppress(MediaError):
             self.manager.set_remote(call_id, leg, address, port)
 
+    def music(self, call_id: str, leg: str, payload_type: int, on: bool) -> None:
+        """Music on hold to ``leg`` (the party put on hold), or stop it."""
+        key = (call_id, leg)
+        playing = self._music.pop(key, None)
+        if playing is not None:
+            playing.stop()
+        relay = self.manager.get(call_id)
+        if on and relay is not None:
+            moh = MusicOnHold(relay, leg, payload_type)
+            moh.start()
+            self._music[key] = moh
+
     def close(self, call_id: str) -> None:
+        for key in [k for k in self._music if k[0] == call_id]:
+            self._music.pop(key).stop()
         stats = self.manager.destroy(call_id)
         if stats is not None:
             self.finished[call_id] = stats
