@@ -91,9 +91,10 @@ async def test_writes_queued_during_a_commit_share_the_next_one(db_url: str, tmp
     they all go into the next transaction, and the journal rows they no longer need are never
     written."""
     records, user, device = setup(db_url, tmp_path)
-    release = threading.Event()
+    committing, release = threading.Event(), threading.Event()
 
     def slow_first_commit(session: Session) -> None:
+        committing.set()
         release.wait(10)
 
     event.listen(records.sessions, "before_commit", slow_first_commit)
@@ -101,10 +102,8 @@ async def test_writes_queued_during_a_commit_share_the_next_one(db_url: str, tmp
     records.start(asyncio.get_running_loop(), reports)
     assert records.writer is not None
     first = records.call_started(started(user, device, uuid.uuid4()))  # the slow commit
-    for _ in range(50):  # let the writer take it alone
-        if records.writer._queue.empty():
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # the loop hands it to the writer...
+    assert await asyncio.to_thread(committing.wait, 10)  # ... which is committing it alone
     calls = [uuid.uuid4() for _ in range(200)]
     last = 0
     for call_id in calls:
@@ -151,7 +150,7 @@ async def test_a_write_the_store_refuses_does_not_take_its_batch_down(db_url: st
     records.start(asyncio.get_running_loop(), reports)
     assert records.writer is not None
     records.call_started(started(user, device, uuid.uuid4()))
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.1)  # the writer is in the slow commit of this one
     good = [uuid.uuid4(), uuid.uuid4()]
     records.call_ended(ended(user, device, good[0]))
     records.call_ended(ended(user, device, uuid.uuid4(), tenant_id=uuid.uuid4()))  # no such tenant

@@ -306,8 +306,10 @@ def apply_writes(s: Session, writes: Sequence[Write]) -> None:
 class RecordWriter:
     """The one thread that writes: group commit, in order, and a report of what is durable.
 
-    ``submit`` queues a write and returns its sequence number (1, 2, ...). The thread takes the
-    first write waiting, then every other one already queued (up to ``max_batch``), applies them
+    ``submit`` queues a write and returns its sequence number (1, 2, ...); the writes of one turn
+    of the event loop are handed to the thread together (one wake-up, not one per write). The
+    thread takes the first writes waiting, then every other one already queued (up to about
+    ``max_batch``), applies them
     in one transaction and calls ``on_durable(last sequence number)`` on the event loop. A batch
     that fails is retried write by write, so one bad row does not take its neighbours down; a
     write that fails on its own is logged in full (the log is its last copy) and counted as done,
@@ -331,17 +333,26 @@ class RecordWriter:
         self.submitted = 0
         self.commits = 0  # transactions committed (for tests and the benchmark)
         self.lost = 0
-        self._queue: queue.SimpleQueue[tuple[int, Write] | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[tuple[int, Write]] | object] = queue.SimpleQueue()
+        self._pending: list[tuple[int, Write]] = []
         self._thread = threading.Thread(target=self._run, name="centrex-records", daemon=True)
         self._thread.start()
 
     def submit(self, write: Write) -> int:
         self.submitted += 1
-        self._queue.put((self.submitted, write))
+        if not self._pending:
+            self.loop.call_soon(self._hand_over)
+        self._pending.append((self.submitted, write))
         return self.submitted
+
+    def _hand_over(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:
+            self._queue.put(pending)
 
     async def stop(self) -> None:
         """Commit everything queued, then end the thread."""
+        self._hand_over()
         self._queue.put(self._STOP)
         await asyncio.to_thread(self._thread.join)
 
@@ -351,8 +362,8 @@ class RecordWriter:
             item = self._queue.get()
             if item is self._STOP:
                 break
-            batch = [item]
-            while len(batch) < self.max_batch:
+            pairs: list[tuple[int, Write]] = list(item)  # type: ignore[call-overload]
+            while len(pairs) < self.max_batch:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -360,8 +371,7 @@ class RecordWriter:
                 if item is self._STOP:
                     stopping = True
                     break
-                batch.append(item)
-            pairs: list[tuple[int, Write]] = batch  # type: ignore[assignment]
+                pairs.extend(item)  # type: ignore[arg-type]
             self._commit([w for _, w in pairs])
             last = pairs[-1][0]
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more

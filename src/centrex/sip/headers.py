@@ -86,6 +86,13 @@ MULTI_VALUE = frozenset(
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 
+# Parsed values are memoised by their text: one message's From, To, Via and CSeq are read many
+# times (validation, transaction matching, the registrar, the engine) and a dialog's repeat. The
+# cache returns copies of what callers may change, and skips long values, so a flood of large
+# headers cannot fill memory.
+MEMO_SIZE = 4096
+MEMO_MAX_LEN = 512
+
 
 def is_token(text: str) -> bool:
     return bool(_TOKEN_RE.match(text))
@@ -228,6 +235,11 @@ _VIA_RE = re.compile(r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+(.*)$",
 
 
 def parse_via(value: str) -> Via:
+    v = _via(value) if len(value) <= MEMO_MAX_LEN else _parse_via(value)
+    return Via(v.transport, v.host, v.port, dict(v.params))  # callers stamp received/rport
+
+
+def _parse_via(value: str) -> Via:
     match = _VIA_RE.match(value.strip())
     if not match:
         raise SipParseError(f"bad Via {value!r}")
@@ -242,6 +254,9 @@ def parse_via(value: str) -> Via:
     if rport is not None and not (rport.isdigit() and int(rport) <= 65535):
         raise SipParseError(f"bad rport in Via {value!r}")
     return Via(transport, host, port, params)
+
+
+_via = lru_cache(maxsize=MEMO_SIZE)(_parse_via)
 
 
 @dataclass(slots=True)
@@ -268,6 +283,11 @@ class NameAddr:
 
 
 def parse_name_addr(value: str) -> NameAddr:
+    a = _name_addr(value) if len(value) <= MEMO_MAX_LEN else _parse_name_addr(value)
+    return NameAddr(a.uri.copy(), a.display_name, dict(a.params))
+
+
+def _parse_name_addr(value: str) -> NameAddr:
     text = value.strip()
     if not text:
         raise SipParseError("empty address")
@@ -312,6 +332,9 @@ def parse_name_addr(value: str) -> NameAddr:
     return NameAddr(uri, display, parse_params(rest) if rest else {})
 
 
+_name_addr = lru_cache(maxsize=MEMO_SIZE)(_parse_name_addr)
+
+
 @dataclass(frozen=True, slots=True)
 class CSeq:
     seq: int
@@ -322,6 +345,10 @@ class CSeq:
 
 
 def parse_cseq(value: str) -> CSeq:
+    return _cseq(value) if len(value) <= MEMO_MAX_LEN else _parse_cseq(value)  # CSeq is frozen
+
+
+def _parse_cseq(value: str) -> CSeq:
     parts = value.split()
     # §8.1.1.5: the number is a 32-bit unsigned integer.
     if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 10 or int(parts[0]) >= 2**32:
@@ -331,8 +358,18 @@ def parse_cseq(value: str) -> CSeq:
     return CSeq(int(parts[0]), parts[1])
 
 
+_cseq = lru_cache(maxsize=MEMO_SIZE)(_parse_cseq)
+
+
 def parse_auth_params(value: str) -> tuple[str, dict[str, str]]:
     """``Digest realm="x", nonce="y"`` -> (``Digest``, {realm: x, nonce: y}); values unquoted."""
+    if len(value) > MEMO_MAX_LEN * 2:
+        return _parse_auth_params(value)
+    scheme, params = _auth_params(value)
+    return scheme, dict(params)
+
+
+def _parse_auth_params(value: str) -> tuple[str, dict[str, str]]:
     scheme, _, rest = value.strip().partition(" ")
     if not is_token(scheme):
         raise SipParseError(f"bad auth scheme in {value!r}")
@@ -347,6 +384,9 @@ def parse_auth_params(value: str) -> tuple[str, dict[str, str]]:
             raise SipParseError(f"bad auth parameter {item!r}")
         params[name] = unquote(val.strip())
     return scheme, params
+
+
+_auth_params = lru_cache(maxsize=MEMO_SIZE)(_parse_auth_params)
 
 
 class Headers:

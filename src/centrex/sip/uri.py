@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from centrex.sip.errors import SipParseError
 
@@ -154,7 +155,14 @@ Uri = SipUri | TelUri | AbsoluteUri
 
 
 def parse_uri(text: str) -> Uri:
-    """Parse a URI; raises SipParseError with the offending part named."""
+    """Parse a URI; raises SipParseError with the offending part named. Memoised by text (the
+    same URIs come back in every request of a dialog); the caller gets its own copy."""
+    if len(text) > 512:
+        return _parse_uri(text)
+    return _uri(text).copy()
+
+
+def _parse_uri(text: str) -> Uri:
     scheme, colon, rest = text.partition(":")
     if not colon or not _SCHEME_RE.match(scheme) or not rest:
         raise SipParseError(f"not a URI: {text!r}")
@@ -168,6 +176,9 @@ def parse_uri(text: str) -> Uri:
         _check(_TEL_RE, number, "telephone number", text)
         return TelUri(number, _parse_params(ptext, text) if ptext else {})
     return AbsoluteUri(lscheme, rest)
+
+
+_uri = lru_cache(maxsize=4096)(_parse_uri)
 
 
 def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
