@@ -80,7 +80,17 @@ from centrex.sip.events import (
 )
 from centrex.sip.headers import Headers, parse_name_addr, quote
 from centrex.sip.message import REASON_PHRASES, Request, Response, make_response, new_call_id, new_tag
-from centrex.sip.sdp import SessionDescription, is_on_hold, parse_sdp, rewrite_connection
+from centrex.sip.sdp import (
+    PCMA,
+    PCMU,
+    TELEPHONE_EVENT,
+    Codec,
+    SessionDescription,
+    is_on_hold,
+    negotiate_answer,
+    parse_sdp,
+    rewrite_connection,
+)
 from centrex.sip.uri import SipUri, TelUri, parse_uri
 
 log = logging.getLogger(__name__)
@@ -94,6 +104,7 @@ PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Priva
 # Feature codes (voip-service-guide.txt §III hosted IP Centrex features; the usual NANP
 # codes): what the app server answers for them. Per-tenant tables are a later step.
 FEATURE_CODES = {"*97": "vm-main", "*98": "vm-login"}
+PICKUP_CODE = "*8"  # *8 picks up a call ringing in the caller's hunt groups; *8<ext> that extension's
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
@@ -258,6 +269,7 @@ class BLeg:
     auth_tried: bool = False
     app: str = ""  # the app server's Request-URI user (vm-deposit.<user>, vm-main, …)
     app_addr: Address | None = None
+    peer: tuple[str, Address] | None = None  # a phone that called in and took this call (pickup)
     dialog: Dialog | None = None
     status: int | None = None
     answered_at: datetime | None = None
@@ -269,6 +281,8 @@ class BLeg:
             return self.binding.transport
         if self.app_addr is not None:
             return "UDP"
+        if self.peer is not None:
+            return self.peer[0]
         assert self.target is not None
         return self.target.gateway.transport
 
@@ -278,6 +292,8 @@ class BLeg:
             return self.binding.source
         if self.app_addr is not None:
             return self.app_addr
+        if self.peer is not None:
+            return self.peer[1]
         assert self.target is not None
         return (self.target.gateway.host, self.target.gateway.port)
 
@@ -438,6 +454,25 @@ def _remote_identity(req: Request, *, trusted: bool) -> tuple[str | None, str | 
     user = dialled_of(source.uri)
     number = loose_e164(user) or user or None
     return (source.display_name or None), number
+
+
+def _common_g711(first: SessionDescription, second: SessionDescription) -> Codec | None:
+    """The first G.711 codec of ``first``'s audio that ``second`` offers too."""
+
+    def g711(sd: SessionDescription) -> list[Codec]:
+        audio = next((m for m in sd.media if m.media == "audio" and m.port), None)
+        out = []
+        for pt in audio.formats if audio else []:
+            enc = (audio.rtpmap.get(pt) if audio else None) or {"0": "PCMU/8000", "8": "PCMA/8000"}.get(
+                pt, ""
+            )
+            for codec in (PCMU, PCMA):
+                if codec.matches(enc):
+                    out.append(codec)
+        return out
+
+    theirs = g711(second)
+    return next((c for c in g711(first) if c in theirs), None)
 
 
 def _privacy_requested(req: Request) -> bool:
@@ -726,6 +761,11 @@ class CallEngine:
                 call.classification = replace(classification, call_class=CallClass.ON_NET)
                 self._route_to_user(call, by_number, now)
                 return
+        if classification.kind is DestinationKind.FEATURE_CODE and classification.destination.startswith(
+            PICKUP_CODE
+        ):
+            self._pickup(call, classification.destination[len(PICKUP_CODE) :], now)
+            return
         if classification.kind is DestinationKind.FEATURE_CODE:
             app = FEATURE_CODES.get(classification.destination)
             if app is None:
@@ -1419,6 +1459,95 @@ class CallEngine:
         )
         key = self._send(other_transport, forwarded, other_addr)
         self._relays[key] = Relay(call, req, transport, forwarded, other, other_transport, other_addr)
+
+    # -- call pickup (issue #4 point 6) -----------------------------------------------------
+    def _ringing_for(self, picker: Call, extension: str) -> Call | None:
+        """The oldest call of the picker's tenant ringing ``extension`` — or, with no extension,
+        ringing a member of a hunt group the picker belongs to (group pickup)."""
+        tenant = picker.tenant.id
+        groups: set[uuid.UUID] = set()
+        if not extension and picker.caller is not None:
+            groups = {g for g in self._groups_of(tenant, picker.caller.id)}
+        for call in sorted(self.calls.values(), key=lambda c: c.started_mono):
+            if call is picker or call.tenant.id != tenant or call.state is not CallState.RINGING:
+                continue
+            if call.anchor is None or call.xfer is not None or not any(leg.user for leg in call.legs):
+                continue
+            rung = {leg.user.extension for leg in call.legs if leg.user is not None}
+            if extension and extension in rung:
+                return call
+            if not extension and call.group is not None and call.group.id in groups:
+                return call
+        return None
+
+    def _groups_of(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[uuid.UUID]:
+        found = []
+        for call in self.calls.values():
+            g = call.group
+            if g is not None and g.tenant_id == tenant_id and user_id in g.member_ids:
+                found.append(g.id)
+        return found
+
+    def _pickup(self, picker: Call, extension: str, now: float) -> None:
+        """The picker's phone takes a call ringing elsewhere: the ringing phones are cancelled, the
+        caller is answered with the relay's a side and the picker with its b side, both on the
+        one G.711 codec they share. The picker's own INVITE ends as a "picked_up" record."""
+        ringing = self._ringing_for(picker, extension)
+        if ringing is None or ringing.anchor is None:
+            self._reject(picker, 404, now, "failed", "nothing_to_pick_up", "Not Found (no call ringing)")
+            return
+        try:
+            c_offer, p_offer = parse_sdp(ringing.a_invite.body), parse_sdp(picker.a_invite.body)
+        except (SipParseError, ValueError):
+            self._reject(picker, 488, now, "failed", "pickup_sdp")
+            return
+        codec = _common_g711(c_offer, p_offer)
+        if codec is None:
+            self._reject(picker, 488, now, "failed", "pickup_codecs", "Not Acceptable Here (no common codec)")
+            return
+        assert self.media is not None
+        (a_host, a_port), (b_host, b_port) = ringing.anchor
+        to_caller = negotiate_answer(c_offer, a_host, a_port, (codec, TELEPHONE_EVENT))
+        to_picker = negotiate_answer(p_offer, b_host, b_port, (codec, TELEPHONE_EVENT))
+        self._learn(ringing, "b", p_offer)
+        self._cancel_legs(ringing)
+        ringing.timers.clear()
+        # The picker's INVITE is answered in the ringing call's name; its own call ends here.
+        ok_p = make_response(
+            picker.a_invite,
+            200,
+            to_tag=picker.a_tag,
+            body=str(to_picker).encode(),
+            content_type="application/sdp",
+            extra=[("Contact", self.network.contact(picker.a_transport)), ("Allow", ALLOW)],
+        )
+        self.network.send_response(picker.a_transport, ok_p)
+        leg = BLeg(ringing, picker.caller, None, picker.a_invite, picker.a_key, self.wall())
+        leg.peer = (picker.a_transport, picker.a_addr)
+        leg.dialog = Dialog.from_uas(picker.a_invite, ok_p)
+        leg.state, leg.status, leg.answered_at = LegState.ANSWERED, 200, self.wall()
+        ringing.all_legs.append(leg)
+        self._legs_by_callid[picker.a_invite.call_id] = leg
+        self._end(picker, now, "picked_up", "picked_up", 200)
+        ok_c = make_response(
+            ringing.a_invite,
+            200,
+            to_tag=ringing.a_tag,
+            body=str(to_caller).encode(),
+            content_type="application/sdp",
+            extra=[("Contact", self.network.contact(ringing.a_transport)), ("Allow", ALLOW)],
+        )
+        self.network.send_response(ringing.a_transport, ok_c)
+        ringing.a_dialog = Dialog.from_uas(ringing.a_invite, ok_c)
+        ringing.answered, ringing.state = leg, CallState.ANSWERED
+        ringing.answered_at, ringing.answered_mono = leg.answered_at, now
+        if picker.caller is not None:
+            ringing.target = picker.caller
+            self._on_call[picker.caller.id] = self._on_call.get(picker.caller.id, 0) + 1
+        log.info("sip.call.pickup call=%s by=%s", ringing.id, leg.label)
+        self._notify(
+            self.on_call_answered, CallAnswered(ringing.id, ringing.tenant.id, leg.label, leg.answered_at)
+        )
 
     # -- blind transfer (RFC 3515; issue #4 point 6) ------------------------------------------
     def _refer(self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, now: float) -> None:
