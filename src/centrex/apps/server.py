@@ -1,0 +1,532 @@
+"""The app server: an internal SIP user agent that answers the calls the engine routes to PBX apps.
+
+It listens on its own UDP port (127.0.0.1 by default) in the same process as the switch, like a
+media server beside Kamailio. The call engine sends it a B-leg INVITE whose Request-URI user names
+the app:
+
+- ``vm-deposit.<user uuid>``: leave a message for that user (``X-Centrex-Reason: busy | no-answer |
+  unavailable`` picks the greeting);
+- ``vm-main``: the caller's own mailbox (``X-Centrex-Caller-User``), PIN asked;
+- ``vm-login``: mailbox number, then PIN.
+
+with ``X-Centrex-Tenant``, ``X-Centrex-Call``, ``X-Centrex-Caller``, ``X-Centrex-Caller-Name`` and,
+when the caller is a user, ``X-Centrex-Caller-User``. Nothing but those headers is believed, and
+only from ``allowed_sources`` (anyone else: 403). Another user part: 404; a mailbox that does not
+exist or is disabled: 404; no G.711 in the offer: 488; no RTP ports: 503.
+
+The app answers the caller's SDP offer with its own RTP endpoint (the offered G.711 codec and
+telephone-event when offered), runs, and sends BYE when done; a BYE from the engine ends it (a
+message being recorded is kept). In-dialog re-INVITEs are answered with the same session (new
+remote address, hold honoured); SIP INFO with application/dtmf-relay or application/dtmf carries
+digits too; OPTIONS is answered 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from centrex.apps.media import CallMedia, MediaFormat
+from centrex.apps.prompts import PromptLibrary
+from centrex.apps.vm_mail import VoicemailMailer
+from centrex.apps.vm_store import MailboxInfo, VoicemailStore
+from centrex.apps.voicemail import CallerInfo, VoicemailApp, VoicemailSettings
+from centrex.config import Settings
+from centrex.e911.notifier import SmtpConfig
+from centrex.media.errors import MediaError, PortsExhausted
+from centrex.media.ports import PortAllocator
+from centrex.sip import (
+    CancelReceived,
+    Dialog,
+    DialogState,
+    Event,
+    Request,
+    RequestReceived,
+    SipParseError,
+    SipUri,
+    TransactionTimedOut,
+    make_response,
+    new_tag,
+)
+from centrex.sip.headers import parse_name_addr
+from centrex.sip.sdp import (
+    PCMA,
+    PCMU,
+    TELEPHONE_EVENT,
+    Codec,
+    SessionDescription,
+    negotiate_answer,
+    parse_sdp,
+)
+from centrex.transport.base import SipTransport
+from centrex.transport.udp import UdpTransport
+
+log = logging.getLogger(__name__)
+
+Mwi = Callable[[uuid.UUID, uuid.UUID, int, int], None]
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+REASONS = ("busy", "no-answer", "unavailable")
+_DEPOSIT = re.compile(r"^vm-deposit\.([0-9a-fA-F-]{32,36})$")
+_TEXT_MAX = 200
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """What the app server needs from the settings. ``prompts``: auto (espeak-ng if installed, else
+    tones), espeak, or tones. ``mail_from``: sender of voicemail e-mail (default
+    ``voicemail@<domain of CENTREX_SMTP_FROM>``)."""
+
+    data_dir: Path
+    smtp: SmtpConfig | None = None
+    mail_from: str = ""
+    prompts: str = "auto"
+    voicemail: VoicemailSettings = field(default_factory=VoicemailSettings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **changes: object) -> AppConfig:
+        smtp = SmtpConfig.from_settings(settings)
+        domain = settings.smtp_from.rpartition("@")[2] or "localhost"
+        values: dict[str, object] = {
+            "data_dir": settings.data_dir,
+            "smtp": smtp,
+            "mail_from": f"voicemail@{domain}",
+        }
+        values.update(changes)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class _Call:
+    """One answered (or being answered) INVITE."""
+
+    key: tuple[str, str]  # Call-ID, our tag
+    invite: Request
+    source: tuple[str, int]
+    dialog: Dialog | None = None
+    media: CallMedia | None = None
+    task: asyncio.Task[None] | None = None
+    cancelled: bool = False
+    ended_by_peer: bool = False
+    answer: SessionDescription | None = None
+    sdp_version: int = 0
+
+
+class AppServer:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: AppConfig | Settings,
+        ports: PortAllocator,
+        *,
+        mwi: Mwi | None = None,
+        allowed_sources: Collection[str] = ("127.0.0.1", "::1"),
+    ) -> None:
+        self.config = config if isinstance(config, AppConfig) else AppConfig.from_settings(config)
+        self.ports = ports
+        self.allowed_sources = frozenset(str(ipaddress.ip_address(a)) for a in allowed_sources)
+        self.store = VoicemailStore(sessions, self.config.data_dir)
+        self.prompts = PromptLibrary(self.config.data_dir, self.config.prompts)
+        self.mailer = VoicemailMailer(self.config.smtp, self.config.mail_from)
+        self.voicemail = VoicemailApp(self.store, self.prompts, self.mailer, self.config.voicemail, mwi)
+        self.prompt_mode = ""
+        self.transport: SipTransport | None = None
+        self._calls: dict[tuple[str, str], _Call] = {}
+        self._pending: dict[tuple[str, str, int], _Call] = {}  # INVITEs not answered yet
+        self._tasks: set[asyncio.Task[None]] = set()  # answering INVITEs
+        self._running: set[asyncio.Task[None]] = set()  # apps, until they have stored what they must
+        self._host = "127.0.0.1"
+
+    # -- life -------------------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.prompt_mode = await asyncio.to_thread(self.prompts.prepare)
+        self._host = host
+        self.transport = await UdpTransport.start(host, port, self._on_event)
+        log.info("app server on %s:%d (prompts: %s)", *self.address, self.prompt_mode)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self.transport is None:
+            raise RuntimeError("the app server is not started")
+        return self.transport.local_address
+
+    @property
+    def active_calls(self) -> int:
+        """Calls in progress, counting apps still storing after the caller hung up."""
+        return len(self._calls) + len(self._running) + len(self._pending)
+
+    async def stop(self) -> None:
+        """Hang up every call (BYE), wait for the apps to finish storing, close the socket."""
+        for call in list(self._calls.values()):
+            self._hangup(call)
+        tasks = list(self._running) + list(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
+        for task in tasks:
+            task.cancel()
+        await self.voicemail.drain(5.0)
+        await asyncio.sleep(0.05)  # let the BYEs leave
+        if self.transport is not None:
+            await self.transport.close()
+            self.transport = None
+
+    # -- SIP events -------------------------------------------------------------------------------
+    def _on_event(self, event: Event, transport: SipTransport) -> None:
+        if isinstance(event, RequestReceived):
+            self._on_request(event.request, event.addr, transport)
+        elif isinstance(event, TransactionTimedOut) and event.timer == "L":
+            # Our 200 was never acknowledged (RFC 3261 §13.3.1.4): end the session with BYE.
+            for call in list(self._calls.values()):
+                if call.invite.top_via.branch == event.key.branch:
+                    self._hangup(call)
+        elif isinstance(event, CancelReceived):
+            # The endpoint already answered 200 and 487; the lookup in _answer must not answer too.
+            for call in self._pending.values():
+                if call.invite.top_via.branch == event.invite_key.branch:
+                    call.cancelled = True
+
+    def _reply(self, request: Request, status: int, reason: str | None = None, **kw: object) -> None:
+        assert self.transport is not None
+        self.transport.send_response(make_response(request, status, reason, to_tag=new_tag(), **kw))  # type: ignore[arg-type]
+
+    def _on_request(self, request: Request, addr: tuple[str, int], transport: SipTransport) -> None:
+        if _host(addr[0]) not in self.allowed_sources:
+            if request.method != "ACK":
+                self._reply(request, 403, "Forbidden (not an allowed source)")
+            return
+        try:
+            to_tag = request.to.tag
+            call_id = request.call_id
+        except SipParseError:
+            if request.method != "ACK":
+                self._reply(request, 400)
+            return
+        if to_tag:
+            self._in_dialog(request, self._calls.get((call_id, to_tag)))
+            return
+        if request.method == "INVITE":
+            self._new_invite(request, addr)
+        elif request.method == "OPTIONS":
+            self._reply(request, 200, extra=[("Allow", ALLOW), ("Accept", "application/sdp")])
+        elif request.method == "ACK":
+            return
+        else:
+            self._reply(request, 405, extra=[("Allow", ALLOW)])
+
+    def _in_dialog(self, request: Request, call: _Call | None) -> None:
+        method = request.method
+        if call is None or call.dialog is None:
+            if method != "ACK":
+                self._reply(request, 481)
+            return
+        if method != "ACK" and not call.dialog.receive_request(request):
+            self._reply(request, 500, "Server Internal Error (CSeq out of order)")
+            return
+        if method == "ACK":
+            return
+        if method == "BYE":
+            call.ended_by_peer = True
+            self._respond_in_dialog(call, request, 200)
+            self._end(call)
+        elif method == "INVITE":
+            self._reinvite(call, request)
+        elif method == "INFO":
+            digit = _info_digit(request)
+            if digit is not None and call.media is not None:
+                call.media.push_digit(digit)
+            self._respond_in_dialog(call, request, 200)
+        elif method == "OPTIONS":
+            self._respond_in_dialog(call, request, 200, extra=[("Allow", ALLOW)])
+        else:
+            self._respond_in_dialog(call, request, 501)
+
+    def _respond_in_dialog(self, call: _Call, request: Request, status: int, **kw: object) -> None:
+        assert self.transport is not None and call.dialog is not None
+        response = make_response(request, status, to_tag=call.dialog.local_tag, **kw)  # type: ignore[arg-type]
+        self.transport.send_response(response)
+
+    def _reinvite(self, call: _Call, request: Request) -> None:
+        try:
+            offer = parse_sdp(request.body) if request.body else None
+        except SipParseError:
+            self._respond_in_dialog(call, request, 488)
+            return
+        if offer is not None and call.media is not None:
+            call.media.set_remote(_remote_of(offer))
+        call.sdp_version += 1
+        answer = call.answer
+        if answer is not None and offer is not None and call.media is not None:
+            try:
+                answer = negotiate_answer(
+                    offer,
+                    self._host,
+                    call.media.port,
+                    _codecs_for(call.media.fmt),
+                    session_id=call.key[1],
+                    session_version=call.sdp_version,
+                )
+            except SipParseError:
+                self._respond_in_dialog(call, request, 488)
+                return
+            call.answer = answer
+        body = answer.to_bytes() if answer is not None else b""
+        self._respond_in_dialog(
+            call,
+            request,
+            200,
+            body=body,
+            content_type="application/sdp" if body else None,
+            extra=[("Contact", self._contact()), ("Allow", ALLOW)],
+        )
+
+    # -- new calls --------------------------------------------------------------------------------
+    def _new_invite(self, request: Request, addr: tuple[str, int]) -> None:
+        pending_key = (request.call_id, request.from_.tag or "", request.cseq.seq)
+        if pending_key in self._pending:
+            return  # a retransmission while we look things up: the transaction sent 100 already
+        call = _Call((request.call_id, new_tag()), request, addr)
+        self._pending[pending_key] = call
+        task = asyncio.ensure_future(self._answer(call, pending_key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, call: _Call, pending_key: tuple[str, str, int]) -> None:
+        request = call.invite
+        try:
+            outcome = await self._prepare(call)
+            if isinstance(outcome, tuple):
+                status, reason = outcome
+                if not call.cancelled:
+                    self._reply(request, status, reason)
+                return
+            app = outcome
+            if call.cancelled or call.media is None:
+                return
+            self._send_200(call)
+            self._calls[call.key] = call
+        except Exception:
+            log.exception("app server: INVITE from %s failed", call.source)
+            if not call.cancelled:
+                self._reply(request, 500)
+            if call.media is not None:
+                call.media.close()
+            return
+        finally:
+            self._pending.pop(pending_key, None)
+        call.task = asyncio.ensure_future(self._run(call, app))
+        self._running.add(call.task)
+        call.task.add_done_callback(self._running.discard)
+
+    async def _prepare(self, call: _Call) -> tuple[int, str] | Callable[[CallMedia], object]:
+        """Check the INVITE, find the mailbox, open the RTP endpoint: the app to run, or a refusal."""
+        request = call.invite
+        uri = request.uri
+        user = uri.user if isinstance(uri, SipUri) else None
+        deposit = _DEPOSIT.match(user or "")
+        if user not in ("vm-main", "vm-login") and deposit is None:
+            return 404, "Not Found (no such app)"
+        try:
+            caller = _caller_info(request)
+        except ValueError as exc:
+            return 400, f"Bad Request ({exc})"
+        if request.content_type != "application/sdp" or not request.body:
+            return 488, "Not Acceptable Here (an SDP offer is required)"
+        try:
+            offer = parse_sdp(request.body)
+        except SipParseError as exc:
+            return 400, f"Bad Request (SDP: {exc.reason[:80]})"
+        box: MailboxInfo | None = None
+        reason = "unavailable"
+        if deposit is not None:
+            try:
+                owner = uuid.UUID(deposit.group(1))
+            except ValueError:
+                return 404, "Not Found (no such mailbox)"
+            box = await asyncio.to_thread(self.store.mailbox, caller.tenant_id, owner)
+            if box is None or not box.enabled:
+                return 404, "Not Found (no such mailbox)"
+            header = (request.headers.get("X-Centrex-Reason") or "unavailable").strip().lower()
+            reason = header if header in REASONS else "unavailable"
+        elif user == "vm-main":
+            if caller.caller_user is None:
+                return 400, "Bad Request (X-Centrex-Caller-User is required for vm-main)"
+            box = await asyncio.to_thread(self.store.mailbox, caller.tenant_id, caller.caller_user)
+            if box is None or not box.enabled:
+                return 404, "Not Found (no such mailbox)"
+        # Offer/answer: our port first (any port: negotiate only looks at the offer's formats).
+        probe = negotiate_answer(offer, self._host, 9, (PCMU, PCMA, TELEPHONE_EVENT))
+        fmt = _format_of(probe)
+        if fmt is None:
+            return 488, "Not Acceptable Here (PCMU or PCMA required)"
+        media = CallMedia(
+            self.ports,
+            self._host,
+            fmt,
+            _remote_of(offer),
+            trusted_hosts=self.allowed_sources,
+        )
+        try:
+            await media.start()
+        except (PortsExhausted, MediaError, OSError):
+            log.warning("app server: no RTP port for a call from %s", call.source, exc_info=True)
+            return 503, "Service Unavailable (no media ports)"
+        call.media = media
+        call.answer = negotiate_answer(
+            offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0
+        )
+        if deposit is not None:
+            assert box is not None
+            deposit_box = box
+            return lambda m: self.voicemail.deposit(m, deposit_box, caller, reason)
+        own = box
+        return lambda m: self.voicemail.retrieve(m, caller, own)
+
+    def _send_200(self, call: _Call) -> None:
+        assert self.transport is not None and call.answer is not None
+        response = make_response(
+            call.invite,
+            200,
+            to_tag=call.key[1],
+            body=call.answer.to_bytes(),
+            content_type="application/sdp",
+            extra=[("Contact", self._contact()), ("Allow", ALLOW)],
+        )
+        call.dialog = Dialog.from_uas(call.invite, response, parse_name_addr(self._contact()))
+        self.transport.send_response(response)
+
+    def _contact(self) -> str:
+        host, port = self.address
+        return f"<sip:apps@{host}:{port}>" if ":" not in host else f"<sip:apps@[{host}]:{port}>"
+
+    async def _run(self, call: _Call, app: Callable[[CallMedia], object]) -> None:
+        assert call.media is not None
+        try:
+            await app(call.media)  # type: ignore[misc]
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("app server: app failed on call %s", call.key[0])
+        finally:
+            if not call.ended_by_peer:
+                self._hangup(call)
+            self._end(call)
+
+    # -- ending -----------------------------------------------------------------------------------
+    def _hangup(self, call: _Call) -> None:
+        """We end the call: BYE to the engine (once)."""
+        dialog = call.dialog
+        if dialog is None or dialog.state is DialogState.TERMINATED or self.transport is None:
+            return
+        bye = dialog.create_request("BYE")
+        dialog.state = DialogState.TERMINATED
+        target = bye.uri
+        addr = call.source
+        if isinstance(target, SipUri):
+            with contextlib.suppress(ValueError):
+                addr = (str(ipaddress.ip_address(target.host.strip("[]"))), target.port or 5060)
+        self.transport.send_request(bye, addr)
+        if call.media is not None:
+            call.media.close()
+
+    def _end(self, call: _Call) -> None:
+        if call.media is not None:
+            call.media.close()
+        if call.dialog is not None:
+            call.dialog.state = DialogState.TERMINATED
+        self._calls.pop(call.key, None)
+
+
+# -- pure helpers ------------------------------------------------------------------------------------
+def _host(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.split("%")[0]))
+    except ValueError:
+        return text
+
+
+def _clean(value: str | None) -> str:
+    """Header text for storage and prompts: printable, bounded."""
+    text = "".join(ch for ch in (value or "").strip() if ch.isprintable())
+    return text.strip('"')[:_TEXT_MAX]
+
+
+def _uuid(request: Request, name: str, required: bool) -> uuid.UUID | None:
+    value = request.headers.get(name)
+    if value is None or not value.strip():
+        if required:
+            raise ValueError(f"{name} is required")
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise ValueError(f"{name} is not a UUID") from None
+
+
+def _caller_info(request: Request) -> CallerInfo:
+    tenant = _uuid(request, "X-Centrex-Tenant", True)
+    assert tenant is not None
+    return CallerInfo(
+        tenant_id=tenant,
+        call_id=_uuid(request, "X-Centrex-Call", False),
+        caller=_clean(request.headers.get("X-Centrex-Caller"))[:64],
+        caller_name=_clean(request.headers.get("X-Centrex-Caller-Name")),
+        caller_user=_uuid(request, "X-Centrex-Caller-User", False),
+    )
+
+
+def _format_of(answer: SessionDescription) -> MediaFormat | None:
+    for m in answer.media:
+        if m.media != "audio" or m.port == 0:
+            continue
+        rtpmap = m.rtpmap
+        audio = None
+        event = None
+        for pt in m.formats:
+            name = rtpmap.get(pt, "").split("/")[0].upper() or {"0": "PCMU", "8": "PCMA"}.get(pt, "")
+            if name in ("PCMU", "PCMA") and audio is None:
+                audio = (name, int(pt))
+            elif name == "TELEPHONE-EVENT" and event is None:
+                event = int(pt)
+        if audio is not None:
+            return MediaFormat(audio[0], audio[1], event)
+    return None
+
+
+def _codecs_for(fmt: MediaFormat) -> tuple[Codec, ...]:
+    """Answer with the one codec in use (first), so both sides send the same, plus telephone-event."""
+    first = PCMU if fmt.encoding == "PCMU" else PCMA
+    return (first, TELEPHONE_EVENT)
+
+
+def _remote_of(offer: SessionDescription) -> tuple[str, int] | None:
+    for m in offer.media:
+        if m.media != "audio" or m.port == 0:
+            continue
+        conn = offer.media_connection(m)
+        if conn is None or conn.is_null or offer.media_direction(m) in ("recvonly", "inactive"):
+            return None  # on hold: nothing to send to
+        return conn.address, m.port
+    return None
+
+
+_SIGNAL = re.compile(r"^\s*signal\s*=\s*([0-9*#A-Da-d])", re.I | re.M)
+
+
+def _info_digit(request: Request) -> str | None:
+    """A key press in SIP INFO: application/dtmf-relay (``Signal=5``) or application/dtmf (``5``)."""
+    body = request.body.decode(errors="replace")
+    if request.content_type == "application/dtmf-relay":
+        match = _SIGNAL.search(body)
+        return match.group(1).upper() if match else None
+    if request.content_type == "application/dtmf":
+        text = body.strip()
+        return text.upper() if len(text) == 1 and text in "0123456789*#ABCDabcd" else None
+    return None
