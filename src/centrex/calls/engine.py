@@ -104,6 +104,9 @@ PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Priva
 # Feature codes (voip-service-guide.txt §III hosted IP Centrex features; the usual NANP
 # codes): what the app server answers for them. Per-tenant tables are a later step.
 FEATURE_CODES = {"*97": "vm-main", "*98": "vm-login"}
+PARK_CODE = "*70"  # REFER the call to *70<slot> (or *70: the first free slot, 1-9) to park it
+RETRIEVE_CODE = "*71"  # dial *71<slot> (or *71: the oldest parked call) to take it back
+PARK_SLOTS = range(1, 10)
 PICKUP_CODE = "*8"  # *8 picks up a call ringing in the caller's hunt groups; *8<ext> that extension's
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
@@ -381,6 +384,7 @@ class Call:
     extra_body: tuple[str, bytes] | None = None  # (Content-Type, body) replacing the caller's SDP
     anchor: tuple[tuple[str, int], tuple[str, int]] | None = None  # relay addresses (a side, b side)
     xfer: Transfer | None = None
+    parked: int | None = None  # the park slot, while the call waits there with music
     b_offer: bytes | None = None  # the caller's offer rewritten to the relay's b side
     extra_headers: tuple[tuple[str, str], ...] = ()
 
@@ -473,6 +477,15 @@ def _common_g711(first: SessionDescription, second: SessionDescription) -> Codec
 
     theirs = g711(second)
     return next((c for c in g711(first) if c in theirs), None)
+
+
+def _first_g711_pt(body: bytes) -> int | None:
+    try:
+        sd = parse_sdp(body)
+    except (SipParseError, ValueError):
+        return None
+    audio = next((m for m in sd.media if m.media == "audio" and m.port), None)
+    return next((int(f) for f in (audio.formats if audio else []) if f in ("0", "8")), None)
 
 
 def _privacy_requested(req: Request) -> bool:
@@ -765,6 +778,11 @@ class CallEngine:
             PICKUP_CODE
         ):
             self._pickup(call, classification.destination[len(PICKUP_CODE) :], now)
+            return
+        if classification.kind is DestinationKind.FEATURE_CODE and classification.destination.startswith(
+            RETRIEVE_CODE
+        ):
+            self._retrieve(call, classification.destination[len(RETRIEVE_CODE) :], now)
             return
         if classification.kind is DestinationKind.FEATURE_CODE:
             app = FEATURE_CODES.get(classification.destination)
@@ -1427,6 +1445,16 @@ class CallEngine:
             this, other = leg.dialog, call.a_dialog
             side = "callee"
             other_transport, other_addr = call.a_transport, call.a_addr
+        if call is not None and call.parked is not None and side == "caller" and this is not None:
+            # Parked: nobody on the other side; the caller may only hang up (or be asked how).
+            if this.receive_request(req) and req.method == "BYE":
+                self.network.send_response(transport, make_response(req, 200))
+                if self.media is not None:
+                    self.media.music(str(call.id), "a", 0, False)
+                self._end(call, now, "answered", "caller_bye_parked", 200)
+            else:
+                self._reply(transport, req, 200 if req.method == "OPTIONS" else 491)
+            return
         if this is None or other is None or call.state is not CallState.ANSWERED:
             self._reply(transport, req, 481)
             return
@@ -1459,6 +1487,66 @@ class CallEngine:
         )
         key = self._send(other_transport, forwarded, other_addr)
         self._relays[key] = Relay(call, req, transport, forwarded, other, other_transport, other_addr)
+
+    # -- call park (issue #4 point 6) -------------------------------------------------------
+    def _park(
+        self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, slot_text: str, now: float
+    ) -> None:
+        """The callee transfers the caller to a park slot: the callee is released, the caller
+        waits with music until someone of the tenant dials *71<slot>."""
+        if side != "callee" or call.anchor is None or call.xfer is not None:
+            self._reply(transport, req, 501, "Not Implemented (only the answering side may park)")
+            return
+        taken = {c.parked for c in self.calls.values() if c.tenant.id == call.tenant.id and c.parked}
+        if slot_text:
+            slot = int(slot_text) if slot_text.isdigit() else -1
+            if slot not in PARK_SLOTS or slot in taken:
+                self._reply(transport, req, 486 if slot in taken else 404, "Park slot not available")
+                return
+        else:
+            free = [n for n in PARK_SLOTS if n not in taken]
+            if not free:
+                self._reply(transport, req, 486, "Busy Here (every park slot is taken)")
+                return
+            slot = free[0]
+        leg = call.answered
+        assert leg is not None and leg.dialog is not None
+        self._reply(transport, req, 202, "Accepted", to_tag=dialog.local_tag)
+        xfer = Transfer(
+            side,
+            dialog,
+            transport,
+            leg.addr,
+            req.cseq.seq,
+            call.target or UserInfo(uuid.uuid4(), call.tenant.id, "", ""),
+        )
+        self._notify_refer(xfer, "SIP/2.0 200 OK", final=True)
+        self._send(leg.transport, leg.dialog.create_request("BYE"), leg.addr)
+        leg.state, leg.ended_at = LegState.ENDED, self.wall()
+        self._forget_leg(leg)
+        call.answered, call.parked = None, slot
+        log.info("sip.call.parked call=%s slot=%d tenant=%s", call.id, slot, call.tenant.id)
+        if self.media is not None:
+            pt = _first_g711_pt(call.a_invite.body)
+            if pt is not None:
+                self.media.music(str(call.id), "a", pt, True)
+
+    def _retrieve(self, picker: Call, slot_text: str, now: float) -> None:
+        parked = sorted(
+            (c for c in self.calls.values() if c.tenant.id == picker.tenant.id and c.parked),
+            key=lambda c: c.started_mono,
+        )
+        if slot_text:
+            parked = [c for c in parked if str(c.parked) == slot_text]
+        if not parked:
+            self._reject(picker, 404, now, "failed", "nothing_parked", "Not Found (nothing parked there)")
+            return
+        call = parked[0]
+        if self.media is not None:
+            pt = _first_g711_pt(call.a_invite.body)
+            self.media.music(str(call.id), "a", pt or 0, False)
+        call.parked = None
+        self._take_over(call, picker, now, answer_caller=False)
 
     # -- call pickup (issue #4 point 6) -----------------------------------------------------
     def _ringing_for(self, picker: Call, extension: str) -> Call | None:
@@ -1496,8 +1584,15 @@ class CallEngine:
         if ringing is None or ringing.anchor is None:
             self._reject(picker, 404, now, "failed", "nothing_to_pick_up", "Not Found (no call ringing)")
             return
+        self._take_over(ringing, picker, now, answer_caller=True)
+
+    def _take_over(self, call: Call, picker: Call, now: float, *, answer_caller: bool) -> None:
+        """The picker's phone becomes the answering side of ``call`` on the relay's b side, with
+        the one G.711 codec it shares with the caller. ``answer_caller``: the caller is still
+        ringing (pickup) and gets its 200 on the relay's a side; a parked caller is in a dialog."""
+        assert call.anchor is not None and self.media is not None
         try:
-            c_offer, p_offer = parse_sdp(ringing.a_invite.body), parse_sdp(picker.a_invite.body)
+            c_offer, p_offer = parse_sdp(call.a_invite.body), parse_sdp(picker.a_invite.body)
         except (SipParseError, ValueError):
             self._reject(picker, 488, now, "failed", "pickup_sdp")
             return
@@ -1505,14 +1600,14 @@ class CallEngine:
         if codec is None:
             self._reject(picker, 488, now, "failed", "pickup_codecs", "Not Acceptable Here (no common codec)")
             return
-        assert self.media is not None
-        (a_host, a_port), (b_host, b_port) = ringing.anchor
+        (a_host, a_port), (b_host, b_port) = call.anchor
         to_caller = negotiate_answer(c_offer, a_host, a_port, (codec, TELEPHONE_EVENT))
         to_picker = negotiate_answer(p_offer, b_host, b_port, (codec, TELEPHONE_EVENT))
-        self._learn(ringing, "b", p_offer)
-        self._cancel_legs(ringing)
-        ringing.timers.clear()
-        # The picker's INVITE is answered in the ringing call's name; its own call ends here.
+        self._learn(call, "b", p_offer)
+        if answer_caller:
+            self._cancel_legs(call)
+        call.timers.clear()
+        # The picker's INVITE is answered in the taken call's name; its own call ends here.
         ok_p = make_response(
             picker.a_invite,
             200,
@@ -1522,32 +1617,34 @@ class CallEngine:
             extra=[("Contact", self.network.contact(picker.a_transport)), ("Allow", ALLOW)],
         )
         self.network.send_response(picker.a_transport, ok_p)
-        leg = BLeg(ringing, picker.caller, None, picker.a_invite, picker.a_key, self.wall())
+        leg = BLeg(call, picker.caller, None, picker.a_invite, picker.a_key, self.wall())
         leg.peer = (picker.a_transport, picker.a_addr)
         leg.dialog = Dialog.from_uas(picker.a_invite, ok_p)
         leg.state, leg.status, leg.answered_at = LegState.ANSWERED, 200, self.wall()
-        ringing.all_legs.append(leg)
+        call.all_legs.append(leg)
         self._legs_by_callid[picker.a_invite.call_id] = leg
         self._end(picker, now, "picked_up", "picked_up", 200)
-        ok_c = make_response(
-            ringing.a_invite,
-            200,
-            to_tag=ringing.a_tag,
-            body=str(to_caller).encode(),
-            content_type="application/sdp",
-            extra=[("Contact", self.network.contact(ringing.a_transport)), ("Allow", ALLOW)],
-        )
-        self.network.send_response(ringing.a_transport, ok_c)
-        ringing.a_dialog = Dialog.from_uas(ringing.a_invite, ok_c)
-        ringing.answered, ringing.state = leg, CallState.ANSWERED
-        ringing.answered_at, ringing.answered_mono = leg.answered_at, now
+        if answer_caller:
+            ok_c = make_response(
+                call.a_invite,
+                200,
+                to_tag=call.a_tag,
+                body=str(to_caller).encode(),
+                content_type="application/sdp",
+                extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
+            )
+            self.network.send_response(call.a_transport, ok_c)
+            call.a_dialog = Dialog.from_uas(call.a_invite, ok_c)
+            call.answered_at, call.answered_mono = leg.answered_at, now
+        call.answered, call.state = leg, CallState.ANSWERED
         if picker.caller is not None:
-            ringing.target = picker.caller
+            call.target = picker.caller
             self._on_call[picker.caller.id] = self._on_call.get(picker.caller.id, 0) + 1
-        log.info("sip.call.pickup call=%s by=%s", ringing.id, leg.label)
-        self._notify(
-            self.on_call_answered, CallAnswered(ringing.id, ringing.tenant.id, leg.label, leg.answered_at)
-        )
+        log.info("sip.call.taken call=%s by=%s", call.id, leg.label)
+        if answer_caller:
+            self._notify(
+                self.on_call_answered, CallAnswered(call.id, call.tenant.id, leg.label, leg.answered_at)
+            )
 
     # -- blind transfer (RFC 3515; issue #4 point 6) ------------------------------------------
     def _refer(self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, now: float) -> None:
@@ -1559,6 +1656,9 @@ class CallEngine:
             except SipParseError:
                 uri = None
             wanted = dialled_of(uri) if uri is not None else ""
+            if wanted.startswith(PARK_CODE):
+                self._park(call, req, side, dialog, transport, wanted[len(PARK_CODE) :], now)
+                return
             if "?" in refer_to and "replaces" in refer_to.lower():
                 self._reply(transport, req, 501, "Not Implemented (attended transfer)")
                 return
