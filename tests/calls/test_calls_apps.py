@@ -3,6 +3,8 @@ feature codes to the mailbox, message-waiting NOTIFY — driven through CallEngi
 
 from __future__ import annotations
 
+import pytest
+
 from centrex.sip.message import Request
 
 from .engine_harness import SDP, Bench, make_bench
@@ -87,3 +89,71 @@ def test_message_waiting_notify_goes_to_every_registered_phone_of_the_user() -> 
     assert "Voice-Message: 2/1" in note.body.decode()
     # Another tenant's user id is refused.
     assert b.engine.notify_mwi(b.org.tenant_b.id, user.id, 1, 0, b.now) == 0
+
+
+TWO_CODECS = (
+    b"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+    b"m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+    b"a=rtpmap:101 telephone-event/8000\r\n"
+)
+APP_ANSWER = (
+    b"v=0\r\no=- 5 5 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n"
+)
+
+
+def test_an_app_hands_the_answered_caller_back_to_the_switch_by_refer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An attendant's choice: the app REFERs its call to 1002; the caller stays answered (no second
+    200), 1002 is offered only the codec the caller was answered with, and rings as usual."""
+    from . import engine_harness
+    from .engine_harness import in_dialog
+    from .test_calls_transfer import Anchor
+
+    monkeypatch.setattr(engine_harness, "SDP", TWO_CODECS)  # the caller offers PCMA and PCMU
+    b = bench()
+    b.engine.media = Anchor()
+    b.register("1002", 5070)
+    b.net.take()
+    b.call("1001", "*97")
+    [to_app] = [s for s in b.invites() if s.addr == APP]
+    assert b"RTP/AVP 8 0 101" in to_app.message.body  # type: ignore[union-attr]
+    b.respond(to_app, 200, to_tag="app1", body=APP_ANSWER)  # the app takes PCMU
+    assert len([r for r in b.responses() if r.status == 200]) == 1
+    b.net.take()
+    app_invite = to_app.message
+    assert isinstance(app_invite, Request)
+    refer = in_dialog("REFER", app_invite.call_id, "app1", app_invite.from_.tag or "", 1, "z9hG4bKaa1")
+    refer.headers.add("Refer-To", "<sip:1002@a.example.com>")
+    b.request(refer, APP)
+    sent = b.net.take()
+    assert [s.message.status for s in sent if not isinstance(s.message, Request)] == [202]
+    assert [s.message.method for s in sent if isinstance(s.message, Request)][:2] == ["NOTIFY", "BYE"]
+    [ring] = [s for s in sent if isinstance(s.message, Request) and s.message.method == "INVITE"]
+    assert ring.addr == ("10.0.0.9", 5070)
+    body = ring.message.body  # type: ignore[union-attr]
+    assert b"RTP/AVP 0 101" in body and b"PCMA" not in body
+    b.respond(ring, 200, to_tag="u2", body=APP_ANSWER)
+    assert not [r for r in b.responses() if r.status == 200], "the caller is not answered twice"
+    call = next(iter(b.engine.calls.values()))
+    assert call.answered is not None and call.answered.label == "1002"
+
+
+def test_an_app_refer_to_an_unknown_extension_is_404_and_the_app_keeps_the_call() -> None:
+    from .engine_harness import in_dialog
+    from .test_calls_transfer import Anchor
+
+    b = bench()
+    b.engine.media = Anchor()
+    b.call("1001", "*97")
+    [to_app] = [s for s in b.invites() if s.addr == APP]
+    b.respond(to_app, 200, to_tag="app1", body=APP_ANSWER)
+    b.net.take()
+    assert isinstance(to_app.message, Request)
+    refer = in_dialog(
+        "REFER", to_app.message.call_id, "app1", to_app.message.from_.tag or "", 1, "z9hG4bKaa2"
+    )
+    refer.headers.add("Refer-To", "<sip:7777@a.example.com>")
+    b.request(refer, APP)
+    assert [r.status for r in b.responses()] == [404]
+    assert b.engine.active_calls == 1 and not b.ended

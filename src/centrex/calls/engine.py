@@ -385,6 +385,7 @@ class Call:
     anchor: tuple[tuple[str, int], tuple[str, int]] | None = None  # relay addresses (a side, b side)
     xfer: Transfer | None = None
     parked: int | None = None  # the park slot, while the call waits there with music
+    a_codec: int | None = None  # the G.711 payload type the caller was answered with
     b_offer: bytes | None = None  # the caller's offer rewritten to the relay's b side
     extra_headers: tuple[tuple[str, str], ...] = ()
 
@@ -477,6 +478,29 @@ def _common_g711(first: SessionDescription, second: SessionDescription) -> Codec
 
     theirs = g711(second)
     return next((c for c in g711(first) if c in theirs), None)
+
+
+def _only_codec(body: bytes, payload_type: int) -> bytes:
+    """An offer reduced to one codec (and telephone-event): after an app answered the caller with
+    it, whoever the call goes to next must use the same one (the relay does not transcode)."""
+    try:
+        sd = parse_sdp(body)
+    except (SipParseError, ValueError):
+        return body
+    for m in sd.media:
+        if m.media != "audio":
+            continue
+        events = {pt for pt, enc in m.rtpmap.items() if enc.lower().startswith("telephone-event/")}
+        keep = [f for f in m.formats if f == str(payload_type) or f in events]
+        if str(payload_type) not in keep:
+            return body
+        m.formats = keep
+        m.attributes = [
+            (n, v)
+            for n, v in m.attributes
+            if n not in ("rtpmap", "fmtp") or (v or "").split(" ", 1)[0] in keep
+        ]
+    return str(sd).encode()
 
 
 def _first_g711_pt(body: bytes) -> int | None:
@@ -1488,6 +1512,53 @@ class CallEngine:
         key = self._send(other_transport, forwarded, other_addr)
         self._relays[key] = Relay(call, req, transport, forwarded, other, other_transport, other_addr)
 
+    # -- an app hands the call back (attendant choices, queue overflow) ---------------------
+    def _redirect_from_app(
+        self, call: Call, req: Request, dialog: Dialog, transport: str, wanted: str, now: float
+    ) -> None:
+        """The app server REFERs its call to an extension, a hunt group or another app (an
+        attendant's menu choice): the app leg is released and the call is routed afresh, with
+        forwarding, hunt groups and voicemail, while the caller stays answered on the relay."""
+        tenant = call.tenant.id
+        user = self.directory.user_by_extension(tenant, wanted) if wanted else None
+        group = (
+            None if user is not None or not wanted else self.directory.hunt_group_by_extension(tenant, wanted)
+        )
+        is_app = bool(wanted) and (
+            wanted.startswith("vm-") or wanted.startswith("conf") or wanted.startswith("aa.")
+        )
+        if user is None and group is None and not is_app:
+            self._reply(transport, req, 404, "Not Found (no such extension)")
+            return
+        if call.anchor is None:
+            self._reply(transport, req, 501, "Not Implemented (the call is not anchored)")
+            return
+        leg = call.answered
+        assert leg is not None and leg.dialog is not None
+        self._reply(transport, req, 202, "Accepted", to_tag=dialog.local_tag)
+        xfer = Transfer(
+            "callee",
+            dialog,
+            transport,
+            leg.addr,
+            req.cseq.seq,
+            user or UserInfo(uuid.uuid4(), tenant, "", ""),
+        )
+        self._notify_refer(xfer, "SIP/2.0 200 OK", final=True)
+        self._send(leg.transport, leg.dialog.create_request("BYE"), leg.addr)
+        leg.state, leg.ended_at = LegState.ENDED, self.wall()
+        self._forget_leg(leg)
+        call.answered, call.state, call.legs = None, CallState.RINGING, []
+        if call.a_codec is not None and call.b_offer is not None:
+            call.b_offer = _only_codec(call.b_offer, call.a_codec)
+        log.info("sip.call.redirect call=%s from=%s to=%s", call.id, leg.app, wanted)
+        if user is not None:
+            self._route_to_user(call, user, now)
+        elif group is not None:
+            self._route_to_group(call, group, now)
+        else:
+            self._route_to_app(call, wanted, now)
+
     # -- call park (issue #4 point 6) -------------------------------------------------------
     def _park(
         self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, slot_text: str, now: float
@@ -1656,6 +1727,9 @@ class CallEngine:
             except SipParseError:
                 uri = None
             wanted = dialled_of(uri) if uri is not None else ""
+            if side == "callee" and call.answered is not None and call.answered.app:
+                self._redirect_from_app(call, req, dialog, transport, wanted, now)
+                return
             if wanted.startswith(PARK_CODE):
                 self._park(call, req, side, dialog, transport, wanted[len(PARK_CODE) :], now)
                 return
@@ -1897,11 +1971,19 @@ class CallEngine:
             call.answered, call.state = leg, CallState.ANSWERED
             if leg.user is not None:
                 self._on_call[leg.user.id] = self._on_call.get(leg.user.id, 0) + 1
-            call.answered_at, call.answered_mono = leg.answered_at, now
             call.timers.clear()
             for other in call.legs:
                 if other is not leg:
                     self._cancel_leg(other)
+            if call.a_dialog is not None:
+                # A re-routed call: the caller was answered long ago (by an app); only the relay's
+                # b side learns where the new party is.
+                if resp.body:
+                    with contextlib.suppress(SipParseError, ValueError):
+                        self._learn(call, "b", parse_sdp(resp.body))
+                log.info("sip.call.answer call=%s by=%s (re-routed)", call.id, leg.label)
+                return
+            call.answered_at, call.answered_mono = leg.answered_at, now
             ok = make_response(
                 call.a_invite,
                 200,
@@ -1912,6 +1994,7 @@ class CallEngine:
             )
             self.network.send_response(call.a_transport, ok)
             call.a_dialog = Dialog.from_uas(call.a_invite, ok)
+            call.a_codec = _first_g711_pt(ok.body)
             log.info("sip.call.answer call=%s by=%s", call.id, leg.label)
             self._notify(
                 self.on_call_answered,
@@ -2103,6 +2186,11 @@ class CallEngine:
         extra: list[tuple[str, str]] | None = None,
     ) -> None:
         if call.state in (CallState.ANSWERED, CallState.ENDED):
+            return
+        if call.a_dialog is not None:
+            # Re-routed after an app answered: the caller's INVITE is long done; hang up instead.
+            self._send(call.a_transport, call.a_dialog.create_request("BYE"), call.a_addr)
+            self._end(call, now, disposition, cause, status)
             return
         response = make_response(call.a_invite, status, reason, to_tag=call.a_tag)
         for name, value in extra or ():
