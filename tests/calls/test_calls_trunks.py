@@ -483,3 +483,17 @@ def test_a_registration_trunk_registers_with_digest_and_refreshes_at_half_life()
     b.tick(31)
     [retry] = registers()
     assert retry.addr == ("198.51.100.10", 5060)
+
+
+def test_a_did_routed_to_an_auto_attendant_goes_to_the_app_server() -> None:
+    carrier = trunk("carrier", gw("192.0.2.10"))
+    b, routes = setup(carrier)
+    b.engine.app_address = ("127.0.0.1", 5999)
+    menu = uuid.uuid4()
+    routes.numbers["+12175550100"] = NumberRoute("+12175550100", b.org.tenant_a.id, "auto_attendant", menu)
+    b.request(carrier_invite("+12175550100", "192.0.2.10", 5060), ("192.0.2.10", 5060))
+    [to_app] = [s for s in b.invites() if s.addr == ("127.0.0.1", 5999)]
+    assert isinstance(to_app.message, Request)
+    assert str(to_app.message.uri).startswith(f"sip:aa.{menu}@")
+    assert to_app.message.headers.get("X-Centrex-Caller") == "+13125550777"
+    assert to_app.message.headers.get("X-Centrex-Tenant") == str(b.org.tenant_a.id)

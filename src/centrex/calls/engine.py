@@ -103,7 +103,7 @@ DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: cla
 PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Privacy: id
 # Feature codes (voip-service-guide.txt §III hosted IP Centrex features; the usual NANP
 # codes): what the app server answers for them. Per-tenant tables are a later step.
-FEATURE_CODES = {"*97": "vm-main", "*98": "vm-login"}
+FEATURE_CODES = {"*97": "vm-main", "*98": "vm-login", "*55": "conf-main"}
 PARK_CODE = "*70"  # REFER the call to *70<slot> (or *70: the first free slot, 1-9) to park it
 RETRIEVE_CODE = "*71"  # dial *71<slot> (or *71: the oldest parked call) to take it back
 PARK_SLOTS = range(1, 10)
@@ -1021,6 +1021,10 @@ class CallEngine:
             if user is not None and user.tenant_id == call.tenant.id:
                 self._route_to_user(call, user, now)
                 return
+        if route.target_type == "auto_attendant" and route.target_id is not None:
+            call.direction = "inbound"
+            self._route_to_app(call, f"aa.{route.target_id}", now)
+            return
         if route.target_type == "hunt_group" and route.target_id is not None:
             group = self.directory.hunt_group(route.target_id)
             if group is not None and group.tenant_id == call.tenant.id:
