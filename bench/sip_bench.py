@@ -280,8 +280,28 @@ def bench_domain(i: int) -> str:
     return f"b{i:05d}.bench.test"
 
 
+# Run by the server's interpreter with --gc-stats: time spent in the garbage collector, printed at exit.
+GC_STATS = """
+import atexit, gc, runpy, sys, time
+spent = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+began = [0.0]
+def watch(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    else:
+        s = spent[info["generation"]]
+        s[0] += 1
+        s[1] += time.perf_counter() - began[0]
+gc.callbacks.append(watch)
+atexit.register(lambda: print("gc: " + ", ".join(
+    f"gen{g} {n} runs {t * 1000:.0f} ms" for g, (n, t) in spent.items()), flush=True))
+sys.argv = ["centrex", *sys.argv[1:]]
+runpy.run_module("centrex.cli", run_name="__main__")
+"""
+
+
 def start_server(
-    data: Path, sip: int, http: int, tls: int, cpu: int, profile: str | None
+    data: Path, sip: int, http: int, tls: int, cpu: int, profile: str | None, gc_stats: bool = False
 ) -> subprocess.Popen[str]:
     env = {**os.environ, "CENTREX_DATA": str(data), "CENTREX_SIP_DIGEST": "MD5,SHA-256"}
     # Every SIPp message comes from 127.0.0.1: one source, which the guard would hold to its
@@ -289,7 +309,7 @@ def start_server(
     env["CENTREX_SIP_RATE"] = env["CENTREX_SIP_BURST"] = "1000000"
     env["PYTHONPATH"] = str(ROOT / "src")
     py = [sys.executable] + (["-m", "cProfile", "-o", profile] if profile else [])
-    serve = ["-m", "centrex.cli"]  # cProfile takes -m too
+    serve = ["-c", GC_STATS] if gc_stats and not profile else ["-m", "centrex.cli"]  # cProfile takes -m too
     args = [*py, *serve, "serve", "--bind", "127.0.0.1", "--sip-port", str(sip)]
     args += ["--http-port", str(http), "--sip-tls-port", str(tls)]
     if shutil.which("taskset"):
@@ -382,6 +402,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each stage")
     ap.add_argument("--cpu", type=int, default=0, help="the CPU the server is pinned to")
     ap.add_argument("--profile", help="write the server's cProfile stats here and print the top")
+    ap.add_argument("--gc-stats", action="store_true", help="print the server's garbage collector time")
     a = ap.parse_args()
     if SIPP is None:
         raise SystemExit("SIPp is not installed (Debian package sip-tester)")
@@ -396,7 +417,7 @@ def main() -> None:
     inf.write_text("SEQUENTIAL\n" + "".join(f"{bench_domain(i)};\n" for i in range(a.devices)))
     sip, http, tls = free_port(), free_port(), free_port()
     profile = str(Path(a.profile).resolve()) if a.profile else None
-    server = start_server(work, sip, http, tls, a.cpu, profile)
+    server = start_server(work, sip, http, tls, a.cpu, profile, a.gc_stats)
     uas_proc = None
     try:
         print(f"\nregistrations ({a.devices} devices, REGISTER+401+REGISTER each, {a.seconds:.0f} s a stage)")
@@ -440,6 +461,8 @@ def main() -> None:
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
+    if a.gc_stats:
+        print("\n" + "".join(line for line in (work / "server.log").open() if line.startswith("gc: ")))
     if profile and Path(profile).exists():
         import pstats
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
@@ -194,6 +194,28 @@ async def test_registrations_are_batched_in_order(db_url: str, tmp_path: Path) -
     with records.sessions() as s:
         rows = {r.source_port: r.expires_at.timestamp() - now for r in s.scalars(select(Registration))}
     assert rows == {5062: 900, 5072: 300}
+
+
+async def test_other_writes_of_the_switch_go_through_the_writer_in_order(db_url: str, tmp_path: Path) -> None:
+    records, user, _device = setup(db_url, tmp_path)
+    reports = Gate()
+    records.start(asyncio.get_running_loop(), reports)
+    seen: list[str] = []
+
+    def rename(name: str) -> Any:
+        def apply(s: Session) -> None:
+            s.execute(update(User).where(User.id == user.id).values(name=name))
+            seen.append(name)
+
+        return apply
+
+    records.write_later(rename("First"), "rename user")
+    last = records.write_later(rename("Second"), "rename user")
+    await reports.until(last)
+    with records.sessions() as s:
+        assert s.get(User, user.id).name == "Second"  # type: ignore[union-attr]
+    assert seen == ["First", "Second"]
+    await records.stop()
 
 
 # -- the output gate -------------------------------------------------------------------------------

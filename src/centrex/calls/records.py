@@ -200,7 +200,24 @@ class PurgeRegistrations:
     before: datetime
 
 
-Write = CallStarted | CallAnswered | CallEnded | SaveRegistration | RemoveRegistration | PurgeRegistrations
+@dataclass(frozen=True, slots=True)
+class StoreWrite:
+    """Any other write of the switch that must not hold up signalling (e.g. the nomadic 911
+    tracker's note of a device's network): ``apply`` runs in the writer's transaction, in order."""
+
+    apply: Callable[[Session], None]
+    what: str
+
+
+Write = (
+    CallStarted
+    | CallAnswered
+    | CallEnded
+    | SaveRegistration
+    | RemoveRegistration
+    | PurgeRegistrations
+    | StoreWrite
+)
 
 
 def write_cdrs(s: Session, events: Iterable[CallEnded]) -> list[uuid.UUID]:
@@ -287,8 +304,10 @@ def apply_writes(s: Session, writes: Sequence[Write]) -> None:
                 if w.contact_key is not None:
                     where.append(_REGISTRATIONS.c.contact_key == w.contact_key[:512])
                 s.execute(delete(_REGISTRATIONS).where(*where))
-            else:
+            elif isinstance(w, PurgeRegistrations):
                 s.execute(delete(_REGISTRATIONS).where(_REGISTRATIONS.c.expires_at <= w.before))
+            else:
+                w.apply(s)
     flush_saves()
     if journal:
         s.execute(insert(_JOURNAL), list(journal.values()))
@@ -556,6 +575,11 @@ class CallRecords:
             self._write(RemoveRegistration(tenant_id, username, key))
         except Exception:
             log.exception("sip.registration.delete_failed username=%s", username)
+
+    def write_later(self, apply: Callable[[Session], None], what: str) -> int:
+        """Queue another write for the writer thread (at once when none runs); nothing waits
+        for it. ``what`` names it in the log if the store refuses it."""
+        return self._write(StoreWrite(apply, what))
 
     def purge_registrations(self, now: float) -> None:
         for k in [k for k, v in self._stored.items() if isinstance(v[3], float) and v[3] <= now]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import os
@@ -41,6 +42,18 @@ from centrex.transport.tls import client_context, ensure_certificate, server_con
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 30.0
+_gc_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Once per process, at the first start: what exists by then (modules, the API app, the ORM's
+    mappers) lives as long as the process, so the collector stops re-scanning it. Measured: each
+    full collection took ~150 ms of the event loop with it, a few ms without."""
+    global _gc_frozen
+    if not _gc_frozen:
+        _gc_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 class GuardedEndpoint(SipEndpoint):
@@ -199,6 +212,7 @@ class SipService:
 
     async def start(self) -> None:
         c = self.config
+        freeze_startup_objects()
         if self.records is not None:
             # Before the first packet: close what a crash left open, bring registrations back.
             self.records.close_interrupted()
