@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import os
 import signal
+import uuid
 
 import uvicorn
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.api.app import create_app, register_component
+from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.directory import Directory, StoreDirectory
 from centrex.calls.emergency import StoreEmergency
 from centrex.calls.media import RelayAnchor
@@ -28,6 +30,21 @@ from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 
 console = Console()
+
+
+async def start_app_server(
+    sip: SipService, sessions: sessionmaker[Session], settings: Settings | AppConfig, ports: PortAllocator
+) -> AppServer:
+    """The app server (voicemail, attendants, conferences) on a free port of 127.0.0.1, told to the
+    engine; message-waiting changes go out as NOTIFYs to the user's phones."""
+
+    def mwi(tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int) -> None:
+        sip.engine.notify_mwi(tenant_id, user_id, new, old, sip.clock())
+
+    apps = AppServer(sessions, settings, ports, mwi=mwi)
+    await apps.start("127.0.0.1", 0)
+    sip.engine.app_address = apps.address
+    return apps
 
 
 def attach_switch_services(
@@ -80,11 +97,12 @@ async def serve(settings: Settings) -> None:
     )
     attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings))
     await sip.start()
-    # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports.
-    relays = RelayManager(
-        PortAllocator(*settings.rtp_ports), bind_host=settings.bind, advertise=sip.advertised
-    )
+    # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports
+    # (one allocator for the relay and the app server, so they never reach for the same port).
+    ports = PortAllocator(*settings.rtp_ports)
+    relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
     sip.engine.media = RelayAnchor(relays)
+    apps = await start_app_server(sip, sessions, settings, ports)
     register_component(app, "sip", sip.health)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
@@ -105,6 +123,7 @@ async def serve(settings: Settings) -> None:
     try:
         await task
     finally:
+        await apps.stop()
         await sip.stop()
         relays.close()
         engine.dispose()
