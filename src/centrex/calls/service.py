@@ -47,8 +47,9 @@ _gc_frozen = False
 
 def freeze_startup_objects() -> None:
     """Once per process, at the first start: what exists by then (modules, the API app, the ORM's
-    mappers) lives as long as the process, so the collector stops re-scanning it. Measured: each
-    full collection took ~150 ms of the event loop with it, a few ms without."""
+    mappers) lives as long as the process, so the collector stops re-scanning it. Measured under
+    250 calls/s: a full collection held the event loop ~145 ms with it, ~100 ms without (the rest
+    is what the calls and transactions in progress hold)."""
     global _gc_frozen
     if not _gc_frozen:
         _gc_frozen = True

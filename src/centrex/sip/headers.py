@@ -152,10 +152,14 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_QUOTED_PAIR_RE = re.compile(r"\\(.)", re.S)
+
+
 def unquote(text: str) -> str:
     """Strip one level of quoting (RFC 3261 §25.1 quoted-pair); unquoted text is returned as is."""
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", text[1:-1], flags=re.S)
+        inner = text[1:-1]
+        return _QUOTED_PAIR_RE.sub(r"\1", inner) if "\\" in inner else inner
     return text
 
 

@@ -229,8 +229,11 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
+_LINE_RE = re.compile(r"\r?\n")
+
+
 def _header_lines(head: str) -> tuple[str, list[tuple[str, str]]]:
-    raw_lines = re.split(r"\r?\n", head)
+    raw_lines = _LINE_RE.split(head)
     start = raw_lines[0]
     unfolded: list[str] = []
     for line in raw_lines[1:]:
