@@ -104,3 +104,14 @@ async def test_sources_not_allowed_get_403(apps: Apps, tmp_path: Path) -> None:
         assert response.status == 403
     finally:
         await strict.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_change_made_by_the_api_thread_reaches_the_mwi_callback(apps: Apps) -> None:
+    office = apps.office
+    await asyncio.to_thread(apps.server.counts_changed, office.tenant_id, office.alice)
+    for _ in range(100):
+        if apps.mwi:
+            break
+        await asyncio.sleep(0.02)
+    assert apps.mwi == [(office.tenant_id, office.alice, 0, 0)]

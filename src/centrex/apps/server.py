@@ -144,9 +144,11 @@ class AppServer:
         self._tasks: set[asyncio.Task[None]] = set()  # answering INVITEs
         self._running: set[asyncio.Task[None]] = set()  # apps, until they have stored what they must
         self._host = "127.0.0.1"
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- life -------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._loop = asyncio.get_running_loop()
         self.prompt_mode = await asyncio.to_thread(self.prompts.prepare)
         self._host = host
         self.transport = await UdpTransport.start(host, port, self._on_event)
@@ -162,6 +164,16 @@ class AppServer:
     def active_calls(self) -> int:
         """Calls in progress, counting apps still storing after the caller hung up."""
         return len(self._calls) + len(self._running) + len(self._pending)
+
+    def counts_changed(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Messages changed elsewhere (the API, ``app.state.voicemail_counts_changed``): call the MWI
+        callback with the new counts. Safe from any thread; does nothing before ``start``."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(
+            lambda: self.voicemail.spawn(self.voicemail.refresh_counts(tenant_id, user_id))
+        )
 
     async def stop(self) -> None:
         """Hang up every call (BYE), wait for the apps to finish storing, close the socket."""

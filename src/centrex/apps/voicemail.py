@@ -76,10 +76,13 @@ class VoicemailApp:
             log.exception("voicemail: MWI callback failed for user %s", user_id)
 
     async def _refresh_mwi(self, box: MailboxInfo) -> None:
-        new, old = await asyncio.to_thread(self.store.counts, box.tenant_id, box.user_id)
-        self.notify_mwi(box.tenant_id, box.user_id, new, old)
+        await self.refresh_counts(box.tenant_id, box.user_id)
 
-    def _spawn(self, coro: Coroutine[object, object, object]) -> None:
+    async def refresh_counts(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        new, old = await asyncio.to_thread(self.store.counts, tenant_id, user_id)
+        self.notify_mwi(tenant_id, user_id, new, old)
+
+    def spawn(self, coro: Coroutine[object, object, object]) -> None:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -130,7 +133,7 @@ class VoicemailApp:
             )
             await self._refresh_mwi(box)
             if self.mailer.wanted(box):
-                self._spawn(self.mailer.send(box, message))
+                self.spawn(self.mailer.send(box, message))
         if not media.closed.is_set():
             said = "vm-message-recorded" if kept else "vm-message-too-short"
             await self._say(media, (said, "vm-goodbye"))
