@@ -10,7 +10,13 @@ from sqlalchemy import select
 
 from centrex.routing import storage
 from centrex.routing.model import NumberRoute
-from centrex.routing.rules import ALTERNATE_ROUTE, PEERING_AGREED, PEERING_NO_DEFAULT, SOURCE_ADDRESS
+from centrex.routing.rules import (
+    ALTERNATE_ROUTE,
+    E164_DIGITS,
+    PEERING_AGREED,
+    PEERING_NO_DEFAULT,
+    SOURCE_ADDRESS,
+)
 from centrex.store.db import transaction
 from centrex.store.models import AuditEntry, NumberKind, NumberStatus, PhoneNumber
 from tests.api.conftest import Api
@@ -385,3 +391,13 @@ def test_the_routing_put_holds_the_did_limit(api: Api) -> None:
         ).status_code
         == 200
     )
+
+
+def test_a_prefix_longer_than_e164_is_named_by_its_rule(api: Api) -> None:
+    carrier = str(api.world.a.ids["carrier_trunk"])
+    r = api.call(
+        "POST", f"{V1}/outbound-routes", op(api), json={"trunk_id": carrier, "prefix": "1234567890123456"}
+    )
+    assert errors_of(r) == {"prefix": E164_DIGITS}
+    r = api.call("POST", f"{V1}/outbound-routes", op(api), json={"trunk_id": carrier, "prefix": "1212"})
+    assert r.status_code == 201

@@ -41,7 +41,7 @@ MAX_ITEMS = 64
 
 
 class GatewayIn(BaseModel):
-    host: str = Field(max_length=45, description="IP address (inbound calls are matched by source address)")
+    host: str = Field(max_length=255, description="IP address (inbound calls are matched by source address)")
     port: int = 5060
     transport: SipTransport = SipTransport.UDP
     role: GatewayRole = Field(GatewayRole.PRIMARY, description="primary or secondary SBC pair (§I.4)")
@@ -66,7 +66,7 @@ class TrunkIn(BaseModel):
     agreed_prefixes: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
     trusted: bool = True
     number_format: NumberFormat = NumberFormat.E164
-    tech_prefix: str = Field("", max_length=16)
+    tech_prefix: str = Field("", max_length=64)
     enabled: bool = True
 
 
@@ -79,7 +79,7 @@ class TrunkPatch(BaseModel):
     agreed_prefixes: list[str] | None = Field(None, max_length=MAX_ITEMS)
     trusted: bool | None = None
     number_format: NumberFormat | None = None
-    tech_prefix: str | None = Field(None, max_length=16)
+    tech_prefix: str | None = Field(None, max_length=64)
     enabled: bool | None = None
 
 
@@ -200,7 +200,8 @@ def get_tenant_trunk(trunk_id: uuid.UUID, data: TenantDep) -> Any:
 
 class RouteIn(BaseModel):
     trunk_id: uuid.UUID
-    prefix: str = Field("", max_length=15, description="E.164 digits without '+'; '' is every destination")
+    # Generous caps: the rules (routing/rules.py) give the E.164 rule by name.
+    prefix: str = Field("", max_length=64, description="E.164 digits without '+'; '' is every destination")
     call_classes: list[str] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="numbers/classes.py values; [] is every class"
     )
@@ -211,7 +212,7 @@ class RouteIn(BaseModel):
 
 class RoutePatch(BaseModel):
     trunk_id: uuid.UUID | None = None
-    prefix: str | None = Field(None, max_length=15)
+    prefix: str | None = Field(None, max_length=64)
     call_classes: list[str] | None = Field(None, max_length=MAX_ITEMS)
     priority: int | None = None
     weight: int | None = None
