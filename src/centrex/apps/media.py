@@ -19,6 +19,7 @@ import contextlib
 import logging
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,6 +148,9 @@ class CallMedia:
         self._t0 = 0.0
         self._next_ts: int | None = None
         self._playing = False
+        # Streaming apps (the conference): every decoded G.711 frame received goes here too.
+        self.on_audio: Callable[[Pcm], None] | None = None
+        self._streaming = False
 
     async def start(self) -> CallMedia:
         from centrex.media.relay import bind_pair
@@ -196,6 +200,8 @@ class CallMedia:
         if self._inband is not None:
             for digit in self._inband.feed(pcm):
                 self.push_digit(digit)
+        if self.on_audio is not None:
+            self.on_audio(pcm)
 
     def push_digit(self, digit: str) -> None:
         """A key press from RTP, in-band audio or SIP INFO."""
@@ -213,11 +219,25 @@ class CallMedia:
         self._seq = seq_add(self._seq, 1)
         self._next_ts = ts_add(self._next_ts, FRAME)
 
+    def send_stream_frame(self, frame: Pcm) -> None:
+        """Send one 20 ms frame now: for an app that paces frames itself (the conference mixer's
+        tick). The first frame after a ``play`` (or the first ever) starts a talk spurt whose
+        timestamp follows wall time; the next ones follow on. ``end_stream()`` before a ``play``."""
+        if not self._streaming:
+            now = asyncio.get_running_loop().time()
+            self._next_ts = ts_add(self._ts0, int((now - self._t0) * RATE))
+        self._send_frame(frame, marker=not self._streaming)
+        self._streaming = True
+
+    def end_stream(self) -> None:
+        self._streaming = False
+
     async def play(self, pcm: Pcm, *, interrupt: str = "0123456789*#ABCD") -> str | None:
         """Send ``pcm`` in real time. A digit in ``interrupt`` stops it and is returned (other digits
         are dropped); None when it played to the end or the call closed."""
         loop = asyncio.get_running_loop()
         start = loop.time()
+        self._streaming = False
         # Timestamps follow wall time: a pause between prompts is a gap the receiver can see.
         self._next_ts = ts_add(self._ts0, int((start - self._t0) * RATE))
         frames = max(1, -(-len(pcm) // FRAME)) if len(pcm) else 0
