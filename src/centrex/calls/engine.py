@@ -50,6 +50,7 @@ from centrex.calls.directory import (
     UserInfo,
 )
 from centrex.calls.location import Binding, LocationService
+from centrex.calls.queues import QueueEvent, QueueInfo, QueueStore
 from centrex.calls.trunk_register import TrunkRegistrar
 from centrex.e911.address import CivicAddress
 from centrex.e911.pidf import location_headers, multipart_mixed, pidf_lo
@@ -108,6 +109,8 @@ PARK_CODE = "*70"  # REFER the call to *70<slot> (or *70: the first free slot, 1
 RETRIEVE_CODE = "*71"  # dial *71<slot> (or *71: the oldest parked call) to take it back
 PARK_SLOTS = range(1, 10)
 PICKUP_CODE = "*8"  # *8 picks up a call ringing in the caller's hunt groups; *8<ext> that extension's
+AGENT_LOGIN_CODE, AGENT_LOGOUT_CODE = "*45", "*46"  # + the queue's extension
+QUEUE_RETRY_S = 2.0  # nobody free: look again this often
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
@@ -386,6 +389,9 @@ class Call:
     xfer: Transfer | None = None
     parked: int | None = None  # the park slot, while the call waits there with music
     a_codec: int | None = None  # the G.711 payload type the caller was answered with
+    queue: QueueInfo | None = None  # the call-center queue the caller waits in
+    queued_at: float | None = None
+    offered: set[uuid.UUID] = field(default_factory=set)  # agents offered in this round
     b_offer: bytes | None = None  # the caller's offer rewritten to the relay's b side
     extra_headers: tuple[tuple[str, str], ...] = ()
 
@@ -571,6 +577,11 @@ class CallEngine:
         self._group_next: dict[uuid.UUID, int] = {}  # round-robin: who rings first next time
         self._idle_since: dict[uuid.UUID, float] = {}  # longest idle: when each user's last call ended
         self._on_call: dict[uuid.UUID, int] = {}  # users in an answered call (members skipped)
+        self.queues: QueueStore | None = None
+        self._waiting: dict[uuid.UUID, list[Call]] = {}  # queue id -> callers, oldest first
+        self._offering: dict[uuid.UUID, Call] = {}  # agent -> the queue call ringing them
+        self._wrap_up_until: dict[uuid.UUID, float] = {}
+        self._dispatch_at: dict[uuid.UUID, float] = {}  # queue id -> when to look for agents
         # Where the app server (voicemail, attendants, conferences: apps/server.py) listens.
         self.app_address: Address | None = None
 
@@ -591,6 +602,9 @@ class CallEngine:
 
     def next_timer(self) -> float | None:
         probe = self.health.next_probe_at() if self.routes is not None else None
+        if self._dispatch_at:
+            first = min(self._dispatch_at.values())
+            probe = first if probe is None else min(probe, first)
         if self.routes is not None:
             reg = self.trunk_registrar.next_at()
             probe = reg if probe is None else min(probe, reg)
@@ -603,6 +617,10 @@ class CallEngine:
         return probe
 
     def handle_timer(self, now: float) -> None:
+        for queue_id, at in list(self._dispatch_at.items()):
+            if at <= now:
+                del self._dispatch_at[queue_id]
+                self._dispatch(queue_id, now)
         if self.routes is not None and self.health.next_probe_at() is not None:
             self._probe(now)
         if self.routes is not None and self.trunk_registrar.next_at() <= now:
@@ -619,6 +637,13 @@ class CallEngine:
                     self._forward(call, call.target.forward_no_answer, now, "no_answer")
                 else:
                     self._to_voicemail(call, call.target, "no-answer", now)
+            elif name == "queue_offer" and call.queue is not None:
+                self._queue_offer_missed(call, now)
+            elif name == "queue_max" and call.queue is not None:
+                self._queue_overflow(call, now)
+            elif name == "feature_done" and call.a_dialog is not None:
+                self._send(call.a_transport, call.a_dialog.create_request("BYE"), call.a_addr)
+                self._end(call, now, "answered", "feature_code", 200)
             elif name == "hunt" and call.state is CallState.RINGING and call.group is not None:
                 self._cancel_legs(call)
                 self._hunt_next(call, now)
@@ -803,6 +828,13 @@ class CallEngine:
         ):
             self._pickup(call, classification.destination[len(PICKUP_CODE) :], now)
             return
+        if classification.kind is DestinationKind.FEATURE_CODE and classification.destination[:3] in (
+            AGENT_LOGIN_CODE,
+            AGENT_LOGOUT_CODE,
+        ):
+            dest = classification.destination
+            self._agent_login(call, dest[3:], dest[:3] == AGENT_LOGIN_CODE, now)
+            return
         if classification.kind is DestinationKind.FEATURE_CODE and classification.destination.startswith(
             RETRIEVE_CODE
         ):
@@ -822,6 +854,14 @@ class CallEngine:
                 group = self.directory.hunt_group_by_extension(tenant.id, classification.destination)
                 if group is not None:
                     self._route_to_group(call, group, now)
+                    return
+                queue = (
+                    self.queues.queue_by_extension(tenant.id, classification.destination)
+                    if self.queues
+                    else None
+                )
+                if queue is not None:
+                    self._route_to_queue(call, queue, now)
                     return
                 self._reject(call, 404, now, "failed", "not_found")
                 return
@@ -1025,6 +1065,11 @@ class CallEngine:
             call.direction = "inbound"
             self._route_to_app(call, f"aa.{route.target_id}", now)
             return
+        if route.target_type == "queue" and route.target_id is not None and self.queues is not None:
+            queue = self.queues.queue(route.target_id)
+            if queue is not None and queue.tenant_id == call.tenant.id:
+                self._route_to_queue(call, queue, now)
+                return
         if route.target_type == "hunt_group" and route.target_id is not None:
             group = self.directory.hunt_group(route.target_id)
             if group is not None and group.tenant_id == call.tenant.id:
@@ -1294,6 +1339,225 @@ class CallEngine:
             return
         self._reject(call, 480, now, "no_answer", "hunt_group_unroutable")
 
+    # -- call-center queues (issue #4 point 4) ----------------------------------------------
+    def _queue_event(self, kind: str, queue: QueueInfo, call: Call | None = None, **kw: object) -> None:
+        if self.queues is None:
+            return
+        try:
+            self.queues.record(
+                QueueEvent(kind, queue.id, queue.tenant_id, self.wall(), call.id if call else None, **kw)  # type: ignore[arg-type]
+            )
+        except Exception:
+            log.exception("sip.queue.event_failed queue=%s kind=%s", queue.id, kind)
+
+    def _answer_locally(self, call: Call, now: float) -> int | None:
+        """Answer the caller ourselves on the relay's a side, on one G.711 codec; the payload type,
+        or None when the offer has no G.711 (then the caller got 488)."""
+        assert call.anchor is not None
+        try:
+            offer = parse_sdp(call.a_invite.body)
+        except (SipParseError, ValueError):
+            offer = None
+        codec = _common_g711(offer, offer) if offer is not None else None
+        if offer is None or codec is None:
+            self._reject(call, 488, now, "failed", "no_g711", "Not Acceptable Here (PCMU or PCMA required)")
+            return None
+        answer = negotiate_answer(offer, *call.anchor[0], (codec, TELEPHONE_EVENT))
+        ok = make_response(
+            call.a_invite,
+            200,
+            to_tag=call.a_tag,
+            body=str(answer).encode(),
+            content_type="application/sdp",
+            extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
+        )
+        self.network.send_response(call.a_transport, ok)
+        call.a_dialog = Dialog.from_uas(call.a_invite, ok)
+        call.answered_at, call.answered_mono = self.wall(), now
+        call.a_codec = codec.payload_type
+        if call.b_offer is not None and codec.payload_type is not None:
+            call.b_offer = _only_codec(call.b_offer, codec.payload_type)
+        return codec.payload_type
+
+    def _route_to_queue(self, call: Call, queue: QueueInfo, now: float) -> None:
+        """The caller is answered at once and hears music from the relay while agents are offered
+        the call one at a time; after ``max_wait_s`` it overflows."""
+        if call.anchor is None or self.media is None:
+            self._reject(
+                call, 480, now, "failed", "queue_needs_media", "Temporarily Unavailable (no media relay)"
+            )
+            return
+        pt = self._answer_locally(call, now)
+        if pt is None:
+            return
+        call.queue, call.queued_at, call.target, call.group = queue, now, None, None
+        call.state, call.legs, call.direction = CallState.RINGING, [], call.direction
+        call.timers.pop("ring", None)
+        self._notify(
+            self.on_call_answered, CallAnswered(call.id, call.tenant.id, queue.extension, self.wall())
+        )
+        self.media.music(str(call.id), "a", pt, True)
+        self._waiting.setdefault(queue.id, []).append(call)
+        self._queue_event("entered", queue, call)
+        self._arm(call, "queue_max", now + max(1, queue.max_wait_s))
+        log.info(
+            "sip.queue.enter call=%s queue=%s waiting=%d",
+            call.id,
+            queue.extension,
+            len(self._waiting[queue.id]),
+        )
+        self._dispatch(queue.id, now)
+
+    def _agent_free(self, user: UserInfo, now: float) -> bool:
+        return (
+            not user.do_not_disturb
+            and self._on_call.get(user.id, 0) == 0
+            and self._wrap_up_until.get(user.id, 0.0) <= now
+            and user.id not in self._offering
+            and bool(self.location.of_user(user.id, now))
+        )
+
+    def _dispatch(self, queue_id: uuid.UUID, now: float) -> None:
+        """Offer waiting callers, oldest first, to free agents, longest idle first."""
+        waiting = self._waiting.get(queue_id)
+        if not waiting or self.queues is None:
+            return
+        agents = [u for u in (self.directory.user(i) for i in self.queues.agents(queue_id)) if u is not None]
+        agents.sort(key=lambda u: self._idle_since.get(u.id, float("-inf")))
+        retry = False
+        for call in list(waiting):
+            if call.legs:
+                continue  # already ringing an agent
+            free = [u for u in agents if u.tenant_id == call.tenant.id and self._agent_free(u, now)]
+            if not free:
+                retry = retry or bool(agents)
+                break
+            fresh = [u for u in free if u.id not in call.offered]
+            if not fresh:
+                call.offered.clear()  # everyone had a turn: start a new round
+                fresh = free
+            agent = fresh[0]
+            call.offered.add(agent.id)
+            for binding in self.location.of_user(agent.id, now):
+                self._start_leg(call, agent, binding)
+            self._offering[agent.id] = call
+            assert call.queue is not None
+            self._arm(call, "queue_offer", now + max(1, call.queue.agent_ring_s))
+            agents = [u for u in agents if u.id != agent.id]
+        if retry:
+            self._dispatch_at[queue_id] = min(
+                self._dispatch_at.get(queue_id, now + QUEUE_RETRY_S), now + QUEUE_RETRY_S
+            )
+
+    def _release_offer(self, call: Call) -> None:
+        for agent_id, offered in list(self._offering.items()):
+            if offered is call:
+                del self._offering[agent_id]
+
+    def _queue_offer_missed(self, call: Call, now: float) -> None:
+        """The agent did not answer in ``agent_ring_s`` (or refused): the next one is tried."""
+        if call.queue is None or call not in self._waiting.get(call.queue.id, []):
+            return
+        call.timers.pop("queue_offer", None)
+        self._cancel_legs(call)
+        self._release_offer(call)
+        self._dispatch_at[call.queue.id] = now  # on the next timer turn, with the others
+
+    def _queue_answered(self, call: Call, leg: BLeg, now: float) -> None:
+        queue = call.queue
+        assert queue is not None
+        waiting = self._waiting.get(queue.id, [])
+        if call in waiting:
+            waiting.remove(call)
+        self._release_offer(call)
+        if self.media is not None:
+            self.media.music(str(call.id), "a", call.a_codec or 0, False)
+        call.target = leg.user
+        wait_ms = round((now - (call.queued_at if call.queued_at is not None else now)) * 1000)
+        self._queue_event(
+            "answered", queue, call, agent_id=leg.user.id if leg.user else None, wait_ms=wait_ms
+        )
+        log.info(
+            "sip.queue.answered call=%s queue=%s agent=%s wait_ms=%d",
+            call.id,
+            queue.extension,
+            leg.label,
+            wait_ms,
+        )
+
+    def _queue_overflow(self, call: Call, now: float) -> None:
+        queue = call.queue
+        assert queue is not None
+        waiting = self._waiting.get(queue.id, [])
+        if call not in waiting:
+            return
+        waiting.remove(call)
+        self._cancel_legs(call)
+        self._release_offer(call)
+        if self.media is not None:
+            self.media.music(str(call.id), "a", call.a_codec or 0, False)
+        wait_ms = round((now - (call.queued_at if call.queued_at is not None else now)) * 1000)
+        self._queue_event("overflowed", queue, call, wait_ms=wait_ms)
+        call.queue = None
+        destination = (queue.overflow_destination or "").strip()
+        log.info("sip.queue.overflow call=%s queue=%s to=%r", call.id, queue.extension, destination)
+        user = self.directory.user_by_extension(call.tenant.id, destination) if destination else None
+        group = (
+            None
+            if user or not destination
+            else self.directory.hunt_group_by_extension(call.tenant.id, destination)
+        )
+        if user is not None:
+            self._route_to_user(call, user, now)
+        elif group is not None:
+            self._route_to_group(call, group, now)
+        elif destination.startswith("vm-") or destination.startswith("aa."):
+            self._route_to_app(call, destination, now)
+        else:
+            self._reject(call, 480, now, "no_answer", "queue_overflow")
+
+    def _queue_call_ended(self, call: Call, now: float) -> None:
+        """Abandoned while waiting, or an agent's call done: wrap-up, then the queue is looked at."""
+        queue = call.queue
+        if queue is not None:
+            waiting = self._waiting.get(queue.id, [])
+            if call in waiting:
+                waiting.remove(call)
+                wait_ms = round((now - (call.queued_at if call.queued_at is not None else now)) * 1000)
+                self._queue_event("abandoned", queue, call, wait_ms=wait_ms)
+            self._release_offer(call)
+            agent = call.answered.user if call.answered is not None else None
+            if agent is not None:
+                self._wrap_up_until[agent.id] = now + queue.wrap_up_s
+                self._dispatch_at[queue.id] = now + queue.wrap_up_s
+        for queue_id, waiting in self._waiting.items():
+            if waiting:  # someone may be free now
+                self._dispatch_at.setdefault(queue_id, now)
+
+    def _agent_login(self, call: Call, extension: str, on: bool, now: float) -> None:
+        """*45<queue> logs the caller in as an agent, *46<queue> out: answered, confirmed with a
+        short pause, hung up. Only the queue's members may log in."""
+        queue = self.queues.queue_by_extension(call.tenant.id, extension) if self.queues else None
+        caller = call.caller
+        if queue is None or caller is None or self.queues is None:
+            self._reject(call, 404, now, "failed", "no_such_queue", "Not Found (no such queue)")
+            return
+        if caller.id not in self.queues.members(queue.id):
+            self._reject(call, 403, now, "rejected", "not_an_agent", "Forbidden (not an agent of this queue)")
+            return
+        self.queues.set_logged_in(queue.id, caller.id, on)
+        self._queue_event("agent_login" if on else "agent_logout", queue, call, agent_id=caller.id)
+        log.info(
+            "sip.queue.agent call=%s queue=%s agent=%s logged_in=%s", call.id, extension, caller.extension, on
+        )
+        if on:
+            self._dispatch_at[queue.id] = now
+        if call.anchor is None:
+            self._reject(call, 480, now, "answered", "agent_login_done", "Logged in" if on else "Logged out")
+            return
+        if self._answer_locally(call, now) is not None:
+            self._arm(call, "feature_done", now + 1.0)
+
     # -- the app server ---------------------------------------------------------------------
     def _has_voicemail(self, user: UserInfo) -> bool:
         return user.voicemail and self.app_address is not None
@@ -1473,13 +1737,16 @@ class CallEngine:
             this, other = leg.dialog, call.a_dialog
             side = "callee"
             other_transport, other_addr = call.a_transport, call.a_addr
-        if call is not None and call.parked is not None and side == "caller" and this is not None:
-            # Parked: nobody on the other side; the caller may only hang up (or be asked how).
+        if call is not None and side == "caller" and this is not None and call.answered is None:
+            # Answered but with nobody on the other side yet (parked, waiting in a queue, being
+            # routed again after an app): the caller may hang up; anything else waits.
             if this.receive_request(req) and req.method == "BYE":
                 self.network.send_response(transport, make_response(req, 200))
-                if self.media is not None:
+                if self.media is not None and call.anchor is not None:
                     self.media.music(str(call.id), "a", 0, False)
-                self._end(call, now, "answered", "caller_bye_parked", 200)
+                self._cancel_legs(call)
+                cause = "caller_bye_parked" if call.parked is not None else "caller_bye_waiting"
+                self._end(call, now, "answered", cause, 200)
             else:
                 self._reply(transport, req, 200 if req.method == "OPTIONS" else 491)
             return
@@ -1985,6 +2252,8 @@ class CallEngine:
                 if resp.body:
                     with contextlib.suppress(SipParseError, ValueError):
                         self._learn(call, "b", parse_sdp(resp.body))
+                if call.queue is not None:
+                    self._queue_answered(call, leg, now)
                 log.info("sip.call.answer call=%s by=%s (re-routed)", call.id, leg.label)
                 return
             call.answered_at, call.answered_mono = leg.answered_at, now
@@ -2025,6 +2294,10 @@ class CallEngine:
             return
         if leg.target is not None:
             self._trunk_leg_failed(call, leg.target, status, now)
+            return
+        if call.queue is not None and not leg.app:
+            call.timers.pop("queue_offer", None)
+            self._queue_offer_missed(call, now)
             return
         if call.group is not None and not leg.app:
             call.timers.pop("hunt", None)
@@ -2216,6 +2489,7 @@ class CallEngine:
         self._by_a_key.pop(call.a_key, None)
         self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
         ended = self.wall()
+        self._queue_call_ended(call, now)
         answered = call.answered
         if answered is not None and answered.user is not None:
             uid = answered.user.id
