@@ -28,9 +28,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 billing_app = typer.Typer(help="Rate decks, rating and billing runs.", no_args_is_help=True)
+recordings_app = typer.Typer(help="Call recordings.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(billing_app, name="billing")
+app.add_typer(recordings_app, name="recordings")
 console = Console()
 err = Console(stderr=True)
 
@@ -485,6 +487,60 @@ def billing_rerate(
     console.print(table)
     if failed:
         raise typer.Exit(1)
+
+
+@recordings_app.command("purge")
+def recordings_purge(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="act as of this day (YYYY-MM-DD, 00:00 UTC) or ISO time; default now"),
+    ] = None,
+    tenant: TenantOpt = None,
+    db: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """The retention job (hosted-pbx.txt, data protection 2.f): delete the recordings past their
+    tenant's retention period (default 12 months) - the file, and the row marked deleted."""
+    from datetime import UTC, datetime
+
+    from centrex.ops.recording_retention import purge_recordings
+
+    when = datetime.now(UTC)
+    if as_of:
+        try:
+            when = datetime.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of must be a date YYYY-MM-DD or an ISO 8601 time, got {as_of!r}")
+            return
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    factory = make_sessionmaker(make_engine(_settings(db, data_dir).database_url))
+    tenant_id = None
+    if tenant:
+        with factory() as session:
+            tenant_id = _find_tenant(session, tenant).id
+    with _progress() as bar:
+        task = bar.add_task("deleting recordings", total=None)
+        report = purge_recordings(
+            factory,
+            when,
+            principal=_cli_principal(),
+            tenant_id=tenant_id,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    table = Table(title=f"recordings past their retention period as of {when:%Y-%m-%d %H:%M} UTC")
+    for col in ("tenant", "months", "started before", "deleted", "files missing", "MB freed"):
+        table.add_column(col)
+    for r in report:
+        table.add_row(
+            str(r.tenant_id),
+            str(r.retention_months),
+            f"{r.cutoff:%Y-%m-%d %H:%M}",
+            str(r.deleted),
+            str(r.missing_files),
+            f"{r.bytes_freed / 1e6:,.1f}",
+        )
+    console.print(table)
+    console.print(f"{sum(r.deleted for r in report)} recordings deleted", highlight=False)
 
 
 @app.command()

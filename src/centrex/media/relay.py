@@ -27,9 +27,11 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
+from centrex.media.recorder import CallRecorder, FeatureCodeWatch, RecordingResult
 from centrex.media.rtcp import ReceptionStats
 
 EF_TOS = 0xB8  # DSCP 46 (EF) << 2
@@ -114,6 +116,7 @@ class _Leg:
         "rtp_port",
         "rtp_transport",
         "ssrc",
+        "tap",
     )
 
     def __init__(self, name: str, rtp_port: int, rtcp_port: int) -> None:
@@ -130,6 +133,9 @@ class _Leg:
         self.rtcp_in = self.rtcp_out = self.dropped = 0
         self.reception = ReceptionStats()
         self.ssrc: int | None = None
+        # Recording and feature-code taps (media/recorder.py): None unless the call is recorded
+        # or watched, so an untapped packet pays one attribute test.
+        self.tap: Callable[[tuple[bytes, float]], object] | None = None
 
     def stats(self) -> LegStats:
         r = self.reception
@@ -177,6 +183,9 @@ class RtpRelay:
         self.last_activity = time.monotonic()
         self.closed = False
         self.close_reason = ""
+        self._recorder: CallRecorder | None = None
+        self._watches: dict[str, FeatureCodeWatch] = {}
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     def bind(self) -> RtpRelay:
         """Bind both legs' sockets now (their ports are known at once, for the SDP); packets that
@@ -248,6 +257,9 @@ class RtpRelay:
                     src.ssrc = ssrc
                     src.reception = ReceptionStats(self._clock_rate)
                 src.reception.update((data[2] << 8) | data[3], int.from_bytes(data[4:8], "big"), now)
+            tap = src.tap
+            if tap is not None:
+                tap((data, now))
             dst = self._legs.get(other)
             if dst is None or dst.rtp_transport is None:
                 return
@@ -307,6 +319,70 @@ class RtpRelay:
     def stats(self, leg: str) -> LegStats:
         return self._leg(leg).stats()
 
+    # -- recording (media/recorder.py) --------------------------------------------------------
+
+    @property
+    def recorder(self) -> CallRecorder | None:
+        return self._recorder
+
+    def start_recording(self, path: str | Path, flush_every_s: float = 1.0) -> CallRecorder:
+        """Record both legs into a new stereo WAV at ``path`` (caller left, callee right) from now."""
+        if self.closed:
+            raise MediaError(f"call_id: {self.call_id!r} relay is closed")
+        if self._recorder is not None:
+            raise MediaError(f"call_id: {self.call_id!r} is already being recorded")
+        self._recorder = CallRecorder(path, time.monotonic())
+        self._retap()
+        with contextlib.suppress(RuntimeError):  # no running loop: the caller flushes
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(flush_every_s, self._flush_recording, flush_every_s)
+        return self._recorder
+
+    def stop_recording(self) -> RecordingResult | None:
+        """Finish the file; None when nothing was being recorded."""
+        rec, self._recorder = self._recorder, None
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if rec is None:
+            return None
+        self._retap()
+        return rec.close(time.monotonic())
+
+    def _flush_recording(self, every: float) -> None:
+        self._flush_timer = None
+        rec = self._recorder
+        if rec is None:
+            return
+        try:
+            rec.flush(time.monotonic())
+        except OSError as exc:  # disk full, file gone: the call goes on unrecorded
+            log.error("media.recording.failed call=%s path=%s: %s", self.call_id, rec.path, exc)
+            self.stop_recording()
+            return
+        self._flush_timer = asyncio.get_running_loop().call_later(every, self._flush_recording, every)
+
+    def watch(self, leg: str, watch: FeatureCodeWatch | None) -> None:
+        """Feed ``leg``'s incoming packets to a feature-code watch (None stops watching)."""
+        self._leg(leg)
+        if watch is None:
+            self._watches.pop(leg, None)
+        else:
+            self._watches[leg] = watch
+        self._retap()
+
+    def _retap(self) -> None:
+        rec = self._recorder
+        for name, leg in self._legs.items():
+            feed = None if rec is None else (rec.feed_a if name == "a" else rec.feed_b)
+            watch = self._watches.get(name)
+            if feed is not None and watch is not None:
+                leg.tap = lambda item, f=feed, w=watch.feed: (f(item), w(item))
+            elif watch is not None:
+                leg.tap = watch.feed
+            else:
+                leg.tap = feed
+
     def _check_idle(self) -> None:
         self._timer = None
         if self.closed:
@@ -328,6 +404,11 @@ class RtpRelay:
         self.close_reason = reason
         if self._timer is not None:
             self._timer.cancel()
+        try:
+            self.stop_recording()  # the file is complete when the relay closes (idle, hang-up)
+        except OSError as exc:
+            log.error("media.recording.failed call=%s: %s", self.call_id, exc)
+        self._watches.clear()
         for leg in self._legs.values():
             for t in (leg.rtp_transport, leg.rtcp_transport):
                 if t is not None:

@@ -40,6 +40,8 @@ class Resource(StrEnum):
     E911_CONTACT = "e911_contact"  # who is notified of a 911 call
     E911_NOMADIC = "e911_nomadic"  # networks a device registered from; confirming its location there
     TRUNK = "trunk"  # a tenant's own PBX trunks (IP trunking); the rest of routing is the operator's
+    RECORDING = "recording"  # call recordings: CPNI, read as call records are (§V.12)
+    RECORDING_POLICY = "recording_policy"  # who is recorded, the feature code, the retention period
     VOICEMAIL = "voicemail"  # a user's own voicemail messages (audio included), through /me
 
 
@@ -131,6 +133,14 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.VOICEMAIL, R): ALL_USERS,
     (Resource.VOICEMAIL, U): ALL_USERS,
     (Resource.VOICEMAIL, D): ALL_USERS,
+    # Call recordings (hosted-pbx.txt, "Hosted Call Recording") are the content of calls, so at
+    # least as private as their records: read by whom the CPNI administrator allows, like CDRs (plus
+    # granted users, see may()). The switch makes them; retention deletes them as the operator.
+    (Resource.RECORDING, R): frozenset({OP, Role.CPNI_ADMIN}),
+    (Resource.RECORDING, C): frozenset({OP}),
+    (Resource.RECORDING, D): frozenset({OP}),
+    # Whom to record is the customer's setting, made like the MACs by its administrators.
+    **{(Resource.RECORDING_POLICY, act): STAFF for act in (R, C, U, D)},
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,
@@ -146,6 +156,6 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
 
 
 def may(roles: frozenset[Role], resource: Resource, action: Action, *, cpni_granted: bool = False) -> bool:
-    if resource is Resource.CDR and action is Action.READ and cpni_granted:
+    if resource in (Resource.CDR, Resource.RECORDING) and action is Action.READ and cpni_granted:
         return True
     return bool(roles & POLICY.get((resource, action), frozenset()))
