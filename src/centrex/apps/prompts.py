@@ -64,11 +64,11 @@ def _trim_and_level(pcm: Pcm, peak: float = 0.5) -> Pcm:
 
 
 def tone_prompt(key: str) -> Pcm:
-    """A stand-in for a spoken phrase: 1 to 3 pips whose pitches come from the key's hash."""
+    """A stand-in for a spoken phrase: 2 or 3 pips whose pitches come from the key's hash."""
     h = hashlib.sha256(key.encode()).digest()
     parts: list[Pcm] = []
-    for i in range(1 + h[0] % 3):
-        freq = 400.0 + 50.0 * (h[1 + i] % 12)  # 400..950 Hz, never the 1 kHz record tone
+    for i in range(2 + h[0] % 2):
+        freq = 400.0 + 25.0 * (h[1 + i] % 22)  # 400..925 Hz, never the 1 kHz record tone
         parts += [sine(freq, 90, -16.0), silence(50)]
     return np.concatenate(parts)
 
