@@ -44,6 +44,7 @@ async def start_app_server(
     apps = AppServer(sessions, settings, ports, mwi=mwi)
     await apps.start("127.0.0.1", 0)
     sip.engine.app_address = apps.address
+    sip.engine.mwi_counts = apps.store.counts  # for phones that SUBSCRIBE to message-summary
     return apps
 
 

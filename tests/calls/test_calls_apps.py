@@ -157,3 +157,85 @@ def test_an_app_refer_to_an_unknown_extension_is_404_and_the_app_keeps_the_call(
     b.request(refer, APP)
     assert [r.status for r in b.responses()] == [404]
     assert b.engine.active_calls == 1 and not b.ended
+
+
+def subscribe_req(
+    ext: str,
+    *,
+    cseq: int = 1,
+    branch: str = "z9hG4bKsub1",
+    expires: int = 3600,
+    auth: str | None = None,
+    to_tag: str | None = None,
+) -> Request:
+    from .helpers import msg
+
+    lines = [
+        f"SUBSCRIBE sip:{ext}@a.example.com SIP/2.0",
+        f"Via: SIP/2.0/UDP 10.0.0.9:5070;branch={branch}",
+        "Max-Forwards: 70",
+        f"From: <sip:{ext}@a.example.com>;tag=sub{ext}",
+        f"To: <sip:{ext}@a.example.com>" + (f";tag={to_tag}" if to_tag else ""),
+        "Call-ID: mwi-sub-1",
+        f"CSeq: {cseq} SUBSCRIBE",
+        f"Contact: <sip:{ext}@10.0.0.9:5070>",
+        "Event: message-summary",
+        f"Expires: {expires}",
+        "Content-Length: 0",
+    ]
+    if auth:
+        lines.insert(-1, f"Proxy-Authorization: {auth}")
+    return msg("\n".join(lines))
+
+
+def test_a_phone_subscribes_to_message_summary_and_gets_its_notifies_in_the_dialog() -> None:
+    """RFC 3842 / RFC 6665: challenged like any request, 200 with Expires, a NOTIFY with the counts
+    at once; later changes come in that dialog, not as unsolicited NOTIFYs; Expires: 0 ends it."""
+    from centrex.sip.message import Response
+
+    from .helpers import answer
+
+    b = bench()
+    b.register("1002", 5070)
+    b.engine.mwi_counts = lambda tenant, user: (3, 1)
+    b.net.take()
+    b.request(subscribe_req("1002"), ("10.0.0.9", 5070))
+    [challenge] = [s.message for s in b.net.take() if isinstance(s.message, Response)]
+    assert challenge.status == 407
+    req = subscribe_req("1002", cseq=2, branch="z9hG4bKsub2")
+    req.headers.add("Proxy-Authorization", answer(challenge, req, "1002"))
+    b.request(req, ("10.0.0.9", 5070))
+    sent = b.net.take()
+    [ok] = [s.message for s in sent if isinstance(s.message, Response)]
+    assert ok.status == 200 and ok.headers.get("Expires") == "3600"
+    [first] = [s.message for s in sent if isinstance(s.message, Request)]
+    assert first.method == "NOTIFY" and first.call_id == "mwi-sub-1"
+    assert "Voice-Message: 3/1" in first.body.decode() and first.headers.get(
+        "Subscription-State", ""
+    ).startswith("active")
+    # A new message: one NOTIFY, in the subscription's dialog.
+    assert b.engine.notify_mwi(b.org.tenant_a.id, b.user("1002").id, 4, 1, b.now) == 1
+    [again] = [s.message for s in b.net.take() if isinstance(s.message, Request)]
+    assert again.call_id == "mwi-sub-1" and "Voice-Message: 4/1" in again.body.decode()
+    # Unsubscribe.
+    b.request(
+        subscribe_req("1002", cseq=3, branch="z9hG4bKsub3", expires=0, to_tag=ok.to.tag), ("10.0.0.9", 5070)
+    )
+    sent = b.net.take()
+    assert [s.message.status for s in sent if isinstance(s.message, Response)] == [200]
+    [last] = [s.message for s in sent if isinstance(s.message, Request)]
+    assert (last.headers.get("Subscription-State") or "").startswith("terminated")
+    b.engine.notify_mwi(b.org.tenant_a.id, b.user("1002").id, 0, 5, b.now)
+    [unsolicited] = [s.message for s in b.net.take() if isinstance(s.message, Request)]
+    assert unsolicited.call_id != "mwi-sub-1"  # back to unsolicited NOTIFYs
+
+
+def test_subscribe_to_another_event_is_489() -> None:
+    from centrex.sip.message import Response
+
+    b = bench()
+    req = subscribe_req("1002")
+    req.headers.set("Event", "presence")
+    b.request(req, ("10.0.0.9", 5070))
+    [resp] = [s.message for s in b.net.take() if isinstance(s.message, Response)]
+    assert resp.status == 489

@@ -98,7 +98,7 @@ log = logging.getLogger(__name__)
 
 _E = TypeVar("_E")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, REGISTER"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, REGISTER"
 SIPFRAG = "message/sipfrag;version=2.0"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
 PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Privacy: id
@@ -331,6 +331,21 @@ class BLeg:
 
 
 @dataclass(eq=False)
+class MwiSubscription:
+    """A phone's RFC 3842 message-summary subscription (RFC 6665 dialog)."""
+
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    dialog: Dialog
+    transport: str
+    addr: Address
+    expires_at: float
+
+
+MWI_MAX_EXPIRES = 3600
+
+
+@dataclass(eq=False)
 class Transfer:
     """A blind transfer in progress (RFC 3515 REFER, RFC 5589 §6): the referrer's side is
     replaced by the target once it answers; the other side stays on the relay and never notices."""
@@ -509,6 +524,11 @@ def _only_codec(body: bytes, payload_type: int) -> bytes:
     return str(sd).encode()
 
 
+def _expires(req: Request, most: int) -> int:
+    value = (req.headers.get("Expires") or "").strip()
+    return min(most, int(value)) if value.isdigit() else most
+
+
 def _first_g711_pt(body: bytes) -> int | None:
     try:
         sd = parse_sdp(body)
@@ -578,6 +598,9 @@ class CallEngine:
         self._idle_since: dict[uuid.UUID, float] = {}  # longest idle: when each user's last call ended
         self._on_call: dict[uuid.UUID, int] = {}  # users in an answered call (members skipped)
         self.queues: QueueStore | None = None
+        # Message counts (new, old) of a user's mailbox, for SUBSCRIBE (apps/vm_store.py counts).
+        self.mwi_counts: Callable[[uuid.UUID, uuid.UUID], tuple[int, int]] | None = None
+        self._mwi_subs: dict[tuple[str, str], MwiSubscription] = {}  # (Call-ID, remote tag)
         self._waiting: dict[uuid.UUID, list[Call]] = {}  # queue id -> callers, oldest first
         self._offering: dict[uuid.UUID, Call] = {}  # agent -> the queue call ringing them
         self._wrap_up_until: dict[uuid.UUID, float] = {}
@@ -701,7 +724,13 @@ class CallEngine:
         if req.method == "ACK":
             return  # ACK for our 2xx: B was ACKed when it answered; nothing to pass on
         if req.to.tag:
-            self._in_dialog(req, transport, now)
+            sub = self._mwi_subs.get((req.call_id, req.from_.tag or ""))
+            if sub is not None and req.method == "SUBSCRIBE":
+                self._mwi_refresh(sub, req, transport, now)
+            else:
+                self._in_dialog(req, transport, now)
+        elif req.method == "SUBSCRIBE":
+            self._mwi_subscribe(req, event.addr, transport, now)
         elif req.method == "INVITE":
             assert event.key is not None
             self._new_call(req, event.key, event.addr, transport, now)
@@ -1599,21 +1628,109 @@ class CallEngine:
         )
         leg.app, leg.app_addr = app, self.app_address
 
-    def notify_mwi(self, tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int, now: float) -> int:
-        """RFC 3842 message-waiting indication as an unsolicited NOTIFY to every registered contact
-        of the user (phones that subscribe get the same body). Returns how many were sent."""
+    # -- message-waiting subscriptions (RFC 3842 / RFC 6665) -------------------------------
+    def _mwi_subscribe(self, req: Request, addr: Address, transport: str, now: float) -> None:
+        if (req.headers.get("Event") or "").split(";")[0].strip().lower() != "message-summary":
+            self._reply(transport, req, 489, "Bad Event", extra=[("Allow-Events", "message-summary")])
+            return
+        check = self.auth.check(req, addr, now)
+        if not check.ok or check.tenant is None or check.device is None:
+            assert check.response is not None
+            self.network.send_response(transport, check.response)
+            return
+        user_id = check.device.user_id
+        if user_id is None:
+            self._reply(transport, req, 404, "Not Found (no mailbox for this phone)")
+            return
+        expires = _expires(req, MWI_MAX_EXPIRES)
+        ok = make_response(
+            req,
+            200,
+            to_tag=new_tag(),
+            extra=[("Expires", str(expires)), ("Contact", self.network.contact(transport))],
+        )
+        self.network.send_response(transport, ok)
+        dialog = Dialog.from_uas(req, ok)
+        sub = MwiSubscription(check.tenant.id, user_id, dialog, transport, addr, now + expires)
+        if expires > 0:
+            self._mwi_subs[(req.call_id, req.from_.tag or "")] = sub
+        self._mwi_notify(sub, now, terminated=expires == 0)
+
+    def _mwi_refresh(self, sub: MwiSubscription, req: Request, transport: str, now: float) -> None:
+        if not sub.dialog.receive_request(req):
+            self._reply(transport, req, 500, "Server Internal Error (CSeq out of order)")
+            return
+        expires = _expires(req, MWI_MAX_EXPIRES)
+        self.network.send_response(
+            transport, make_response(req, 200, to_tag=sub.dialog.local_tag, extra=[("Expires", str(expires))])
+        )
+        sub.expires_at = now + expires
+        if expires == 0:
+            self._mwi_subs.pop((req.call_id, req.from_.tag or ""), None)
+        self._mwi_notify(sub, now, terminated=expires == 0)
+
+    def _mwi_body(self, tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int) -> bytes | None:
         user = self.directory.user(user_id)
         tenant = self.directory.tenant(tenant_id)
         if user is None or tenant is None or user.tenant_id != tenant_id:
-            return 0
+            return None
         account = f"sip:{user.extension}@{tenant.domain}"
-        body = (
+        return (
             f"Messages-Waiting: {'yes' if new else 'no'}\r\n"
             f"Message-Account: {account}\r\n"
             f"Voice-Message: {new}/{old} (0/0)\r\n"
         ).encode()
+
+    def _mwi_notify(
+        self,
+        sub: MwiSubscription,
+        now: float,
+        *,
+        terminated: bool = False,
+        counts: tuple[int, int] | None = None,
+    ) -> None:
+        if counts is None:
+            counts = (0, 0)
+            if self.mwi_counts is not None:
+                try:
+                    counts = self.mwi_counts(sub.tenant_id, sub.user_id)
+                except Exception:
+                    log.exception("sip.mwi.counts_failed user=%s", sub.user_id)
+        body = self._mwi_body(sub.tenant_id, sub.user_id, *counts)
+        if body is None:
+            return
+        left = max(0, round(sub.expires_at - now))
+        state = "terminated;reason=timeout" if terminated else f"active;expires={left}"
+        notify = sub.dialog.create_request(
+            "NOTIFY",
+            body=body,
+            content_type="application/simple-message-summary",
+            extra=[("Event", "message-summary"), ("Subscription-State", state)],
+        )
+        self._send(sub.transport, notify, sub.addr)
+
+    def notify_mwi(self, tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int, now: float) -> int:
+        """RFC 3842 message-waiting indication as an unsolicited NOTIFY to every registered contact
+        of the user (phones that subscribe get the same body). Returns how many were sent."""
+        body = self._mwi_body(tenant_id, user_id, new, old)
+        if body is None:
+            return 0
+        user = self.directory.user(user_id)
+        tenant = self.directory.tenant(tenant_id)
+        assert user is not None and tenant is not None
+        account = f"sip:{user.extension}@{tenant.domain}"
         sent = 0
+        subscribed: set[Address] = set()
+        for key, sub in list(self._mwi_subs.items()):
+            if sub.expires_at <= now:
+                del self._mwi_subs[key]
+            elif sub.user_id == user_id and sub.tenant_id == tenant_id:
+                self._mwi_notify(sub, now, counts=(new, old))
+                subscribed.add(sub.addr)
+                sent += 1
         for binding in self.location.of_user(user_id, now):
+            if binding.source in subscribed:
+                continue  # that phone subscribed: it had its NOTIFY in its dialog
             headers = Headers()
             headers.add("Max-Forwards", "70")
             headers.add("From", f"<{account}>;tag={new_tag()}")
