@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from centrex.media.g711 import Pcm
 from centrex.media.tones import silence, sine
 
 FRAME = 160  # 20 ms at 8 kHz
+K = TypeVar("K", bound=Hashable)  # what names a party (the app uses a UUID)
 TARGET_RMS = 3000.0  # about -20 dBFS: normal speech level on a G.711 call
 SPEECH_RMS = 300.0  # below this a frame is noise: its gain is left alone
 GAIN_MIN, GAIN_MAX = 0.5, 2.0
@@ -46,21 +48,21 @@ class _Party:
 
 
 @dataclass
-class Mixer:
+class Mixer(Generic[K]):
     """One room's mix. ``normalise=False`` keeps every gain at 1 (what the tests of the sums use)."""
 
     normalise: bool = True
-    parties: dict[Hashable, _Party] = field(default_factory=dict)
+    parties: dict[K, _Party] = field(default_factory=dict)
     _tones: list[Pcm] = field(default_factory=list)  # frames still to play to everyone, in order
     _tone_pos: int = 0
 
-    def add(self, key: Hashable, *, tone: bool = True) -> None:
+    def add(self, key: K, *, tone: bool = True) -> None:
         if key not in self.parties:
             self.parties[key] = _Party()
             if tone:
                 self.announce(join_tone())
 
-    def remove(self, key: Hashable, *, tone: bool = True) -> None:
+    def remove(self, key: K, *, tone: bool = True) -> None:
         if self.parties.pop(key, None) is not None and tone and self.parties:
             self.announce(leave_tone())
 
@@ -85,7 +87,7 @@ class Mixer:
                 self._tone_pos = 0
         return out
 
-    def tick(self, frames: Mapping[Hashable, Pcm | None]) -> dict[Hashable, Pcm]:
+    def tick(self, frames: Mapping[K, Pcm | None]) -> dict[K, Pcm]:
         """One 20 ms step: ``frames`` maps a party to what it sent (None or absent: silence).
         Returns each party's frame to hear. Frames of keys that are not parties are ignored."""
         keys = list(self.parties)
@@ -110,7 +112,7 @@ class Mixer:
         mixed = np.rint(out).astype(np.int16)
         return {key: mixed[i] for i, key in enumerate(keys)}
 
-    def _gains(self, keys: list[Hashable], x: np.ndarray) -> np.ndarray:
+    def _gains(self, keys: list[K], x: np.ndarray) -> np.ndarray:
         rms = np.sqrt(np.mean(x * x, axis=1))
         gains = np.empty(len(keys), dtype=np.float32)
         for i, key in enumerate(keys):

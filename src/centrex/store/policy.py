@@ -43,6 +43,7 @@ class Resource(StrEnum):
     RECORDING = "recording"  # call recordings: CPNI, read as call records are (§V.12)
     RECORDING_POLICY = "recording_policy"  # who is recorded, the feature code, the retention period
     VOICEMAIL = "voicemail"  # a user's own voicemail messages (audio included), through /me
+    CONFERENCE = "conference"  # conference bridges and who is in their rooms now
 
 
 class Action(StrEnum):
@@ -141,6 +142,8 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.RECORDING, D): frozenset({OP}),
     # Whom to record is the customer's setting, made like the MACs by its administrators.
     **{(Resource.RECORDING_POLICY, act): STAFF for act in (R, C, U, D)},
+    # Conference bridges are set up like hunt groups, by the customer's administrators (a MAC).
+    **{(Resource.CONFERENCE, act): STAFF for act in (R, C, U, D)},
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,
