@@ -109,3 +109,45 @@ def test_transfer_to_an_unknown_extension_is_404_and_the_call_goes_on() -> None:
     sent = refer(b, leg, "7777")
     assert [s.message.status for s in sent if isinstance(s.message, Response)] == [404]
     assert not b.ended and b.engine.active_calls == 1
+
+
+def test_attended_transfer_joins_the_caller_with_the_consulted_party() -> None:
+    """RFC 5589 §7: 1002 talks to 1001 (call 1), consults 1003 (call 2), then REFERs 1001 to 1003
+    with Replaces naming call 2. 1003 is re-INVITEd onto call 1's relay, 1002 leaves both calls,
+    call 2 ends, and 1001 and 1003 talk."""
+    from urllib.parse import quote as urlquote
+
+    b, anchor, leg1 = answered_call()
+    # Call 2: 1002 calls 1003, answered.
+    b.call("1002", "1003", port=5062)
+    [leg2] = b.invites()
+    b.respond(leg2, 200, to_tag="c2", body=TARGET)
+    ok2 = next(r for r in b.responses() if r.status == 200)
+    call2_id, b_tag2, our_tag2 = b.a_invite.call_id, b.a_invite.from_.tag, ok2.to.tag
+    b.net.take()
+    replaces = urlquote(f"{call2_id};to-tag={our_tag2};from-tag={b_tag2}")
+    req = in_dialog("REFER", leg1.call_id, "b1", leg1.from_.tag or "", 2, "z9hG4bKatt")
+    req.headers.add("Refer-To", f"<sip:1003@a.example.com?Replaces={replaces}>")
+    b.request(req, ("10.0.0.9", 5062))
+    sent = b.net.take()
+    assert [s.message.status for s in sent if isinstance(s.message, Response)] == [202]
+    [reinvite] = [s for s in sent if isinstance(s.message, Request) and s.message.method == "INVITE"]
+    assert reinvite.addr == ("10.0.0.9", 5063) and b"m=audio 40002" in reinvite.message.body  # type: ignore[union-attr]
+    b.respond(reinvite, 200, to_tag="c2", body=TARGET)
+    sent = b.net.take()
+    methods = [(s.message.method, s.addr) for s in sent if isinstance(s.message, Request)]
+    assert ("ACK", ("10.0.0.9", 5063)) in methods
+    assert [m for m, _ in methods].count("BYE") == 2 and all(
+        a == ("10.0.0.9", 5062) for m, a in methods if m == "BYE"
+    )
+    assert ("b", "10.0.0.3", 7000) in anchor.remotes
+    [ended] = b.ended
+    assert ended.hangup_cause == "attended_transfer"
+    # 1001 hangs up: the BYE goes to 1003 in its (call 2) dialog.
+    call1 = next(iter(b.engine.calls.values()))
+    bye = in_dialog("BYE", call1.a_invite.call_id, "fa1001", call1.a_tag, 3, "z9hG4bKbyeA")
+    b.request(bye, ("10.0.0.9", 5061))
+    [to_c] = [s for s in b.net.take() if isinstance(s.message, Request)]
+    assert to_c.message.method == "BYE" and to_c.addr == ("10.0.0.9", 5063)
+    assert to_c.message.call_id == leg2.message.call_id  # type: ignore[union-attr]
+    assert b.ended[-1].to == "1003" and b.ended[-1].legs[-1].extension == "1003"

@@ -87,6 +87,7 @@ from centrex.sip.sdp import (
     TELEPHONE_EVENT,
     Codec,
     SessionDescription,
+    build_offer,
     is_on_hold,
     negotiate_answer,
     parse_sdp,
@@ -346,6 +347,34 @@ MWI_MAX_EXPIRES = 3600
 
 
 @dataclass(eq=False)
+class Side:
+    """One party of a call as a dialog we hold with it: where to send, and how to take it over."""
+
+    dialog: Dialog
+    transport: str
+    addr: Address
+    leg: BLeg | None  # the party is our UAC leg (a callee); None: it is the call's caller (UAS)
+
+
+@dataclass(eq=False)
+class AttendedTransfer:
+    """RFC 5589 §7 / RFC 3891: the transferor B (talking to S1 in ``call`` and to S2 in
+    ``other``) REFERs S1 to S2 with Replaces; S2 is re-INVITEd onto ``call``'s relay side that B
+    used, then B is released from both calls and ``other`` ends."""
+
+    call: Call
+    other: Call
+    b_side: str  # "caller" or "callee": B's place in ``call``
+    b_dialog: Dialog
+    b_transport: str
+    b_addr: Address
+    b_in_other: Side
+    s2: Side
+    event_id: int
+    reinvite: Request
+
+
+@dataclass(eq=False)
 class Transfer:
     """A blind transfer in progress (RFC 3515 REFER, RFC 5589 §6): the referrer's side is
     replaced by the target once it answers; the other side stays on the relay and never notices."""
@@ -524,6 +553,24 @@ def _only_codec(body: bytes, payload_type: int) -> bytes:
     return str(sd).encode()
 
 
+def _replaces_of(refer_to: str) -> tuple[str, str, str] | None:
+    """The (Call-ID, tag, tag) of a Refer-To's embedded Replaces header (RFC 3891 §6.1), or None."""
+    _, _, query = refer_to.partition("?")
+    query = query.split(">", 1)[0]
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name.strip().lower() != "replaces":
+            continue
+        fields = unquote(value).split(";")
+        tags = {}
+        for f in fields[1:]:
+            k, _, v = f.partition("=")
+            tags[k.strip().lower()] = v.strip()
+        if fields[0] and "to-tag" in tags and "from-tag" in tags:
+            return fields[0].strip(), tags["to-tag"], tags["from-tag"]
+    return None
+
+
 def _expires(req: Request, most: int) -> int:
     value = (req.headers.get("Expires") or "").strip()
     return min(most, int(value)) if value.isdigit() else most
@@ -601,6 +648,7 @@ class CallEngine:
         # Message counts (new, old) of a user's mailbox, for SUBSCRIBE (apps/vm_store.py counts).
         self.mwi_counts: Callable[[uuid.UUID, uuid.UUID], tuple[int, int]] | None = None
         self._mwi_subs: dict[tuple[str, str], MwiSubscription] = {}  # (Call-ID, remote tag)
+        self._reoffers: dict[TransactionKey, AttendedTransfer] = {}
         self._waiting: dict[uuid.UUID, list[Call]] = {}  # queue id -> callers, oldest first
         self._offering: dict[uuid.UUID, Call] = {}  # agent -> the queue call ringing them
         self._wrap_up_until: dict[uuid.UUID, float] = {}
@@ -2105,6 +2153,124 @@ class CallEngine:
                 self.on_call_answered, CallAnswered(call.id, call.tenant.id, leg.label, leg.answered_at)
             )
 
+    # -- attended transfer (RFC 5589 §7, RFC 3891 Replaces) ------------------------------------
+    def _sides(self, call: Call) -> list[tuple[str, Side]]:
+        out: list[tuple[str, Side]] = []
+        if call.a_dialog is not None:
+            out.append(("caller", Side(call.a_dialog, call.a_transport, call.a_addr, None)))
+        leg = call.answered
+        if leg is not None and leg.dialog is not None:
+            out.append(("callee", Side(leg.dialog, leg.transport, leg.addr, leg)))
+        return out
+
+    def _attended(
+        self,
+        call: Call,
+        req: Request,
+        side: str,
+        dialog: Dialog,
+        transport: str,
+        replaces: tuple[str, str, str],
+        now: float,
+    ) -> None:
+        call_id, tag1, tag2 = replaces
+        found: tuple[Call, Side, Side] | None = None
+        for other in self.calls.values():
+            if other is call or other.tenant.id != call.tenant.id or other.state is not CallState.ANSWERED:
+                continue
+            sides = self._sides(other)
+            for i, (_, b) in enumerate(sides):
+                same = b.dialog.call_id == call_id and {b.dialog.local_tag, b.dialog.remote_tag} == {
+                    tag1,
+                    tag2,
+                }
+                if same and len(sides) == 2:
+                    found = (other, b, sides[1 - i][1])
+        if found is None:
+            self._reply(transport, req, 481, "Call/Transaction Does Not Exist (Replaces)")
+            return
+        if call.anchor is None or call.xfer is not None:
+            self._reply(transport, req, 501 if call.anchor is None else 491)
+            return
+        other, b_other, s2 = found
+        # S2 is offered the relay side B used in this call, on the codec S1 talks.
+        address, port = call.anchor[1] if side == "callee" else call.anchor[0]
+        pt = call.a_codec if call.a_codec is not None else _first_g711_pt(call.a_invite.body)
+        codec = PCMA if pt == 8 else PCMU
+        offer = build_offer(address, port, (codec, TELEPHONE_EVENT), session_id=call.id.hex[:8])
+        reinvite = s2.dialog.create_request(
+            "INVITE",
+            body=str(offer).encode(),
+            content_type="application/sdp",
+            extra=[("Contact", self.network.contact(s2.transport)), ("Allow", ALLOW)],
+        )
+        addr = call.a_addr if side == "caller" else (call.answered.addr if call.answered else call.a_addr)
+        att = AttendedTransfer(
+            call, other, side, dialog, transport, addr, b_other, s2, req.cseq.seq, reinvite
+        )
+        self._reply(transport, req, 202, "Accepted", to_tag=dialog.local_tag)
+        key = self._send(s2.transport, reinvite, s2.addr)
+        self._reoffers[key] = att
+        log.info("sip.call.attended_transfer call=%s with=%s", call.id, other.id)
+
+    def _attended_response(self, att: AttendedTransfer, resp: Response, now: float) -> None:
+        fragment = f"SIP/2.0 {resp.status} {resp.reason or REASON_PHRASES.get(resp.status, '')}"
+        notice = Transfer(
+            att.b_side,
+            att.b_dialog,
+            att.b_transport,
+            att.b_addr,
+            att.event_id,
+            UserInfo(uuid.uuid4(), att.call.tenant.id, "", ""),
+        )
+        if resp.status >= 300:
+            self._notify_refer(notice, fragment, final=True)
+            return
+        att.s2.dialog.receive_response(resp)
+        self._send(att.s2.transport, att.s2.dialog.create_ack(att.reinvite.cseq.seq), att.s2.addr)
+        call, other = att.call, att.other
+        if resp.body and call.anchor is not None:
+            with contextlib.suppress(SipParseError, ValueError):
+                self._learn(call, "b" if att.b_side == "callee" else "a", parse_sdp(resp.body))
+        self._notify_refer(notice, fragment, final=True)
+        # Release B from both calls.
+        self._send(att.b_transport, att.b_dialog.create_request("BYE"), att.b_addr)
+        self._send(att.b_in_other.transport, att.b_in_other.dialog.create_request("BYE"), att.b_in_other.addr)
+        s2 = att.s2
+        # Take S2 out of the other call without hanging it up.
+        if s2.leg is not None:
+            other.all_legs = [leg for leg in other.all_legs if leg is not s2.leg]
+            if other.answered is s2.leg:
+                other.answered = None
+            leg = s2.leg
+            leg.call = call
+        else:
+            self._by_a_dialog.pop((other.a_invite.call_id, other.a_from_tag), None)
+            leg = BLeg(call, other.caller, None, other.a_invite, other.a_key, self.wall())
+            leg.peer = (s2.transport, s2.addr)
+            leg.dialog = s2.dialog
+            leg.state, leg.status, leg.answered_at = LegState.ANSWERED, 200, self.wall()
+            other.a_dialog = None
+        # Put S2 in B's place in this call.
+        if att.b_side == "callee":
+            old = call.answered
+            if old is not None:
+                old.state, old.ended_at = LegState.ENDED, self.wall()
+                self._forget_leg(old)
+            call.answered = leg
+            call.all_legs.append(leg)
+            self._legs_by_callid[s2.dialog.call_id] = leg
+            if leg.user is not None:
+                call.target = leg.user
+        else:
+            self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
+            self._legs_by_callid.pop(s2.dialog.call_id, None)
+            call.a_dialog, call.a_transport, call.a_addr = s2.dialog, s2.transport, s2.addr
+            call.a_tag = s2.dialog.local_tag
+            self._by_a_dialog[(s2.dialog.call_id, s2.dialog.remote_tag or "")] = call
+        self._end(other, now, "answered", "attended_transfer", 200)
+        log.info("sip.call.transferred call=%s (attended) ended=%s", call.id, other.id)
+
     # -- blind transfer (RFC 3515; issue #4 point 6) ------------------------------------------
     def _refer(self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, now: float) -> None:
         refer_to = req.headers.get("Refer-To")
@@ -2121,8 +2287,9 @@ class CallEngine:
             if wanted.startswith(PARK_CODE):
                 self._park(call, req, side, dialog, transport, wanted[len(PARK_CODE) :], now)
                 return
-            if "?" in refer_to and "replaces" in refer_to.lower():
-                self._reply(transport, req, 501, "Not Implemented (attended transfer)")
+            replaces = _replaces_of(refer_to)
+            if replaces is not None:
+                self._attended(call, req, side, dialog, transport, replaces, now)
                 return
             target = self.directory.user_by_extension(call.tenant.id, wanted) if wanted else None
             if target is None and wanted:
@@ -2261,6 +2428,10 @@ class CallEngine:
     # -- responses -------------------------------------------------------------------------
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
         if self.trunk_registrar.response(key, resp, now):
+            return
+        if key in self._reoffers:
+            if resp.is_final:
+                self._attended_response(self._reoffers.pop(key), resp, now)
             return
         probed = self._probes.pop(key, None) if resp.is_final else self._probes.get(key)
         if probed is not None:
