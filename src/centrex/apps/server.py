@@ -7,7 +7,9 @@ the app:
 - ``vm-deposit.<user uuid>``: leave a message for that user (``X-Centrex-Reason: busy | no-answer |
   unavailable`` picks the greeting);
 - ``vm-main``: the caller's own mailbox (``X-Centrex-Caller-User``), PIN asked;
-- ``vm-login``: mailbox number, then PIN.
+- ``vm-login``: mailbox number, then PIN;
+- ``aa.<menu uuid>``: an auto attendant menu (apps/attendant.py), which hands the caller back to
+  the switch with an in-dialog REFER (``refer``) to the extension, hunt group or mailbox chosen.
 
 with ``X-Centrex-Tenant``, ``X-Centrex-Call``, ``X-Centrex-Caller``, ``X-Centrex-Caller-Name`` and,
 when the caller is a user, ``X-Centrex-Caller-User``. Nothing but those headers is believed, and
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.apps.attendant import AttendantApp, AttendantStore
 from centrex.apps.media import CallMedia, MediaFormat
 from centrex.apps.prompts import PromptLibrary
 from centrex.apps.vm_mail import VoicemailMailer
@@ -51,8 +54,10 @@ from centrex.sip import (
     Event,
     Request,
     RequestReceived,
+    ResponseReceived,
     SipParseError,
     SipUri,
+    TransactionKey,
     TransactionTimedOut,
     make_response,
     new_tag,
@@ -73,9 +78,11 @@ from centrex.transport.udp import UdpTransport
 log = logging.getLogger(__name__)
 
 Mwi = Callable[[uuid.UUID, uuid.UUID, int, int], None]
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 REASONS = ("busy", "no-answer", "unavailable")
 _DEPOSIT = re.compile(r"^vm-deposit\.([0-9a-fA-F-]{32,36})$")
+_ATTENDANT = re.compile(r"^aa\.([0-9a-fA-F-]{32,36})$")
+REFER_TIMEOUT_S = 8.0
 _TEXT_MAX = 200
 
 
@@ -137,6 +144,8 @@ class AppServer:
         self.prompts = PromptLibrary(self.config.data_dir, self.config.prompts)
         self.mailer = VoicemailMailer(self.config.smtp, self.config.mail_from)
         self.voicemail = VoicemailApp(self.store, self.prompts, self.mailer, self.config.voicemail, mwi)
+        self.attendant = AttendantApp(AttendantStore(sessions), self.prompts)
+        self._answers: dict[TransactionKey, asyncio.Future[int]] = {}  # our REFERs: final status
         self.prompt_mode = ""
         self.transport: SipTransport | None = None
         self._calls: dict[tuple[str, str], _Call] = {}
@@ -199,6 +208,14 @@ class AppServer:
             for call in list(self._calls.values()):
                 if call.invite.top_via.branch == event.key.branch:
                     self._hangup(call)
+        elif isinstance(event, ResponseReceived) and event.response.status >= 200:
+            waiting = self._answers.pop(event.key, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(event.response.status)
+        elif isinstance(event, TransactionTimedOut) and event.key in self._answers:
+            waiting = self._answers.pop(event.key)
+            if not waiting.done():
+                waiting.set_result(408)
         elif isinstance(event, CancelReceived):
             # The endpoint already answered 200 and 487; the lookup in _answer must not answer too.
             for call in self._pending.values():
@@ -257,6 +274,8 @@ class AppServer:
             self._respond_in_dialog(call, request, 200)
         elif method == "OPTIONS":
             self._respond_in_dialog(call, request, 200, extra=[("Allow", ALLOW)])
+        elif method == "NOTIFY":
+            self._respond_in_dialog(call, request, 200)  # progress of our REFER (sipfrag)
         else:
             self._respond_in_dialog(call, request, 501)
 
@@ -343,7 +362,8 @@ class AppServer:
         uri = request.uri
         user = uri.user if isinstance(uri, SipUri) else None
         deposit = _DEPOSIT.match(user or "")
-        if user not in ("vm-main", "vm-login") and deposit is None:
+        attendant = _ATTENDANT.match(user or "")
+        if user not in ("vm-main", "vm-login") and deposit is None and attendant is None:
             return 404, "Not Found (no such app)"
         try:
             caller = _caller_info(request)
@@ -367,6 +387,13 @@ class AppServer:
                 return 404, "Not Found (no such mailbox)"
             header = (request.headers.get("X-Centrex-Reason") or "unavailable").strip().lower()
             reason = header if header in REASONS else "unavailable"
+        elif attendant is not None:
+            try:
+                menu_id = uuid.UUID(attendant.group(1))
+            except ValueError:
+                return 404, "Not Found (no such attendant)"
+            if not await asyncio.to_thread(self.attendant.store.exists, caller.tenant_id, menu_id):
+                return 404, "Not Found (no such attendant)"
         elif user == "vm-main":
             if caller.caller_user is None:
                 return 400, "Bad Request (X-Centrex-Caller-User is required for vm-main)"
@@ -394,6 +421,8 @@ class AppServer:
         call.answer = negotiate_answer(
             offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0
         )
+        if attendant is not None:
+            return lambda m: self.attendant.run(m, caller, menu_id, lambda to: self.refer(call, to))
         if deposit is not None:
             assert box is not None
             deposit_box = box
@@ -430,6 +459,39 @@ class AppServer:
             if not call.ended_by_peer:
                 self._hangup(call)
             self._end(call)
+
+    async def refer(self, call: _Call, target: str, timeout_s: float = REFER_TIMEOUT_S) -> int:
+        """Hand the caller back to the switch: an in-dialog REFER to ``target`` (an extension or an
+        app user part). Returns the final status (202: the switch took it and will BYE us)."""
+        dialog = call.dialog
+        if dialog is None or dialog.state is DialogState.TERMINATED or self.transport is None:
+            return 481
+        host, port = call.source
+        refer = dialog.create_request(
+            "REFER",
+            extra=[
+                ("Refer-To", f"<sip:{target}@{host}:{port}>"),
+                ("Referred-By", self._contact()),
+            ],
+        )
+        waiting: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        key = self.transport.send_request(refer, self._target_of(call))
+        self._answers[key] = waiting
+        try:
+            return await asyncio.wait_for(waiting, timeout_s)
+        except TimeoutError:
+            return 408
+        finally:
+            self._answers.pop(key, None)
+
+    def _target_of(self, call: _Call) -> tuple[str, int]:
+        """Where in-dialog requests go: the remote target's address, else where the INVITE came from."""
+        assert call.dialog is not None
+        target = call.dialog.remote_target
+        if isinstance(target, SipUri):
+            with contextlib.suppress(ValueError):
+                return (str(ipaddress.ip_address(target.host.strip("[]"))), target.port or 5060)
+        return call.source
 
     # -- ending -----------------------------------------------------------------------------------
     def _hangup(self, call: _Call) -> None:
