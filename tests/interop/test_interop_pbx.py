@@ -1,0 +1,94 @@
+"""PBX features of the switch with real SIPp phones over 127.0.0.1 (issue #4 points 4 and 6): a
+sequential hunt group that moves on when the first member does not answer, and a call-center queue
+whose caller is answered at once, hears music from the relay, and is connected to the agent."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from centrex.calls.media import RelayAnchor
+from centrex.calls.queues import MemoryQueues, QueueInfo
+from centrex.media.ports import PortAllocator
+from centrex.media.relay import RelayManager
+from centrex.store.db import transaction
+from centrex.store.models import HuntGroup, HuntGroupMember, HuntStrategy, Tenant, User
+
+from .conftest import Server, free_udp_port
+from .test_interop_sipp import call
+
+pytestmark = pytest.mark.interop
+
+
+def users(server: Server) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
+    with server.sessions() as s:
+        tenant = s.scalar(select(Tenant.id))
+        rows = s.execute(select(User.extension, User.id)).all()
+    assert tenant is not None
+    return tenant, {ext: uid for ext, uid in rows}
+
+
+async def test_sequential_hunt_group_rings_the_next_member_when_the_first_does_not_answer(
+    server: Server,
+) -> None:
+    tenant, ids = users(server)
+    with transaction(server.sessions) as s:
+        group = HuntGroup(
+            tenant_id=tenant, name="Sales", extension="2000", strategy=HuntStrategy.SEQUENTIAL, ring_seconds=2
+        )
+        s.add(group)
+        s.flush()
+        s.add_all(
+            [
+                HuntGroupMember(tenant_id=tenant, hunt_group_id=group.id, user_id=ids["1002"], position=0),
+                HuntGroupMember(tenant_id=tenant, hunt_group_id=group.id, user_id=ids["1003"], position=1),
+            ]
+        )
+    a, b, c = free_udp_port(), free_udp_port(), free_udp_port()
+    for ext, port in (("1001", a), ("1002", b), ("1003", c)):
+        await server.register(ext, port)
+    await call(
+        server,
+        "1001",
+        a,
+        "2000",
+        "uac_call.xml",
+        [("uas_ring.xml", "1002", b), ("uas_answer.xml", "1003", c)],
+    )
+    cdr = server.ended[-1]
+    assert (cdr.disposition, cdr.to) == ("answered", "2000")
+    assert [(leg.extension, leg.disposition) for leg in cdr.legs] == [
+        ("1002", "cancelled"),
+        ("1003", "answered"),
+    ]
+
+
+async def test_a_queue_caller_hears_music_then_reaches_the_agent(server: Server) -> None:
+    tenant, ids = users(server)
+    anchor = RelayAnchor(RelayManager(PortAllocator(45000, 45999), bind_host="127.0.0.1"))
+    engine = server.service.engine
+    engine.media = anchor
+    queues = MemoryQueues()
+    q = QueueInfo(uuid.uuid4(), tenant, "Support", "3000", agent_ring_s=10)
+    queues.queues[q.id] = q
+    queues.member_ids[q.id] = [ids["1002"]]
+    engine.queues = queues
+    a, b = free_udp_port(), free_udp_port()
+    await server.register("1001", a)
+    await server.register("1002", b)
+    # The agent logs in with *45<queue>: answered and hung up by the switch after a second.
+    login = await server.sipp("uac_call_callee_bye.xml", "1002", port=b, callee="*453000", timeout_s=10)
+    assert login.returncode == 0, login.output[-3000:]
+    assert queues.logged_in[q.id] == [ids["1002"]]
+    await asyncio.sleep(0.2)
+    await call(server, "1001", a, "3000", "uac_call_rtp.xml", [("uas_answer.xml", "1002", b)])
+    cdr = server.ended[-1]
+    assert (cdr.disposition, cdr.to) == ("answered", "1002")
+    assert [e.kind for e in queues.events] == ["agent_login", "entered", "answered"]
+    stats = anchor.finished[str(cdr.call_id)]
+    # The caller's audio went to the agent through the relay; before that the caller had music.
+    assert stats["a"].packets_in > 50 and stats["b"].packets_out > 50
+    assert stats["a"].packets_out > 0  # the agent (SIPp) sends no audio: these were hold music
