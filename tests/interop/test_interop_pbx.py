@@ -92,3 +92,24 @@ async def test_a_queue_caller_hears_music_then_reaches_the_agent(server: Server)
     # The caller's audio went to the agent through the relay; before that the caller had music.
     assert stats["a"].packets_in > 50 and stats["b"].packets_out > 50
     assert stats["a"].packets_out > 0  # the agent (SIPp) sends no audio: these were hold music
+
+
+async def test_blind_transfer_by_refer_moves_the_caller_to_the_target(server: Server) -> None:
+    """1002 answers 1001 and REFERs it to 1003 (RFC 3515): 202, NOTIFYs, 1002 released; 1001 never
+    sees a change (it talks to the relay), its audio now reaches 1003, and its BYE goes to 1003."""
+    anchor = RelayAnchor(RelayManager(PortAllocator(46000, 46999), bind_host="127.0.0.1"))
+    server.service.engine.media = anchor
+    a, b, c = free_udp_port(), free_udp_port(), free_udp_port()
+    for ext, port in (("1001", a), ("1002", b), ("1003", c)):
+        await server.register(ext, port)
+    transferor = asyncio.create_task(
+        server.sipp("uas_answer_refer.xml", "1002", port=b, client=False, callee="1003", timeout_s=15)
+    )
+    await call(server, "1001", a, "1002", "uac_call_rtp.xml", [("uas_answer.xml", "1003", c)])
+    result = await transferor
+    assert result.returncode == 0, result.output[-3000:]
+    cdr = server.ended[-1]
+    assert (cdr.disposition, cdr.to, cdr.hangup_cause) == ("answered", "1003", "caller_bye")
+    assert [leg.extension for leg in cdr.legs] == ["1002", "1003"]
+    stats = anchor.finished[str(cdr.call_id)]
+    assert stats["a"].packets_in > 50 and stats["b"].packets_out > 50
