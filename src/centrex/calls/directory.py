@@ -34,6 +34,7 @@ from centrex.store.models import (
     TenantStatus,
     User,
 )
+from centrex.store.models.attendants import AttendantMenu
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,8 @@ class Directory(Protocol):
     def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None: ...
     def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None: ...
     def hunt_group_by_extension(self, tenant_id: uuid.UUID, extension: str) -> HuntGroupInfo | None: ...
+    def attendant_by_extension(self, tenant_id: uuid.UUID, extension: str) -> uuid.UUID | None: ...
+    def attendant_menu(self, tenant_id: uuid.UUID, menu_id: uuid.UUID) -> uuid.UUID | None: ...
 
 
 def _tenant_info(row: Row[Any]) -> TenantInfo:
@@ -195,6 +198,14 @@ _USER_BY_NUMBER = _USER.where(
     .scalar_subquery()
 )
 _SITE = select(Site.id, Site.npa_nxx, Site.state).where(Site.id == bindparam("site_id"))
+# Auto attendants (issue 4 point 3): the engine routes a menu's extension, and a DID whose MAC 9
+# target is auto_attendant, to the app server's aa.<menu id>.
+_ATTENDANT_BY_EXTENSION = select(AttendantMenu.id).where(
+    AttendantMenu.tenant_id == bindparam("tenant_id"), AttendantMenu.extension == bindparam("ext")
+)
+_ATTENDANT_MENU = select(AttendantMenu.id).where(
+    AttendantMenu.tenant_id == bindparam("tenant_id"), AttendantMenu.id == bindparam("menu_id")
+)
 
 
 def _user_info(row: Row[Any] | None) -> UserInfo | None:
@@ -323,6 +334,16 @@ class StoreDirectory:
         row = self._one(_SITE, site_id=site_id)
         return SiteInfo(row.id, row.npa_nxx, row.state) if row is not None else None
 
+    def attendant_by_extension(self, tenant_id: uuid.UUID, extension: str) -> uuid.UUID | None:
+        """The attendant menu dialled by this extension of the tenant (app server: aa.<id>)."""
+        row = self._one(_ATTENDANT_BY_EXTENSION, tenant_id=tenant_id, ext=extension)
+        return row.id if row is not None else None
+
+    def attendant_menu(self, tenant_id: uuid.UUID, menu_id: uuid.UUID) -> uuid.UUID | None:
+        """The menu's id if it is a menu of this tenant (a DID's auto_attendant target still there)."""
+        row = self._one(_ATTENDANT_MENU, tenant_id=tenant_id, menu_id=menu_id)
+        return row.id if row is not None else None
+
 
 @dataclass
 class MemoryDirectory:
@@ -334,6 +355,18 @@ class MemoryDirectory:
     sites: dict[uuid.UUID, SiteInfo] = field(default_factory=dict)
     numbers: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)  # -> user id
     groups: dict[uuid.UUID, HuntGroupInfo] = field(default_factory=dict)
+    attendants: dict[uuid.UUID, tuple[uuid.UUID, str | None]] = field(
+        default_factory=dict
+    )  # menu -> tenant, ext
+
+    def attendant_by_extension(self, tenant_id: uuid.UUID, extension: str) -> uuid.UUID | None:
+        return next(
+            (m for m, (t, ext) in self.attendants.items() if t == tenant_id and ext == extension), None
+        )
+
+    def attendant_menu(self, tenant_id: uuid.UUID, menu_id: uuid.UUID) -> uuid.UUID | None:
+        found = self.attendants.get(menu_id)
+        return menu_id if found is not None and found[0] == tenant_id else None
 
     def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None:
         return self.groups.get(group_id)
@@ -434,6 +467,12 @@ class CachedDirectory:
 
     def user(self, user_id: uuid.UUID) -> UserInfo | None:
         return self.inner.user(user_id)
+
+    def attendant_by_extension(self, tenant_id: uuid.UUID, extension: str) -> uuid.UUID | None:
+        return self.inner.attendant_by_extension(tenant_id, extension)  # live: menus change by API
+
+    def attendant_menu(self, tenant_id: uuid.UUID, menu_id: uuid.UUID) -> uuid.UUID | None:
+        return self.inner.attendant_menu(tenant_id, menu_id)
 
     def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None:
         return self.inner.user_by_extension(tenant_id, extension)
