@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from centrex.media.relay import RelayManager
 from centrex.store.db import transaction
 from centrex.store.models import HuntGroup, HuntGroupMember, HuntStrategy, Tenant, User
 
-from .conftest import Server, free_udp_port
+from .conftest import SCENARIOS, Server, free_udp_port
 from .test_interop_sipp import call
 
 pytestmark = pytest.mark.interop
@@ -113,3 +114,69 @@ async def test_blind_transfer_by_refer_moves_the_caller_to_the_target(server: Se
     assert [leg.extension for leg in cdr.legs] == ["1002", "1003"]
     stats = anchor.finished[str(cdr.call_id)]
     assert stats["a"].packets_in > 50 and stats["b"].packets_out > 50
+
+
+def longer(tmp_path: Path, scenario: str, hold_ms: int) -> str:
+    text = (
+        (SCENARIOS / scenario)
+        .read_text()
+        .replace('<pause milliseconds="2000"/>', f'<pause milliseconds="{hold_ms}"/>')
+    )
+    # A phone that offers A-law too (the relay does not transcode: the parked caller talks A-law).
+    text = text.replace(
+        "RTP/AVP 0\n      a=rtpmap:0 PCMU/8000",
+        "RTP/AVP 0 8\n      a=rtpmap:0 PCMU/8000\n      a=rtpmap:8 PCMA/8000",
+    )
+    path = tmp_path / f"long_{scenario}"
+    path.write_text(text)
+    return str(path)
+
+
+async def test_directed_pickup_takes_a_call_ringing_another_phone(server: Server) -> None:
+    anchor = RelayAnchor(RelayManager(PortAllocator(47000, 47999), bind_host="127.0.0.1"))
+    server.service.engine.media = anchor
+    a, b, c = free_udp_port(), free_udp_port(), free_udp_port()
+    for ext, port in (("1001", a), ("1002", b), ("1003", c)):
+        await server.register(ext, port)
+    ringing = asyncio.create_task(server.sipp("uas_ring.xml", "1002", port=b, client=False, timeout_s=15))
+    await asyncio.sleep(0.3)
+    caller = asyncio.create_task(server.sipp("uac_call.xml", "1001", port=a, callee="1002", timeout_s=15))
+    await asyncio.sleep(0.8)  # 1002 is ringing
+    picker = await server.sipp("uac_call_callee_bye.xml", "1003", port=c, callee="*81002", timeout_s=15)
+    assert picker.returncode == 0, picker.output[-3000:]
+    assert (await caller).returncode == 0
+    assert (await ringing).returncode == 0  # 1002 was cancelled
+    cdr = next(e for e in server.ended if e.to == "1003" and e.hangup_cause == "caller_bye")
+    assert [(leg.extension, leg.disposition) for leg in cdr.legs] == [
+        ("1002", "cancelled"),
+        ("1003", "answered"),
+    ]
+    assert any(e.hangup_cause == "picked_up" for e in server.ended)
+
+
+async def test_park_and_retrieve_with_music_while_parked(server: Server, tmp_path: Path) -> None:
+    anchor = RelayAnchor(RelayManager(PortAllocator(48000, 48999), bind_host="127.0.0.1"))
+    server.service.engine.media = anchor
+    a, b, c = free_udp_port(), free_udp_port(), free_udp_port()
+    for ext, port in (("1001", a), ("1002", b), ("1003", c)):
+        await server.register(ext, port)
+    parker = asyncio.create_task(
+        server.sipp("uas_answer_refer.xml", "1002", port=b, client=False, callee="*705", timeout_s=15)
+    )
+    await asyncio.sleep(0.3)
+    caller = asyncio.create_task(
+        server.sipp(longer(tmp_path, "uac_call_rtp.xml", 5000), "1001", port=a, callee="1002", timeout_s=20)
+    )
+    await asyncio.sleep(2.0)  # answered by 1002, parked in slot 5
+    assert (await parker).returncode == 0
+    retriever = await server.sipp(
+        longer(tmp_path, "uac_call_callee_bye.xml", 0), "1003", port=c, callee="*715", timeout_s=15
+    )
+    assert retriever.returncode == 0, retriever.output[-3000:]
+    result = await caller
+    assert result.returncode == 0, result.output[-3000:]
+    cdr = server.ended[-1]
+    assert (cdr.to, cdr.disposition) == ("1003", "answered")
+    assert [leg.extension for leg in cdr.legs] == ["1002", "1003"]
+    stats = anchor.finished[str(cdr.call_id)]
+    assert stats["b"].packets_out > 20  # the caller's audio reached 1003 after the retrieval
