@@ -28,7 +28,6 @@ import contextlib
 import os
 import struct
 import wave
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ MAX_SKEW_S = 1.0  # timestamps further than this from arrival time ...
 RE_ANCHOR_AFTER = 3  # ... in this many packets in a row re-anchor the leg
 DECODERS = {0: ULAW_DECODE, 8: ALAW_DECODE}  # RFC 3551 static payload types
 _HEADER = struct.Struct("!BBHII")
+EVENT_MEMORY_S = 1.0  # after an event's last packet (its end is sent three times in a row)
 _SILENCE_CHUNK = 10 * RATE
 Placed = dict[int, list[tuple[int, int, bytes]]]  # payload type -> (channel, position, payload)
 
@@ -243,7 +243,9 @@ class CallRecorder:
 class FeatureCodeWatch:
     """A feature code keyed on one leg, as RFC 4733 telephone-events (e.g. ``*1`` for on-demand
     recording). Each digit counts once however many packets carry it (RFC 4733 §2.5: the packets of
-    one event share its timestamp), and each must follow the previous one within ``window_s``.
+    one event share its timestamp; a press is over once its packets have stopped for
+    ``EVENT_MEMORY_S``, so a sender that replays the same packets later is heard again), and each digit
+    must follow the previous one within ``window_s``.
 
     The payload type of telephone-event is dynamic (negotiated in SDP, which the relay does not
     read), so an event is recognised by its shape: a dynamic payload type (96-127) carrying one
@@ -256,7 +258,7 @@ class FeatureCodeWatch:
         self.code = code
         self.window_s = window_s
         self.on_match = on_match
-        self._seen: deque[tuple[int, int]] = deque(maxlen=8)
+        self._seen: dict[tuple[int, int], float] = {}  # (ssrc, event timestamp) -> its last packet
         self._typed: list[tuple[str, float]] = []
 
     def feed(self, item: tuple[bytes, float]) -> None:
@@ -271,9 +273,15 @@ class FeatureCodeWatch:
         if b0 & 0x10 or len(data) - start != 4:
             return
         event = data[start]
-        if event >= 16 or (ssrc, ts) in self._seen:
+        if event >= 16:
             return
-        self._seen.append((ssrc, ts))
+        key = (ssrc, ts)
+        last = self._seen.get(key)
+        self._seen[key] = now
+        if last is not None and now - last < EVENT_MEMORY_S:
+            return  # another packet of a press already counted
+        if len(self._seen) > 16:
+            self._seen = {k: t for k, t in self._seen.items() if now - t < EVENT_MEMORY_S}
         self.digit(EVENTS[event], now)
 
     def digit(self, digit: str, now: float) -> None:
