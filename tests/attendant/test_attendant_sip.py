@@ -4,11 +4,13 @@ RFC 4733 keys, and answers the attendant's in-dialog REFER as the engine does (2
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.apps.pcap import RtpScript
+from tests.apps.test_app_server_sip import final_status
 from tests.attendant.conftest import AaRig
 
 pytestmark = pytest.mark.interop
@@ -84,11 +86,9 @@ async def test_the_schedule_plays_the_night_menu_on_thanksgiving(rig: AaRig) -> 
 
 @SQLITE_ONLY
 async def test_an_unknown_menu_or_another_tenants_menu_is_404(rig: AaRig) -> None:
-    import uuid
-
-    from tests.apps.conftest import SIPP
-
-    assert SIPP is not None
-    assert not rig.server.attendant.store.exists(rig.office.tenant_id, uuid.uuid4())
-    assert not rig.server.attendant.store.exists(uuid.uuid4(), rig.office.main)
-    assert rig.server.attendant.store.exists(rig.office.tenant_id, rig.office.main)
+    target = rig.server.address
+    ours = {"X-Centrex-Tenant": str(rig.office.tenant_id), "X-Centrex-Caller": "+13125550100"}
+    theirs = ours | {"X-Centrex-Tenant": str(uuid.uuid4())}
+    assert (await final_status(target, f"aa.{uuid.uuid4()}", ours)).status == 404
+    assert (await final_status(target, f"aa.{rig.office.main}", theirs)).status == 404
+    assert (await final_status(target, "aa.not-a-menu", ours)).status == 404
