@@ -282,7 +282,7 @@ def bench_domain(i: int) -> str:
 
 # Run by the server's interpreter with --gc-stats: time spent in the garbage collector, printed at exit.
 GC_STATS = """
-import atexit, gc, runpy, sys, time
+import atexit, gc, os, runpy, sys, time
 spent = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
 began = [0.0]
 def watch(phase, info):
@@ -293,6 +293,8 @@ def watch(phase, info):
         s[0] += 1
         s[1] += time.perf_counter() - began[0]
 gc.callbacks.append(watch)
+if os.environ.get("BENCH_GC_THRESHOLD"):
+    gc.set_threshold(*(int(x) for x in os.environ["BENCH_GC_THRESHOLD"].split(",")))
 atexit.register(lambda: print("gc: " + ", ".join(
     f"gen{g} {n} runs {t * 1000:.0f} ms" for g, (n, t) in spent.items()), flush=True))
 sys.argv = ["centrex", *sys.argv[1:]]
@@ -402,7 +404,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each stage")
     ap.add_argument("--cpu", type=int, default=0, help="the CPU the server is pinned to")
     ap.add_argument("--profile", help="write the server's cProfile stats here and print the top")
-    ap.add_argument("--gc-stats", action="store_true", help="print the server's garbage collector time")
+    ap.add_argument(
+        "--gc-stats",
+        action="store_true",
+        help="print the server's garbage collector time (BENCH_GC_THRESHOLD=a,b,c tries other thresholds)",
+    )
+    ap.add_argument(
+        "--pause", type=float, default=5.0, help="seconds between stages (an overloaded one drains first)"
+    )
     a = ap.parse_args()
     if SIPP is None:
         raise SystemExit("SIPp is not installed (Debian package sip-tester)")
@@ -423,6 +432,7 @@ def main() -> None:
         print(f"\nregistrations ({a.devices} devices, REGISTER+401+REGISTER each, {a.seconds:.0f} s a stage)")
         print(f"{'offered/s':>10} {'done/s':>10} {'ok':>8} {'failed':>8}")
         for rate in [float(r) for r in a.reg_rates.split(",") if r]:
+            time.sleep(a.pause)
             st = register_stage(work, sip, rate, a.seconds, inf, others)
             print(f"{rate:>10.0f} {st.rate:>10.0f} {st.ok:>8} {st.failed:>8}")
         # The callee: one SIPp UAS registered as 1002, answering every call.
@@ -446,6 +456,7 @@ def main() -> None:
                 f"{'offered/s':>10} {'done/s':>10} {'ok':>8} {'failed':>8} {'setup p50 ms':>13} {'p99 ms':>8}"
             )
             for rate in [float(r) for r in a.call_rates.split(",") if r]:
+                time.sleep(a.pause)
                 st = call_stage(work, sip, rate, a.seconds, hold, uac_port, passwords["1001"], others)
                 done = st.ok / max(st.seconds - hold, 0.001) if hold else st.rate
                 print(
