@@ -354,10 +354,16 @@ class RecordWriter:
         self.lost = 0
         self._queue: queue.SimpleQueue[list[tuple[int, Write]] | object] = queue.SimpleQueue()
         self._pending: list[tuple[int, Write]] = []
+        self._loop_thread = threading.get_ident()  # made on the loop (SipService.start)
         self._thread = threading.Thread(target=self._run, name="centrex-records", daemon=True)
         self._thread.start()
 
     def submit(self, write: Write) -> int:
+        if threading.get_ident() != self._loop_thread:
+            # From another thread (an API worker): queued at once, with no number, since no
+            # message of the switch waits for it and numbers must reach the thread in order.
+            self._queue.put([(0, write)])
+            return 0
         self.submitted += 1
         if not self._pending:
             self.loop.call_soon(self._hand_over)
@@ -392,9 +398,10 @@ class RecordWriter:
                     break
                 pairs.extend(item)  # type: ignore[arg-type]
             self._commit([w for _, w in pairs])
-            last = pairs[-1][0]
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                self.loop.call_soon_threadsafe(self.on_durable, last)
+            last = max(seq for seq, _ in pairs)
+            if last:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                    self.loop.call_soon_threadsafe(self.on_durable, last)
 
     def _commit(self, writes: list[Write]) -> None:
         try:
