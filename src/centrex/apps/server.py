@@ -9,7 +9,9 @@ the app:
 - ``vm-main``: the caller's own mailbox (``X-Centrex-Caller-User``), PIN asked;
 - ``vm-login``: mailbox number, then PIN;
 - ``aa.<menu uuid>``: an auto attendant menu (apps/attendant.py), which hands the caller back to
-  the switch with an in-dialog REFER (``refer``) to the extension, hunt group or mailbox chosen.
+  the switch with an in-dialog REFER (``refer``) to the extension, hunt group or mailbox chosen;
+- ``conf-main`` (bridge number, then PIN) and ``conf.<bridge uuid>`` (PIN if set): a conference
+  room (apps/conference.py).
 
 with ``X-Centrex-Tenant``, ``X-Centrex-Call``, ``X-Centrex-Caller``, ``X-Centrex-Caller-Name`` and,
 when the caller is a user, ``X-Centrex-Caller-User``. Nothing but those headers is believed, and
@@ -38,6 +40,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.apps.attendant import AttendantApp, AttendantStore
+from centrex.apps.conference import ConferenceApp, is_conference
 from centrex.apps.media import CallMedia, MediaFormat
 from centrex.apps.prompts import PromptLibrary
 from centrex.apps.vm_mail import VoicemailMailer
@@ -145,6 +148,7 @@ class AppServer:
         self.mailer = VoicemailMailer(self.config.smtp, self.config.mail_from)
         self.voicemail = VoicemailApp(self.store, self.prompts, self.mailer, self.config.voicemail, mwi)
         self.attendant = AttendantApp(AttendantStore(sessions), self.prompts)
+        self.conference = ConferenceApp(sessions, self.prompts)
         self._answers: dict[TransactionKey, asyncio.Future[int]] = {}  # our REFERs: final status
         self.prompt_mode = ""
         self.transport: SipTransport | None = None
@@ -363,7 +367,8 @@ class AppServer:
         user = uri.user if isinstance(uri, SipUri) else None
         deposit = _DEPOSIT.match(user or "")
         attendant = _ATTENDANT.match(user or "")
-        if user not in ("vm-main", "vm-login") and deposit is None and attendant is None:
+        conference = is_conference(user)
+        if user not in ("vm-main", "vm-login") and deposit is None and attendant is None and not conference:
             return 404, "Not Found (no such app)"
         try:
             caller = _caller_info(request)
@@ -387,6 +392,9 @@ class AppServer:
                 return 404, "Not Found (no such mailbox)"
             header = (request.headers.get("X-Centrex-Reason") or "unavailable").strip().lower()
             reason = header if header in REASONS else "unavailable"
+        elif conference:
+            if not await self.conference.exists(caller.tenant_id, user):
+                return 404, "Not Found (no such conference)"
         elif attendant is not None:
             try:
                 menu_id = uuid.UUID(attendant.group(1))
@@ -421,6 +429,10 @@ class AppServer:
         call.answer = negotiate_answer(
             offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0
         )
+        if conference:
+            assert user is not None
+            room_user = user
+            return lambda m: self.conference.run(m, caller, room_user)
         if attendant is not None:
             return lambda m: self.attendant.run(m, caller, menu_id, lambda to: self.refer(call, to))
         if deposit is not None:
