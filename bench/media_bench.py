@@ -3,6 +3,7 @@
     .venv/bin/python bench/media_bench.py                       # 500 calls, 10 s measured
     .venv/bin/python bench/media_bench.py --calls 250,500,750   # several loads
     .venv/bin/python bench/media_bench.py --find                # ramp up until a target is missed
+    .venv/bin/python bench/media_bench.py --record /tmp/rec     # every call recorded (its cost)
 
 The relay (a RelayManager with one RtpRelay per call, uvloop unless --no-uvloop) runs in its own
 process pinned to one core. The phones are driven from other processes pinned to another core: one
@@ -47,6 +48,7 @@ STAMP = struct.Struct("!q")
 
 
 NICE = 0
+RECORD = ""  # --record DIR: every call recorded into DIR (media/recorder.py), to measure its cost
 
 
 def pin(core: int) -> None:
@@ -76,7 +78,9 @@ async def relay_async(conn: Connection, calls: int) -> None:
     mgr = RelayManager(alloc, bind_host="127.0.0.1", idle_timeout=0)
     ports = []
     for i in range(calls):
-        await mgr.create(f"call-{i}")
+        relay = await mgr.create(f"call-{i}")
+        if RECORD:
+            relay.start_recording(Path(RECORD) / f"call-{i}-{os.getpid()}.wav")
         ports.append((mgr.sdp_address(f"call-{i}", "a").port, mgr.sdp_address(f"call-{i}", "b").port))
     conn.send(ports)
     msgs: asyncio.Queue[str] = asyncio.Queue()
@@ -286,9 +290,11 @@ def main() -> None:
     ap.add_argument("--nice", type=int, default=-10, help="niceness of bench processes (needs privilege)")
     ap.add_argument("--find", action="store_true", help="ramp from --calls by --step until a target fails")
     ap.add_argument("--step", type=int, default=250)
+    ap.add_argument("--record", default="", help="record every call into this directory")
     args = ap.parse_args()
-    global NICE
+    global NICE, RECORD
     NICE = args.nice
+    RECORD = args.record
     use_uvloop = not args.no_uvloop
     print(
         f"relay on core {args.relay_core} ({'uvloop' if use_uvloop else 'asyncio'}, nice {args.nice}), "

@@ -27,11 +27,10 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,7 +48,11 @@ DECODERS = {0: ULAW_DECODE, 8: ALAW_DECODE}  # RFC 3551 static payload types
 _HEADER = struct.Struct("!BBHII")
 EVENT_MEMORY_S = 1.0  # after an event's last packet (its end is sent three times in a row)
 _SILENCE_CHUNK = 10 * RATE
-Placed = dict[int, list[tuple[int, int, bytes]]]  # payload type -> (channel, position, payload)
+BUFFER_S = 8  # seconds of audio held before writing (horizon + a flush period + jitter, with room)
+# payload type -> runs of one flush: [channel, first sample, one past the last, payloads], each run
+# the packets of one leg that follow each other without a gap (nearly always: one run per leg)
+Run = list[Any]
+Placed = dict[int, list[Run]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +82,37 @@ class _Track:
         self.misfits = 0  # packets in a row whose timestamp strays from arrival time
 
 
-def open_exclusive(path: Path) -> tuple[wave.Wave_write, BinaryIO]:
-    """A new WAV file readable by the service's user only (recordings are CPNI); never overwrites.
-    The caller closes both (``wave`` leaves a file object it was given open)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    fh = os.fdopen(fd, "wb")
-    try:
-        w = wave.open(fh, "wb")  # noqa: SIM115 - stays open while the call lasts
-        w.setnchannels(CHANNELS)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-    except BaseException:
-        fh.close()
-        raise
-    return w, fh
+class WavFile:
+    """A 16-bit PCM WAV written as it grows: the 44-byte header first, samples appended with one
+    ``write`` each, and the two length fields patched in place (``pwrite``, no seeking) after every
+    append, so a crash leaves a valid file up to the last append. Created readable by the service's
+    user only (recordings are CPNI), and never over an existing file."""
+
+    def __init__(self, path: Path, channels: int = CHANNELS, rate: int = RATE) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.data_bytes = 0
+        block = 2 * channels
+        header = b"RIFF" + struct.pack("<I", 36) + b"WAVE"
+        header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * block, block, 16)
+        header += b"data" + struct.pack("<I", 0)
+        self._write_all(header)
+
+    def _write_all(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def append(self, data: bytes) -> None:
+        self._write_all(data)
+        self.data_bytes += len(data)
+        os.pwrite(self._fd, struct.pack("<I", 36 + self.data_bytes), 4)
+        os.pwrite(self._fd, struct.pack("<I", self.data_bytes), 40)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
 
 
 class CallRecorder:
@@ -101,13 +120,15 @@ class CallRecorder:
         """``started``: the monotonic time the recording starts (sample 0 of the file)."""
         self.path = Path(path)
         self.started = started
-        self._wav, self._fh = open_exclusive(self.path)
+        self._wav = WavFile(self.path)
         self._pending: tuple[list[tuple[bytes, float]], list[tuple[bytes, float]]] = ([], [])
         # The hot path: two bound appends, one per leg.
         self.feed_a: Callable[[tuple[bytes, float]], None] = self._pending[0].append
         self.feed_b: Callable[[tuple[bytes, float]], None] = self._pending[1].append
         self._tracks = (_Track(), _Track())
-        self._buf = np.zeros((CHANNELS, 4 * RATE), dtype=np.int16)  # samples from _written on
+        # Samples not yet written: _buf[:, _head] is sample _written of the file.
+        self._buf = np.zeros((CHANNELS, BUFFER_S * RATE), dtype=np.int16)
+        self._head = 0
         self._written = 0
         self._end = 0  # one past the last sample any packet filled
         self.packets = self.dropped = self.undecodable = 0
@@ -135,82 +156,111 @@ class CallRecorder:
         self._emit_to(self._at(oldest - HORIZON_S))
         placed: Placed = {}
         for ch, batch in batches:
-            for data, arrived in batch:
-                self._place(ch, data, arrived, placed)
-        for pt, items in placed.items():
-            self._decode_into(DECODERS[pt], items)
+            self._place(ch, batch, placed)
+        for pt, runs in placed.items():
+            self._scatter(DECODERS[pt], runs)
         self._emit_to(self._at(now - HORIZON_S))
 
     def _at(self, t: float) -> int:
         return max(0, round((t - self.started) * RATE))
 
-    def _place(self, ch: int, data: bytes, arrived: float, placed: Placed) -> None:
-        if len(data) < 12:
-            return
-        b0, b1, _seq, ts, ssrc = _HEADER.unpack_from(data)
-        if b0 >> 6 != 2:
-            return
-        pt = b1 & 0x7F
-        if pt not in DECODERS:
-            self.undecodable += 1
-            return
-        start = 12 + 4 * (b0 & 0x0F)
-        if b0 & 0x10:  # header extension (RFC 3550 §5.3.1)
-            if len(data) < start + 4:
-                return
-            start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
-        end = len(data) - (data[-1] if b0 & 0x20 else 0)  # padding
-        if end <= start:
-            return
+    def _place(self, ch: int, batch: list[tuple[bytes, float]], placed: Placed) -> None:
+        """Each packet's payload type, payload and sample position (one flat loop: it runs for
+        every packet of every recorded call)."""
         track = self._tracks[ch]
-        expected = self._at(arrived)
-        delta = ((ts - track.base_ts + 0x80000000) & 0xFFFFFFFF) - 0x80000000
-        pos = track.base_pos + delta
-        if ssrc == track.ssrc and abs(pos - expected) > MAX_SKEW_S * RATE:
-            # One straggler is dropped; a run of them is a sender whose clock jumped.
-            track.misfits += 1
-            if track.misfits < RE_ANCHOR_AFTER:
-                self.dropped += 1
-                return
-        elif ssrc == track.ssrc:
-            track.misfits = 0
-        if ssrc != track.ssrc or track.misfits:
-            track.ssrc, track.base_ts, track.base_pos, track.misfits = ssrc, ts, expected, 0
-            pos = expected
-        self.packets += 1
-        placed.setdefault(pt, []).append((ch, pos, data[start:end]))
+        started, skew = self.started, MAX_SKEW_S * RATE
+        unpack = _HEADER.unpack_from
+        for data, arrived in batch:
+            if len(data) < 12:
+                continue
+            b0, b1, _seq, ts, ssrc = unpack(data)
+            pt = b1 & 0x7F
+            if b0 == 0x80:  # RTP version 2 without padding, extension or CSRCs: nearly every packet
+                start, end = 12, len(data)
+            elif b0 >> 6 != 2:
+                continue
+            else:
+                start = 12 + 4 * (b0 & 0x0F)
+                if b0 & 0x10:  # header extension (RFC 3550 §5.3.1)
+                    if len(data) < start + 4:
+                        continue
+                    start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
+                end = len(data) - (data[-1] if b0 & 0x20 else 0)  # padding
+            if pt not in DECODERS:
+                self.undecodable += 1
+                continue
+            if end <= start:
+                continue
+            expected = max(0, round((arrived - started) * RATE))
+            pos = track.base_pos + (((ts - track.base_ts + 0x80000000) & 0xFFFFFFFF) - 0x80000000)
+            if ssrc == track.ssrc:
+                if abs(pos - expected) > skew:
+                    # One straggler is dropped; a run of them is a sender whose clock jumped.
+                    track.misfits += 1
+                    if track.misfits < RE_ANCHOR_AFTER:
+                        self.dropped += 1
+                        continue
+                    track.base_ts, track.base_pos, track.misfits = ts, expected, 0
+                    pos = expected
+                else:
+                    track.misfits = 0
+            else:  # the first packet, or a new source (re-INVITE, transfer)
+                track.ssrc, track.base_ts, track.base_pos, track.misfits = ssrc, ts, expected, 0
+                pos = expected
+            payload = data[start:end]
+            runs = placed.get(pt)
+            if runs is None:
+                runs = placed[pt] = []
+            run = runs[-1] if runs else None
+            if run is not None and run[0] == ch and run[2] == pos:
+                run[2] = pos + len(payload)
+                run[3].append(payload)
+            else:
+                runs.append([ch, pos, pos + len(payload), [payload]])
+            self.packets += 1
 
-    def _decode_into(self, table: npt.NDArray[np.int16], items: list[tuple[int, int, bytes]]) -> None:
-        pcm = table[np.frombuffer(b"".join(p for _, _, p in items), dtype=np.uint8)]
+    def _scatter(self, table: npt.NDArray[np.int16], runs: list[Run]) -> None:
+        """Decode a flush's packets of one payload type at once and put each run in its place."""
+        pcm = table[np.frombuffer(b"".join(b"".join(run[3]) for run in runs), dtype=np.uint8)]
         i = 0
-        for ch, pos, payload in items:
-            n = len(payload)
+        for ch, first, end, payloads in runs:
+            n = end - first
             samples = pcm[i : i + n]
             i += n
-            if pos < self._written:  # its time has already been written
-                cut = self._written - pos
+            if first < self._written:  # the start of the run is late: its time was written
+                cut = self._written - first
                 if cut >= n:
-                    self.dropped += 1
+                    self.dropped += len(payloads)
                     continue
-                samples, pos, n = samples[cut:], self._written, n - cut
-            offset = pos - self._written
-            if offset + n > self._buf.shape[1]:
-                grown = np.zeros((CHANNELS, max(2 * self._buf.shape[1], offset + n)), dtype=np.int16)
-                grown[:, : self._buf.shape[1]] = self._buf
-                self._buf = grown
-            self._buf[ch, offset : offset + n] = samples
-            self._end = max(self._end, pos + n)
+                samples, first = samples[cut:], self._written
+            at = self._head + first - self._written
+            if at + len(samples) > self._buf.shape[1]:
+                self._make_room(at + len(samples) - self._head)
+                at = self._head + first - self._written
+            self._buf[ch, at : at + len(samples)] = samples
+            self._end = max(self._end, end)
+
+    def _make_room(self, needed: int) -> None:
+        """Move the unwritten samples to the front of the buffer, growing it if it must."""
+        live = self._buf[:, self._head :]
+        size = max(self._buf.shape[1], 2 * needed)
+        buf = np.zeros((CHANNELS, size), dtype=np.int16)
+        buf[:, : live.shape[1]] = live
+        self._buf, self._head = buf, 0
 
     # -- writing -----------------------------------------------------------------------------
     def _emit_to(self, target: int) -> None:
         n = target - self._written
         if n <= 0:
             return
-        k = min(n, self._buf.shape[1])
-        self._write(self._buf[:, :k])
-        self._buf[:, : self._buf.shape[1] - k] = self._buf[:, k:].copy()
-        self._buf[:, self._buf.shape[1] - k :] = 0
+        k = min(n, self._buf.shape[1] - self._head)
+        block = self._buf[:, self._head : self._head + k]
+        self._write(block)
+        block[:] = 0
+        self._head += k
         self._written += k
+        if self._head > self._buf.shape[1] // 2:
+            self._make_room(0)
         rest = n - k
         while rest > 0:  # a long silence (hold without RTP): written in bounded chunks
             chunk = min(rest, _SILENCE_CHUNK)
@@ -219,8 +269,7 @@ class CallRecorder:
             rest -= chunk
 
     def _write(self, block: npt.NDArray[np.int16]) -> None:
-        # writeframes patches the header each time, so a crash leaves a valid file up to here.
-        self._wav.writeframes(np.ascontiguousarray(block.T).astype("<i2", copy=False).tobytes())
+        self._wav.append(np.ascontiguousarray(block.T).astype("<i2", copy=False).tobytes())
 
     def close(self, now: float) -> RecordingResult:
         """Write everything (the file lasts until ``now``, or to its last packet) and close it."""
@@ -232,8 +281,6 @@ class CallRecorder:
         finally:
             with contextlib.suppress(OSError):
                 self._wav.close()
-            with contextlib.suppress(OSError):
-                self._fh.close()
             self.result = RecordingResult(
                 self.path, self._written, self.packets, self.dropped, self.undecodable
             )
