@@ -77,15 +77,18 @@ def band(samples: np.ndarray, hz: float) -> float:
     return float(spectrum[np.abs(freqs - hz) <= 15].max())
 
 
-async def test_three_parties_each_hear_the_other_two(conf: Conf) -> None:
-    bridge = conf.bridges.open
+@pytest.mark.parametrize("room", ["bridge", "three-way"])
+async def test_three_parties_each_hear_the_other_two(conf: Conf, room: str) -> None:
+    """On a bridge's own app, and on an ad hoc room (three-way calling: no bridge row, no prompt)."""
+    bridge = conf.bridges.open if room == "bridge" else uuid.uuid4()
+    app = f"conf.{bridge}" if room == "bridge" else f"conf-adhoc.{bridge}"
     ears = {ext: await conf.ear() for ext in TONES}
     t0 = time.monotonic()
 
     async def party(ext: str) -> None:
         script = RtpScript(ssrc=0x1000 + int(ext)).tone(0.0, 7.0, TONES[ext], -16.0)
         result = await conf.call(
-            f"conf.{bridge}",
+            app,
             script,
             ears[ext][1],
             caller=ext,
@@ -97,7 +100,10 @@ async def test_three_parties_each_hear_the_other_two(conf: Conf) -> None:
     async def look() -> tuple[float, list[dict[str, object]]]:
         """Once all three are in, as the operator through the API: who is in the room."""
         t = await when_all_in(conf, bridge, 3, 6.0)
-        return t, await asyncio.to_thread(participants_by_api, conf, bridge)
+        if room == "bridge":
+            return t, await asyncio.to_thread(participants_by_api, conf, bridge)
+        people = conf.server.conference.participants(conf.bridges.tenant_id, bridge)
+        return t, [{"caller": p.caller, "user_id": str(p.user_id), "moderator": p.moderator} for p in people]
 
     *_, (t_all, seen) = await asyncio.gather(*(party(ext) for ext in TONES), look())
     await conf.settle()

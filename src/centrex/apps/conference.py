@@ -1,9 +1,13 @@
 """Conference bridges on the app server (issue 4 point 6): rooms of parties mixed by apps/mixer.py.
 
-Reached at two Request-URI users: ``conf-main`` (the ``*55`` feature code: the caller keys the
-bridge's number, then its PIN) and ``conf.<bridge uuid>`` (the bridge's own extension: only the PIN,
-when it has one). A bridge with a PIN admits a party who keys that PIN or the moderator PIN (three
-tries); one with only a moderator PIN admits everyone, a moderator by keying it.
+Reached at three Request-URI users: ``conf-main`` (the ``*55`` feature code: the caller keys the
+bridge's number, then its PIN), ``conf.<bridge uuid>`` (the bridge's own extension: only the PIN,
+when it has one) and ``conf-adhoc.<uuid>`` (three-way calling: a room with no bridge row, no PIN and
+no prompt, at most ``adhoc_max_parties``, for the switch to send the legs of a call and the added
+party to under one fresh UUID; the room belongs to the tenant of its first party).
+
+A bridge with a PIN admits a party who keys that PIN or the moderator PIN (three tries); one with
+only a moderator PIN admits everyone, a moderator by keying it.
 
 A room exists while it has parties. Each party's CallMedia hands every decoded frame it receives to
 the party's inbox (``on_audio``); one task per room ticks every 20 ms on the loop clock, takes one
@@ -42,6 +46,7 @@ log = logging.getLogger(__name__)
 
 MAIN = "conf-main"
 _BY_ID = re.compile(r"^conf\.([0-9a-fA-F-]{32,36})$")
+_ADHOC = re.compile(r"^conf-adhoc\.([0-9a-fA-F-]{32,36})$")
 
 # The conference's phrases join the one catalogue (prompts.prepare renders every key of TEXTS).
 TEXTS.update(
@@ -59,11 +64,11 @@ TEXTS.update(
 
 def is_conference(user: str | None) -> bool:
     """Is this Request-URI user one of the conference's?"""
-    return user == MAIN or _BY_ID.match(user or "") is not None
+    return user == MAIN or _BY_ID.match(user or "") is not None or _ADHOC.match(user or "") is not None
 
 
-def bridge_id_of(user: str | None) -> uuid.UUID | None:
-    match = _BY_ID.match(user or "")
+def bridge_id_of(user: str | None, pattern: re.Pattern[str] = _BY_ID) -> uuid.UUID | None:
+    match = pattern.match(user or "")
     if match is None:
         return None
     try:
@@ -94,6 +99,7 @@ class ConferenceSettings:
     next_digit_s: float = 3.0
     tries: int = 3
     max_digits: int = 10
+    adhoc_max_parties: int = 3  # three-way calling
 
 
 @dataclass(frozen=True)
@@ -288,6 +294,10 @@ class ConferenceApp:
     # -- checks before answering ----------------------------------------------------------------------
     async def exists(self, tenant_id: uuid.UUID, user: str | None) -> bool:
         """``conf.<uuid>`` must name a bridge of the tenant (else 404 before answering)."""
+        adhoc = bridge_id_of(user, _ADHOC)
+        if adhoc is not None:  # a room of another tenant under that UUID is as good as none
+            room = self.rooms.get(adhoc)
+            return room is None or room.bridge.tenant_id == tenant_id
         bridge_id = bridge_id_of(user)
         if bridge_id is None:
             return user == MAIN
@@ -297,6 +307,19 @@ class ConferenceApp:
     async def run(self, media: CallMedia, caller: CallerInfo, user: str) -> None:
         bridge: BridgeInfo | None
         bridge_id = bridge_id_of(user)
+        adhoc = bridge_id_of(user, _ADHOC)
+        if adhoc is not None:
+            bridge = BridgeInfo(
+                adhoc, caller.tenant_id, "three-way", "", None, None, self.settings.adhoc_max_parties, True
+            )
+            room = self.rooms.get(adhoc)
+            if room is not None and room.bridge.tenant_id != caller.tenant_id:
+                return
+            if self._full(bridge):
+                await self._say(media, "conf-full")
+                return
+            await self._enter(media, caller, bridge, False)
+            return
         if bridge_id is not None:
             bridge = await asyncio.to_thread(self.store.bridge, caller.tenant_id, bridge_id)
         else:
@@ -316,6 +339,10 @@ class ConferenceApp:
         if self._full(bridge):  # filled while the prompt played
             await self._say(media, "conf-full")
             return
+        await self._enter(media, caller, bridge, moderator)
+
+    async def _enter(self, media: CallMedia, caller: CallerInfo, bridge: BridgeInfo, moderator: bool) -> None:
+        """Into the room (made if it is not there) until the call ends."""
         room = self.rooms.get(bridge.id)
         if room is None:
             room = self.rooms[bridge.id] = Room(bridge, self._closed)

@@ -11,7 +11,7 @@ the app:
 - ``aa.<menu uuid>``: an auto attendant menu (apps/attendant.py), which hands the caller back to
   the switch with an in-dialog REFER (``refer``) to the extension, hunt group or mailbox chosen;
 - ``conf-main`` (bridge number, then PIN) and ``conf.<bridge uuid>`` (PIN if set): a conference
-  room (apps/conference.py).
+  room (apps/conference.py); ``conf-adhoc.<uuid>``: a room without a bridge (three-way calling).
 
 with ``X-Centrex-Tenant``, ``X-Centrex-Call``, ``X-Centrex-Caller``, ``X-Centrex-Caller-Name`` and,
 when the caller is a user, ``X-Centrex-Caller-User``. Nothing but those headers is believed, and
