@@ -248,3 +248,17 @@ async def test_a_policy_change_counts_from_the_next_call_after_the_cache(rig: Ri
     rig.listener.policy_ttl_s = 0
     await a_call(rig, "1001", "1002", "internal")
     assert len(rig.rows()) == 1
+
+
+async def test_stopping_the_service_completes_the_recordings_still_running(rig: Rig) -> None:
+    set_policy(rig.sessions, rig.office, M.ALL)
+    call_id = uuid.uuid4()
+    rig.listener(started(rig.office, call_id, "1001", "1002", "internal"))
+    await rig.relays.create(str(call_id))
+    rig.listener(answered(rig.office, call_id, "1002"))
+    await talk(rig, call_id, 0.3)
+    rig.listener.close()  # the service stops before the call ends
+    with rig.sessions() as s:
+        [row] = s.scalars(select(CallRecording)).all()
+    assert row.ended_at is not None and row.duration_ms >= 300 and row.sha256 is not None
+    assert rig.relays.get(str(call_id)).recorder is None  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ its file gone, its row marked, an audit entry - and one made 11 months ago stays
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -16,7 +17,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.ops.recording_retention import add_months, next_run, purge_recordings, retention_cutoff
+from centrex.ops.recording_retention import (
+    add_months,
+    next_run,
+    purge_recordings,
+    retention_cutoff,
+    retention_daily,
+)
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import AuditEntry
 from centrex.store.models.recordings import CallRecording, RecordingMode, RecordingTrigger
@@ -147,3 +154,21 @@ def test_the_purge_command(sessions: sessionmaker[Session], db_url: str, tmp_pat
     bad = subprocess.run([*cmd, "--as-of", "15/06/2027"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: --as-of must be a date")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+async def test_the_services_daily_housekeeping_purges_at_start(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    o = office(sessions)
+    old = recording(sessions, o, tmp_path, add_months(datetime.now(UTC), -13))
+    young = recording(sessions, o, tmp_path, add_months(datetime.now(UTC), -11))
+    task = asyncio.create_task(retention_daily(sessions))
+    try:
+        for _ in range(100):
+            if state(sessions, old)[0]:
+                break
+            await asyncio.sleep(0.05)
+        assert state(sessions, old) == (True, False) and state(sessions, young) == (False, True)
+        assert not task.done()  # sleeping until tomorrow's run
+    finally:
+        task.cancel()
