@@ -104,6 +104,7 @@ async def serve(settings: Settings) -> None:
     relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
     sip.engine.media = RelayAnchor(relays)
     apps = await start_app_server(sip, sessions, settings, ports)
+    app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     register_component(app, "sip", sip.health)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
