@@ -21,7 +21,6 @@ through ``participants()``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import uuid
@@ -419,13 +418,6 @@ class ConferenceApp:
             await self._say(media, "conf-pin-incorrect")
         await self._say(media, "vm-goodbye")
         return None
-
-    async def close(self) -> None:
-        """Server stopping: the rooms go with their calls; nothing else to keep."""
-        for room in list(self.rooms.values()):
-            for pid in list(room.parties):
-                with contextlib.suppress(Exception):
-                    room.leave(pid)
 
 
 def _check_pins(bridge: BridgeInfo, entered: str) -> tuple[bool, bool]:
