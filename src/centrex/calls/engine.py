@@ -961,6 +961,19 @@ class CallEngine:
             return
         self._route_out(call, classification.destination, now)
 
+    def _answer_invite(self, call: Call, body: bytes, content_type: str | None) -> Dialog:
+        """200 OK to the caller's INVITE with our Contact; the UAS dialog it makes."""
+        ok = make_response(
+            call.a_invite,
+            200,
+            to_tag=call.a_tag,
+            body=body,
+            content_type=content_type,
+            extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
+        )
+        self.network.send_response(call.a_transport, ok)
+        return Dialog.from_uas(call.a_invite, ok)
+
     def _track(self, call: Call) -> None:
         self.calls[call.id] = call
         self._by_a_key[call.a_key] = call
@@ -1440,16 +1453,7 @@ class CallEngine:
             self._reject(call, 488, now, "failed", "no_g711", "Not Acceptable Here (PCMU or PCMA required)")
             return None
         answer = negotiate_answer(offer, *call.anchor[0], (codec, TELEPHONE_EVENT))
-        ok = make_response(
-            call.a_invite,
-            200,
-            to_tag=call.a_tag,
-            body=str(answer).encode(),
-            content_type="application/sdp",
-            extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
-        )
-        self.network.send_response(call.a_transport, ok)
-        call.a_dialog = Dialog.from_uas(call.a_invite, ok)
+        call.a_dialog = self._answer_invite(call, str(answer).encode(), "application/sdp")
         call.answered_at, call.answered_mono = self.wall(), now
         call.a_codec = codec.payload_type
         if call.b_offer is not None and codec.payload_type is not None:
@@ -2115,33 +2119,16 @@ class CallEngine:
             self._cancel_legs(call)
         call.timers.clear()
         # The picker's INVITE is answered in the taken call's name; its own call ends here.
-        ok_p = make_response(
-            picker.a_invite,
-            200,
-            to_tag=picker.a_tag,
-            body=str(to_picker).encode(),
-            content_type="application/sdp",
-            extra=[("Contact", self.network.contact(picker.a_transport)), ("Allow", ALLOW)],
-        )
-        self.network.send_response(picker.a_transport, ok_p)
+        picker_dialog = self._answer_invite(picker, str(to_picker).encode(), "application/sdp")
         leg = BLeg(call, picker.caller, None, picker.a_invite, picker.a_key, self.wall())
         leg.peer = (picker.a_transport, picker.a_addr)
-        leg.dialog = Dialog.from_uas(picker.a_invite, ok_p)
+        leg.dialog = picker_dialog
         leg.state, leg.status, leg.answered_at = LegState.ANSWERED, 200, self.wall()
         call.all_legs.append(leg)
         self._legs_by_callid[picker.a_invite.call_id] = leg
         self._end(picker, now, "picked_up", "picked_up", 200)
         if answer_caller:
-            ok_c = make_response(
-                call.a_invite,
-                200,
-                to_tag=call.a_tag,
-                body=str(to_caller).encode(),
-                content_type="application/sdp",
-                extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
-            )
-            self.network.send_response(call.a_transport, ok_c)
-            call.a_dialog = Dialog.from_uas(call.a_invite, ok_c)
+            call.a_dialog = self._answer_invite(call, str(to_caller).encode(), "application/sdp")
             call.answered_at, call.answered_mono = leg.answered_at, now
         call.answered, call.state = leg, CallState.ANSWERED
         if picker.caller is not None:
@@ -2545,17 +2532,9 @@ class CallEngine:
                 log.info("sip.call.answer call=%s by=%s (re-routed)", call.id, leg.label)
                 return
             call.answered_at, call.answered_mono = leg.answered_at, now
-            ok = make_response(
-                call.a_invite,
-                200,
-                to_tag=call.a_tag,
-                body=self._through_relay(call, "a", resp.body, resp.headers.get("Content-Type")),
-                content_type=resp.headers.get("Content-Type"),
-                extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
-            )
-            self.network.send_response(call.a_transport, ok)
-            call.a_dialog = Dialog.from_uas(call.a_invite, ok)
-            call.a_codec = _first_g711_pt(ok.body)
+            body = self._through_relay(call, "a", resp.body, resp.headers.get("Content-Type"))
+            call.a_dialog = self._answer_invite(call, body, resp.headers.get("Content-Type"))
+            call.a_codec = _first_g711_pt(body)
             log.info("sip.call.answer call=%s by=%s", call.id, leg.label)
             self._notify(
                 self.on_call_answered,
