@@ -11,11 +11,12 @@ from centrex.store.access import TenantData
 from centrex.store.errors import Conflict, Invalid
 from centrex.store.models import HuntGroup, NumberTarget, Site, User
 from centrex.store.models.base import Base
+from centrex.store.models.queues import CallQueue
 
 
 def extension_free(data: TenantData, extension: str, exclude: uuid.UUID | None = None) -> None:
-    """Users and hunt groups share one extension plan per tenant."""
-    for model in (User, HuntGroup):
+    """Users, hunt groups and call-center queues share one extension plan per tenant."""
+    for model in (User, HuntGroup, CallQueue):
         stmt = select(model.id).where(model.tenant_id == data.tenant_id, model.extension == extension)
         found = data.session.scalar(stmt)
         if found is not None and found != exclude:
@@ -35,7 +36,11 @@ def same_tenant(data: TenantData, model: type[Base], obj_id: uuid.UUID | None, f
         )
 
 
-TARGET_MODELS: dict[NumberTarget, type[Base]] = {NumberTarget.USER: User, NumberTarget.HUNT_GROUP: HuntGroup}
+TARGET_MODELS: dict[NumberTarget, type[Base]] = {
+    NumberTarget.USER: User,
+    NumberTarget.HUNT_GROUP: HuntGroup,
+    NumberTarget.QUEUE: CallQueue,  # the engine routes a DID's "queue" target (calls/engine.py)
+}
 
 
 def site_ref(data: TenantData, site_id: uuid.UUID | None) -> None:

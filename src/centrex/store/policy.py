@@ -43,6 +43,8 @@ class Resource(StrEnum):
     RECORDING = "recording"  # call recordings: CPNI, read as call records are (§V.12)
     RECORDING_POLICY = "recording_policy"  # who is recorded, the feature code, the retention period
     VOICEMAIL = "voicemail"  # a user's own voicemail messages (audio included), through /me
+    QUEUE = "queue"  # call-center queues: settings, members, agents' logins, statistics
+    QUEUE_LIVE = "queue_live"  # a queue's live figures: administrators, and the queue's own agents
     CONFERENCE = "conference"  # conference bridges and who is in their rooms now
 
 
@@ -144,6 +146,12 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     **{(Resource.RECORDING_POLICY, act): STAFF for act in (R, C, U, D)},
     # Conference bridges are set up like hunt groups, by the customer's administrators (a MAC).
     **{(Resource.CONFERENCE, act): STAFF for act in (R, C, U, D)},
+    # Call-center queues (issue 4 point 4) are set up like hunt groups (MAC 5) by the office
+    # administrator, back-up or operator, who also log agents in and out and read the statistics.
+    # An agent may watch their own queue's live figures (callers waiting, longest wait): the route
+    # lets a non-administrator through only for a queue they are a member of.
+    **{(Resource.QUEUE, act): STAFF for act in (R, C, U, D)},
+    (Resource.QUEUE_LIVE, R): STAFF | ALL_USERS,
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,
