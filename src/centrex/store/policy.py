@@ -46,6 +46,7 @@ class Resource(StrEnum):
     QUEUE = "queue"  # call-center queues: settings, members, agents' logins, statistics
     QUEUE_LIVE = "queue_live"  # a queue's live figures: administrators, and the queue's own agents
     CONFERENCE = "conference"  # conference bridges and who is in their rooms now
+    ATTENDANT = "attendant"  # auto attendant menus, their options and schedules
 
 
 class Action(StrEnum):
@@ -146,6 +147,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     **{(Resource.RECORDING_POLICY, act): STAFF for act in (R, C, U, D)},
     # Conference bridges are set up like hunt groups, by the customer's administrators (a MAC).
     **{(Resource.CONFERENCE, act): STAFF for act in (R, C, U, D)},
+    # Auto attendant menus route the tenant's incoming calls (MAC 9 targets): set up like hunt
+    # groups (MAC 5) by the office administrator, back-up or operator.
+    **{(Resource.ATTENDANT, act): STAFF for act in (R, C, U, D)},
     # Call-center queues (issue 4 point 4) are set up like hunt groups (MAC 5) by the office
     # administrator, back-up or operator, who also log agents in and out and read the statistics.
     # An agent may watch their own queue's live figures (callers waiting, longest wait): the route
