@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.api.app import create_app, register_component
 from centrex.apps.server import AppConfig, AppServer
+from centrex.calls.app_lookup import ConferenceLookup
 from centrex.calls.directory import Directory, StoreDirectory
 from centrex.calls.emergency import StoreEmergency
 from centrex.calls.media import RelayAnchor
 from centrex.calls.nomadic import Listeners, NomadicListener
+from centrex.calls.queue_store import StoreQueues
+from centrex.calls.recording import RecordingListener
 from centrex.calls.records import CallRecords
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
@@ -25,6 +28,7 @@ from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
+from centrex.ops.recording_retention import retention_daily
 from centrex.routing.storage import StoreRoutes
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
@@ -60,6 +64,8 @@ def attach_switch_services(
     sip.engine.emergency = StoreEmergency(sessions, notifier.submit)
     tracker = NomadicTracker(sessions)
     sip.engine.nomadic = tracker
+    sip.engine.queues = StoreQueues(sessions, write_later=sip.records.write_later if sip.records else None)
+    sip.engine.conference_by_extension = ConferenceLookup(sessions)
     current = sip.location.listener
     nomadic = NomadicListener(tracker, directory)
     sip.location.listener = Listeners([current, nomadic] if current is not None else [nomadic])
@@ -103,8 +109,13 @@ async def serve(settings: Settings) -> None:
     ports = PortAllocator(*settings.rtp_ports)
     relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
     sip.engine.media = RelayAnchor(relays)
+    # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
+    recordings = RecordingListener(sessions, relays, settings.data_dir)
+    sip.engine.listeners.append(recordings)
+    housekeeping = asyncio.create_task(retention_daily(sessions))
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
+    app.state.conference_participants = apps.conference.participants
     register_component(app, "sip", sip.health)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
@@ -125,8 +136,10 @@ async def serve(settings: Settings) -> None:
     try:
         await task
     finally:
+        housekeeping.cancel()
         await apps.stop()
         await sip.stop()
+        recordings.close()  # before the relays: running recordings get their rows completed
         relays.close()
         engine.dispose()
 

@@ -3,6 +3,8 @@ feature codes to the mailbox, message-waiting NOTIFY — driven through CallEngi
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from centrex.sip.message import Request
@@ -239,3 +241,17 @@ def test_subscribe_to_another_event_is_489() -> None:
     b.request(req, ("10.0.0.9", 5070))
     [resp] = [s.message for s in b.net.take() if isinstance(s.message, Response)]
     assert resp.status == 489
+
+
+def test_an_attendant_or_conference_extension_goes_to_its_app() -> None:
+    b = bench()
+    menu, bridge = uuid.uuid4(), uuid.uuid4()
+    b.org.directory.attendants[menu] = (b.org.tenant_a.id, "5000")
+    b.engine.conference_by_extension = lambda tenant, ext: f"conf.{bridge}" if ext == "6000" else None
+    uris, finals = [], []
+    for ext, port in (("5000", 5061), ("6000", 5063), ("6001", 5065)):
+        b.call("1001", ext, port=port)
+        uris += [str(s.message.uri) for s in b.invites() if s.addr == APP]  # type: ignore[union-attr]
+        finals += [r.status for r in b.responses() if r.status >= 400]
+    assert uris[0].startswith(f"sip:aa.{menu}@") and uris[1].startswith(f"sip:conf.{bridge}@")
+    assert len(uris) == 2 and finals == [404]

@@ -655,6 +655,8 @@ class CallEngine:
         self._dispatch_at: dict[uuid.UUID, float] = {}  # queue id -> when to look for agents
         # Where the app server (voicemail, attendants, conferences: apps/server.py) listens.
         self.app_address: Address | None = None
+        # A conference bridge's extension -> "conf.<bridge id>" (calls/app_lookup.py).
+        self.conference_by_extension: Callable[[uuid.UUID, str], str | None] | None = None
 
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, event: Event, transport: str, now: float) -> None:
@@ -939,6 +941,11 @@ class CallEngine:
                 )
                 if queue is not None:
                     self._route_to_queue(call, queue, now)
+                    return
+                app = self._app_for_extension(tenant.id, classification.destination)
+                if app is not None:
+                    call.direction = "internal"
+                    self._route_to_app(call, app, now)
                     return
                 self._reject(call, 404, now, "failed", "not_found")
                 return
@@ -1640,6 +1647,17 @@ class CallEngine:
             self._arm(call, "feature_done", now + 1.0)
 
     # -- the app server ---------------------------------------------------------------------
+    def _app_for_extension(self, tenant_id: uuid.UUID, extension: str) -> str | None:
+        """An attendant menu's or a conference bridge's extension: the app server's user part."""
+        if self.app_address is None:
+            return None
+        menu = self.directory.attendant_by_extension(tenant_id, extension)
+        if menu is not None:
+            return f"aa.{menu}"
+        if self.conference_by_extension is not None:
+            return self.conference_by_extension(tenant_id, extension)
+        return None
+
     def _has_voicemail(self, user: UserInfo) -> bool:
         return user.voicemail and self.app_address is not None
 
