@@ -2833,6 +2833,9 @@ class CallEngine:
             record.duration_ms,
         )
         self._notify(self.on_call_ended, record)
+        # Break the call's cycles with its legs so reference counting frees them at once: fewer
+        # objects for the collector's full passes, whose pauses were what failed calls under load.
+        call.legs, call.all_legs, call.answered, call.xfer = [], [], None, None
 
     def _notify(self, callback: Callable[[_E], None] | None, event: _E) -> None:
         """Hand a call event to its observer; a failing observer never breaks signalling."""
