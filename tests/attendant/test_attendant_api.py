@@ -193,3 +193,10 @@ def test_conflicts_and_menus_in_use(api: Api) -> None:
         json={"options": [{"digit": "1", "action": "sub_menu", "target": own}]},
     )
     assert r.status_code == 422 and r.json()["rule"] == "not_self"
+
+
+def test_a_hunt_group_or_user_cannot_take_a_menus_extension(api: Api) -> None:
+    """One extension plan: the switch would route 500 to whichever it found first."""
+    t = f"/api/v1/tenants/{api.world.a.id}"
+    r = api.call("POST", f"{t}/hunt-groups", admin(api), json={"name": "Clash", "extension": "500"})
+    assert r.status_code == 409 and r.json()["field"] == "extension", r.text

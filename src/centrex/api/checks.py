@@ -10,13 +10,16 @@ from sqlalchemy import select
 from centrex.store.access import TenantData
 from centrex.store.errors import Conflict, Invalid
 from centrex.store.models import HuntGroup, NumberTarget, Site, User
+from centrex.store.models.attendants import AttendantMenu
 from centrex.store.models.base import Base
+from centrex.store.models.conferences import ConferenceBridge
 from centrex.store.models.queues import CallQueue
 
 
 def extension_free(data: TenantData, extension: str, exclude: uuid.UUID | None = None) -> None:
-    """Users, hunt groups and call-center queues share one extension plan per tenant."""
-    for model in (User, HuntGroup, CallQueue):
+    """Users, hunt groups, call-center queues, attendant menus and conference bridges share one
+    extension plan per tenant (the switch routes an extension to the first it finds)."""
+    for model in (User, HuntGroup, CallQueue, AttendantMenu, ConferenceBridge):
         stmt = select(model.id).where(model.tenant_id == data.tenant_id, model.extension == extension)
         found = data.session.scalar(stmt)
         if found is not None and found != exclude:

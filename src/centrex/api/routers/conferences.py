@@ -107,7 +107,7 @@ def _snap(row: ConferenceBridge) -> dict[str, Any]:
 
 
 def _number_free(data: TenantData, extension: str, exclude: uuid.UUID | None = None) -> None:
-    extension_free(data, extension)
+    extension_free(data, extension, exclude)
     found = data.session.scalar(
         select(ConferenceBridge.id).where(
             ConferenceBridge.tenant_id == data.tenant_id, ConferenceBridge.extension == extension
