@@ -497,3 +497,26 @@ def test_a_did_routed_to_an_auto_attendant_goes_to_the_app_server() -> None:
     assert str(to_app.message.uri).startswith(f"sip:aa.{menu}@")
     assert to_app.message.headers.get("X-Centrex-Caller") == "+13125550777"
     assert to_app.message.headers.get("X-Centrex-Tenant") == str(b.org.tenant_a.id)
+
+
+def test_the_tenants_dial_plan_decides_what_was_dialled() -> None:
+    """Issue 6 point 1: a tenant whose outside-line prefix is 8 dials 8 + number; 9 is then not a
+    prefix (and 9911 still reaches 911: Kari's Law is the dial plan's rule for every tenant)."""
+    from centrex.numbers.dialplan import DialPlan
+
+    carrier = trunk("carrier", gw("192.0.2.10"))
+    default_911 = trunk("911-default", gw("192.0.2.90"), kind=TrunkKind.EMERGENCY)
+    b, _ = setup(
+        carrier,
+        default_911,
+        routes=(OutboundRoute(uuid.uuid4(), carrier.id, ""),),
+        emergency=(EmergencyRoute(uuid.uuid4(), default_911.id),),
+    )
+    tenant = b.org.tenant_a
+    b.org.directory.tenants[DOMAIN_A] = replace(tenant, dial_plan=DialPlan(outside_line_prefix="8"))
+    b.call("1001", "82125550199")
+    [sent] = out_invites(b, "192.0.2.10")
+    assert str(sent.message.uri).startswith("sip:+12125550199@")  # type: ignore[union-attr]
+    b.net.take()
+    b.call("1001", "9911", port=5063)
+    assert len(out_invites(b, "192.0.2.90")) == 1

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.numbers.dialplan import DialPlan
 from centrex.store.models import (
     CallRestrictionClass,
     Device,
@@ -43,6 +44,7 @@ class TenantInfo:
     domain: str
     status: str = "active"  # store.models TenantStatus: active, suspended, terminated
     service_type: str = "hosted-centrex"  # store.models ServiceType (nomadic 911 rules differ)
+    dial_plan: DialPlan = field(default_factory=DialPlan)  # the tenant's (issue 6 point 1)
 
     @property
     def active(self) -> bool:
@@ -136,10 +138,25 @@ class Directory(Protocol):
 
 def _tenant_info(row: Row[Any]) -> TenantInfo:
     status, service = TenantStatus(row.status).value, ServiceType(row.service_type).value
-    return TenantInfo(row.id, row.sip_domain, status, service)
+    plan = DialPlan(
+        extension_length=row.dial_extension_length,
+        outside_line_prefix=row.dial_outside_prefix or None,
+        seven_digit_local=row.dial_seven_digit,
+        ten_digit=row.dial_ten_digit,
+    )
+    return TenantInfo(row.id, row.sip_domain, status, service, plan)
 
 
-_TENANT = select(Tenant.id, Tenant.sip_domain, Tenant.status, Tenant.service_type)
+_TENANT = select(
+    Tenant.id,
+    Tenant.sip_domain,
+    Tenant.status,
+    Tenant.service_type,
+    Tenant.dial_extension_length,
+    Tenant.dial_outside_prefix,
+    Tenant.dial_seven_digit,
+    Tenant.dial_ten_digit,
+)
 _TENANT_BY_DOMAIN = _TENANT.where(Tenant.sip_domain == bindparam("domain"))
 _TENANT_BY_ID = _TENANT.where(Tenant.id == bindparam("tenant_id"))
 _DEVICE = select(

@@ -821,7 +821,7 @@ class CallEngine:
             caller_site = CallerSite(site.npa_nxx, site.state) if site else DEFAULT_SITE
         except ValueError:
             caller_site = DEFAULT_SITE
-        classification = classify(dialled, caller_site)
+        classification = classify(dialled, caller_site, tenant.dial_plan)
         call = Call(
             uuid.uuid4(),
             tenant,
@@ -1071,7 +1071,7 @@ class CallEngine:
             if tenant is None:
                 self._reply(transport, req, 403, "Forbidden (trunk has no tenant)")
                 return
-            classification = classify(raw, DEFAULT_SITE)
+            classification = classify(raw, DEFAULT_SITE, tenant.dial_plan)
             direction = "outbound"
         else:
             e164 = loose_e164(raw)

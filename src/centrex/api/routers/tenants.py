@@ -43,6 +43,13 @@ class TenantPatch(BaseModel):
     status: TenantStatus | None = None
     service_type: ServiceType | None = None
     pricing_plan: PricingPlan | None = None
+    # The dial plan (issue 6 point 1): how the tenant's phones dial extensions and the outside.
+    dial_extension_length: int | None = Field(None, ge=2, le=6, description="digits of an extension")
+    dial_outside_prefix: str | None = Field(
+        None, pattern=r"^[0-9]?$", description="one digit for an outside line; empty: dial out directly"
+    )
+    dial_seven_digit: bool | None = Field(None, description="7-digit local dialling (the site's NPA)")
+    dial_ten_digit: bool | None = Field(None, description="10-digit dialling without the leading 1")
 
 
 class TenantOut(Out):
@@ -52,6 +59,10 @@ class TenantOut(Out):
     status: TenantStatus
     service_type: ServiceType
     pricing_plan: PricingPlan
+    dial_extension_length: int
+    dial_outside_prefix: str | None
+    dial_seven_digit: bool
+    dial_ten_digit: bool
     created_at: datetime
 
 
@@ -96,6 +107,8 @@ def get_tenant(data: TenantDep) -> Any:
 def patch_tenant(body: TenantPatch, data: TenantDep, ops: OperatorDep) -> Any:
     data.require(Resource.TENANT, Action.UPDATE)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if changes.get("dial_outside_prefix") == "":
+        changes["dial_outside_prefix"] = None  # no outside-line prefix
     if changes.get("status") is TenantStatus.SUSPENDED and data.tenant.status is not TenantStatus.SUSPENDED:
         changes["suspended_at"] = utcnow()
     elif "status" in changes and changes["status"] is not TenantStatus.SUSPENDED:

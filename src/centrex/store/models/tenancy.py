@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.store.models.base import Base, Row, TenantOwned
@@ -34,6 +34,12 @@ class Tenant(Base, Row):
     )
     pricing_plan: Mapped[PricingPlan] = mapped_column(EnumText(PricingPlan), default=PricingPlan.BUNDLED)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The tenant's dial plan (issue 6 point 1; numbers/dialplan.py DialPlan): extension length,
+    # the outside-line prefix (none: dial out directly), 7- and 10-digit local dialling.
+    dial_extension_length: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    dial_outside_prefix: Mapped[str | None] = mapped_column(String(1), default="9", server_default="9")
+    dial_seven_digit: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    dial_ten_digit: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Site(Base, TenantOwned):
