@@ -17,25 +17,23 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not batch mode: on SQLite a batch copy would drop and recreate `tenants`,
+# and with foreign keys on, dropping it cascades into every table that references a tenant.
+def _columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("dial_extension_length", sa.Integer(), server_default="4", nullable=False),
+        sa.Column("dial_outside_prefix", sa.String(length=1), server_default="9", nullable=True),
+        sa.Column("dial_seven_digit", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("dial_ten_digit", sa.Boolean(), server_default=sa.true(), nullable=False),
+    ]
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("tenants") as batch_op:
-        batch_op.add_column(
-            sa.Column("dial_extension_length", sa.Integer(), server_default="4", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("dial_outside_prefix", sa.String(length=1), server_default="9", nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("dial_seven_digit", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("dial_ten_digit", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    for column in _columns():
+        op.add_column("tenants", column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tenants") as batch_op:
-        batch_op.drop_column("dial_ten_digit")
-        batch_op.drop_column("dial_seven_digit")
-        batch_op.drop_column("dial_outside_prefix")
-        batch_op.drop_column("dial_extension_length")
+    for column in reversed(_columns()):
+        # SQLite 3.35+ drops a column in place (ALTER TABLE ... DROP COLUMN).
+        op.execute(f"ALTER TABLE tenants DROP COLUMN {column.name}")
