@@ -256,6 +256,39 @@ def _user_info(row: Row[Any] | None) -> UserInfo | None:
     )
 
 
+class ThreadReader:
+    """Runs one read statement on a connection each thread keeps, and ends the read at once (no
+    snapshot is held between questions). For the switch's hot reads (directory, queues), where
+    ORM loading and pool check-outs cost more than the SIP work. A connection the database dropped
+    is replaced once."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        self._engine: Engine | None = bind if isinstance(bind, Engine) else None
+        self._local = threading.local()
+
+    def rows(self, stmt: Select[Any], **params: object) -> list[Row[Any]]:
+        if self._engine is None:
+            with self._sessions() as s:
+                return list(s.connection().execute(stmt, params))
+        for attempt in (1, 2):
+            conn: Connection | None = getattr(self._local, "conn", None)
+            if conn is None or conn.closed:
+                conn = self._local.conn = self._engine.connect()
+            try:
+                rows = list(conn.execute(stmt, params))
+                conn.rollback()
+                return rows
+            except DBAPIError as exc:
+                self._local.conn = None
+                with contextlib.suppress(Exception):
+                    conn.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        return []  # not reached
+
+
 class StoreDirectory:
     """Reads the database. Every answer is a frozen copy: nothing holds a session open.
 
@@ -266,30 +299,11 @@ class StoreDirectory:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-        bind = sessions.kw.get("bind")
-        self._engine: Engine | None = bind if isinstance(bind, Engine) else None
-        self._local = threading.local()
+        self._reader = ThreadReader(sessions)
 
     def _one(self, stmt: Select[Any], **params: object) -> Row[Any] | None:
-        if self._engine is None:
-            with self._sessions() as s:
-                return s.connection().execute(stmt, params).first()
-        for attempt in (1, 2):
-            conn: Connection | None = getattr(self._local, "conn", None)
-            if conn is None or conn.closed:
-                conn = self._local.conn = self._engine.connect()
-            try:
-                row = conn.execute(stmt, params).first()
-                conn.rollback()
-                return row
-            except DBAPIError as exc:
-                # A connection the database dropped: take a new one, once.
-                self._local.conn = None
-                with contextlib.suppress(Exception):
-                    conn.close()
-                if attempt == 2 or not exc.connection_invalidated:
-                    raise
-        return None  # not reached
+        rows = self._reader.rows(stmt, **params)
+        return rows[0] if rows else None
 
     def tenant_by_domain(self, domain: str) -> TenantInfo | None:
         row = self._one(_TENANT_BY_DOMAIN, domain=domain.lower())

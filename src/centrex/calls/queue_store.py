@@ -13,18 +13,16 @@ runs on the loop.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, and_, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Row, Select, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.calls.directory import ThreadReader
 from centrex.calls.queue_stats import KINDS
 from centrex.calls.queues import QueueEvent, QueueInfo
 from centrex.store.models.queues import CallQueue, QueueAgent, QueueEventRow
@@ -105,9 +103,7 @@ class StoreQueues:
         max_entries: int = 10_000,
     ) -> None:
         self._sessions = sessions
-        bind = sessions.kw.get("bind")
-        self._engine: Engine | None = bind if isinstance(bind, Engine) else None
-        self._local = threading.local()
+        self._reader = ThreadReader(sessions)
         self.ttl = ttl
         self.clock = clock
         self.wall = wall
@@ -118,25 +114,7 @@ class StoreQueues:
 
     # -- reads -------------------------------------------------------------------------------
     def _rows(self, stmt: Select[Any], **params: object) -> list[Row[Any]]:
-        if self._engine is None:
-            with self._sessions() as s:
-                return list(s.connection().execute(stmt, params))
-        for attempt in (1, 2):
-            conn: Connection | None = getattr(self._local, "conn", None)
-            if conn is None or conn.closed:
-                conn = self._local.conn = self._engine.connect()
-            try:
-                rows = list(conn.execute(stmt, params))
-                conn.rollback()  # no snapshot kept between questions
-                return rows
-            except DBAPIError as exc:
-                # A connection the database dropped: take a new one, once.
-                self._local.conn = None
-                with contextlib.suppress(Exception):
-                    conn.close()
-                if attempt == 2 or not exc.connection_invalidated:
-                    raise
-        return []  # not reached
+        return self._reader.rows(stmt, **params)
 
     def _cached_queue(self, key: object, stmt: Select[Any], **params: object) -> QueueInfo | None:
         now = self.clock()
