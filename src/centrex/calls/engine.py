@@ -801,12 +801,10 @@ class CallEngine:
             if trunk is not None:
                 self._new_trunk_call(req, key, addr, transport, trunk, now)
                 return
-        check = self.auth.check(req, addr, now)
-        if not check.ok or check.tenant is None or check.device is None:
-            assert check.response is not None
-            self.network.send_response(transport, check.response)
+        who = self._authenticate(req, addr, transport, now)
+        if who is None:
             return
-        tenant, device = check.tenant, check.device
+        tenant, device = who
         if not self.location.bindings((tenant.id, device.username), now):
             self._reply(transport, req, 403, "Forbidden (register first)")
             return
@@ -967,6 +965,17 @@ class CallEngine:
             )
             return
         self._route_out(call, classification.destination, now)
+
+    def _authenticate(
+        self, req: Request, addr: Address, transport: str, now: float
+    ) -> tuple[TenantInfo, DeviceInfo] | None:
+        """The phone's digest check; on failure its challenge or refusal is sent and None returned."""
+        check = self.auth.check(req, addr, now)
+        if not check.ok or check.tenant is None or check.device is None:
+            assert check.response is not None
+            self.network.send_response(transport, check.response)
+            return None
+        return check.tenant, check.device
 
     def _answer_invite(self, call: Call, body: bytes, content_type: str | None) -> Dialog:
         """200 OK to the caller's INVITE with our Contact; the UAS dialog it makes."""
@@ -1703,12 +1712,11 @@ class CallEngine:
         if (req.headers.get("Event") or "").split(";")[0].strip().lower() != "message-summary":
             self._reply(transport, req, 489, "Bad Event", extra=[("Allow-Events", "message-summary")])
             return
-        check = self.auth.check(req, addr, now)
-        if not check.ok or check.tenant is None or check.device is None:
-            assert check.response is not None
-            self.network.send_response(transport, check.response)
+        who = self._authenticate(req, addr, transport, now)
+        if who is None:
             return
-        user_id = check.device.user_id
+        tenant, device = who
+        user_id = device.user_id
         if user_id is None:
             self._reply(transport, req, 404, "Not Found (no mailbox for this phone)")
             return
@@ -1721,7 +1729,7 @@ class CallEngine:
         )
         self.network.send_response(transport, ok)
         dialog = Dialog.from_uas(req, ok)
-        sub = MwiSubscription(check.tenant.id, user_id, dialog, transport, addr, now + expires)
+        sub = MwiSubscription(tenant.id, user_id, dialog, transport, addr, now + expires)
         if expires > 0:
             self._mwi_subs[(req.call_id, req.from_.tag or "")] = sub
         self._mwi_notify(sub, now, terminated=expires == 0)
@@ -1739,12 +1747,16 @@ class CallEngine:
             self._mwi_subs.pop((req.call_id, req.from_.tag or ""), None)
         self._mwi_notify(sub, now, terminated=expires == 0)
 
-    def _mwi_body(self, tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int) -> bytes | None:
+    def _mwi_account(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
+        """The mailbox's SIP address, or None when the user is not the tenant's."""
         user = self.directory.user(user_id)
         tenant = self.directory.tenant(tenant_id)
         if user is None or tenant is None or user.tenant_id != tenant_id:
             return None
-        account = f"sip:{user.extension}@{tenant.domain}"
+        return f"sip:{user.extension}@{tenant.domain}"
+
+    @staticmethod
+    def _mwi_body(account: str, new: int, old: int) -> bytes:
         return (
             f"Messages-Waiting: {'yes' if new else 'no'}\r\n"
             f"Message-Account: {account}\r\n"
@@ -1758,6 +1770,7 @@ class CallEngine:
         *,
         terminated: bool = False,
         counts: tuple[int, int] | None = None,
+        account: str | None = None,
     ) -> None:
         if counts is None:
             counts = (0, 0)
@@ -1766,9 +1779,10 @@ class CallEngine:
                     counts = self.mwi_counts(sub.tenant_id, sub.user_id)
                 except Exception:
                     log.exception("sip.mwi.counts_failed user=%s", sub.user_id)
-        body = self._mwi_body(sub.tenant_id, sub.user_id, *counts)
-        if body is None:
+        account = account or self._mwi_account(sub.tenant_id, sub.user_id)
+        if account is None:
             return
+        body = self._mwi_body(account, *counts)
         left = max(0, round(sub.expires_at - now))
         state = "terminated;reason=timeout" if terminated else f"active;expires={left}"
         notify = sub.dialog.create_request(
@@ -1782,20 +1796,17 @@ class CallEngine:
     def notify_mwi(self, tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int, now: float) -> int:
         """RFC 3842 message-waiting indication as an unsolicited NOTIFY to every registered contact
         of the user (phones that subscribe get the same body). Returns how many were sent."""
-        body = self._mwi_body(tenant_id, user_id, new, old)
-        if body is None:
+        account = self._mwi_account(tenant_id, user_id)
+        if account is None:
             return 0
-        user = self.directory.user(user_id)
-        tenant = self.directory.tenant(tenant_id)
-        assert user is not None and tenant is not None
-        account = f"sip:{user.extension}@{tenant.domain}"
+        body = self._mwi_body(account, new, old)
         sent = 0
         subscribed: set[Address] = set()
         for key, sub in list(self._mwi_subs.items()):
             if sub.expires_at <= now:
                 del self._mwi_subs[key]
             elif sub.user_id == user_id and sub.tenant_id == tenant_id:
-                self._mwi_notify(sub, now, counts=(new, old))
+                self._mwi_notify(sub, now, counts=(new, old), account=account)
                 subscribed.add(sub.addr)
                 sent += 1
         for binding in self.location.of_user(user_id, now):
