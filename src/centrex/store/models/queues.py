@@ -23,12 +23,16 @@ from centrex.store.types import UTCDateTime
 class CallQueue(Base, TenantOwned):
     __tablename__ = "call_queues"
     __table_args__ = (UniqueConstraint("tenant_id", "extension"),)
+    # Server defaults are not fetched back on INSERT, as for tenants (migration 0014's column).
+    __mapper_args__ = {"eager_defaults": False}
     name: Mapped[str] = mapped_column(String(100))
     extension: Mapped[str] = mapped_column(String(8))
     max_wait_s: Mapped[int] = mapped_column(Integer, default=300)  # then the overflow destination
     wrap_up_s: Mapped[int] = mapped_column(Integer, default=10)  # an agent's pause after a queue call
     agent_ring_s: Mapped[int] = mapped_column(Integer, default=15)  # one agent rung this long
     overflow_destination: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Every this many seconds a waiting caller hears its place in line (0 = never; migration 0014).
+    announce_position_s: Mapped[int] = mapped_column(Integer, server_default="30", deferred=True)
 
 
 class QueueAgent(Base, TenantOwned):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.store.models.base import Base, Row, TenantOwned
@@ -45,6 +45,13 @@ class Tenant(Base, Row):
     dial_outside_prefix: Mapped[str | None] = mapped_column(String(1), server_default="9", deferred=True)
     dial_seven_digit: Mapped[bool] = mapped_column(Boolean, server_default=true(), deferred=True)
     dial_ten_digit: Mapped[bool] = mapped_column(Boolean, server_default=true(), deferred=True)
+    # PBX settings (issue 4; migration 0014): the feature codes the tenant changed (calls/features.py
+    # has the defaults; None = all defaults), whether phones of one site send media to each other
+    # directly (calls not recorded, not to an app, not off-net), and how long a parked call waits
+    # before it rings the phone that parked it again.
+    feature_codes: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    direct_media: Mapped[bool] = mapped_column(Boolean, server_default=false(), deferred=True)
+    park_timeout_s: Mapped[int] = mapped_column(Integer, server_default="120", deferred=True)
 
 
 class Site(Base, TenantOwned):
