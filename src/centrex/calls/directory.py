@@ -45,6 +45,7 @@ class TenantInfo:
     status: str = "active"  # store.models TenantStatus: active, suspended, terminated
     service_type: str = "hosted-centrex"  # store.models ServiceType (nomadic 911 rules differ)
     dial_plan: DialPlan = field(default_factory=DialPlan)  # the tenant's (issue 6 point 1)
+    park_timeout_s: int = 120  # a parked call rings its parker back after this (issue 4 point 6)
 
     @property
     def active(self) -> bool:
@@ -144,7 +145,7 @@ def _tenant_info(row: Row[Any]) -> TenantInfo:
         seven_digit_local=row.dial_seven_digit,
         ten_digit=row.dial_ten_digit,
     )
-    return TenantInfo(row.id, row.sip_domain, status, service, plan)
+    return TenantInfo(row.id, row.sip_domain, status, service, plan, park_timeout_s=row.park_timeout_s)
 
 
 _TENANT = select(
@@ -156,6 +157,7 @@ _TENANT = select(
     Tenant.dial_outside_prefix,
     Tenant.dial_seven_digit,
     Tenant.dial_ten_digit,
+    Tenant.park_timeout_s,
 )
 _TENANT_BY_DOMAIN = _TENANT.where(Tenant.sip_domain == bindparam("domain"))
 _TENANT_BY_ID = _TENANT.where(Tenant.id == bindparam("tenant_id"))
