@@ -13,7 +13,12 @@ ROUTES: list[tuple[str, str, Body, set[str]]] = [
     ("GET", Q, None, STAFF),
     ("POST", Q, lambda w: {"name": "Billing", "extension": ext(), "member_ids": [str(w.ids["user"])]}, STAFF),
     ("GET", Q + "/{queue}", None, STAFF),
-    ("PATCH", Q + "/{queue}", lambda w: {"max_wait_s": 120, "wrap_up_s": 30}, STAFF),
+    (
+        "PATCH",
+        Q + "/{queue}",
+        lambda w: {"max_wait_s": 120, "wrap_up_s": 30, "announce_position_s": 60},
+        STAFF,
+    ),
     ("DELETE", Q + "/{queue}", None, STAFF),
     ("POST", Q + "/{queue}/agents/{end_user}/login", None, STAFF),
     ("POST", Q + "/{queue}/agents/{end_user}/logout", None, STAFF),

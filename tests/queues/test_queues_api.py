@@ -300,3 +300,41 @@ def test_deleting_a_queue_frees_its_extension_and_takes_its_history(
         assert s.scalars(select(QueueEventRow).where(QueueEventRow.queue_id == tw.ids["queue"])).all() == []
     r = api.call("POST", path(api, "/hunt-groups"), token, json={"name": "Now a group", "extension": "4000"})
     assert r.status_code == 201, r.text
+
+
+def test_position_announcement_interval_is_set_checked_and_read_by_the_switch(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    """announce_position_s (issue 4 point 4): 30 s unless set, 0 turns it off, otherwise 10-600 s;
+    a change is audited and is what the engine's StoreQueues reads."""
+    token = api.world.a.tokens[ADMIN]
+    q = create(api, name="Sales", extension="4300")
+    assert q["announce_position_s"] == 30
+    assert create(api, name="Quiet", extension="4301", announce_position_s=0)["announce_position_s"] == 0
+
+    def post(seconds: int) -> Any:
+        return api.call(
+            "POST",
+            path(api, "/queues"),
+            token,
+            json={"name": "X", "extension": "4302", "announce_position_s": seconds},
+        )
+
+    refused(post(5), 422, "announce_position_s", "zero_or_at_least_10")
+    refused(post(601), 422, "announce_position_s", "less_than_equal")
+    refused(post(-1), 422, "announce_position_s", "greater_than_equal")
+    url = path(api, f"/queues/{q['id']}")
+    refused(
+        api.call("PATCH", url, token, json={"announce_position_s": 9}),
+        422,
+        "announce_position_s",
+        "zero_or_at_least_10",
+    )
+    r = api.call("PATCH", url, token, json={"announce_position_s": 45})
+    assert r.status_code == 200, r.text
+    assert r.json()["announce_position_s"] == 45
+    [entry] = [e for e in api.audit(entity="call_queues") if e["entity_id"] == q["id"] and e["before"]]
+    assert (entry["before"], entry["after"]) == ({"announce_position_s": 30}, {"announce_position_s": 45})
+    info = StoreQueues(session_factory).queue(uuid.UUID(q["id"]))
+    assert info is not None and info.announce_position_s == 45
+    assert api.call("PATCH", url, token, json={"announce_position_s": 0}).json()["announce_position_s"] == 0

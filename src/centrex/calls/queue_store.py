@@ -38,6 +38,7 @@ _COLUMNS = (
     CallQueue.wrap_up_s,
     CallQueue.agent_ring_s,
     CallQueue.overflow_destination,
+    CallQueue.announce_position_s,
 )
 _QUEUE = select(*_COLUMNS).where(CallQueue.id == bindparam("queue_id"))
 _QUEUE_BY_EXTENSION = select(*_COLUMNS).where(
@@ -89,6 +90,7 @@ def _info(row: Row[Any] | None) -> QueueInfo | None:
         row.wrap_up_s,
         row.agent_ring_s,
         row.overflow_destination,
+        row.announce_position_s,
     )
 
 

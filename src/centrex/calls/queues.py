@@ -4,7 +4,8 @@ agents are logged in, and the events statistics are made of.
 The engine answers a queued caller at once (music on hold from the relay), offers the call to
 one available agent at a time (longest idle first, ``agent_ring_s`` each), keeps agents in
 wrap-up for ``wrap_up_s`` after a queue call, and sends the caller to the overflow destination
-after ``max_wait_s``. Agents log in and out with feature codes (``*45<queue>`` / ``*46<queue>``).
+after ``max_wait_s``; every ``announce_position_s`` a waiting caller hears its place in the
+queue over the music. Agents log in and out with feature codes (``*45<queue>`` / ``*46<queue>``).
 ``MemoryQueues`` keeps all of it in dictionaries (tests, tools); the store keeps it in tables.
 """
 
@@ -26,6 +27,7 @@ class QueueInfo:
     wrap_up_s: int = 10
     agent_ring_s: int = 15
     overflow_destination: str | None = None  # an extension, hunt group or app; none: hang up
+    announce_position_s: int = 30  # "you are caller number N" this often while waiting; 0: never
 
 
 @dataclass(frozen=True, slots=True)

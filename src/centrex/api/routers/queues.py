@@ -40,7 +40,18 @@ from centrex.store.policy import Action, Resource, may
 router = APIRouter(prefix="/tenants/{tenant_id}", tags=["call-center queues"])
 
 MAX_PERIOD = timedelta(days=92)  # a quarter: one report reads every event of the period
-_SETTINGS = ("name", "extension", "max_wait_s", "wrap_up_s", "agent_ring_s", "overflow_destination")
+_SETTINGS = (
+    "name",
+    "extension",
+    "max_wait_s",
+    "wrap_up_s",
+    "agent_ring_s",
+    "overflow_destination",
+    "announce_position_s",
+)
+# A waiting caller is told their place this often; more often than every 10 s the announcement
+# would take most of the wait (it lasts 2-3 s), so 1-9 is refused.
+ANNOUNCE_MIN_S, ANNOUNCE_MAX_S = 10, 600
 
 
 class QueueIn(BaseModel):
@@ -52,6 +63,12 @@ class QueueIn(BaseModel):
     wrap_up_s: int = Field(10, ge=0, le=600, description="an agent's pause after each queue call")
     agent_ring_s: int = Field(15, ge=5, le=120, description="how long one agent is rung")
     overflow_destination: Destination | None = Field(None, description="none: the caller is hung up on")
+    announce_position_s: int = Field(
+        30,
+        ge=0,
+        le=ANNOUNCE_MAX_S,
+        description='"you are caller number N" this often while waiting (0: never, else 10-600 s)',
+    )
     member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200, description="who may log in")
 
 
@@ -62,6 +79,7 @@ class QueuePatch(BaseModel):
     wrap_up_s: int | None = Field(None, ge=0, le=600)
     agent_ring_s: int | None = Field(None, ge=5, le=120)
     overflow_destination: Destination | None = None
+    announce_position_s: int | None = Field(None, ge=0, le=ANNOUNCE_MAX_S)
     member_ids: list[uuid.UUID] | None = Field(
         None, max_length=200, description="replaces the members, in order; those staying keep their login"
     )
@@ -75,6 +93,7 @@ class QueueOut(Out):
     wrap_up_s: int
     agent_ring_s: int
     overflow_destination: str | None
+    announce_position_s: int
     member_ids: list[uuid.UUID]
     logged_in_ids: list[uuid.UUID]  # in the order they logged in
 
@@ -141,6 +160,15 @@ def _check_overflow(extension: str, overflow: str | None) -> None:
         )
 
 
+def _check_announce(seconds: int | None) -> None:
+    if seconds is not None and 0 < seconds < ANNOUNCE_MIN_S:
+        raise Invalid(
+            f"announce_position_s must be 0 (never) or {ANNOUNCE_MIN_S}-{ANNOUNCE_MAX_S} seconds",
+            field="announce_position_s",
+            rule="zero_or_at_least_10",
+        )
+
+
 def _record(data: TenantData, kind: str, queue: CallQueue, user_id: uuid.UUID, now: datetime) -> None:
     data.session.add(
         QueueEventRow(**event_values(QueueEvent(kind, queue.id, data.tenant_id, now, None, user_id)))
@@ -192,6 +220,7 @@ def create_queue(body: QueueIn, data: TenantDep) -> Any:
     data.require(Resource.QUEUE, Action.CREATE)
     extension_free(data, body.extension)
     _check_overflow(body.extension, body.overflow_destination)
+    _check_announce(body.announce_position_s)
     queue = data.create(
         CallQueue, "mac.call_queue", Resource.QUEUE, **body.model_dump(exclude={"member_ids"})
     )
@@ -211,7 +240,7 @@ def patch_queue(queue_id: uuid.UUID, body: QueuePatch, data: TenantDep) -> Any:
     queue = data.get(CallQueue, queue_id, Resource.QUEUE)
     changes = body.model_dump(exclude_unset=True)
     members = changes.pop("member_ids", None)
-    for required in ("name", "extension", "max_wait_s", "wrap_up_s", "agent_ring_s"):
+    for required in ("name", "extension", "max_wait_s", "wrap_up_s", "agent_ring_s", "announce_position_s"):
         if required in changes and changes[required] is None:
             changes.pop(required)
     if changes.get("extension"):
@@ -220,6 +249,7 @@ def patch_queue(queue_id: uuid.UUID, body: QueuePatch, data: TenantDep) -> Any:
         changes.get("extension", queue.extension),
         changes.get("overflow_destination", queue.overflow_destination),
     )
+    _check_announce(changes.get("announce_position_s"))
     before = _out(data, queue)
     for key, value in changes.items():
         setattr(queue, key, value)
