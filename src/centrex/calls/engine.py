@@ -49,6 +49,7 @@ from centrex.calls.directory import (
     TenantInfo,
     UserInfo,
 )
+from centrex.calls.features import APPS as FEATURE_APPS
 from centrex.calls.location import Binding, LocationService
 from centrex.calls.queues import QueueEvent, QueueInfo, QueueStore
 from centrex.calls.trunk_register import TrunkRegistrar
@@ -102,15 +103,10 @@ _E = TypeVar("_E")
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, REGISTER"
 SIPFRAG = "message/sipfrag;version=2.0"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
-PRIVACY_CODE = "*67"  # NANP per-call caller-ID blocking: sent as RFC 3325 Privacy: id
-# Feature codes (voip-service-guide.txt §III hosted IP Centrex features; the usual NANP
-# codes): what the app server answers for them. Per-tenant tables are a later step.
-FEATURE_CODES = {"*97": "vm-main", "*98": "vm-login", "*55": "conf-main"}
-PARK_CODE = "*70"  # REFER the call to *70<slot> (or *70: the first free slot, 1-9) to park it
-RETRIEVE_CODE = "*71"  # dial *71<slot> (or *71: the oldest parked call) to take it back
+# Feature codes are the tenant's (TenantInfo.feature_codes; defaults and rules in calls/features.py):
+# privacy *67, voicemail *97/*98, conference *55, park *70<slot>, retrieve *71<slot>, pickup
+# *8<ext>, agent login/logout *45/*46<queue>.
 PARK_SLOTS = range(1, 10)
-PICKUP_CODE = "*8"  # *8 picks up a call ringing in the caller's hunt groups; *8<ext> that extension's
-AGENT_LOGIN_CODE, AGENT_LOGOUT_CODE = "*45", "*46"  # + the queue's extension
 QUEUE_RETRY_S = 2.0  # nobody free: look again this often
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
@@ -812,9 +808,10 @@ class CallEngine:
         site_id = device.site_id or (caller.site_id if caller else None)
         site = self.directory.site(site_id) if site_id else None
         dialled = dialled_of(req.uri)
-        privacy = dialled.startswith(PRIVACY_CODE)
-        if privacy:
-            dialled = dialled[len(PRIVACY_CODE) :]
+        prefix = tenant.feature_codes.match(dialled)
+        privacy = prefix is not None and prefix.feature == "privacy"
+        if prefix is not None and privacy:
+            dialled = prefix.argument
         try:
             caller_site = CallerSite(site.npa_nxx, site.state) if site else DEFAULT_SITE
         except ValueError:
@@ -900,30 +897,8 @@ class CallEngine:
                 call.classification = replace(classification, call_class=CallClass.ON_NET)
                 self._route_to_user(call, by_number, now)
                 return
-        if classification.kind is DestinationKind.FEATURE_CODE and classification.destination.startswith(
-            PICKUP_CODE
-        ):
-            self._pickup(call, classification.destination[len(PICKUP_CODE) :], now)
-            return
-        if classification.kind is DestinationKind.FEATURE_CODE and classification.destination[:3] in (
-            AGENT_LOGIN_CODE,
-            AGENT_LOGOUT_CODE,
-        ):
-            dest = classification.destination
-            self._agent_login(call, dest[3:], dest[:3] == AGENT_LOGIN_CODE, now)
-            return
-        if classification.kind is DestinationKind.FEATURE_CODE and classification.destination.startswith(
-            RETRIEVE_CODE
-        ):
-            self._retrieve(call, classification.destination[len(RETRIEVE_CODE) :], now)
-            return
         if classification.kind is DestinationKind.FEATURE_CODE:
-            app = FEATURE_CODES.get(classification.destination)
-            if app is None:
-                self._reject(call, 404, now, "failed", "unknown_feature_code")
-            else:
-                call.direction = "internal"
-                self._route_to_app(call, app, now)
+            self._feature(call, classification.destination, now)
             return
         if classification.kind is DestinationKind.EXTENSION:
             user = self.directory.user_by_extension(tenant.id, classification.destination)
@@ -965,6 +940,23 @@ class CallEngine:
             )
             return
         self._route_out(call, classification.destination, now)
+
+    def _feature(self, call: Call, dialled: str, now: float) -> None:
+        """A feature code, by the caller's tenant's own table (calls/features.py). Park is not
+        dialled: it is the target of a transfer (REFER), handled with the other REFERs."""
+        hit = call.tenant.feature_codes.match(dialled)
+        feature = hit.feature if hit is not None else ""
+        if hit is not None and feature == "pickup":
+            self._pickup(call, hit.argument, now)
+        elif hit is not None and feature in ("agent_login", "agent_logout"):
+            self._agent_login(call, hit.argument, feature == "agent_login", now)
+        elif hit is not None and feature == "retrieve":
+            self._retrieve(call, hit.argument, now)
+        elif feature in FEATURE_APPS:
+            call.direction = "internal"
+            self._route_to_app(call, FEATURE_APPS[feature], now)
+        else:
+            self._reject(call, 404, now, "failed", "unknown_feature_code")
 
     def _authenticate(
         self, req: Request, addr: Address, transport: str, now: float
@@ -2300,8 +2292,9 @@ class CallEngine:
             if side == "callee" and call.answered is not None and call.answered.app:
                 self._redirect_from_app(call, req, dialog, transport, wanted, now)
                 return
-            if wanted.startswith(PARK_CODE):
-                self._park(call, req, side, dialog, transport, wanted[len(PARK_CODE) :], now)
+            parking = call.tenant.feature_codes.match(wanted)
+            if parking is not None and parking.feature == "park":
+                self._park(call, req, side, dialog, transport, parking.argument, now)
                 return
             replaces = _replaces_of(refer_to)
             if replaces is not None:
