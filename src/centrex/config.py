@@ -31,6 +31,10 @@ class Settings:
     # Holidays that are not business days in billing cure periods (billing/periods.py
     # business_calendar): "US" = Federal Reserve bank holidays, "none" = Monday to Friday only.
     business_calendar: str = "US"
+    # Media relay (calls/rtpengine_anchor.py): "builtin" (media/relay.py, in this process) or
+    # "rtpengine" (the Debian rtpengine-daemon, driven over its ng port at rtpengine_ng).
+    media_relay: str = "builtin"
+    rtpengine_ng: str = "127.0.0.1:2223"
 
     @property
     def database_url(self) -> str:
@@ -74,6 +78,7 @@ def load_settings() -> Settings:
     if "CENTREX_RTP_PORTS" in env:
         s = replace(s, rtp_ports=parse_port_range(env["CENTREX_RTP_PORTS"]))
     s = _smtp_settings(s, env)
+    s = _media_settings(s, env)
     if "CENTREX_BUSINESS_CALENDAR" in env:
         from centrex.billing.periods import business_calendar
 
@@ -92,3 +97,21 @@ def _smtp_settings(s: Settings, env: Mapping[str, str]) -> Settings:
     if "CENTREX_SMTP_STARTTLS" in env:
         changes["smtp_starttls"] = env["CENTREX_SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes", "on"}
     return replace(s, **changes)  # type: ignore[arg-type]
+
+
+MEDIA_RELAYS = ("builtin", "rtpengine")
+
+
+def _media_settings(s: Settings, env: Mapping[str, str]) -> Settings:
+    """CENTREX_MEDIA_RELAY=builtin|rtpengine, CENTREX_RTPENGINE_NG=host:port."""
+    if "CENTREX_MEDIA_RELAY" in env:
+        relay = env["CENTREX_MEDIA_RELAY"].strip().lower()
+        if relay not in MEDIA_RELAYS:
+            raise ValueError(f"CENTREX_MEDIA_RELAY must be one of {', '.join(MEDIA_RELAYS)}, got {relay!r}")
+        s = replace(s, media_relay=relay)
+    if "CENTREX_RTPENGINE_NG" in env:
+        from centrex.calls.rtpengine_anchor import parse_ng_address
+
+        host, port = parse_ng_address(env["CENTREX_RTPENGINE_NG"])
+        s = replace(s, rtpengine_ng=f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    return s

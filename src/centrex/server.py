@@ -17,11 +17,11 @@ from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.app_lookup import ConferenceLookup
 from centrex.calls.directory import Directory, StoreDirectory
 from centrex.calls.emergency import StoreEmergency
-from centrex.calls.media import RelayAnchor
 from centrex.calls.nomadic import Listeners, NomadicListener
 from centrex.calls.queue_store import StoreQueues
 from centrex.calls.recording import RecordingListener
 from centrex.calls.records import CallRecords
+from centrex.calls.rtpengine_anchor import select_anchor
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
 from centrex.e911.nomadic_store import NomadicTracker
@@ -108,7 +108,8 @@ async def serve(settings: Settings) -> None:
     # (one allocator for the relay and the app server, so they never reach for the same port).
     ports = PortAllocator(*settings.rtp_ports)
     relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
-    sip.engine.media = RelayAnchor(relays)
+    # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8).
+    sip.engine.media = select_anchor(settings.media_relay, settings.rtpengine_ng, settings.data_dir, relays)
     # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
     recordings = RecordingListener(sessions, relays, settings.data_dir)
     sip.engine.listeners.append(recordings)
