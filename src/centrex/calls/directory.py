@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, Select, bindparam, select
 from sqlalchemy.exc import DBAPIError
@@ -452,6 +452,9 @@ class MemoryDirectory:
         return self.users.get(user_id) if user_id else None
 
 
+_T = TypeVar("_T")
+
+
 class CachedDirectory:
     """A short-lived cache in front of a Directory for the switch's hot path.
 
@@ -479,7 +482,7 @@ class CachedDirectory:
         self.max_entries = max_entries
         self._memo: dict[tuple[object, ...], tuple[float, int, Any]] = {}
 
-    def _cached(self, key: tuple[object, ...], read: Callable[[], Any]) -> Any:
+    def _cached(self, key: tuple[object, ...], read: Callable[[], _T]) -> _T:
         now, gen = self.clock(), changes.generation()
         hit = self._memo.get(key)
         if hit is not None and hit[0] > now and hit[1] == gen:
@@ -492,13 +495,13 @@ class CachedDirectory:
 
     def tenant_by_domain(self, domain: str) -> TenantInfo | None:
         key = domain.lower()
-        return self._cached(("tenant_by_domain", key), lambda: self.inner.tenant_by_domain(key))  # type: ignore[no-any-return]
+        return self._cached(("tenant_by_domain", key), lambda: self.inner.tenant_by_domain(key))
 
     def device(self, tenant_id: uuid.UUID, username: str) -> DeviceInfo | None:
-        return self._cached(("device", tenant_id, username), lambda: self.inner.device(tenant_id, username))  # type: ignore[no-any-return]
+        return self._cached(("device", tenant_id, username), lambda: self.inner.device(tenant_id, username))
 
     def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
-        return self._cached(("tenant", tenant_id), lambda: self.inner.tenant(tenant_id))  # type: ignore[no-any-return]
+        return self._cached(("tenant", tenant_id), lambda: self.inner.tenant(tenant_id))
 
     def hunt_group(self, group_id: uuid.UUID) -> HuntGroupInfo | None:
         return self.inner.hunt_group(group_id)
@@ -507,7 +510,7 @@ class CachedDirectory:
         return self.inner.hunt_group_by_extension(tenant_id, extension)
 
     def user(self, user_id: uuid.UUID) -> UserInfo | None:
-        return self._cached(("user", user_id), lambda: self.inner.user(user_id))  # type: ignore[no-any-return]
+        return self._cached(("user", user_id), lambda: self.inner.user(user_id))
 
     def attendant_by_extension(self, tenant_id: uuid.UUID, extension: str) -> uuid.UUID | None:
         return self.inner.attendant_by_extension(tenant_id, extension)  # live: menus change by API
@@ -516,15 +519,15 @@ class CachedDirectory:
         return self.inner.attendant_menu(tenant_id, menu_id)
 
     def user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> UserInfo | None:
-        return self._cached(  # type: ignore[no-any-return]
+        return self._cached(
             ("user_by_extension", tenant_id, extension),
             lambda: self.inner.user_by_extension(tenant_id, extension),
         )
 
     def user_by_number(self, tenant_id: uuid.UUID, e164: str) -> UserInfo | None:
-        return self._cached(  # type: ignore[no-any-return]
+        return self._cached(
             ("user_by_number", tenant_id, e164), lambda: self.inner.user_by_number(tenant_id, e164)
         )
 
     def site(self, site_id: uuid.UUID) -> SiteInfo | None:
-        return self._cached(("site", site_id), lambda: self.inner.site(site_id))  # type: ignore[no-any-return]
+        return self._cached(("site", site_id), lambda: self.inner.site(site_id))
