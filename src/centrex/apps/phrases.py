@@ -86,6 +86,8 @@ TEXTS: dict[str, str] = {
     "vm-pin-invalid": "A password must have 4 to 10 digits. Your password was not changed.",
     "vm-pin-mismatch": "The passwords did not match. Your password was not changed.",
     "vm-pin-changed": "Your password has been changed.",
+    # call-center queues: said by the switch over the hold music, then the number (say_number)
+    "queue-you-are-caller": "You are caller number",
 }
 
 

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 from urllib.parse import unquote
 
 from centrex.calls.admission import admission
@@ -51,11 +51,12 @@ from centrex.calls.directory import (
 )
 from centrex.calls.features import APPS as FEATURE_APPS
 from centrex.calls.location import Binding, LocationService
-from centrex.calls.queues import QueueEvent, QueueInfo, QueueStore
+from centrex.calls.queues import QueueEvent, QueueInfo, QueueStore, position_phrase
 from centrex.calls.trunk_register import TrunkRegistrar
 from centrex.e911.address import CivicAddress
 from centrex.e911.pidf import location_headers, multipart_mixed, pidf_lo
 from centrex.e911.policy import RefusalGround, may_refuse
+from centrex.media.g711 import Pcm
 from centrex.numbers.classes import CallClass
 from centrex.numbers.classify import Classification, DestinationKind, classify, classify_e164
 from centrex.numbers.dialplan import CallerSite
@@ -108,6 +109,8 @@ DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: cla
 # *8<ext>, agent login/logout *45/*46<queue>.
 PARK_SLOTS = range(1, 10)
 QUEUE_RETRY_S = 2.0  # nobody free: look again this often
+QUEUE_FIRST_ANNOUNCE_S = 1.0  # the first "you are caller number N", once the caller hears us
+PARK_RECALL_PREFIX = "Park"  # the caller ID name of a parked call ringing back: "Park 3: Alice"
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
@@ -176,6 +179,15 @@ class MediaAnchor(Protocol):
     def set_remote(self, call_id: str, leg: str, address: str, port: int) -> None: ...
     def close(self, call_id: str) -> None: ...
     def music(self, call_id: str, leg: str, payload_type: int, on: bool) -> None: ...
+
+
+@runtime_checkable
+class Announcer(Protocol):
+    """A media anchor that can also play a prompt to a leg over its music (calls/media.py
+    RelayAnchor): the queue position announcements. Kept apart from MediaAnchor so an anchor
+    without it (rtpengine) still anchors calls; its callers then just hear the music."""
+
+    def announce(self, call_id: str, leg: str, payload_type: int, pcm: Pcm) -> None: ...
 
 
 class CallState(enum.Enum):
@@ -428,6 +440,8 @@ class Call:
     anchor: tuple[tuple[str, int], tuple[str, int]] | None = None  # relay addresses (a side, b side)
     xfer: Transfer | None = None
     parked: int | None = None  # the park slot, while the call waits there with music
+    parked_by: UserInfo | None = None  # who parked it: rung back after the tenant's park_timeout_s
+    recalling: bool = False  # the parker's phones are ringing with the parked call
     a_codec: int | None = None  # the G.711 payload type the caller was answered with
     queue: QueueInfo | None = None  # the call-center queue the caller waits in
     queued_at: float | None = None
@@ -653,6 +667,9 @@ class CallEngine:
         self.app_address: Address | None = None
         # A conference bridge's extension -> "conf.<bridge id>" (calls/app_lookup.py).
         self.conference_by_extension: Callable[[uuid.UUID, str], str | None] | None = None
+        # Prompt keys -> 8 kHz audio (apps/prompts.py PromptLibrary.phrase of the app server):
+        # the queue position announcements. None: waiting callers hear music only.
+        self.prompt_audio: Callable[[tuple[str, ...]], Pcm] | None = None
 
     # -- inputs ----------------------------------------------------------------------------
     def handle(self, event: Event, transport: str, now: float) -> None:
@@ -710,6 +727,12 @@ class CallEngine:
                 self._queue_offer_missed(call, now)
             elif name == "queue_max" and call.queue is not None:
                 self._queue_overflow(call, now)
+            elif name == "queue_announce" and call.queue is not None:
+                self._announce_position(call, now)
+            elif name == "park_timeout" and call.parked is not None and not call.recalling:
+                self._park_recall(call, now)
+            elif name == "park_recall" and call.recalling:
+                self._park_recall_missed(call, now)
             elif name == "feature_done" and call.a_dialog is not None:
                 self._send(call.a_transport, call.a_dialog.create_request("BYE"), call.a_addr)
                 self._end(call, now, "answered", "feature_code", 200)
@@ -1489,6 +1512,8 @@ class CallEngine:
         self._waiting.setdefault(queue.id, []).append(call)
         self._queue_event("entered", queue, call)
         self._arm(call, "queue_max", now + max(1, queue.max_wait_s))
+        if queue.announce_position_s > 0:
+            self._arm(call, "queue_announce", now + QUEUE_FIRST_ANNOUNCE_S)
         log.info(
             "sip.queue.enter call=%s queue=%s waiting=%d",
             call.id,
@@ -1496,6 +1521,27 @@ class CallEngine:
             len(self._waiting[queue.id]),
         )
         self._dispatch(queue.id, now)
+
+    def _announce_position(self, call: Call, now: float) -> None:
+        """ "You are caller number N" over the music, N the caller's place among the queue's
+        waiting callers (oldest first); once on entry, then every ``announce_position_s`` until an
+        agent answers (answering clears the call's timers) or the call overflows. As Asterisk's
+        app_queue announce-position / announce-frequency do."""
+        queue = call.queue
+        waiting = self._waiting.get(queue.id, []) if queue is not None else []
+        if queue is None or call not in waiting or queue.announce_position_s <= 0:
+            return
+        self._arm(call, "queue_announce", now + queue.announce_position_s)
+        media, prompts = self.media, self.prompt_audio
+        if not isinstance(media, Announcer) or prompts is None:
+            return
+        position = waiting.index(call) + 1
+        try:
+            media.announce(str(call.id), "a", call.a_codec or 0, prompts(position_phrase(position)))
+        except Exception:  # a prompt that cannot be played: the caller keeps the music
+            log.exception("sip.queue.announce_failed call=%s", call.id)
+            return
+        log.info("sip.queue.position call=%s queue=%s position=%d", call.id, queue.extension, position)
 
     def _agent_free(self, user: UserInfo, now: float) -> bool:
         return (
@@ -1828,7 +1874,7 @@ class CallEngine:
         self.network.send_response(call.a_transport, make_response(call.a_invite, 181, to_tag=call.a_tag))
         self._route_to_user(call, target, now)
 
-    def _start_leg(self, call: Call, user: UserInfo, binding: Binding) -> None:
+    def _start_leg(self, call: Call, user: UserInfo, binding: Binding, *, name_prefix: str = "") -> None:
         domain = call.tenant.domain
         caller = call.caller
         if caller is not None:
@@ -1839,7 +1885,7 @@ class CallEngine:
             ext = name = call.device.username
         else:
             ext = name = "anonymous"
-        identity = f"{quote(name)} <sip:{ext}@{domain}>"
+        identity = f"{quote(name_prefix + name)} <sip:{ext}@{domain}>"
         headers = self._leg_headers(call, f"<sip:{user.extension}@{domain}>")
         headers.add("From", f"{identity};tag={new_tag()}")
         headers.add("P-Asserted-Identity", identity)
@@ -2025,7 +2071,8 @@ class CallEngine:
         self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, slot_text: str, now: float
     ) -> None:
         """The callee transfers the caller to a park slot: the callee is released, the caller
-        waits with music until someone of the tenant dials *71<slot>."""
+        waits with music until someone of the tenant dials *71<slot> — or, after the tenant's
+        ``park_timeout_s``, the call rings the parker back (``_park_recall``)."""
         if side != "callee" or call.anchor is None or call.xfer is not None:
             self._reply(transport, req, 501, "Not Implemented (only the answering side may park)")
             return
@@ -2056,12 +2103,83 @@ class CallEngine:
         self._send(leg.transport, leg.dialog.create_request("BYE"), leg.addr)
         leg.state, leg.ended_at = LegState.ENDED, self.wall()
         self._forget_leg(leg)
-        call.answered, call.parked = None, slot
+        parker = leg.user
+        if parker is not None and self._on_call.get(parker.id, 0) > 0:
+            # The parker is free again (hunt groups, queues): the parked call is nobody's call.
+            self._on_call[parker.id] -= 1
+            if self._on_call[parker.id] <= 0:
+                del self._on_call[parker.id]
+            self._idle_since[parker.id] = now
+        queue = call.queue
+        if queue is not None and call not in self._waiting.get(queue.id, []):
+            # An agent parked a queue call: their part is done (wrap-up from now), and whoever
+            # takes it back is not answering the queue again.
+            if parker is not None:
+                self._wrap_up_until[parker.id] = now + queue.wrap_up_s
+                self._dispatch_at[queue.id] = now + queue.wrap_up_s
+            call.queue = None
+        call.answered, call.parked, call.parked_by = None, slot, parker
         log.info("sip.call.parked call=%s slot=%d tenant=%s", call.id, slot, call.tenant.id)
         if self.media is not None:
             pt = _first_g711_pt(call.a_invite.body)
             if pt is not None:
                 self.media.music(str(call.id), "a", pt, True)
+        if parker is not None and call.tenant.park_timeout_s > 0:
+            self._arm(call, "park_timeout", now + call.tenant.park_timeout_s)
+
+    def _park_recall(self, call: Call, now: float) -> None:
+        """Nobody took the parked call back in the tenant's ``park_timeout_s``: it rings every
+        phone of the user who parked it, as a new leg whose caller ID name says what it is
+        ("Park 3: Alice"), still with music and still in its slot (*71<slot> still takes it).
+        What Asterisk's res_parking does with ``comebacktoorigin=yes`` (Wazo's parkings run on
+        it), FreePBX's "Come back to origin" and Switchvox's default; the prefix is their
+        "CallerID prepend" for timed-out parked calls."""
+        parked_by = call.parked_by
+        assert parked_by is not None and call.parked is not None
+        parker = self.directory.user(parked_by.id) or parked_by  # DND or mailbox may have changed
+        bindings = [] if parker.do_not_disturb else self.location.of_user(parker.id, now)
+        if not bindings:
+            self._park_recall_missed(call, now)
+            return
+        log.info("sip.call.park_recall call=%s slot=%d parker=%s", call.id, call.parked, parker.extension)
+        call.recalling, call.state, call.legs, call.busy_seen = True, CallState.RINGING, [], False
+        if call.a_codec is not None and call.b_offer is not None:
+            call.b_offer = _only_codec(call.b_offer, call.a_codec)
+        for binding in bindings:
+            self._start_leg(call, parker, binding, name_prefix=f"{PARK_RECALL_PREFIX} {call.parked}: ")
+        self._arm(call, "park_recall", now + max(1, parker.forward_no_answer_seconds))
+
+    def _park_recall_missed(self, call: Call, now: float) -> None:
+        """The parker did not answer the recall in their no-answer time (or was busy, on DND, or
+        not registered): the call goes to the parker's voicemail when they have one — a caller is
+        not left waiting on nobody (BroadWorks' recall and Kazoo's ringback end the same way);
+        without a mailbox it stays parked with music and rings the parker again after another
+        ``park_timeout_s`` (Kazoo's periodic ringback), until someone takes it or the caller
+        hangs up."""
+        call.timers.pop("park_recall", None)
+        self._cancel_legs(call)
+        call.recalling, call.state = False, CallState.ANSWERED
+        parked_by = call.parked_by
+        parker = (self.directory.user(parked_by.id) or parked_by) if parked_by is not None else None
+        if parker is not None and self._has_voicemail(parker):
+            if self.media is not None:
+                self.media.music(str(call.id), "a", _first_g711_pt(call.a_invite.body) or 0, False)
+            call.parked = None
+            if call.a_codec is not None and call.b_offer is not None:
+                call.b_offer = _only_codec(call.b_offer, call.a_codec)
+            self._to_voicemail(call, parker, "no-answer", now)
+            return
+        if call.tenant.park_timeout_s > 0:
+            self._arm(call, "park_timeout", now + call.tenant.park_timeout_s)
+
+    def _park_recalled(self, call: Call, leg: BLeg) -> None:
+        """The parker answered the recall: the music stops and the slot is free."""
+        if self.media is not None:
+            self.media.music(str(call.id), "a", _first_g711_pt(call.a_invite.body) or 0, False)
+        log.info("sip.call.park_recalled call=%s slot=%s by=%s", call.id, call.parked, leg.label)
+        call.parked, call.recalling = None, False
+        if leg.user is not None:
+            call.target = leg.user
 
     def _retrieve(self, picker: Call, slot_text: str, now: float) -> None:
         parked = sorted(
@@ -2077,7 +2195,9 @@ class CallEngine:
         if self.media is not None:
             pt = _first_g711_pt(call.a_invite.body)
             self.media.music(str(call.id), "a", pt or 0, False)
-        call.parked = None
+        if call.recalling:  # taken back while it rang the parker: their phones stop ringing
+            self._cancel_legs(call)
+        call.parked, call.recalling = None, False
         self._take_over(call, picker, now, answer_caller=False)
 
     # -- call pickup (issue #4 point 6) -----------------------------------------------------
@@ -2093,6 +2213,8 @@ class CallEngine:
                 continue
             if call.anchor is None or call.xfer is not None or not any(leg.user for leg in call.legs):
                 continue
+            if call.parked is not None:
+                continue  # a parked call ringing its parker back: taken with the retrieve code
             rung = {leg.user.extension for leg in call.legs if leg.user is not None}
             if extension and extension in rung:
                 return call
@@ -2492,7 +2614,9 @@ class CallEngine:
         if status < 200:
             if leg.state is LegState.CALLING:
                 leg.state = LegState.RINGING
-            if call.state is CallState.RINGING and leg in call.legs:
+            # Ringing is passed on only to a caller still waiting for its answer; a caller already
+            # answered (queue, park recall, after an app) hears the relay meanwhile.
+            if call.state is CallState.RINGING and leg in call.legs and call.a_dialog is None:
                 if resp.body:
                     self.network.send_response(
                         call.a_transport,
@@ -2549,7 +2673,9 @@ class CallEngine:
                 if resp.body:
                     with contextlib.suppress(SipParseError, ValueError):
                         self._learn(call, "b", parse_sdp(resp.body))
-                if call.queue is not None:
+                if call.parked is not None:
+                    self._park_recalled(call, leg)
+                elif call.queue is not None:
                     self._queue_answered(call, leg, now)
                 log.info("sip.call.answer call=%s by=%s (re-routed)", call.id, leg.label)
                 return
@@ -2580,6 +2706,9 @@ class CallEngine:
         if status in (486, 600, 603):
             call.busy_seen = True
         if any(other.state in (LegState.CALLING, LegState.RINGING) for other in call.legs):
+            return
+        if call.recalling:  # the parker's phones refused the recall (busy, …)
+            self._park_recall_missed(call, now)
             return
         if leg.target is not None:
             self._trunk_leg_failed(call, leg.target, status, now)

@@ -13,6 +13,7 @@ import logging
 from collections import OrderedDict
 
 from centrex.media.errors import MediaError
+from centrex.media.g711 import Pcm
 from centrex.media.music import MusicOnHold
 from centrex.media.relay import LegStats, RelayManager
 
@@ -52,6 +53,20 @@ class RelayAnchor:
             moh = MusicOnHold(relay, leg, payload_type)
             moh.start()
             self._music[key] = moh
+
+    def announce(self, call_id: str, leg: str, payload_type: int, pcm: Pcm) -> None:
+        """Play a prompt to ``leg`` (a queue position): over its music, which pauses for it and
+        goes on after; a leg without music hears the prompt alone."""
+        relay = self.manager.get(call_id)
+        if relay is None:
+            return
+        key = (call_id, leg)
+        player = self._music.get(key)
+        if player is None or not player.playing:
+            player = MusicOnHold(relay, leg, payload_type, music=False)
+            self._music[key] = player
+        player.announce(pcm)
+        player.start()
 
     def close(self, call_id: str) -> None:
         for key in [k for k in self._music if k[0] == call_id]:

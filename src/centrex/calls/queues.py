@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from centrex.apps.phrases import say_number
+
 
 @dataclass(frozen=True, slots=True)
 class QueueInfo:
@@ -28,6 +30,12 @@ class QueueInfo:
     agent_ring_s: int = 15
     overflow_destination: str | None = None  # an extension, hunt group or app; none: hang up
     announce_position_s: int = 30  # "you are caller number N" this often while waiting; 0: never
+
+
+def position_phrase(position: int) -> tuple[str, ...]:
+    """The prompt keys of "You are caller number <position>" (apps/phrases.py; prompts.py makes
+    the audio, spoken by espeak-ng at install time or tone stand-ins)."""
+    return ("queue-you-are-caller", *say_number(position))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,12 @@ arpeggio of soft sine notes with short fades, at -18 dBm0 so it sits well under 
 ``MusicOnHold`` sends it as 20 ms G.711 RTP packets from the relay leg's own socket to the
 address that leg latched (or was told by SDP), with its own SSRC, so the held phone plays it like
 any other stream; ``stop`` ends it when the call is resumed or hung up.
+
+``announce`` plays a prompt to the same leg over the music (issue #4 point 4, "you are caller
+number N"): the music pauses for it, with a short gap either side, and goes on from where it
+stopped. The prompt's frames go out in the same stream (same SSRC, sequence and timestamps run on),
+so the phone's jitter buffer sees one continuous source. A player made with ``music=False`` plays
+its prompts and then falls silent (a leg that has no music).
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from functools import cache
 
 import numpy as np
 
-from centrex.media.g711 import alaw_encode, ulaw_encode
+from centrex.media.g711 import Pcm, alaw_encode, ulaw_encode
 from centrex.media.relay import RtpRelay
 
 log = logging.getLogger(__name__)
@@ -43,18 +50,44 @@ def music_pcm(note_s: float = 0.5, level_dbm0: float = -18.0) -> np.ndarray:
     return np.asarray(np.round(pcm), dtype=np.int16)
 
 
+ANNOUNCE_GAP_MS = 300  # silence either side of a prompt played over the music
+
+
+def g711_frames(pcm: Pcm, payload_type: int) -> list[bytes]:
+    """16-bit PCM at 8 kHz as 20 ms G.711 payloads; the last frame is padded with silence."""
+    if payload_type not in (PCMU, PCMA):
+        raise ValueError(f"payload type {payload_type}: the relay plays G.711 only (0 or 8)")
+    encode = ulaw_encode if payload_type == PCMU else alaw_encode
+    samples = np.asarray(pcm, dtype=np.int16)
+    if len(samples) % FRAME:
+        samples = np.concatenate([samples, np.zeros(FRAME - len(samples) % FRAME, dtype=np.int16)])
+    return [encode(samples[i : i + FRAME]) for i in range(0, len(samples), FRAME)]
+
+
 class MusicOnHold:
-    def __init__(self, relay: RtpRelay, leg: str, payload_type: int) -> None:
+    def __init__(self, relay: RtpRelay, leg: str, payload_type: int, *, music: bool = True) -> None:
         if payload_type not in (PCMU, PCMA):
             raise ValueError(f"payload type {payload_type}: music on hold needs G.711 (0 or 8)")
         self.relay = relay
         self.leg = leg
         self.payload_type = payload_type
-        encode = ulaw_encode if payload_type == PCMU else alaw_encode
-        pcm = music_pcm()
-        self._frames = [encode(pcm[i : i + FRAME]) for i in range(0, len(pcm), FRAME)]
+        self.music = music
+        self._frames = g711_frames(music_pcm(), payload_type)
+        self._pending: deque[bytes] = deque()  # a prompt's frames, sent before the music goes on
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
+        self.announced = 0  # prompt frames sent
+
+    @property
+    def playing(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def announce(self, pcm: Pcm) -> float:
+        """Play ``pcm`` next, the music paused around it; returns how long it takes (seconds)."""
+        gap = np.zeros(RATE * ANNOUNCE_GAP_MS // 1000, dtype=np.int16)
+        frames = g711_frames(np.concatenate([gap, np.asarray(pcm, dtype=np.int16), gap]), self.payload_type)
+        self._pending.extend(frames)
+        return len(frames) * FRAME / RATE
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -72,17 +105,25 @@ class MusicOnHold:
         ssrc = random.getrandbits(32)
         seq, ts = random.getrandbits(16), random.getrandbits(32)
         start = loop.time()
-        i = 0
+        i = m = 0  # packets sent, music frames played (the music goes on where a prompt paused it)
         while not self.relay.closed:
+            if self._pending:
+                frame, prompt = self._pending.popleft(), True
+            elif self.music:
+                frame, prompt = self._frames[m % len(self._frames)], False
+                m += 1
+            else:
+                return  # a prompt without music: done
             leg = self.relay._legs.get(self.leg)
             target = (leg.remote_rtp or leg.expected_rtp) if leg else None
             if leg is not None and leg.rtp_transport is not None and target is not None:
                 marker = 0x80 if i == 0 else 0
                 header = bytes((0x80, marker | self.payload_type)) + seq.to_bytes(2, "big")
                 header += ts.to_bytes(4, "big") + ssrc.to_bytes(4, "big")
-                leg.rtp_transport.sendto(header + self._frames[i % len(self._frames)], target)
+                leg.rtp_transport.sendto(header + frame, target)
                 leg.packets_out += 1
                 self.sent += 1
+                self.announced += prompt
             i += 1
             seq, ts = (seq + 1) & 0xFFFF, (ts + FRAME) & 0xFFFFFFFF
             # Paced on the loop clock, not on sleep's drift.
