@@ -4,6 +4,13 @@
     .venv/bin/python bench/media_bench.py --calls 250,500,750   # several loads
     .venv/bin/python bench/media_bench.py --find                # ramp up until a target is missed
     .venv/bin/python bench/media_bench.py --record /tmp/rec     # every call recorded (its cost)
+    .venv/bin/python bench/media_bench.py --relay rtpengine --calls 500,1000   # through rtpengine
+
+--relay rtpengine: the same measurement through the rtpengine daemon (Debian rtpengine-daemon,
+userspace forwarding, no kernel module) started pinned to the relay core (affinity and niceness set
+before exec, as taskset/nice would) with one worker thread; each call is set up through
+calls/rtpengine_anchor.py RtpengineAnchor (offer/answer, then each leg's SDP address: the phones'
+two shared sockets), and the set-up time per call is printed.
 
 The relay (a RelayManager with one RtpRelay per call, uvloop unless --no-uvloop) runs in its own
 process pinned to one core. The phones are driven from other processes pinned to another core: one
@@ -26,8 +33,10 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import struct
+import subprocess
 import sys
 import time
 from multiprocessing.connection import Connection
@@ -37,8 +46,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from centrex.calls.rtpengine_anchor import RtpengineAnchor
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
+from centrex.media.rtpengine import NgClient, NgError
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value when Python lacks the name
 PTIME = 0.020
@@ -106,6 +117,75 @@ async def relay_async(conn: Connection, calls: int) -> None:
             mgr.close()
             conn.send({"cpu": cpu / wall if wall else 0.0, "us_per_packet": 1e6 * cpu / max(1, fwd)})
             return
+
+
+# -- rtpengine as the relay ---------------------------------------------------------------------
+
+
+def free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_rtpengine(calls: int, core: int) -> tuple[subprocess.Popen[bytes], RtpengineAnchor]:
+    ng = free_port(socket.SOCK_DGRAM)
+    args = [
+        shutil.which("rtpengine") or "/usr/bin/rtpengine",
+        "--config-file=none",
+        "--interface=127.0.0.1",
+        f"--listen-ng=127.0.0.1:{ng}",
+        f"--listen-cli=127.0.0.1:{free_port(socket.SOCK_STREAM)}",
+        "--table=-1",
+        "--no-fallback",
+        "--foreground",
+        "--log-stderr",
+        "--log-level=3",
+        "--port-min=20000",
+        f"--port-max={20000 + 4 * calls + 100}",
+        "--num-threads=1",
+        "--timeout=600",
+    ]
+    # Its log (queue overflows when it falls behind) would drown the figures: --log-level=3 to /dev/null.
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: pin(core)
+    )
+    client = NgClient("127.0.0.1", ng, timeout_s=0.2)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except NgError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("rtpengine did not start") from None
+            time.sleep(0.05)
+    client.timeout_s = 2.0
+    return proc, RtpengineAnchor(client)
+
+
+def rtpengine_calls(
+    anchor: RtpengineAnchor, calls: int, a_addr: tuple[str, int], b_addr: tuple[str, int]
+) -> tuple[list[tuple[int, int]], list[float]]:
+    """Each call set up as the engine does it: open (offer + answer), then each leg's SDP address."""
+    ports, setup_ms = [], []
+    for i in range(calls):
+        t = time.perf_counter()
+        opened = anchor.open(f"call-{i}")
+        if opened is None:
+            raise SystemExit(f"rtpengine refused call {i}")
+        anchor.set_remote(f"call-{i}", "a", *a_addr)
+        anchor.set_remote(f"call-{i}", "b", *b_addr)
+        setup_ms.append((time.perf_counter() - t) * 1000)
+        ports.append((opened[0][1], opened[1][1]))
+    return ports, setup_ms
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- the phones ----------------------------------------------------------------------------------
@@ -194,21 +274,33 @@ def receiver_main(conn: Connection, sock: socket.socket, core: int, warm_end: fl
 
 
 def run(
-    calls: int, seconds: float, warmup: float, relay_core: int, driver_core: int, use_uvloop: bool
+    calls: int,
+    seconds: float,
+    warmup: float,
+    relay_core: int,
+    driver_core: int,
+    use_uvloop: bool,
+    relay_kind: str = "builtin",
 ) -> dict:
     ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe()
-    relay = ctx.Process(target=relay_main, args=(child, calls, relay_core, use_uvloop), daemon=True)
-    relay.start()
-    if not parent.poll(120):
-        relay.kill()
-        raise SystemExit("relay did not start within 120 s")
-    ports = parent.recv()
     sa = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sb = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for s in (sa, sb):
         s.bind(("127.0.0.1", 0))
         big_buffers(s)
+    daemon: subprocess.Popen[bytes] | None = None
+    setup_ms: list[float] = []
+    if relay_kind == "rtpengine":
+        daemon, anchor = start_rtpengine(calls, relay_core)
+        ports, setup_ms = rtpengine_calls(anchor, calls, sa.getsockname(), sb.getsockname())
+    else:
+        parent, child = ctx.Pipe()
+        relay = ctx.Process(target=relay_main, args=(child, calls, relay_core, use_uvloop), daemon=True)
+        relay.start()
+        if not parent.poll(120):
+            relay.kill()
+            raise SystemExit("relay did not start within 120 s")
+        ports = parent.recv()
     start = time.time() + 0.5
     warm_end, end = start + warmup, start + warmup + seconds
     procs, pipes = [], []
@@ -223,17 +315,37 @@ def run(
         procs.append(proc)
         pipes.append(p_parent)
     time.sleep(max(0.0, warm_end - time.time()))
-    parent.send("measure")
+    if daemon is not None:
+        cpu0, wall0 = cpu_seconds(daemon.pid), time.monotonic()
+    else:
+        parent.send("measure")
     results = [p.recv() for p in pipes]
-    parent.send("stop")
-    relay_stats = parent.recv() if parent.poll(30) else {}
-    for proc in (*procs, relay):
+    if daemon is not None:
+        cpu, wall = cpu_seconds(daemon.pid) - cpu0, time.monotonic() - wall0
+        for i in range(calls):
+            anchor.close(f"call-{i}")
+        anchor.client.close()
+        daemon.terminate()
+        daemon.wait(10)
+    else:
+        parent.send("stop")
+        relay_stats = parent.recv() if parent.poll(30) else {}
+        relay.join(10)
+        if relay.is_alive():
+            relay.kill()
+    for proc in procs:
         proc.join(10)
         if proc.is_alive():
             proc.kill()
     sa.close()
     sb.close()
     (ssrc_a, delay_a), (ssrc_b, delay_b), sender = results
+    if daemon is not None:
+        # Packets forwarded in the window ~ packets the phones received from it.
+        relay_stats = {
+            "cpu": cpu / wall if wall else 0.0,
+            "us_per_packet": 1e6 * cpu / max(1, len(delay_a) + len(delay_b)),
+        }
     ssrc = np.concatenate([ssrc_a, ssrc_b])
     delay = np.concatenate([delay_a, delay_b])
     received = len(delay)
@@ -260,6 +372,8 @@ def run(
         "relay_cpu_pct": 100 * relay_stats.get("cpu", float("nan")),
         "us_per_packet": relay_stats.get("us_per_packet", float("nan")),
         "sender_late": sender["late"],
+        "setup_p50_ms": float(np.percentile(setup_ms, 50)) if setup_ms else float("nan"),
+        "setup_p99_ms": float(np.percentile(setup_ms, 99)) if setup_ms else float("nan"),
     }
 
 
@@ -274,7 +388,12 @@ def show(r: dict) -> None:
         f"max {r['jitter_max_ms']:7.2f} ms  transit p50 {r['transit_p50_ms']:.3f} ms  "
         f"relay CPU {r['relay_cpu_pct']:5.1f} % ({r['us_per_packet']:.1f} us/packet)  "
         f"sender late {r['sender_late']}  "
-        f"{'PASS' if passes(r) else 'FAIL'}",
+        + (
+            f"set-up p50 {r['setup_p50_ms']:.2f} ms p99 {r['setup_p99_ms']:.2f} ms  "
+            if r["setup_p50_ms"] == r["setup_p50_ms"]
+            else ""
+        )
+        + f"{'PASS' if passes(r) else 'FAIL'}",
         flush=True,
     )
 
@@ -291,13 +410,17 @@ def main() -> None:
     ap.add_argument("--find", action="store_true", help="ramp from --calls by --step until a target fails")
     ap.add_argument("--step", type=int, default=250)
     ap.add_argument("--record", default="", help="record every call into this directory")
+    ap.add_argument("--relay", choices=("builtin", "rtpengine"), default="builtin")
     args = ap.parse_args()
     global NICE, RECORD
     NICE = args.nice
     RECORD = args.record
     use_uvloop = not args.no_uvloop
+    if args.relay == "rtpengine" and args.record:
+        raise SystemExit("--record needs the built-in relay (the recorder taps its packets)")
+    kind = "rtpengine 1 thread" if args.relay == "rtpengine" else ("uvloop" if use_uvloop else "asyncio")
     print(
-        f"relay on core {args.relay_core} ({'uvloop' if use_uvloop else 'asyncio'}, nice {args.nice}), "
+        f"{args.relay} relay on core {args.relay_core} ({kind}, nice {args.nice}), "
         f"phones on core "
         f"{args.driver_core}; 20 ms G.711, both directions; "
         f"{args.seconds:g} s measured after {args.warmup:g} s"
@@ -306,7 +429,7 @@ def main() -> None:
     if args.find:
         n, best = loads[0], 0
         while True:
-            r = run(n, args.seconds, args.warmup, args.relay_core, args.driver_core, use_uvloop)
+            r = run(n, args.seconds, args.warmup, args.relay_core, args.driver_core, use_uvloop, args.relay)
             show(r)
             if not passes(r):
                 break
@@ -315,7 +438,7 @@ def main() -> None:
         print(f"largest load meeting < 0.1 % loss and < 5 ms p99 added jitter: {best} calls")
         return
     for n in loads:
-        show(run(n, args.seconds, args.warmup, args.relay_core, args.driver_core, use_uvloop))
+        show(run(n, args.seconds, args.warmup, args.relay_core, args.driver_core, use_uvloop, args.relay))
     print(f"load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 
