@@ -47,6 +47,7 @@ class Resource(StrEnum):
     QUEUE_LIVE = "queue_live"  # a queue's live figures: administrators, and the queue's own agents
     CONFERENCE = "conference"  # conference bridges and who is in their rooms now
     ATTENDANT = "attendant"  # auto attendant menus, their options and schedules
+    PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
 
 
 class Action(StrEnum):
@@ -150,6 +151,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # Auto attendant menus route the tenant's incoming calls (MAC 9 targets): set up like hunt
     # groups (MAC 5) by the office administrator, back-up or operator.
     **{(Resource.ATTENDANT, act): STAFF for act in (R, C, U, D)},
+    # The PBX's own settings (issue 4 points 1 and 6: feature codes, direct media, park timeout)
+    # are programming changes of the customer's phone system, made as the MACs are.
+    **{(Resource.PBX_SETTINGS, act): STAFF for act in (R, U)},
     # Call-center queues (issue 4 point 4) are set up like hunt groups (MAC 5) by the office
     # administrator, back-up or operator, who also log agents in and out and read the statistics.
     # An agent may watch their own queue's live figures (callers waiting, longest wait): the route
