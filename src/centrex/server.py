@@ -49,6 +49,7 @@ async def start_app_server(
     await apps.start("127.0.0.1", 0)
     sip.engine.app_address = apps.address
     sip.engine.mwi_counts = apps.store.counts  # for phones that SUBSCRIBE to message-summary
+    sip.engine.prompt_audio = apps.prompts.phrase  # "You are caller number N" in queues
     return apps
 
 
