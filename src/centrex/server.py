@@ -114,6 +114,7 @@ async def serve(settings: Settings) -> None:
     # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
     recordings = RecordingListener(sessions, relays, settings.data_dir)
     sip.engine.listeners.append(recordings)
+    sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
     housekeeping = asyncio.create_task(retention_daily(sessions))
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too

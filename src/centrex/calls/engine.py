@@ -21,7 +21,9 @@ alternate route, voip-service-guide.txt §I.4). Requests from a trunk's address 
 caller's registered location with the location as PIDF-LO (RFC 6442), and ``emergency`` is told
 of every 911 call so that the tenant's contacts are notified.
 
-Media is not anchored yet: SDP passes through unchanged, so RTP flows phone to phone.
+Media is anchored on the relay (``media``): each side is offered the relay's address. A tenant
+with ``direct_media`` has calls between two phones of one site that nobody records go phone to
+phone instead, the SDP passed end to end (``_direct_media`` says when, and what such a call gives up).
 """
 
 from __future__ import annotations
@@ -438,6 +440,7 @@ class Call:
     hunt: list[UserInfo] = field(default_factory=list)  # members still to ring (one at a time)
     extra_body: tuple[str, bytes] | None = None  # (Content-Type, body) replacing the caller's SDP
     anchor: tuple[tuple[str, int], tuple[str, int]] | None = None  # relay addresses (a side, b side)
+    direct: bool = False  # relay released: the phones' SDP passes end to end (tenant direct_media)
     xfer: Transfer | None = None
     parked: int | None = None  # the park slot, while the call waits there with music
     parked_by: UserInfo | None = None  # who parked it: rung back after the tenant's park_timeout_s
@@ -665,6 +668,10 @@ class CallEngine:
         self._dispatch_at: dict[uuid.UUID, float] = {}  # queue id -> when to look for agents
         # Where the app server (voicemail, attendants, conferences: apps/server.py) listens.
         self.app_address: Address | None = None
+        # Whether a call between these users of the tenant could be recorded (by policy or the
+        # on-demand code: calls/recording.py RecordingListener.may_record). Such calls keep the
+        # relay even where the tenant allows direct media. None: nothing records in this process.
+        self.may_record: Callable[[uuid.UUID, tuple[uuid.UUID, ...]], bool] | None = None
         # A conference bridge's extension -> "conf.<bridge id>" (calls/app_lookup.py).
         self.conference_by_extension: Callable[[uuid.UUID, str], str | None] | None = None
         # Prompt keys -> 8 kHz audio (apps/prompts.py PromptLibrary.phrase of the app server):
@@ -1037,6 +1044,68 @@ class CallEngine:
         b_addr, b_port = addresses[1]
         call.b_offer = str(rewrite_connection(offer, b_addr, b_port)).encode()
 
+    # -- direct media (issue 4 point 1) ----------------------------------------------------
+    def _choose_media(self, call: Call, user: UserInfo, bindings: list[Binding]) -> None:
+        """Release the relay for a direct call (``_direct_media``), or take it back when the call
+        is re-routed to where a direct call may not go (it is anchored again before the caller
+        has heard any answer, so nobody notices)."""
+        if self._direct_media(call, user, bindings):
+            if not call.direct and call.anchor is not None and self.media is not None:
+                try:
+                    self.media.close(str(call.id))
+                except Exception:
+                    log.exception("sip.media.close_failed call=%s", call.id)
+                    return
+                call.anchor, call.b_offer, call.direct = None, None, True
+                log.info("sip.media.direct call=%s to=%s", call.id, user.extension)
+        elif call.direct:
+            self._reanchor(call)
+
+    def _reanchor(self, call: Call) -> None:
+        if call.direct:
+            call.direct = False
+            self._anchor(call)
+
+    def _direct_media(self, call: Call, user: UserInfo, bindings: list[Binding]) -> bool:
+        """Media phone to phone, without the relay, when the tenant allows it (``direct_media``)
+        and the call is between two phones of the tenant at one site: dialled by a user's phone,
+        ringing a user's phones (not a hunt group, queue, app, trunk or park recall), nobody
+        answered yet, every phone rung at the caller's site, and nobody on either side may be
+        recorded (a recording policy or the on-demand code needs the relay's tap). Anything in
+        doubt stays on the relay.
+
+        What a direct call gives up, since the switch is out of the media path: music on hold
+        from the relay (the holding phone's own hold applies: silence or the phone's tone), park
+        and blind or attended transfer (REFER answers 501: the staying side would need a new offer),
+        and recording. Pickup still works: a ringing direct call is anchored again first."""
+        t = call.tenant
+        caller = call.caller
+        if not t.direct_media or caller is None or call.device is None or call.site_id is None:
+            return False
+        if call.trunk is not None or call.remote_number is not None or call.group is not None:
+            return False
+        if call.queue is not None or call.extra_body is not None or call.xfer is not None:
+            return False
+        if call.answered is not None or call.a_dialog is not None or call.parked is not None:
+            return False
+        if not call.direct and call.anchor is None:
+            return False  # never anchored (no relay, or no SDP offer): nothing to release
+        if user.tenant_id != t.id or not bindings:
+            return False
+        for b in bindings:
+            device = self.directory.device(b.tenant_id, b.username) if b.tenant_id == t.id else None
+            site = (device.site_id if device else None) or user.site_id
+            if device is None or site != call.site_id:
+                return False
+        if self.may_record is not None:
+            try:
+                if self.may_record(t.id, (caller.id, user.id)):
+                    return False
+            except Exception:
+                log.exception("sip.media.recording_check_failed call=%s", call.id)
+                return False
+        return True
+
     def _learn(self, call: Call, leg: str, sd: SessionDescription) -> None:
         assert self.media is not None
         audio = next((m for m in sd.media if m.media == "audio" and m.port), None)
@@ -1376,6 +1445,7 @@ class CallEngine:
             else:
                 self._reject(call, 480, now, "failed", "unavailable")
             return
+        self._choose_media(call, user, bindings)
         call.state = CallState.RINGING
         call.legs = []
         call.busy_seen = False
@@ -1911,6 +1981,8 @@ class CallEngine:
         binding: Binding | None,
         target: Target | None,
     ) -> BLeg:
+        if call.direct and (user is None or call.group is not None or call.queue is not None):
+            self._reanchor(call)  # an app, a trunk, a hunt group or a queue: back on the relay
         headers.add("Contact", self.network.contact(transport))
         headers.add("Allow", ALLOW)
         for name, value in call.extra_headers:
@@ -2211,7 +2283,9 @@ class CallEngine:
         for call in sorted(self.calls.values(), key=lambda c: c.started_mono):
             if call is picker or call.tenant.id != tenant or call.state is not CallState.RINGING:
                 continue
-            if call.anchor is None or call.xfer is not None or not any(leg.user for leg in call.legs):
+            if (call.anchor is None and not call.direct) or call.xfer is not None:
+                continue  # a direct call is anchored again by _pickup
+            if not any(leg.user for leg in call.legs):
                 continue
             if call.parked is not None:
                 continue  # a parked call ringing its parker back: taken with the retrieve code
@@ -2235,6 +2309,8 @@ class CallEngine:
         caller is answered with the relay's a side and the picker with its b side, both on the
         one G.711 codec they share. The picker's own INVITE ends as a "picked_up" record."""
         ringing = self._ringing_for(picker, extension)
+        if ringing is not None and ringing.direct:
+            self._reanchor(ringing)  # the caller has heard no answer yet: the relay takes it back
         if ringing is None or ringing.anchor is None:
             self._reject(picker, 404, now, "failed", "nothing_to_pick_up", "Not Found (no call ringing)")
             return

@@ -234,6 +234,12 @@ class RecordingListener:
         self._policies[tenant_id] = (now, policy)
         return policy
 
+    def may_record(self, tenant_id: uuid.UUID, user_ids: tuple[uuid.UUID, ...]) -> bool:
+        """Whether a call between these users could be recorded, by policy or on demand: the switch
+        keeps such calls on the relay, whose tap is the recorder (calls/engine.py direct media)."""
+        policy = self.policy(tenant_id)
+        return not policy.idle and any(policy.mode_for(u) is not RecordingMode.OFF for u in user_ids)
+
     def _user_by_extension(self, tenant_id: uuid.UUID, extension: str) -> uuid.UUID | None:
         with self.sessions() as s:
             return s.scalar(select(User.id).where(User.tenant_id == tenant_id, User.extension == extension))
