@@ -51,11 +51,11 @@ def test_match_codes_and_their_arguments() -> None:
 
 
 def test_a_tenants_own_codes_replace_the_defaults_only_where_set() -> None:
-    table = effective({"park": "#70", "voicemail": "*86"})
+    table = effective({"park": "#70", "voicemail": "*96"})
     assert table.code("park") == "#70" and table.code("retrieve") == "*71"
     assert table.match("#703") == Match("park", "3")
     assert table.match("*703") is None and table.match("*97") is None
-    assert table.match("*86") == Match("voicemail", "")
+    assert table.match("*96") == Match("voicemail", "")
     assert effective(None) is DEFAULTS and effective({}) is DEFAULTS
     assert effective({"park": "#70"}) is effective({"park": "#70"})  # built once per override set
     # A stored name that is no longer a feature is ignored rather than breaking every call.
@@ -159,8 +159,8 @@ def finals(b: Bench) -> list[int]:
 
 
 def test_voicemail_on_the_tenants_own_code_and_not_on_the_default() -> None:
-    b, _ = bench_with({"voicemail": "*86"})
-    b.call("1001", "*86")
+    b, _ = bench_with({"voicemail": "*96"})
+    b.call("1001", "*96")
     assert any(uri.startswith("sip:vm-main@") for uri in app_invites(b))
     b.net.take()
     b.call("1001", "*97")
