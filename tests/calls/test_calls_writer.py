@@ -93,11 +93,12 @@ async def test_writes_queued_during_a_commit_share_the_next_one(db_url: str, tmp
     records, user, device = setup(db_url, tmp_path)
     committing, release = threading.Event(), threading.Event()
 
-    def slow_first_commit(session: Session) -> None:
+    def slow_first_commit(conn: object) -> None:
         committing.set()
         release.wait(10)
 
-    event.listen(records.sessions, "before_commit", slow_first_commit)
+    # The writer commits on its own Core connection: hook the engine's commit.
+    event.listen(records.sessions.kw["bind"], "commit", slow_first_commit)
     reports = Gate()
     records.start(asyncio.get_running_loop(), reports)
     assert records.writer is not None

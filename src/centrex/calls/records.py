@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
@@ -220,7 +221,7 @@ Write = (
 )
 
 
-def write_cdrs(s: Session, events: Iterable[CallEnded]) -> list[uuid.UUID]:
+def write_cdrs(s: Session | Connection, events: Iterable[CallEnded]) -> list[uuid.UUID]:
     """The one place CDRs are written: each call's ``cdrs`` row, its outcome and its legs, and the
     calls' journal rows removed, all in the caller's transaction. Returns the CDRs' ids."""
     now = datetime.now(UTC)
@@ -251,7 +252,7 @@ _ANSWER = (
 )
 
 
-def apply_writes(s: Session, writes: Sequence[Write]) -> None:
+def apply_writes(s: Session | Connection, writes: Sequence[Write]) -> None:
     """Apply ``writes`` in the caller's transaction, folded: a call that starts and ends within
     the batch never gets a journal row (the transaction is atomic, so nothing is lost), one that
     starts and is answered gets its row with the answer; rows go in with one statement per
@@ -306,8 +307,14 @@ def apply_writes(s: Session, writes: Sequence[Write]) -> None:
                 s.execute(delete(_REGISTRATIONS).where(*where))
             elif isinstance(w, PurgeRegistrations):
                 s.execute(delete(_REGISTRATIONS).where(_REGISTRATIONS.c.expires_at <= w.before))
-            else:
+            elif isinstance(s, Session):
                 w.apply(s)
+            else:
+                # An ORM write on the writer's Core connection: a session joined to its
+                # transaction (it flushes, the writer commits).
+                with Session(bind=s) as joined:
+                    w.apply(joined)
+                    joined.flush()
     flush_saves()
     if journal:
         s.execute(insert(_JOURNAL), list(journal.values()))
@@ -346,6 +353,9 @@ class RecordWriter:
         max_batch: int = 2000,
     ) -> None:
         self.sessions = sessions
+        bind = sessions.kw.get("bind")
+        self._engine: Engine | None = bind if isinstance(bind, Engine) else None
+        self._conn: Connection | None = None  # the writer thread's own
         self.loop = loop
         self.on_durable = on_durable
         self.max_batch = max_batch
@@ -402,11 +412,37 @@ class RecordWriter:
             if last:
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                     self.loop.call_soon_threadsafe(self.on_durable, last)
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def _apply(self, writes: list[Write]) -> None:
+        """One transaction on the thread's own connection: Core statements, no ORM session and
+        no pool check-out per batch (together ~8 % of the switch's time at 450 calls/s). A
+        connection the database dropped is replaced and the batch tried once more."""
+        if self._engine is None:
+            with transaction(self.sessions) as s:
+                apply_writes(s, writes)
+            return
+        for attempt in (1, 2):
+            if self._conn is None or self._conn.closed:
+                self._conn = self._engine.connect()
+            conn = self._conn
+            try:
+                with conn.begin():
+                    apply_writes(conn, writes)
+                return
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                self._conn = None
+                with contextlib.suppress(Exception):
+                    conn.close()
 
     def _commit(self, writes: list[Write]) -> None:
         try:
-            with transaction(self.sessions) as s:
-                apply_writes(s, writes)
+            self._apply(writes)
             self.commits += 1
             return
         except Exception:
@@ -416,8 +452,7 @@ class RecordWriter:
             log.exception("sip.records.batch_failed writes=%d (retrying one by one)", len(writes))
         for w in writes:
             try:
-                with transaction(self.sessions) as s:
-                    apply_writes(s, [w])
+                self._apply([w])
                 self.commits += 1
             except Exception:
                 self._lost(w)
