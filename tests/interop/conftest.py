@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +70,7 @@ class Server:
         client: bool = True,
         timeout_s: float = 10.0,
         transport: str = "u1",
+        extra: Sequence[str] = (),
     ) -> SippResult:
         """Run one SIPp call of ``scenario`` as ``user`` from 127.0.0.1:``port``; never hangs."""
         assert SIPP is not None
@@ -87,6 +88,7 @@ class Server:
         ]
         if callee:
             args += ["-key", "callee", callee]
+        args += list(extra)  # e.g. -trace_msg -message_file F: what the phone saw, with times
         if client:
             args += ["-au", user, "-ap", password if password is not None else self.passwords.get(user, "x")]
         proc = await asyncio.create_subprocess_exec(
