@@ -138,7 +138,7 @@ async def test_an_unclaimed_parked_call_rings_the_parker_back_and_they_talk_agai
     # is answered the caller's port goes quiet (the music stopped).
     heard = [wall + t for t, _ in ear.packets]
     assert len([t for t in heard if parked_at <= t <= invited_at]) > 25 * (TIMEOUT_S - 1)
-    assert all(parked_at - 0.5 <= t <= answered_at + 0.5 for t in heard), (parked_at, answered_at, heard)
+    assert all(parked_at - 1 <= t <= answered_at + 1 for t in heard), (parked_at, answered_at, heard)
 
     cdr = server.ended[-1]
     assert (cdr.to, cdr.disposition, cdr.hangup_cause) == ("1002", "answered", "callee_bye")
@@ -193,9 +193,13 @@ async def test_a_call_taken_back_before_the_timeout_never_rings_the_parker(
     loop = asyncio.get_running_loop()
     transport, phone = await loop.create_datagram_endpoint(Phone, local_addr=("127.0.0.1", b))
     try:
-        retriever = await server.sipp("uac_call.xml", "1003", port=c, callee="*711", timeout_s=10)
+        retrieving = tmp_path / "retrieving.log"
+        retriever = await server.sipp(
+            "uac_call.xml", "1003", port=c, callee="*711", timeout_s=10, extra=traced(retrieving)
+        )
         assert retriever.returncode == 0, retriever.output[-3000:]
-        assert time.time() < parked_at + TIMEOUT_S, "retrieved too late for this test to mean anything"
+        retrieved_at, _ = first(trace(retrieving), "SIP/2.0 200")
+        assert retrieved_at < parked_at + TIMEOUT_S - 0.5, "retrieved too late for this test to mean anything"
         result = await caller
         assert result.returncode == 0, result.output[-3000:]  # 1003's BYE reached 1001
         await asyncio.sleep(max(0.0, parked_at + TIMEOUT_S + LATE_S - time.time()))
