@@ -17,6 +17,7 @@ from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.app_lookup import ConferenceLookup
 from centrex.calls.directory import Directory, StoreDirectory
 from centrex.calls.emergency import StoreEmergency
+from centrex.calls.hybrid_anchor import recording_tap
 from centrex.calls.nomadic import Listeners, NomadicListener
 from centrex.calls.queue_store import StoreQueues
 from centrex.calls.recording import RecordingListener
@@ -109,10 +110,14 @@ async def serve(settings: Settings) -> None:
     # (one allocator for the relay and the app server, so they never reach for the same port).
     ports = PortAllocator(*settings.rtp_ports)
     relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
-    # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8).
-    sip.engine.media = select_anchor(settings.media_relay, settings.rtpengine_ng, settings.data_dir, relays)
     # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
     recordings = RecordingListener(sessions, relays, settings.data_dir)
+    # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8),
+    # except those of tenants that may record someone: the recorder taps the built-in relay.
+    tapped = recording_tap(sip.engine.calls, recordings.policy)
+    sip.engine.media = select_anchor(
+        settings.media_relay, settings.rtpengine_ng, settings.data_dir, relays, tapped
+    )
     sip.engine.listeners.append(recordings)
     sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
     housekeeping = asyncio.create_task(retention_daily(sessions))

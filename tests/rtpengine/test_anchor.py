@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from centrex.calls.hybrid_anchor import HybridAnchor
 from centrex.calls.media import RelayAnchor
 from centrex.calls.rtpengine_anchor import RtpengineAnchor, rtpengine_anchor, select_anchor
 from centrex.config import load_settings
@@ -206,7 +207,9 @@ def test_the_relay_is_chosen_by_setting(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
     relays = RelayManager(PortAllocator(44000, 44099), bind_host="127.0.0.1")
     assert isinstance(select_anchor("builtin", "127.0.0.1:2223", tmp_path, relays), RelayAnchor)
+    # rtpengine comes with the built-in relay beside it, for the calls that may be recorded.
     chosen = select_anchor("rtpengine", "127.0.0.1:2223", tmp_path, relays)
-    assert isinstance(chosen, RtpengineAnchor) and not chosen.music_blob  # a local daemon reads the file
+    assert isinstance(chosen, HybridAnchor) and chosen.builtin.manager is relays
+    assert not chosen.rtpengine.music_blob  # a local daemon reads the file
     remote = select_anchor("rtpengine", "192.0.2.10:2223", tmp_path, relays)
-    assert isinstance(remote, RtpengineAnchor) and remote.music_blob  # a remote one gets the bytes
+    assert isinstance(remote, HybridAnchor) and remote.rtpengine.music_blob  # a remote one gets the bytes

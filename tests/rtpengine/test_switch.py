@@ -1,18 +1,29 @@
 """End to end through the switch with rtpengine selected: two SIPp phones, G.711 audio from the
-caller and the callee's echo, all through rtpengine's ports (issue #4 point 8)."""
+caller and the callee's echo, all through rtpengine's ports (issue #4 point 8); and, wired as
+`centrex serve` wires it, a call of a tenant that records is recorded on the built-in relay while
+a call of one that records nobody flows through rtpengine."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sqlalchemy import select
 
-from centrex.calls.rtpengine_anchor import RtpengineAnchor, select_anchor
+from centrex.calls.hybrid_anchor import HybridAnchor, recording_tap
+from centrex.calls.recording import RecordingListener
+from centrex.calls.rtpengine_anchor import select_anchor
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
+from centrex.ops.demo import DEMO_DOMAIN
+from centrex.store.db import transaction
+from centrex.store.models import Tenant
+from centrex.store.models.recordings import CallRecording, RecordingMode, RecordingSettings
 from tests.interop.conftest import Server, free_udp_port
 from tests.interop.test_interop_media import sipp_echo_callee
+from tests.interop.test_interop_recording import pcap_speech, rms, stereo
 
 from .conftest import Rtpengine
 
@@ -24,7 +35,7 @@ async def test_a_call_through_the_switch_flows_through_rtpengine(
 ) -> None:
     builtin = RelayManager(PortAllocator(45000, 45099), bind_host="127.0.0.1")
     anchor = select_anchor("rtpengine", rtpengine.ng, tmp_path, builtin)
-    assert isinstance(anchor, RtpengineAnchor)
+    assert isinstance(anchor, HybridAnchor)  # nobody records: every call goes to rtpengine
     server.service.engine.media = anchor
     sdp_sent: list[bytes] = []
     network = server.service.engine.network
@@ -70,3 +81,67 @@ async def test_a_call_through_the_switch_flows_through_rtpengine(
     assert stats["a"].packets_out > 50 and stats["b"].packets_out > 50
     assert stats["a"].remote is not None and stats["a"].remote[0] == "127.0.0.1"
     assert len(anchor) == 0  # deleted from rtpengine with the call
+
+
+async def test_with_rtpengine_selected_a_tenant_that_records_is_recorded_and_one_that_does_not_uses_rtpengine(
+    server: Server, rtpengine: Rtpengine, tmp_path: Path
+) -> None:
+    relays = RelayManager(PortAllocator(45100, 45199), bind_host="127.0.0.1")
+    engine = server.service.engine
+    recordings = RecordingListener(server.sessions, relays, tmp_path / "data", policy_ttl_s=0)
+    # As server.py wires it.
+    anchor = select_anchor(
+        "rtpengine", rtpengine.ng, tmp_path, relays, recording_tap(engine.calls, recordings.policy)
+    )
+    engine.media = anchor
+    engine.listeners.append(recordings)
+    engine.may_record = recordings.may_record
+    with server.sessions() as s:
+        tenant_id = s.scalars(select(Tenant.id).where(Tenant.sip_domain == DEMO_DOMAIN)).one()
+
+    async def call() -> str:
+        a, b = free_udp_port(), free_udp_port()
+        await server.register("1001", a)
+        await server.register("1002", b)
+        callee = await sipp_echo_callee(server, "1002", b)
+        await asyncio.sleep(0.3)
+        caller = await server.sipp("rec_uac_speech.xml", "1001", port=a, callee="1002", timeout_s=20)
+        out, _ = await asyncio.wait_for(callee.communicate(), 30)
+        assert caller.returncode == 0, caller.output[-3000:]
+        assert callee.returncode == 0, out.decode(errors="replace")[-3000:]
+        assert server.ended[-1].disposition == "answered"
+        return str(server.ended[-1].call_id)
+
+    def recorded() -> list[CallRecording]:
+        assert recordings.drain()
+        with server.sessions() as s:
+            return list(s.scalars(select(CallRecording)))
+
+    try:
+        # The demo tenant records nobody: the call's media goes through rtpengine, nothing recorded.
+        plain = await call()
+        stats = anchor.finished[plain]
+        assert all(rtpengine.port_min <= stats[leg].local_port <= rtpengine.port_max for leg in "ab")
+        assert stats["a"].packets_in > 50 and stats["b"].packets_in > 50
+        assert recorded() == []
+
+        # Now it records every call: the next call stays on the built-in relay and is recorded.
+        with transaction(server.sessions) as s:
+            s.add(RecordingSettings(tenant_id=tenant_id, mode=RecordingMode.ALL))
+        taped = await call()
+        stats = anchor.finished[taped]
+        assert all(45100 <= stats[leg].local_port <= 45199 for leg in "ab")
+        [rec] = recorded()
+        assert rec.call_id == taped and (rec.caller, rec.callee) == ("1001", "1002")
+        pcm = stereo(Path(rec.file_path))
+        left, right = pcm[:, 0], pcm[:, 1]
+        start = int(np.argmax(left != 0))
+        speech = pcap_speech()
+        heard = min(len(left) - start, len(speech)) - 800  # the last 100 ms may be cut by the BYE
+        assert heard > 3 * 8000
+        assert np.array_equal(left[start : start + heard], speech[:heard])  # SIPp's speech, exactly
+        assert rms(right) > 500  # and the callee's echo of it
+        assert len(anchor) == 0 and len(anchor.rtpengine) == 0 and len(relays) == 0
+    finally:
+        recordings.close()
+        relays.close()

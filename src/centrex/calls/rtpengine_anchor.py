@@ -16,6 +16,11 @@ with two participants, tag ``a`` (the caller's side) and tag ``b`` (the callee's
   the data directory, to the held participant, in that participant's first codec (we re-signal with
   the engine's payload type first); ``stop media`` ends it. It needs rtpengine built with
   transcoding (Debian's 10.5 is); if the daemon refuses, music becomes a logged no-op.
+- ``announce`` (the engine's ``Announcer``: queue position prompts): ``play media`` of the prompt's
+  PCM written as a WAV (``<data dir>/media/prompts/<sha256>.wav``, as bytes to a remote daemon),
+  once. rtpengine's player plays one thing at a time, so the prompt replaces the hold music; the
+  music is played again after the ``duration`` rtpengine replies with (an asyncio timer: without a
+  running loop the leg hears the prompt and then silence, logged).
 - ``close``: ``delete`` with no delay; its reply's per-participant statistics are kept in
   ``finished`` as ``LegStats`` like RelayAnchor's (``packets_out`` of a leg is what rtpengine
   received from the other leg: 10.5 reports no per-direction send counters; no loss/jitter).
@@ -24,14 +29,17 @@ A daemon that does not answer leaves the call unanchored (``open`` returns None:
 to phone, the call is never refused, 911 included) and is not asked again for ``retry_after_s``,
 so a dead daemon costs one timeout per ``retry_after_s``, not one per call.
 
-Recording: the recorder taps the built-in relay's packets (media/recorder.py); rtpengine's media
-never passes through this process, so calls anchored on rtpengine are not recorded (a tenant whose
-policy asks gets ``recording.unanchored`` in the log) -- recording requires the built-in relay.
+Recording: the recorder taps the built-in relay's packets (media/recorder.py) and rtpengine's media
+never passes through this process, so ``select_anchor`` returns a ``HybridAnchor``
+(calls/hybrid_anchor.py): calls of tenants that may record someone stay on the built-in relay, the
+others go to rtpengine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import logging
 import time
@@ -43,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from centrex.calls.media import RelayAnchor
 from centrex.media.errors import MediaError
+from centrex.media.g711 import Pcm
 from centrex.media.music import music_pcm
 from centrex.media.relay import LegStats, RelayManager
 from centrex.media.rtpengine import NgClient, NgError, NgUnreachable, StreamStats, stream_stats
@@ -83,6 +92,18 @@ def hold_music_wav(data_dir: str | Path) -> Path:
     return path.resolve()
 
 
+def prompt_wav(directory: Path, pcm: Pcm) -> Path:
+    """A prompt as a WAV named by its content: the queue's few phrases are written once each."""
+    data = pcm.astype("<i2").tobytes()
+    path = directory / f"{hashlib.sha256(data).hexdigest()[:32]}.wav"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        write_wav(tmp, pcm)
+        tmp.replace(path)
+    return path.resolve()
+
+
 def placeholder_sdp(address: str, port: int, codecs: tuple[int, ...], session: str) -> str:
     family = "IP6" if ":" in address else "IP4"
     fmts = " ".join(str(pt) for pt in (*codecs, TELEPHONE_EVENT))
@@ -113,6 +134,8 @@ class _Call:
     remote: dict[str, tuple[str, int]] = field(default_factory=lambda: dict.fromkeys(LEGS, PLACEHOLDER))
     codecs: dict[str, tuple[int, ...]] = field(default_factory=lambda: dict.fromkeys(LEGS, CODECS))
     playing: set[str] = field(default_factory=set)
+    payload: dict[str, int] = field(default_factory=dict)  # the music's payload type, per leg
+    resume: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # music after a prompt
 
 
 def leg_stats(streams: dict[str, StreamStats]) -> dict[str, LegStats]:
@@ -145,6 +168,7 @@ class RtpengineAnchor:
         *,
         music_file: Path | None = None,
         music_blob: bool = False,
+        prompt_dir: Path | None = None,
         keep_stats: int = 1000,
         retry_after_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -152,6 +176,7 @@ class RtpengineAnchor:
         self.client = client
         self.music_file = music_file
         self.music_blob = music_blob  # send the WAV's bytes: a daemon on another host has no such file
+        self.prompt_dir = prompt_dir or (music_file.parent / "prompts" if music_file else None)
         self.keep_stats = keep_stats
         self.retry_after_s = retry_after_s
         self.clock = clock
@@ -193,6 +218,9 @@ class RtpengineAnchor:
         call = self._calls.get(call_id)
         if call is None or leg not in LEGS:
             return
+        pending = call.resume.pop(leg, None)
+        if pending is not None:
+            pending.cancel()
         if not on:
             if leg in call.playing:
                 call.playing.discard(leg)
@@ -204,13 +232,7 @@ class RtpengineAnchor:
         if not self.music_supported or self.music_file is None:
             log.info("media.rtpengine.music_unavailable call=%s leg=%s (no music)", call_id, leg)
             return
-        if payload_type in CODECS and call.codecs[leg][0] != payload_type:
-            # rtpengine's player encodes in the codec the offer/answer settled on, which follows
-            # the answer's order: both sides list the engine's payload type first (forwarding is
-            # unaffected: rtpengine passes any payload type through).
-            order = (payload_type, *(pt for pt in CODECS if pt != payload_type))
-            call.codecs = dict.fromkeys(LEGS, order)
-            self._resignal(call_id, call, "music")
+        self._codec_first(call_id, call, leg, payload_type, "music")
         source: dict[str, Any]
         if self.music_blob:
             if self._blob is None:
@@ -231,10 +253,55 @@ class RtpengineAnchor:
             log.warning("media.rtpengine.music_unsupported: %s; hold music is off for rtpengine calls", exc)
             return
         call.playing.add(leg)
+        call.payload[leg] = payload_type
+
+    def announce(self, call_id: str, leg: str, payload_type: int, pcm: Pcm) -> None:
+        """Play a prompt to ``leg`` once (a queue position), then its hold music again if it had
+        music: rtpengine's player plays one file at a time, so the prompt replaces the music."""
+        call = self._calls.get(call_id)
+        if call is None or leg not in LEGS or self.prompt_dir is None:
+            return
+        pending = call.resume.pop(leg, None)
+        if pending is not None:
+            pending.cancel()
+        self._codec_first(call_id, call, leg, payload_type, "announce")
+        wav = prompt_wav(self.prompt_dir, pcm)
+        source: dict[str, Any] = {"blob": wav.read_bytes()} if self.music_blob else {"file": str(wav)}
+        try:
+            reply = self.client.request(
+                "play media", **{"call-id": call_id, "from-tag": leg, "repeat-times": 1, **source}
+            )
+        except NgError as exc:
+            log.warning("media.rtpengine.announce_failed call=%s leg=%s: %s", call_id, leg, exc)
+            return
+        if leg not in call.playing:  # no music before the prompt: silence after it
+            return
+        duration_s = int(reply.get("duration") or len(pcm) // 8) / 1000
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.warning(
+                "media.rtpengine.no_loop call=%s leg=%s: music not resumed after the prompt", call_id, leg
+            )
+            return
+        pt = call.payload.get(leg, payload_type)
+        # The music starts again from its beginning (rtpengine has no resume), 20 ms after the prompt.
+        call.resume[leg] = loop.call_later(duration_s + 0.02, self._resume_music, call_id, leg, pt)
+
+    def _resume_music(self, call_id: str, leg: str, payload_type: int) -> None:
+        call = self._calls.get(call_id)
+        if call is None or leg not in call.playing:
+            return
+        call.resume.pop(leg, None)
+        call.playing.discard(leg)
+        self.music(call_id, leg, payload_type, True)
 
     def close(self, call_id: str) -> None:
-        if self._calls.pop(call_id, None) is None:
+        call = self._calls.pop(call_id, None)
+        if call is None:
             return
+        for pending in call.resume.values():
+            pending.cancel()
         try:
             reply = self.client.request("delete", **{"call-id": call_id, "from-tag": "a", "delete delay": 0})
         except NgError as exc:
@@ -251,6 +318,15 @@ class RtpengineAnchor:
         self.client.close()
 
     # -- signalling ------------------------------------------------------------------------------
+    def _codec_first(self, call_id: str, call: _Call, leg: str, payload_type: int, why: str) -> None:
+        if payload_type in CODECS and call.codecs[leg][0] != payload_type:
+            # rtpengine's player encodes in the codec the offer/answer settled on, which follows
+            # the answer's order: both sides list the engine's payload type first (forwarding is
+            # unaffected: rtpengine passes any payload type through).
+            order = (payload_type, *(pt for pt in CODECS if pt != payload_type))
+            call.codecs = dict.fromkeys(LEGS, order)
+            self._resignal(call_id, call, why)
+
     def _sdp(self, call: _Call, leg: str) -> str:
         address, port = call.remote[leg]
         return placeholder_sdp(address, port, call.codecs[leg], call.session)
@@ -307,13 +383,24 @@ def rtpengine_anchor(ng: str, data_dir: str | Path, *, timeout_s: float = 0.5) -
     )
 
 
-def select_anchor(relay: str, ng: str, data_dir: str | Path, builtin: RelayManager) -> MediaAnchor:
-    """The call engine's media anchor by ``CENTREX_MEDIA_RELAY`` (config.py: builtin | rtpengine)."""
+def select_anchor(
+    relay: str,
+    ng: str,
+    data_dir: str | Path,
+    builtin: RelayManager,
+    tapped: Callable[[str], bool] | None = None,
+) -> MediaAnchor:
+    """The call engine's media anchor by ``CENTREX_MEDIA_RELAY`` (config.py: builtin | rtpengine).
+
+    rtpengine is selected through a ``HybridAnchor``: the calls ``tapped`` names (their tenant may
+    record someone) and every call while rtpengine is down stay on the built-in relay."""
+    from centrex.calls.hybrid_anchor import HybridAnchor  # it imports this module
+
     if relay == "rtpengine":
-        log.warning(
-            "media: rtpengine at %s anchors calls; call recording needs the built-in relay "
-            "(CENTREX_MEDIA_RELAY=builtin), so calls are not recorded",
-            ng,
+        log.info(
+            "media: rtpengine at %s anchors calls; calls that may be recorded use the built-in relay", ng
         )
-        return rtpengine_anchor(ng, data_dir)
+        return HybridAnchor(
+            rtpengine_anchor(ng, data_dir), RelayAnchor(builtin), tapped or (lambda _call_id: False)
+        )
     return RelayAnchor(builtin)
