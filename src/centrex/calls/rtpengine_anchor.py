@@ -25,9 +25,9 @@ with two participants, tag ``a`` (the caller's side) and tag ``b`` (the callee's
   ``finished`` as ``LegStats`` like RelayAnchor's (``packets_out`` of a leg is what rtpengine
   received from the other leg: 10.5 reports no per-direction send counters; no loss/jitter).
 
-A daemon that does not answer leaves the call unanchored (``open`` returns None: media flows phone
-to phone, the call is never refused, 911 included) and is not asked again for ``retry_after_s``,
-so a dead daemon costs one timeout per ``retry_after_s``, not one per call.
+A daemon that does not answer makes ``open`` return None (the call is never refused, 911
+included; ``HybridAnchor`` then anchors it on the built-in relay) and is not asked again for
+``retry_after_s``, so a dead daemon costs one timeout per ``retry_after_s``, not one per call.
 
 Recording: the recorder taps the built-in relay's packets (media/recorder.py) and rtpengine's media
 never passes through this process, so ``select_anchor`` returns a ``HybridAnchor``
@@ -355,7 +355,7 @@ class RtpengineAnchor:
         if isinstance(exc, NgUnreachable):
             self._down_until = self.clock() + self.retry_after_s
             log.error(
-                "media.rtpengine.unreachable call=%s %s: %s (calls go unanchored for %g s)",
+                "media.rtpengine.unreachable call=%s %s: %s (not asked again for %g s)",
                 call_id,
                 what,
                 exc,
