@@ -309,6 +309,9 @@ def start_server(
     # Every SIPp message comes from 127.0.0.1: one source, which the guard would hold to its
     # per-source default (50 requests/s). The benchmark measures the switch, not the limiter.
     env["CENTREX_SIP_RATE"] = env["CENTREX_SIP_BURST"] = "1000000"
+    # Calls held 10 s at 500/s are 5,000 calls up at once, each anchored on 4 relay ports (RTP
+    # and RTCP per leg): the default range (10,000 ports) would run out at 2,500.
+    env.setdefault("CENTREX_RTP_PORTS", "10000-60000")
     env["PYTHONPATH"] = str(ROOT / "src")
     py = [sys.executable] + (["-m", "cProfile", "-o", profile] if profile else [])
     serve = ["-c", GC_STATS] if gc_stats and not profile else ["-m", "centrex.cli"]  # cProfile takes -m too

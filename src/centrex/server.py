@@ -28,7 +28,7 @@ from centrex.config import Settings
 from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
-from centrex.media.relay import RelayManager
+from centrex.media.relay import RelayManager, raise_fd_limit
 from centrex.ops.recording_retention import retention_daily
 from centrex.routing.storage import StoreRoutes
 from centrex.store.db import make_engine, make_sessionmaker
@@ -109,6 +109,7 @@ async def serve(settings: Settings) -> None:
     # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports
     # (one allocator for the relay and the app server, so they never reach for the same port).
     ports = PortAllocator(*settings.rtp_ports)
+    raise_fd_limit()  # 4 sockets per anchored call; the relay keeps within what the limit allows
     relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
     # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
     recordings = RecordingListener(sessions, relays, settings.data_dir)

@@ -24,6 +24,7 @@ import contextlib
 import errno
 import logging
 import random
+import resource
 import socket
 import time
 from collections.abc import Callable
@@ -433,6 +434,34 @@ class MediaAddress:
     port: int
 
 
+SOCKETS_PER_RELAY = 4  # RTP and RTCP on each of two legs
+FD_RESERVE = 1024  # descriptors kept for everything else: the database, SIP and HTTP connections
+
+
+def relay_budget(reserve: int = FD_RESERVE) -> int | None:
+    """How many relays this process's descriptor limit allows while keeping ``reserve`` free (None:
+    no limit). Past it a call goes unanchored rather than starve the store of descriptors: a
+    switch that cannot open its database file loses CDRs, one without a relay only loses media
+    anchoring for the calls beyond the budget."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(0, (soft - reserve) // SOCKETS_PER_RELAY)
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft descriptor limit to the hard one (each anchored call holds 4 sockets; the
+    usual soft default of 1,024 would cap a switch at ~250 anchored calls). Returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
 class RelayManager:
     """Relays by call id, for the B2BUA: create at the offer, rewrite SDP per leg, destroy at hang-up.
 
@@ -448,6 +477,7 @@ class RelayManager:
         advertise: str | None = None,
         idle_timeout: float = 60.0,
         on_idle: Callable[[str], None] | None = None,
+        max_relays: int | None = None,
     ) -> None:
         if advertise is None and bind_host in ("0.0.0.0", "::"):
             raise MediaError("advertise: required when binding to the wildcard address")
@@ -458,10 +488,20 @@ class RelayManager:
         self._on_idle = on_idle
         self._relays: dict[str, RtpRelay] = {}
         self._attaching: set[asyncio.Task[RtpRelay]] = set()
+        # By default what the descriptor limit allows (relay_budget); the port range is the other cap.
+        self.max_relays = max_relays if max_relays is not None else relay_budget()
+
+    def _room(self) -> None:
+        if self.max_relays is not None and len(self._relays) >= self.max_relays:
+            raise PortsExhausted(
+                f"relays: {len(self._relays)} calls anchored, the most this process's descriptor"
+                f" limit allows ({self.max_relays}, {FD_RESERVE} descriptors kept in reserve)"
+            )
 
     async def create(self, call_id: str) -> RtpRelay:
         if call_id in self._relays:
             raise MediaError(f"call_id: {call_id!r} already has a relay")
+        self._room()
         relay = RtpRelay(call_id, self.allocator, self.bind_host, self.idle_timeout, on_idle=self._idle)
         self._relays[call_id] = relay  # reserved before the await so a second create is refused
         try:
@@ -476,6 +516,7 @@ class RelayManager:
         sockets are bound before this returns, forwarding starts on the loop's next turn."""
         if call_id in self._relays:
             raise MediaError(f"call_id: {call_id!r} already has a relay")
+        self._room()
         relay = RtpRelay(call_id, self.allocator, self.bind_host, self.idle_timeout, on_idle=self._idle)
         relay.bind()
         self._relays[call_id] = relay
