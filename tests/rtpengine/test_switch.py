@@ -1,20 +1,26 @@
 """End to end through the switch with rtpengine selected: two SIPp phones, G.711 audio from the
 caller and the callee's echo, all through rtpengine's ports (issue #4 point 8); and, wired as
 `centrex serve` wires it, a call of a tenant that records is recorded on the built-in relay while
-a call of one that records nobody flows through rtpengine."""
+a call of one that records nobody flows through rtpengine; a caller waiting in a queue on
+rtpengine hears its position, with the hold music around it."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from sqlalchemy import select
 
 from centrex.calls.hybrid_anchor import HybridAnchor, recording_tap
+from centrex.calls.queues import MemoryQueues, QueueInfo, position_phrase
 from centrex.calls.recording import RecordingListener
 from centrex.calls.rtpengine_anchor import select_anchor
+from centrex.media.g711 import ulaw_decode
+from centrex.media.music import music_pcm
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
 from centrex.ops.demo import DEMO_DOMAIN
@@ -23,6 +29,8 @@ from centrex.store.models import Tenant
 from centrex.store.models.recordings import CallRecording, RecordingMode, RecordingSettings
 from tests.interop.conftest import Server, free_udp_port
 from tests.interop.test_interop_media import sipp_echo_callee
+from tests.interop.test_interop_pbx import users
+from tests.interop.test_interop_queue_announce import prompts, waiting_caller
 from tests.interop.test_interop_recording import pcap_speech, rms, stereo
 
 from .conftest import Rtpengine
@@ -145,3 +153,69 @@ async def test_with_rtpengine_selected_a_tenant_that_records_is_recorded_and_one
     finally:
         recordings.close()
         relays.close()
+
+
+class Ear(asyncio.DatagramProtocol):
+    """A waiting caller's RTP port: every packet with where it came from."""
+
+    def __init__(self) -> None:
+        self.packets: list[tuple[bytes, tuple[str, int]]] = []
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.packets.append((data, addr))
+
+
+async def test_with_rtpengine_selected_a_waiting_caller_hears_its_queue_position_and_the_music(
+    server: Server, rtpengine: Rtpengine, tmp_path: Path
+) -> None:
+    tenant, _ = users(server)
+    relays = RelayManager(PortAllocator(45200, 45299), bind_host="127.0.0.1")
+    engine = server.service.engine
+    anchor = select_anchor("rtpengine", rtpengine.ng, tmp_path, relays, lambda _call_id: False)
+    engine.media = anchor
+    library = prompts()
+    engine.prompt_audio = library.phrase
+    queues = MemoryQueues()
+    q = QueueInfo(uuid.uuid4(), tenant, "Support", "3000", max_wait_s=60, announce_position_s=4)
+    queues.queues[q.id] = q
+    engine.queues = queues
+    loop = asyncio.get_running_loop()
+    transport, ear = await loop.create_datagram_endpoint(Ear, local_addr=("127.0.0.1", 0))
+    a = free_udp_port()
+    await server.register("1001", a)
+    try:
+        scenario = waiting_caller(tmp_path, transport.get_extra_info("sockname")[1], 7000)
+        result = await server.sipp(scenario, "1001", port=a, callee="3000", timeout_s=20)
+        assert result.returncode == 0, result.output[-3000:]
+    finally:
+        transport.close()
+        relays.close()
+    assert [e.kind for e in queues.events] == ["entered", "abandoned"]
+    assert len(anchor) == 0 and isinstance(anchor, HybridAnchor)
+    # Everything the caller heard came from rtpengine's ports.
+    assert {addr[0] for _, addr in ear.packets} == {"127.0.0.1"}
+    assert all(rtpengine.port_min <= addr[1] <= rtpengine.port_max for _, addr in ear.packets)
+    # rtpengine encodes the WAV itself: its G.711 differs from ours by a quantisation step here
+    # and there, so the audio is found by correlation, at 20 ms frame boundaries (rtpengine's).
+    heard = np.concatenate([ulaw_decode(p[12:]) for p, _ in ear.packets]).astype(np.float64)
+    prompt = library.phrase(position_phrase(1)).astype(np.float64)
+    music = music_pcm()[:2400].astype(np.float64)  # 0.3 s
+
+    def found(ref: npt.NDArray[np.float64], frames: range) -> list[int]:
+        return [f for f in frames if f * 160 + len(ref) <= len(heard) and similar(heard[f * 160 :], ref)]
+
+    # "You are caller number one" on entry (~1 s after the answer) and again 4 s later.
+    said = found(prompt, range(len(heard) // 160))
+    assert len(said) == 2, said
+    assert 150 < said[1] - said[0] < 250  # ~4 s of 20 ms frames
+    # The hold music before the first prompt, and again (from its start: rtpengine's player does
+    # not resume) right after each prompt.
+    assert found(music, range(0, 5))
+    for start in said:
+        end = start + len(prompt) // 160
+        assert found(music, range(end, end + 5)), start
+
+
+def similar(x: npt.NDArray[np.float64], ref: npt.NDArray[np.float64]) -> bool:
+    x = x[: len(ref)]
+    return float(np.dot(x, ref)) > 0.99 * float(np.linalg.norm(x) * np.linalg.norm(ref))
