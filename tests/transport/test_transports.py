@@ -281,3 +281,31 @@ async def test_udp_timers_run_on_the_loop() -> None:
     finally:
         silent.close()
         await client.close()
+
+
+async def test_the_sip_udp_socket_queues_a_burst_the_default_buffer_would_drop() -> None:
+    """A pause of the loop must not drop signalling: 2,000 OPTIONS (~0.5 MB of datagrams) sent
+    while the loop is blocked all reach the switch when it wakes up (the kernel's default
+    buffer holds ~150 of them; the rest would be retransmitted 500 ms later)."""
+    import socket as socket_mod
+
+    app = EchoApp()
+    server = await UdpTransport.start("127.0.0.1", 0, app)
+    try:
+        assert server.socket.getsockopt(socket_mod.SOL_SOCKET, socket_mod.SO_RCVBUF) >= 4 * 1024 * 1024
+        sender = socket_mod.socket(socket_mod.AF_INET, socket_mod.SOCK_DGRAM)
+        sender.bind(("127.0.0.1", 0))
+        port = sender.getsockname()[1]
+        for i in range(2000):  # no await: the loop reads nothing meanwhile
+            sender.sendto(
+                options("UDP", branch=f"z9hG4bKburst{i}", sent_by=f"127.0.0.1:{port}"), server.local_address
+            )
+        sender.close()
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if len(app.events) >= 2000:
+                break
+        requests = {e.request.headers.get("Call-ID") for e in app.events if isinstance(e, RequestReceived)}
+        assert len(requests) == 2000
+    finally:
+        await server.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from typing import cast
@@ -14,6 +15,27 @@ from centrex.transport.base import EventHandler, SipTransport
 from centrex.transport.dscp import SIGNALLING_TOS, set_dscp
 
 log = logging.getLogger(__name__)
+
+
+RECEIVE_BUFFER = 8 * 1024 * 1024
+
+
+def enlarge_receive_buffer(sock: socket.socket, size: int = RECEIVE_BUFFER) -> int:
+    """Ask for a large receive buffer on the one SIP UDP socket: at 500 calls/s (~8,500 messages/s)
+    the kernel's default (~200 KB, ~150 queued messages) overflows in a 20 ms pause of the loop (a
+    garbage collection), and every datagram dropped there is a retransmission 500 ms later
+    (measured: /proc/net/snmp RcvbufErrors, p99 setup ~0.5 s). SO_RCVBUFFORCE (root or
+    CAP_NET_ADMIN) passes net.core.rmem_max; otherwise SO_RCVBUF gets what rmem_max allows.
+    Returns the size the kernel reports."""
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    try:
+        if force is None:
+            raise PermissionError
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
+    except OSError:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -57,6 +79,7 @@ class UdpTransport(SipTransport):
         sock.bind((host, port))
         if tos is not None:
             set_dscp(sock, tos)
+        enlarge_receive_buffer(sock)
         bound = sock.getsockname()
         endpoint = SipEndpoint((advertised_host or host, bound[1]), "UDP", timers=timers)
         self = cls(endpoint, on_event)
