@@ -1132,6 +1132,13 @@ class CallEngine:
         except Exception:
             log.exception("sip.media.music_failed call=%s", call.id)
 
+    def _caller_music_off(self, call: Call) -> None:
+        """Stop what the relay plays to the caller (hold music, queue prompts): an agent or the
+        parker answered, the queue overflowed, the call was taken back or the caller hung up.
+        The payload type only matters for starting music."""
+        if self.media is not None:
+            self.media.music(str(call.id), "a", call.a_codec or 0, False)
+
     def _through_relay(self, call: Call, toward: str, body: bytes, content_type: str | None) -> bytes:
         """SDP from one side, rewritten for the other: ``toward`` is the leg it is sent to ('a'
         the caller, 'b' the callee); the sender's own address is learnt for the other leg."""
@@ -1675,8 +1682,7 @@ class CallEngine:
         if call in waiting:
             waiting.remove(call)
         self._release_offer(call)
-        if self.media is not None:
-            self.media.music(str(call.id), "a", call.a_codec or 0, False)
+        self._caller_music_off(call)
         call.target = leg.user
         wait_ms = round((now - (call.queued_at if call.queued_at is not None else now)) * 1000)
         self._queue_event(
@@ -1699,8 +1705,7 @@ class CallEngine:
         waiting.remove(call)
         self._cancel_legs(call)
         self._release_offer(call)
-        if self.media is not None:
-            self.media.music(str(call.id), "a", call.a_codec or 0, False)
+        self._caller_music_off(call)
         wait_ms = round((now - (call.queued_at if call.queued_at is not None else now)) * 1000)
         self._queue_event("overflowed", queue, call, wait_ms=wait_ms)
         call.queue = None
@@ -2050,8 +2055,8 @@ class CallEngine:
             # routed again after an app): the caller may hang up; anything else waits.
             if this.receive_request(req) and req.method == "BYE":
                 self.network.send_response(transport, make_response(req, 200))
-                if self.media is not None and call.anchor is not None:
-                    self.media.music(str(call.id), "a", 0, False)
+                if call.anchor is not None:
+                    self._caller_music_off(call)
                 self._cancel_legs(call)
                 cause = "caller_bye_parked" if call.parked is not None else "caller_bye_waiting"
                 self._end(call, now, "answered", cause, 200)
@@ -2178,10 +2183,7 @@ class CallEngine:
         parker = leg.user
         if parker is not None and self._on_call.get(parker.id, 0) > 0:
             # The parker is free again (hunt groups, queues): the parked call is nobody's call.
-            self._on_call[parker.id] -= 1
-            if self._on_call[parker.id] <= 0:
-                del self._on_call[parker.id]
-            self._idle_since[parker.id] = now
+            self._off_call(parker.id, now)
         queue = call.queue
         if queue is not None and call not in self._waiting.get(queue.id, []):
             # An agent parked a queue call: their part is done (wrap-up from now), and whoever
@@ -2198,6 +2200,16 @@ class CallEngine:
                 self.media.music(str(call.id), "a", pt, True)
         if parker is not None and call.tenant.park_timeout_s > 0:
             self._arm(call, "park_timeout", now + call.tenant.park_timeout_s)
+
+    def _off_call(self, user_id: uuid.UUID, now: float) -> None:
+        """One call fewer for the user (hunt groups and queues ring only users on no call); idle
+        since ``now`` (longest-idle hunting)."""
+        left = self._on_call.get(user_id, 1) - 1
+        if left > 0:
+            self._on_call[user_id] = left
+        else:
+            self._on_call.pop(user_id, None)
+        self._idle_since[user_id] = now
 
     def _park_recall(self, call: Call, now: float) -> None:
         """Nobody took the parked call back in the tenant's ``park_timeout_s``: it rings every
@@ -2234,8 +2246,7 @@ class CallEngine:
         parked_by = call.parked_by
         parker = (self.directory.user(parked_by.id) or parked_by) if parked_by is not None else None
         if parker is not None and self._has_voicemail(parker):
-            if self.media is not None:
-                self.media.music(str(call.id), "a", _first_g711_pt(call.a_invite.body) or 0, False)
+            self._caller_music_off(call)
             call.parked = None
             if call.a_codec is not None and call.b_offer is not None:
                 call.b_offer = _only_codec(call.b_offer, call.a_codec)
@@ -2246,8 +2257,7 @@ class CallEngine:
 
     def _park_recalled(self, call: Call, leg: BLeg) -> None:
         """The parker answered the recall: the music stops and the slot is free."""
-        if self.media is not None:
-            self.media.music(str(call.id), "a", _first_g711_pt(call.a_invite.body) or 0, False)
+        self._caller_music_off(call)
         log.info("sip.call.park_recalled call=%s slot=%s by=%s", call.id, call.parked, leg.label)
         call.parked, call.recalling = None, False
         if leg.user is not None:
@@ -2264,9 +2274,7 @@ class CallEngine:
             self._reject(picker, 404, now, "failed", "nothing_parked", "Not Found (nothing parked there)")
             return
         call = parked[0]
-        if self.media is not None:
-            pt = _first_g711_pt(call.a_invite.body)
-            self.media.music(str(call.id), "a", pt or 0, False)
+        self._caller_music_off(call)
         if call.recalling:  # taken back while it rang the parker: their phones stop ringing
             self._cancel_legs(call)
         call.parked, call.recalling = None, False
@@ -2986,11 +2994,7 @@ class CallEngine:
         self._queue_call_ended(call, now)
         answered = call.answered
         if answered is not None and answered.user is not None:
-            uid = answered.user.id
-            self._on_call[uid] = self._on_call.get(uid, 1) - 1
-            if self._on_call[uid] <= 0:
-                del self._on_call[uid]
-            self._idle_since[uid] = now
+            self._off_call(answered.user.id, now)
         for leg in call.all_legs:
             if leg.state is LegState.ANSWERED:
                 leg.state, leg.ended_at = LegState.ENDED, ended
