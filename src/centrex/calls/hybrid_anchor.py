@@ -58,24 +58,21 @@ class HybridAnchor:
         self.rtpengine = rtpengine
         self.builtin = builtin
         self.tapped = tapped
-        self._owner: dict[str, str] = {}
+        self._owner: dict[str, RelayAnchor | RtpengineAnchor] = {}
 
     def __len__(self) -> int:
         return len(self._owner)
 
     def owner(self, call_id: str) -> str | None:
         """``builtin`` or ``rtpengine`` for an anchored call, else None."""
-        return self._owner.get(call_id)
+        anchor = self._owner.get(call_id)
+        if anchor is None:
+            return None
+        return BUILTIN if anchor is self.builtin else RTPENGINE
 
     @property
     def finished(self) -> Mapping[str, dict[str, LegStats]]:
         return ChainMap(self.builtin.finished, self.rtpengine.finished)
-
-    def _anchor(self, call_id: str) -> RelayAnchor | RtpengineAnchor | None:
-        owner = self._owner.get(call_id)
-        if owner is None:
-            return None
-        return self.builtin if owner == BUILTIN else self.rtpengine
 
     # -- the MediaAnchor and Announcer ports ------------------------------------------------------
     def open(self, call_id: str) -> tuple[tuple[str, int], tuple[str, int]] | None:
@@ -89,34 +86,33 @@ class HybridAnchor:
         if not tap:
             addresses = self.rtpengine.open(call_id)
             if addresses is not None:
-                self._owner[call_id] = RTPENGINE
+                self._owner[call_id] = self.rtpengine
                 return addresses
             log.warning(
                 "media.hybrid.fallback call=%s: rtpengine did not anchor it, the built-in relay does", call_id
             )
         addresses = self.builtin.open(call_id)
         if addresses is not None:
-            self._owner[call_id] = BUILTIN
+            self._owner[call_id] = self.builtin
         return addresses
 
     def set_remote(self, call_id: str, leg: str, address: str, port: int) -> None:
-        anchor = self._anchor(call_id)
+        anchor = self._owner.get(call_id)
         if anchor is not None:
             anchor.set_remote(call_id, leg, address, port)
 
     def music(self, call_id: str, leg: str, payload_type: int, on: bool) -> None:
-        anchor = self._anchor(call_id)
+        anchor = self._owner.get(call_id)
         if anchor is not None:
             anchor.music(call_id, leg, payload_type, on)
 
     def announce(self, call_id: str, leg: str, payload_type: int, pcm: Pcm) -> None:
-        anchor = self._anchor(call_id)
+        anchor = self._owner.get(call_id)
         if anchor is not None:
             anchor.announce(call_id, leg, payload_type, pcm)
 
     def close(self, call_id: str) -> None:
-        anchor = self._anchor(call_id)
-        self._owner.pop(call_id, None)
+        anchor = self._owner.pop(call_id, None)
         if anchor is not None:
             anchor.close(call_id)
 

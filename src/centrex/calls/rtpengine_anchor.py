@@ -81,27 +81,25 @@ def parse_ng_address(text: str) -> tuple[str, int]:
     return host, int(port_s)
 
 
-def hold_music_wav(data_dir: str | Path) -> Path:
-    """The hold music as a 16-bit 8 kHz WAV under ``data_dir`` (rtpengine reads it by name)."""
-    path = Path(data_dir) / "media" / "hold-music-8k.wav"
+def _wav_once(path: Path, pcm: Callable[[], Pcm]) -> Path:
+    """``path`` as a 16-bit 8 kHz WAV, written (whole, then renamed) only if it is not there yet."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        write_wav(tmp, music_pcm())
+        write_wav(tmp, pcm())
         tmp.replace(path)
     return path.resolve()
+
+
+def hold_music_wav(data_dir: str | Path) -> Path:
+    """The hold music as a WAV under ``data_dir`` (rtpengine reads it by name)."""
+    return _wav_once(Path(data_dir) / "media" / "hold-music-8k.wav", music_pcm)
 
 
 def prompt_wav(directory: Path, pcm: Pcm) -> Path:
     """A prompt as a WAV named by its content: the queue's few phrases are written once each."""
-    data = pcm.astype("<i2").tobytes()
-    path = directory / f"{hashlib.sha256(data).hexdigest()[:32]}.wav"
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        write_wav(tmp, pcm)
-        tmp.replace(path)
-    return path.resolve()
+    digest = hashlib.sha256(pcm.astype("<i2").tobytes()).hexdigest()[:32]
+    return _wav_once(directory / f"{digest}.wav", lambda: pcm)
 
 
 def placeholder_sdp(address: str, port: int, codecs: tuple[int, ...], session: str) -> str:
@@ -136,6 +134,13 @@ class _Call:
     playing: set[str] = field(default_factory=set)
     payload: dict[str, int] = field(default_factory=dict)  # the music's payload type, per leg
     resume: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # music after a prompt
+
+
+def _cancel_resume(call: _Call, leg: str) -> None:
+    """Forget the music that was to start again after a prompt (new music, a stop, a new prompt)."""
+    pending = call.resume.pop(leg, None)
+    if pending is not None:
+        pending.cancel()
 
 
 def leg_stats(streams: dict[str, StreamStats]) -> dict[str, LegStats]:
@@ -218,9 +223,7 @@ class RtpengineAnchor:
         call = self._calls.get(call_id)
         if call is None or leg not in LEGS:
             return
-        pending = call.resume.pop(leg, None)
-        if pending is not None:
-            pending.cancel()
+        _cancel_resume(call, leg)
         if not on:
             if leg in call.playing:
                 call.playing.discard(leg)
@@ -233,13 +236,9 @@ class RtpengineAnchor:
             log.info("media.rtpengine.music_unavailable call=%s leg=%s (no music)", call_id, leg)
             return
         self._codec_first(call_id, call, leg, payload_type, "music")
-        source: dict[str, Any]
-        if self.music_blob:
-            if self._blob is None:
-                self._blob = self.music_file.read_bytes()
-            source = {"blob": self._blob}
-        else:
-            source = {"file": str(self.music_file)}
+        if self.music_blob and self._blob is None:
+            self._blob = self.music_file.read_bytes()  # kept: sent for every held call
+        source = self._source(self.music_file, self._blob)
         try:
             self.client.request(
                 "play media", **{"call-id": call_id, "from-tag": leg, "repeat-times": MUSIC_REPEAT, **source}
@@ -261,12 +260,9 @@ class RtpengineAnchor:
         call = self._calls.get(call_id)
         if call is None or leg not in LEGS or self.prompt_dir is None:
             return
-        pending = call.resume.pop(leg, None)
-        if pending is not None:
-            pending.cancel()
+        _cancel_resume(call, leg)
         self._codec_first(call_id, call, leg, payload_type, "announce")
-        wav = prompt_wav(self.prompt_dir, pcm)
-        source: dict[str, Any] = {"blob": wav.read_bytes()} if self.music_blob else {"file": str(wav)}
+        source = self._source(prompt_wav(self.prompt_dir, pcm))
         try:
             reply = self.client.request(
                 "play media", **{"call-id": call_id, "from-tag": leg, "repeat-times": 1, **source}
@@ -316,6 +312,13 @@ class RtpengineAnchor:
         for call_id in list(self._calls):
             self.close(call_id)
         self.client.close()
+
+    def _source(self, wav: Path, blob: bytes | None = None) -> dict[str, Any]:
+        """What ``play media`` plays: the file by name to a daemon on this host, its bytes to one
+        elsewhere (which has no such file)."""
+        if self.music_blob:
+            return {"blob": blob if blob is not None else wav.read_bytes()}
+        return {"file": str(wav)}
 
     # -- signalling ------------------------------------------------------------------------------
     def _codec_first(self, call_id: str, call: _Call, leg: str, payload_type: int, why: str) -> None:
