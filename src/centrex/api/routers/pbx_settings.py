@@ -13,8 +13,9 @@ of one site, and how long a parked call waits before ringing back whoever parked
   ``_direct_media``), only for calls nobody may record.
 - ``park_timeout_s``: 30-3600 s.
 
-The switch reads tenants through a 2 s cache (calls/directory.py ``CachedDirectory``), as for the
-dial plan: a change is used by every node's next call after that, without a restart.
+The switch reads tenants through calls/directory.py ``CachedDirectory``: a change made here empties
+it in this process (store/changes.py counts the write), so this node's next call uses it; other
+nodes see it within the cache's 2 s. No restart either way.
 """
 
 from __future__ import annotations
