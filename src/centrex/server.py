@@ -12,27 +12,33 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
+from centrex.adapters.recording import RecordingListener
 from centrex.api.app import create_app, register_component
 from centrex.apps.server import AppConfig, AppServer
-from centrex.calls.app_lookup import ConferenceLookup
-from centrex.calls.directory import Directory, StoreDirectory
-from centrex.calls.emergency import StoreEmergency
-from centrex.calls.hybrid_anchor import recording_tap
-from centrex.calls.nomadic import Listeners, NomadicListener
-from centrex.calls.queue_store import StoreQueues
-from centrex.calls.recording import RecordingListener
-from centrex.calls.records import CallRecords
-from centrex.calls.rtpengine_anchor import select_anchor
+from centrex.calls.directory import Directory
+from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.e911.emergency_calls import EmergencyCalls
+from centrex.e911.emergency_store import StoreEmergency
+from centrex.e911.nomadic_listener import Listeners, NomadicListener
 from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager, raise_fd_limit
 from centrex.ops.recording_retention import retention_daily
+from centrex.pbx.apps import Apps
+from centrex.pbx.conference_lookup import ConferenceLookup
+from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.queue_store import StoreQueues
+from centrex.pbx.queues import Queues
 from centrex.routing.storage import StoreRoutes
+from centrex.routing.trunk_calls import TrunkCalls
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
+from centrex.switchboard import standard_services
 
 console = Console()
 
@@ -43,14 +49,16 @@ async def start_app_server(
     """The app server (voicemail, attendants, conferences) on a free port of 127.0.0.1, told to the
     engine; message-waiting changes go out as NOTIFYs to the user's phones."""
 
+    waiting = sip.engine.service(MessageWaiting)
+
     def mwi(tenant_id: uuid.UUID, user_id: uuid.UUID, new: int, old: int) -> None:
-        sip.engine.notify_mwi(tenant_id, user_id, new, old, sip.clock())
+        waiting.notify(tenant_id, user_id, new, old, sip.clock())
 
     apps = AppServer(sessions, settings, ports, mwi=mwi)
     await apps.start("127.0.0.1", 0)
-    sip.engine.app_address = apps.address
-    sip.engine.mwi_counts = apps.store.counts  # for phones that SUBSCRIBE to message-summary
-    sip.engine.prompt_audio = apps.prompts.phrase  # "You are caller number N" in queues
+    sip.engine.service(Apps).address = apps.address
+    waiting.counts = apps.store.counts  # for phones that SUBSCRIBE to message-summary
+    sip.engine.service(Queues).prompt_audio = apps.prompts.phrase  # "You are caller number N" in queues
     return apps
 
 
@@ -62,12 +70,14 @@ def attach_switch_services(
 ) -> None:
     """What the switch reads besides phones and users (issue #6): trunks and routes, the DIDs of
     calls from carriers, 911 locations and notices, and nomadic use on every REGISTER."""
-    sip.engine.routes = StoreRoutes(sessions)
-    sip.engine.emergency = StoreEmergency(sessions, notifier.submit)
+    engine = sip.engine
+    engine.service(TrunkCalls).routes = StoreRoutes(sessions)
+    engine.service(EmergencyCalls).emergency = StoreEmergency(sessions, notifier.submit)
     tracker = NomadicTracker(sessions)
-    sip.engine.nomadic = tracker
-    sip.engine.queues = StoreQueues(sessions, write_later=sip.records.write_later if sip.records else None)
-    sip.engine.conference_by_extension = ConferenceLookup(sessions)
+    engine.nomadic = tracker
+    records = sip.records if isinstance(sip.records, CallRecords) else None
+    engine.service(Queues).store = StoreQueues(sessions, write_later=records.write_later if records else None)
+    engine.service(Apps).conference_by_extension = ConferenceLookup(sessions)
     current = sip.location.listener
     nomadic = NomadicListener(tracker, directory)
     sip.location.listener = Listeners([current, nomadic] if current is not None else [nomadic])
@@ -103,6 +113,7 @@ async def serve(settings: Settings) -> None:
             tls_dir=str(settings.data_dir),
         ),
         records=CallRecords(sessions),
+        services=standard_services().ordered(),
     )
     attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings))
     await sip.start()

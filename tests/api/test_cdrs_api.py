@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from centrex.calls.engine import CallEnded, LegRecord
-from centrex.calls.records import write_cdr
+from centrex.adapters.call_records import write_cdr
+from centrex.calls.events import CallEnded
+from centrex.calls.model import LegRecord
 from centrex.ops.demo import seed_demo
 from centrex.store.db import make_sessionmaker, transaction
 from centrex.store.models import Tenant, User

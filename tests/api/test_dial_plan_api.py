@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.numbers.classify import DestinationKind, classify
 from centrex.numbers.dialplan import CallerSite
 from tests.api.conftest import Api

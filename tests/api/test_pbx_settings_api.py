@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.calls.features import DEFAULT_CODES, Match
 from tests.api.conftest import Api
 from tests.api.conftest import api as api

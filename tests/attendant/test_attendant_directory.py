@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from centrex.calls.directory import CachedDirectory, MemoryDirectory, StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
+from centrex.calls.directory import CachedDirectory, MemoryDirectory
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Tenant
 from centrex.store.models.attendants import AttendantMenu

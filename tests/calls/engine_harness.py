@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from centrex.calls.auth import PhoneAuthenticator
-from centrex.calls.engine import CallEnded, CallEngine
+from centrex.calls.engine import CallEngine
+from centrex.calls.events import CallEnded
 from centrex.calls.guard import SourceGuard
 from centrex.calls.location import Binding, LocationService
 from centrex.sip.events import (
@@ -20,6 +21,7 @@ from centrex.sip.events import (
 )
 from centrex.sip.headers import Via
 from centrex.sip.message import Request, Response, make_response, new_tag
+from centrex.switchboard import standard_services
 
 from .helpers import DOMAIN_A, Org, answer, make_org, msg
 
@@ -224,7 +226,9 @@ def make_bench() -> Bench:
     net = FakeNetwork()
     ended: list[CallEnded] = []
     auth = PhoneAuthenticator(org.directory, b"k" * 32, guard)
-    engine = CallEngine(org.directory, auth, location, net, on_call_ended=ended.append)
+    engine = CallEngine(
+        org.directory, auth, location, net, on_call_ended=ended.append, services=standard_services().ordered()
+    )
     return Bench(org, engine, net, location, guard, ended)
 
 

@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from centrex.pbx.apps import Apps
+from centrex.pbx.mwi import MessageWaiting
 from centrex.sip.message import Request
 
 from .engine_harness import SDP, Bench, make_bench
@@ -18,7 +20,7 @@ def bench(*, app: bool = True) -> Bench:
     b = make_bench()
     b.set_user("1002", voicemail=True)
     if app:
-        b.engine.app_address = APP
+        b.engine.service(Apps).address = APP
     b.register("1001", 5061)
     return b
 
@@ -82,7 +84,7 @@ def test_message_waiting_notify_goes_to_every_registered_phone_of_the_user() -> 
     b.register("1002", 5070)
     b.net.take()
     user = b.user("1002")
-    assert b.engine.notify_mwi(b.org.tenant_a.id, user.id, 2, 1, b.now) == 1
+    assert b.engine.service(MessageWaiting).notify(b.org.tenant_a.id, user.id, 2, 1, b.now) == 1
     [sent] = b.net.take()
     note = sent.message
     assert isinstance(note, Request) and note.method == "NOTIFY" and sent.addr == ("10.0.0.9", 5070)
@@ -90,7 +92,7 @@ def test_message_waiting_notify_goes_to_every_registered_phone_of_the_user() -> 
     assert note.body.decode().startswith("Messages-Waiting: yes\r\n")
     assert "Voice-Message: 2/1" in note.body.decode()
     # Another tenant's user id is refused.
-    assert b.engine.notify_mwi(b.org.tenant_b.id, user.id, 1, 0, b.now) == 0
+    assert b.engine.service(MessageWaiting).notify(b.org.tenant_b.id, user.id, 1, 0, b.now) == 0
 
 
 TWO_CODECS = (
@@ -199,7 +201,7 @@ def test_a_phone_subscribes_to_message_summary_and_gets_its_notifies_in_the_dial
 
     b = bench()
     b.register("1002", 5070)
-    b.engine.mwi_counts = lambda tenant, user: (3, 1)
+    b.engine.service(MessageWaiting).counts = lambda tenant, user: (3, 1)
     b.net.take()
     b.request(subscribe_req("1002"), ("10.0.0.9", 5070))
     [challenge] = [s.message for s in b.net.take() if isinstance(s.message, Response)]
@@ -216,7 +218,7 @@ def test_a_phone_subscribes_to_message_summary_and_gets_its_notifies_in_the_dial
         "Subscription-State", ""
     ).startswith("active")
     # A new message: one NOTIFY, in the subscription's dialog.
-    assert b.engine.notify_mwi(b.org.tenant_a.id, b.user("1002").id, 4, 1, b.now) == 1
+    assert b.engine.service(MessageWaiting).notify(b.org.tenant_a.id, b.user("1002").id, 4, 1, b.now) == 1
     [again] = [s.message for s in b.net.take() if isinstance(s.message, Request)]
     assert again.call_id == "mwi-sub-1" and "Voice-Message: 4/1" in again.body.decode()
     # Unsubscribe.
@@ -227,7 +229,7 @@ def test_a_phone_subscribes_to_message_summary_and_gets_its_notifies_in_the_dial
     assert [s.message.status for s in sent if isinstance(s.message, Response)] == [200]
     [last] = [s.message for s in sent if isinstance(s.message, Request)]
     assert (last.headers.get("Subscription-State") or "").startswith("terminated")
-    b.engine.notify_mwi(b.org.tenant_a.id, b.user("1002").id, 0, 5, b.now)
+    b.engine.service(MessageWaiting).notify(b.org.tenant_a.id, b.user("1002").id, 0, 5, b.now)
     [unsolicited] = [s.message for s in b.net.take() if isinstance(s.message, Request)]
     assert unsolicited.call_id != "mwi-sub-1"  # back to unsolicited NOTIFYs
 
@@ -247,7 +249,9 @@ def test_an_attendant_or_conference_extension_goes_to_its_app() -> None:
     b = bench()
     menu, bridge = uuid.uuid4(), uuid.uuid4()
     b.org.directory.attendants[menu] = (b.org.tenant_a.id, "5000")
-    b.engine.conference_by_extension = lambda tenant, ext: f"conf.{bridge}" if ext == "6000" else None
+    b.engine.service(Apps).conference_by_extension = lambda tenant, ext: (
+        f"conf.{bridge}" if ext == "6000" else None
+    )
     uris, finals = [], []
     for ext, port in (("5000", 5061), ("6000", 5063), ("6001", 5065)):
         b.call("1001", ext, port=port)

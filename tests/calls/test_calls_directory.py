@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo
 from centrex.sip.digest import compute_ha1
 from centrex.store.db import make_engine, make_sessionmaker, transaction

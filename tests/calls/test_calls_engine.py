@@ -1,7 +1,7 @@
 """The B2BUA without sockets: every flow of the SIP core issue, driven event by event."""
 
+from centrex.calls.dialling import restriction_allows
 from centrex.calls.directory import Restriction
-from centrex.calls.engine import restriction_allows
 from centrex.numbers.classes import CallClass
 from centrex.sip.message import Request, Response
 

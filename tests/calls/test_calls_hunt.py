@@ -74,7 +74,7 @@ def test_longest_idle_rings_the_member_idle_longest_first() -> None:
     assert leg.addr == ("10.0.0.9", 5070)
     b.respond(leg, 200, to_tag="t1", body=SDP)
     call = next(iter(b.engine.calls.values()))
-    b.engine._end(call, b.now, "answered", "test", 200)  # the call ends (what a BYE does)
+    b.engine.end(call, b.now, "answered", "test", 200)  # the call ends (what a BYE does)
     b.net.take()
     b.tick(1)
     b.call("1001", "2000", port=5063)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 
-from centrex.calls.queues import MemoryQueues, QueueInfo
+from centrex.calls.directory import QueueInfo
+from centrex.pbx.queue_model import MemoryQueues
+from centrex.pbx.queues import Queues
 from centrex.sip.message import Request
 
 from .engine_harness import Bench, in_dialog, make_bench
@@ -24,7 +26,7 @@ def queue_bench(
     queues.queues[q.id] = q
     queues.member_ids[q.id] = [b.user(e).id for e in ("1002", "1003", "1004")]
     queues.logged_in[q.id] = [b.user(e).id for e in agents]
-    b.engine.queues = queues
+    b.engine.service(Queues).store = queues
     for ext, port in (("1001", 5061), ("1002", 5062), ("1003", 5063), ("1004", 5064)):
         b.register(ext, port)
     b.net.take()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from centrex.calls.engine import CallAnswered, CallEnded, CallStarted, LegRecord
+from centrex.adapters.call_records import CallRecords
+from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.calls.location import Binding, LocationService
-from centrex.calls.records import CallRecords
+from centrex.calls.model import LegRecord
 from centrex.ops.demo import seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, Device, Registration, User

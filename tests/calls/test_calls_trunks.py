@@ -8,8 +8,10 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from centrex.calls.directory import Restriction, TenantInfo
-from centrex.calls.engine import EmergencyCallPlaced, EmergencyLocation
 from centrex.e911.address import CivicAddress
+from centrex.e911.emergency_calls import EmergencyCalls
+from centrex.e911.placed import EmergencyCallPlaced, EmergencyLocation
+from centrex.pbx.apps import Apps
 from centrex.routing.model import (
     EmergencyRoute,
     Gateway,
@@ -20,6 +22,7 @@ from centrex.routing.model import (
     Trunk,
     TrunkKind,
 )
+from centrex.routing.trunk_calls import TrunkCalls
 from centrex.sip.digest import compute_ha1, compute_response, parse_credentials
 from centrex.sip.events import ResponseReceived
 from centrex.sip.message import Request, Response, make_response
@@ -73,8 +76,8 @@ def setup(
         b.set_user(ext, number=did)
     table = RoutingTable({t.id: t for t in trunks}, routes, emergency)
     r = Routes(table)
-    b.engine.routes = r
-    b.engine.rand = lambda: 0.0
+    b.engine.service(TrunkCalls).routes = r
+    b.engine.service(TrunkCalls).rand = lambda: 0.0
     b.register("1001", 5061)
     return b, r
 
@@ -350,7 +353,7 @@ def test_911_goes_to_the_psap_route_of_the_location_with_pidf_lo_and_callback_ev
         ),
     )
     em = Emergency({b.user("1001").id: LOCATION})
-    b.engine.emergency = em
+    b.engine.service(EmergencyCalls).emergency = em
     tenant = b.org.tenant_a
     b.org.directory.tenants[DOMAIN_A] = TenantInfo(tenant.id, DOMAIN_A, "suspended")
     b.call("1001", "9911")  # with the outside-line prefix (Kari's Law)
@@ -375,7 +378,7 @@ def test_911_without_a_location_uses_the_default_route_and_without_any_route_is_
     default_911 = trunk("911-default", gw("192.0.2.90"), kind=TrunkKind.EMERGENCY)
     b, routes = setup(default_911, emergency=(EmergencyRoute(uuid.uuid4(), default_911.id, None),))
     em = Emergency()
-    b.engine.emergency = em
+    b.engine.service(EmergencyCalls).emergency = em
     b.call("1001", "911")
     [sent] = out_invites(b, "192.0.2.90")
     assert sent.message.headers.get("Geolocation") is None  # type: ignore[union-attr]
@@ -488,7 +491,7 @@ def test_a_registration_trunk_registers_with_digest_and_refreshes_at_half_life()
 def test_a_did_routed_to_an_auto_attendant_goes_to_the_app_server() -> None:
     carrier = trunk("carrier", gw("192.0.2.10"))
     b, routes = setup(carrier)
-    b.engine.app_address = ("127.0.0.1", 5999)
+    b.engine.service(Apps).address = ("127.0.0.1", 5999)
     menu = uuid.uuid4()
     routes.numbers["+12175550100"] = NumberRoute("+12175550100", b.org.tenant_a.id, "auto_attendant", menu)
     b.request(carrier_invite("+12175550100", "192.0.2.10", 5060), ("192.0.2.10", 5060))

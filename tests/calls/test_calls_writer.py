@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
+from centrex.adapters.call_records import CallRecords
+from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.calls.location import Binding, LocationService
-from centrex.calls.records import CallRecords
 from centrex.ops.demo import seed_demo
 from centrex.sip.events import Address
 from centrex.store.db import make_engine, make_sessionmaker, transaction

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 
 from centrex.calls.directory import SiteInfo
+from centrex.pbx.apps import Apps
 from centrex.sip.message import Request, Response
 
 from .engine_harness import SDP, Bench, in_dialog, make_bench
@@ -21,7 +22,7 @@ def bench(direct: bool = True) -> tuple[Bench, Anchor]:
     b = make_bench()
     anchor = Anchor()
     b.engine.media = anchor
-    b.engine.app_address = ("127.0.0.1", 5099)
+    b.engine.service(Apps).address = ("127.0.0.1", 5099)
     tenant = b.org.directory.tenants[DOMAIN_A]
     b.org.directory.tenants[DOMAIN_A] = replace(tenant, direct_media=direct)
     for ext, port in (("1001", 5061), ("1002", 5062), ("1003", 5063)):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import text, update
 
-from centrex.calls.directory import CachedDirectory, StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
+from centrex.calls.directory import CachedDirectory
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo
 from centrex.store import changes
 from centrex.store.db import make_engine, make_sessionmaker, transaction

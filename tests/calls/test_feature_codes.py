@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from centrex.calls import features
 from centrex.calls.features import DEFAULT_CODES, DEFAULTS, Match, apply_patch, effective, merge, validate
+from centrex.pbx.apps import Apps
 from centrex.sip.message import Request, Response
 
 from .engine_harness import Bench, in_dialog, make_bench
@@ -137,7 +138,7 @@ def bench_with(domain_codes: dict[str, str]) -> tuple[Bench, Anchor]:
     b = make_bench()
     anchor = Anchor()
     b.engine.media = anchor
-    b.engine.app_address = ("127.0.0.1", 5099)
+    b.engine.service(Apps).address = ("127.0.0.1", 5099)
     tenant = b.org.directory.tenants[DOMAIN_A]
     b.org.directory.tenants[DOMAIN_A] = replace(tenant, feature_codes=effective(domain_codes))
     for ext, port in (("1001", 5061), ("1002", 5062), ("1003", 5063)):

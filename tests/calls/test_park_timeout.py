@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from centrex.pbx.apps import Apps
 from centrex.sip.message import Request, Response
 
 from .engine_harness import Bench, in_dialog, make_bench
@@ -24,7 +25,7 @@ def parked_bench(*, voicemail: bool = False, no_answer_s: int = 15) -> tuple[Ben
     b = make_bench()
     b.org.directory.tenants[DOMAIN_A] = replace(b.org.tenant_a, park_timeout_s=TIMEOUT_S)
     b.set_user("1002", voicemail=voicemail, forward_no_answer_seconds=no_answer_s)
-    b.engine.app_address = APP
+    b.engine.service(Apps).address = APP
     anchor = Anchor()
     b.engine.media = anchor
     for ext, port in (("1001", 5061), ("1002", 5062), ("1003", 5063)):

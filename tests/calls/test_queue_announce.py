@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from centrex.apps.prompts import PromptLibrary
-from centrex.calls.engine import QUEUE_FIRST_ANNOUNCE_S
-from centrex.calls.queues import position_phrase
 from centrex.media.g711 import Pcm
+from centrex.pbx.queue_model import position_phrase
+from centrex.pbx.queues import QUEUE_FIRST_ANNOUNCE_S, Queues
 from centrex.sip.message import Request
 
 from .engine_harness import Bench, in_dialog
@@ -48,7 +48,7 @@ def bench(**settings: object) -> tuple[Bench, AnnouncingAnchor]:
     b, _, _, _ = queue_bench(**settings)
     anchor = AnnouncingAnchor()
     b.engine.media = anchor
-    b.engine.prompt_audio = PROMPTS.phrase
+    b.engine.service(Queues).prompt_audio = PROMPTS.phrase
     return b, anchor
 
 
@@ -122,12 +122,12 @@ def test_overflow_ends_the_announcements_and_zero_means_never() -> None:
 
 def test_without_prompts_or_an_announcing_anchor_the_caller_keeps_the_music() -> None:
     b, _, _, _ = queue_bench(agents=(), announce_position_s=10)  # the plain Anchor: no announce()
-    b.engine.prompt_audio = PROMPTS.phrase
+    b.engine.service(Queues).prompt_audio = PROMPTS.phrase
     b.call("1001", "3000")
     b.tick(25)
     assert queued_call_ids(b)  # still waiting, nothing broke
     b, anchor = bench(agents=(), announce_position_s=10)
-    b.engine.prompt_audio = None
+    b.engine.service(Queues).prompt_audio = None
     b.call("1001", "3000")
     b.tick(25)
     assert anchor.played == [] and queued_call_ids(b)

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.directory import StoreDirectory
-from centrex.calls.engine import CallEnded
-from centrex.calls.records import CallRecords
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
+from centrex.calls.events import CallEnded
 from centrex.calls.service import SipConfig, SipService
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
+from centrex.switchboard import standard_services
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SIPP = shutil.which("sipp")
@@ -131,5 +132,9 @@ def make_service(sessions: sessionmaker[Session], ended: list[CallEnded]) -> Sip
     # SIPp 3.6 answers the first challenge whatever its algorithm and knows only MD5.
     config = SipConfig(host="127.0.0.1", port=0, digest_algorithms=("MD5", "SHA-256"))
     return SipService(
-        StoreDirectory(sessions), config, records=CallRecords(sessions), on_call_ended=ended.append
+        StoreDirectory(sessions),
+        config,
+        records=CallRecords(sessions),
+        on_call_ended=ended.append,
+        services=standard_services().ordered(),
     )

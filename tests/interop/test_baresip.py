@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from centrex.calls.directory import StoreDirectory
-from centrex.calls.engine import CallEnded
-from centrex.calls.records import CallRecords
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
+from centrex.calls.events import CallEnded
 from centrex.calls.service import SipService
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import CallDetail, CdrLeg, CdrOutcome
+from centrex.switchboard import standard_services
 
 from .conftest import Server, free_tcp_port, free_udp_port, make_service
 
@@ -49,7 +50,11 @@ async def md5_server(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Server]:
     ended: list[CallEnded] = []
     config = replace(make_service(sessions, ended).config, digest_algorithms=("MD5",))
     service = SipService(
-        StoreDirectory(sessions), config, records=CallRecords(sessions), on_call_ended=ended.append
+        StoreDirectory(sessions),
+        config,
+        records=CallRecords(sessions),
+        on_call_ended=ended.append,
+        services=standard_services().ordered(),
     )
     server = Server(service, {ln.extension: ln.sip_password for ln in demo.lines}, sessions, ended)
     await service.start()

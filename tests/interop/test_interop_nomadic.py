@@ -9,10 +9,11 @@ import asyncio
 import pytest
 from sqlalchemy import update
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.ops.demo import DEMO_DOMAIN
 from centrex.routing.storage import StoreRoutes
+from centrex.routing.trunk_calls import TrunkCalls
 from centrex.server import attach_switch_services
 from centrex.store.db import transaction
 from centrex.store.models import ServiceType, Tenant
@@ -58,8 +59,8 @@ async def test_ip_trunking_phone_on_a_new_network_may_call_911_only(server: Serv
         s.add(EmergencyRouteRow(trunk_id=trunk_id))
     service = server.service
     attach_switch_services(service, server.sessions, StoreDirectory(server.sessions), EmergencyNotifier(None))
-    assert isinstance(service.engine.routes, StoreRoutes)
-    service.engine.routes.ttl_s = 0.0
+    assert isinstance(service.engine.service(TrunkCalls).routes, StoreRoutes)
+    service.engine.service(TrunkCalls).routes.ttl_s = 0.0
 
     home, away = free_udp_port(), free_udp_port()
     code, out = await sipp_from(server, "register.xml", "127.0.0.1", home)

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from centrex.calls.directory import QueueInfo
 from centrex.calls.media import RelayAnchor
-from centrex.calls.queues import MemoryQueues, QueueInfo
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
+from centrex.pbx.queue_model import MemoryQueues
+from centrex.pbx.queues import Queues
 from centrex.store.db import transaction
 from centrex.store.models import HuntGroup, HuntGroupMember, HuntStrategy, Tenant, User
 
@@ -76,7 +78,7 @@ async def test_a_queue_caller_hears_music_then_reaches_the_agent(server: Server)
     q = QueueInfo(uuid.uuid4(), tenant, "Support", "3000", agent_ring_s=10)
     queues.queues[q.id] = q
     queues.member_ids[q.id] = [ids["1002"]]
-    engine.queues = queues
+    engine.service(Queues).store = queues
     a, b = free_udp_port(), free_udp_port()
     await server.register("1001", a)
     await server.register("1002", b)

@@ -18,12 +18,14 @@ import pytest
 
 from centrex.apps.phrases import TEXTS
 from centrex.apps.prompts import PromptLibrary, espeak_binary, render_espeak
+from centrex.calls.directory import QueueInfo
 from centrex.calls.media import RelayAnchor
-from centrex.calls.queues import MemoryQueues, QueueInfo, position_phrase
 from centrex.media.g711 import Pcm
 from centrex.media.music import FRAME, g711_frames, music_pcm
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
+from centrex.pbx.queue_model import MemoryQueues, position_phrase
+from centrex.pbx.queues import Queues
 
 from .conftest import SCENARIOS, Server, free_udp_port
 from .test_interop_pbx import users
@@ -116,11 +118,11 @@ async def test_waiting_callers_hear_their_position_over_the_music_every_interval
     engine = server.service.engine
     engine.media = anchor
     library = prompts()
-    engine.prompt_audio = library.phrase
+    engine.service(Queues).prompt_audio = library.phrase
     queues = MemoryQueues()
     q = QueueInfo(uuid.uuid4(), tenant, "Support", "3000", max_wait_s=60, announce_position_s=INTERVAL_S)
     queues.queues[q.id] = q
-    engine.queues = queues
+    engine.service(Queues).store = queues
     loop = asyncio.get_running_loop()
     ears: list[Ear] = []
     transports = []

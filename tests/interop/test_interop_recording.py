@@ -18,13 +18,14 @@ import numpy.typing as npt
 import pytest
 from sqlalchemy import select
 
+from centrex.adapters.recording import RecordingListener
 from centrex.calls.media import RelayAnchor
-from centrex.calls.recording import RecordingListener
 from centrex.media.g711 import alaw_decode
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
 from centrex.ops.demo import DEMO_DOMAIN
 from centrex.routing.storage import StoreRoutes
+from centrex.routing.trunk_calls import TrunkCalls
 from centrex.store.db import transaction
 from centrex.store.models import Tenant, User
 from centrex.store.models.recordings import (
@@ -181,7 +182,7 @@ async def test_outbound_only_records_the_trunk_call_and_not_the_internal_one(rig
         s.add(OutboundRouteRow(trunk_id=trunk.id, prefix="1"))
     routes = StoreRoutes(rig.server.sessions)
     routes.ttl_s = 0.0
-    rig.server.service.engine.routes = routes
+    rig.server.service.engine.service(TrunkCalls).routes = routes
     rig.policy(RecordingMode.OFF, {"1001": RecordingMode.OUTBOUND})
     b = free_udp_port()
     await rig.server.register("1002", b)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.calls.guard import GuardConfig
-from centrex.calls.records import CallRecords
 from centrex.calls.service import SipService
+from centrex.switchboard import standard_services
 
 from .conftest import Server, make_service
 
@@ -60,7 +61,12 @@ async def open_server(server: Server) -> AsyncIterator[Server]:
     await server.service.stop()
     base = make_service(server.sessions, server.ended)
     config = replace(base.config, guard=GuardConfig(drop_scanners=False))
-    server.service = SipService(StoreDirectory(server.sessions), config, records=CallRecords(server.sessions))
+    server.service = SipService(
+        StoreDirectory(server.sessions),
+        config,
+        records=CallRecords(server.sessions),
+        services=standard_services().ordered(),
+    )
     await server.service.start()
     yield server
 

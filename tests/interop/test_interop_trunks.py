@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.e911.notice import verify_signature
 from centrex.e911.notifier import EmergencyNotifier, SmtpConfig
 from centrex.routing.storage import StoreRoutes
+from centrex.routing.trunk_calls import TrunkCalls
 from centrex.server import attach_switch_services
 from centrex.store.db import transaction
 from centrex.store.models import PhoneNumber, Tenant, TenantStatus, User
@@ -58,11 +59,11 @@ def use_store_routes(server: Server, notifier: EmergencyNotifier | None = None) 
         service, server.sessions, StoreDirectory(server.sessions), notifier or EmergencyNotifier(None)
     )
     engine = service.engine
-    assert isinstance(engine.routes, StoreRoutes)
-    engine.routes.ttl_s = 0.0
+    assert isinstance(engine.service(TrunkCalls).routes, StoreRoutes)
+    engine.service(TrunkCalls).routes.ttl_s = 0.0
     # Long enough for SIPp's 503 gateway to have exited before the first probe (SIPp answers
     # OPTIONS itself while it runs), short enough for the test.
-    engine.health.probe_every_s = 2.0
+    engine.service(TrunkCalls).health.probe_every_s = 2.0
 
 
 async def test_failover_to_the_secondary_sbc_pair_and_fail_back(server: Server) -> None:

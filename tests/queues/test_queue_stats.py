@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from centrex.calls.queue_stats import LiveStats, live_stats, live_window, p90, period_stats, period_window
-from centrex.calls.queues import QueueEvent
+from centrex.pbx.queue_model import QueueEvent
+from centrex.pbx.queue_stats import LiveStats, live_stats, live_window, p90, period_stats, period_window
 
 Q, T = uuid.uuid4(), uuid.uuid4()
 A, B = uuid.UUID(int=0xA), uuid.UUID(int=0xB)

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.queue_store import StoreQueues
-from centrex.calls.queues import QueueEvent, QueueInfo
+from centrex.calls.directory import QueueInfo
+from centrex.pbx.queue_model import QueueEvent
+from centrex.pbx.queue_store import StoreQueues
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Tenant, User
 from centrex.store.models.queues import CallQueue, QueueAgent, QueueEventRow

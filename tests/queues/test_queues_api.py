@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.queue_store import StoreQueues
-from centrex.calls.queues import QueueEvent
+from centrex.pbx.queue_model import QueueEvent
+from centrex.pbx.queue_store import StoreQueues
 from centrex.store.models.queues import QueueEventRow
 from tests.api.conftest import Api
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from centrex.calls.queue_store import StoreQueues
-from centrex.calls.queues import MemoryQueues, QueueEvent, QueueInfo, QueueStore
+from centrex.calls.directory import QueueInfo
+from centrex.pbx.queue_model import MemoryQueues, QueueEvent, QueueStore
+from centrex.pbx.queue_store import StoreQueues
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Tenant, User
 from centrex.store.models.queues import CallQueue, QueueAgent, QueueEventRow

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
+from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.store.db import transaction
 from centrex.store.models import Tenant, User
 from centrex.store.models.recordings import RecordingMode, RecordingSettings, RecordingUserPolicy

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.recording import (
+from centrex.adapters.recording import (
     INBOUND,
     INTERNAL,
     OUTBOUND,

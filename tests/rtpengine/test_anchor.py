@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from centrex.calls.hybrid_anchor import HybridAnchor
+from centrex.calls.hybrid_anchor import HybridAnchor, select_anchor
 from centrex.calls.media import RelayAnchor
-from centrex.calls.rtpengine_anchor import RtpengineAnchor, rtpengine_anchor, select_anchor
+from centrex.calls.rtpengine_anchor import RtpengineAnchor, rtpengine_anchor
 from centrex.config import load_settings
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager

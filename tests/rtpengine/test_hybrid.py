@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from centrex.calls.hybrid_anchor import HybridAnchor, recording_tap
+from centrex.adapters.recording import RecordingListener
+from centrex.calls.hybrid_anchor import HybridAnchor, recording_tap, select_anchor
 from centrex.calls.media import RelayAnchor
-from centrex.calls.recording import RecordingListener
-from centrex.calls.rtpengine_anchor import RtpengineAnchor, rtpengine_anchor, select_anchor
+from centrex.calls.rtpengine_anchor import RtpengineAnchor, rtpengine_anchor
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
 from centrex.media.rtpengine import NgClient

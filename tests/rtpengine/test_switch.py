@@ -15,15 +15,16 @@ import numpy.typing as npt
 import pytest
 from sqlalchemy import select
 
-from centrex.calls.hybrid_anchor import HybridAnchor, recording_tap
-from centrex.calls.queues import MemoryQueues, QueueInfo, position_phrase
-from centrex.calls.recording import RecordingListener
-from centrex.calls.rtpengine_anchor import select_anchor
+from centrex.adapters.recording import RecordingListener
+from centrex.calls.directory import QueueInfo
+from centrex.calls.hybrid_anchor import HybridAnchor, recording_tap, select_anchor
 from centrex.media.g711 import ulaw_decode
 from centrex.media.music import music_pcm
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
 from centrex.ops.demo import DEMO_DOMAIN
+from centrex.pbx.queue_model import MemoryQueues, position_phrase
+from centrex.pbx.queues import Queues
 from centrex.store.db import transaction
 from centrex.store.models import Tenant
 from centrex.store.models.recordings import CallRecording, RecordingMode, RecordingSettings
@@ -174,11 +175,11 @@ async def test_with_rtpengine_selected_a_waiting_caller_hears_its_queue_position
     anchor = select_anchor("rtpengine", rtpengine.ng, tmp_path, relays, lambda _call_id: False)
     engine.media = anchor
     library = prompts()
-    engine.prompt_audio = library.phrase
+    engine.service(Queues).prompt_audio = library.phrase
     queues = MemoryQueues()
     q = QueueInfo(uuid.uuid4(), tenant, "Support", "3000", max_wait_s=60, announce_position_s=4)
     queues.queues[q.id] = q
-    engine.queues = queues
+    engine.service(Queues).store = queues
     loop = asyncio.get_running_loop()
     transport, ear = await loop.create_datagram_endpoint(Ear, local_addr=("127.0.0.1", 0))
     a = free_udp_port()

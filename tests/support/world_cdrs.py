@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from centrex.calls.engine import CallEnded, LegRecord
-from centrex.calls.records import write_cdr
+from centrex.adapters.call_records import write_cdr
+from centrex.calls.events import CallEnded
+from centrex.calls.model import LegRecord
 from centrex.store.models import User
 
 T0 = datetime(2020, 1, 2, 15, 0, tzinfo=UTC)  # before the calls of tests/api/test_cdrs_api.py

@@ -22,16 +22,24 @@ import logging
 import uuid
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from centrex.calls.media import RelayAnchor
-from centrex.calls.rtpengine_anchor import RtpengineAnchor
+from centrex.calls.ports import Announcer, MediaAnchor
+from centrex.calls.rtpengine_anchor import RtpengineAnchor, rtpengine_anchor
 from centrex.media.g711 import Pcm
-from centrex.media.relay import LegStats
+from centrex.media.relay import LegStats, RelayManager
 
 if TYPE_CHECKING:
-    from centrex.calls.engine import Announcer, Call, MediaAnchor
-    from centrex.calls.recording import TenantPolicy
+    from centrex.calls.model import Call
+
+
+class TenantPolicy(Protocol):
+    """What the tap reads of a tenant's recording policy (adapters/recording.py)."""
+
+    @property
+    def idle(self) -> bool: ...
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +133,24 @@ class HybridAnchor:
 def _conforms(anchor: HybridAnchor) -> tuple[MediaAnchor, Announcer]:
     """mypy checks here that HybridAnchor is both of the engine's ports."""
     return anchor, anchor
+
+
+def select_anchor(
+    relay: str,
+    ng: str,
+    data_dir: str | Path,
+    builtin: RelayManager,
+    tapped: Callable[[str], bool] | None = None,
+) -> MediaAnchor:
+    """The call engine's media anchor by ``CENTREX_MEDIA_RELAY`` (config.py: builtin | rtpengine).
+
+    rtpengine is selected through a ``HybridAnchor``: the calls ``tapped`` names (their tenant may
+    record someone) and every call while rtpengine is down stay on the built-in relay."""
+    if relay == "rtpengine":
+        log.info(
+            "media: rtpengine at %s anchors calls; calls that may be recorded use the built-in relay", ng
+        )
+        return HybridAnchor(
+            rtpengine_anchor(ng, data_dir), RelayAnchor(builtin), tapped or (lambda _call_id: False)
+        )
+    return RelayAnchor(builtin)

@@ -47,20 +47,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from centrex.calls.media import RelayAnchor
 from centrex.media.errors import MediaError
 from centrex.media.g711 import Pcm
 from centrex.media.music import music_pcm
-from centrex.media.relay import LegStats, RelayManager
+from centrex.media.relay import LegStats
 from centrex.media.rtpengine import NgClient, NgError, NgUnreachable, StreamStats, stream_stats
 from centrex.media.wav import write_wav
 from centrex.sip.errors import SipParseError
 from centrex.sip.sdp import parse_sdp
-
-if TYPE_CHECKING:
-    from centrex.calls.engine import MediaAnchor
 
 log = logging.getLogger(__name__)
 
@@ -384,26 +380,3 @@ def rtpengine_anchor(ng: str, data_dir: str | Path, *, timeout_s: float = 0.5) -
         music_file=hold_music_wav(data_dir),
         music_blob=not is_loopback(host),
     )
-
-
-def select_anchor(
-    relay: str,
-    ng: str,
-    data_dir: str | Path,
-    builtin: RelayManager,
-    tapped: Callable[[str], bool] | None = None,
-) -> MediaAnchor:
-    """The call engine's media anchor by ``CENTREX_MEDIA_RELAY`` (config.py: builtin | rtpengine).
-
-    rtpengine is selected through a ``HybridAnchor``: the calls ``tapped`` names (their tenant may
-    record someone) and every call while rtpengine is down stay on the built-in relay."""
-    from centrex.calls.hybrid_anchor import HybridAnchor  # it imports this module
-
-    if relay == "rtpengine":
-        log.info(
-            "media: rtpengine at %s anchors calls; calls that may be recorded use the built-in relay", ng
-        )
-        return HybridAnchor(
-            rtpengine_anchor(ng, data_dir), RelayAnchor(builtin), tapped or (lambda _call_id: False)
-        )
-    return RelayAnchor(builtin)

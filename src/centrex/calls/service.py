@@ -20,16 +20,18 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import CachedDirectory, Directory
-from centrex.calls.engine import CallAnswered, CallEnded, CallEngine, CallStarted
+from centrex.calls.engine import CallEngine
+from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
-from centrex.calls.records import CallRecords
+from centrex.calls.ports import CallJournal
 from centrex.calls.registrar import ExpiryPolicy, Registrar
+from centrex.calls.services import CallService
 from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
@@ -165,7 +167,8 @@ class SipService:
         directory: Directory,
         config: SipConfig | None = None,
         *,
-        records: CallRecords | None = None,
+        records: CallJournal | None = None,
+        services: Sequence[CallService] = (),
         on_call_ended: Callable[[CallEnded], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -193,6 +196,7 @@ class SipService:
             on_call_started=self._call_started if records else None,
             on_call_answered=self._call_answered if records else None,
             max_ring_s=self.config.max_ring_s,
+            services=services,
         )
         self.transports: dict[str, SipTransport] = {}
         self.tls_certificate: str | None = None  # the PEM file phones may pin, once TLS is up

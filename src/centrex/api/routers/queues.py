@@ -20,7 +20,8 @@ from centrex.api.checks import extension_free
 from centrex.api.deps import PagingDep, TenantDep
 from centrex.api.fields import Destination, Extension, Out, Page, page_of
 from centrex.api.routers.cdrs import _instant
-from centrex.calls.queue_stats import (
+from centrex.pbx.queue_model import QueueEvent
+from centrex.pbx.queue_stats import (
     AGENT_LOGIN,
     AGENT_LOGOUT,
     DEFAULT_SERVICE_LEVEL_S,
@@ -29,8 +30,7 @@ from centrex.calls.queue_stats import (
     period_stats,
     period_window,
 )
-from centrex.calls.queue_store import event_values, login_changes
-from centrex.calls.queues import QueueEvent
+from centrex.pbx.queue_store import event_values, login_changes
 from centrex.store.access import TenantData, jsonable
 from centrex.store.errors import Conflict, Forbidden, Invalid
 from centrex.store.models import User

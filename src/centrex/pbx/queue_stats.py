@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from centrex.calls.queues import QueueEvent
+from centrex.pbx.queue_model import QueueEvent
 
 ENTERED, ANSWERED, ABANDONED, OVERFLOWED = "entered", "answered", "abandoned", "overflowed"
 AGENT_LOGIN, AGENT_LOGOUT = "agent_login", "agent_logout"

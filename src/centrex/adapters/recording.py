@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
+from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.media.errors import MediaError
 from centrex.media.recorder import CallRecorder, FeatureCodeWatch, RecordingResult
 from centrex.media.relay import RelayManager, RtpRelay

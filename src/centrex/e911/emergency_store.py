@@ -17,9 +17,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.engine import EmergencyCallPlaced, EmergencyLocation
 from centrex.e911.address import CivicAddress
 from centrex.e911.notice import EmergencyNotice, NoticeContact
+from centrex.e911.placed import EmergencyCallPlaced, EmergencyLocation
 from centrex.store.models import Device, Tenant
 from centrex.store.models.numbering import EmergencyContact, LocationSubject, RegisteredLocation
 

@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, inser
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.engine import CallAnswered, CallEnded, CallStarted
+from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.calls.location import AorKey, Binding, LocationService, contact_key
 from centrex.numbers.classes import CallClass, Direction
 from centrex.store.db import transaction

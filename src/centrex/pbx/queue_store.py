@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.directory import ThreadReader
-from centrex.calls.queue_stats import KINDS
-from centrex.calls.queues import QueueEvent, QueueInfo
+from centrex.adapters.directory_store import ThreadReader
+from centrex.calls.directory import QueueInfo
+from centrex.pbx.queue_model import QueueEvent
+from centrex.pbx.queue_stats import KINDS
 from centrex.store.models.queues import CallQueue, QueueAgent, QueueEventRow
 
 WriteLater = Callable[[Callable[[Session], None], str], Any]

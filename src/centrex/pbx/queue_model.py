@@ -1,4 +1,4 @@
-"""Call-center queues as the engine needs them (issue #4 point 4): the queue's settings, which
+"""Call-center queues as the queue service (pbx/queues.py) needs them (issue #4 point 4): which
 agents are logged in, and the events statistics are made of.
 
 The engine answers a queued caller at once (music on hold from the relay), offers the call to
@@ -17,19 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from centrex.apps.phrases import say_number
-
-
-@dataclass(frozen=True, slots=True)
-class QueueInfo:
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    name: str
-    extension: str
-    max_wait_s: int = 300
-    wrap_up_s: int = 10
-    agent_ring_s: int = 15
-    overflow_destination: str | None = None  # an extension, hunt group or app; none: hang up
-    announce_position_s: int = 30  # "you are caller number N" this often while waiting; 0: never
+from centrex.calls.directory import QueueInfo
 
 
 def position_phrase(position: int) -> tuple[str, ...]:

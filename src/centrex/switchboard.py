@@ -1,0 +1,81 @@
+"""The switch's services in one list: what the call core (calls/engine.py) asks, in this order.
+
+Adding a feature to the call path is a new module and a line here (STYLE.md, "A service plugs
+into the core"). The order matters where two services could answer the same question:
+- trunks first (an INVITE from a trunk's address is not a phone's), then 911;
+- park before the hunt groups and queues (a parked call ringing its parker back is the parker's,
+  not the group's); apps before the transfers (an app's REFER is a redirect; park leaves it too);
+- hunt groups, queues, then apps resolve an extension that is not a user's (the dial plan);
+- the blind transfer last among REFERs (it answers every REFER no other service took);
+- the user routing last: when a user's phones all fail, their forwarding or voicemail applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from centrex.calls.services import CallService
+from centrex.e911.emergency_calls import EmergencyCalls
+from centrex.pbx.apps import Apps
+from centrex.pbx.attended_transfer import AttendedTransfers
+from centrex.pbx.hunt_groups import HuntGroups
+from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.park import Park
+from centrex.pbx.pickup import Pickup
+from centrex.pbx.queues import Queues
+from centrex.pbx.transfer import BlindTransfer
+from centrex.pbx.user_routing import UserRouting
+from centrex.routing.trunk_calls import TrunkCalls
+
+
+@dataclass
+class Services:
+    """The standard services, by name, for the assembly to give them their ports."""
+
+    trunks: TrunkCalls
+    emergency: EmergencyCalls
+    mwi: MessageWaiting
+    apps: Apps
+    park: Park
+    groups: HuntGroups
+    queues: Queues
+    pickup: Pickup
+    attended: AttendedTransfers
+    transfer: BlindTransfer
+    users: UserRouting
+
+    def ordered(self) -> list[CallService]:
+        return [
+            self.trunks,
+            self.emergency,
+            self.mwi,
+            self.park,
+            self.groups,
+            self.queues,
+            self.apps,
+            self.pickup,
+            self.attended,
+            self.transfer,
+            self.users,
+        ]
+
+
+def standard_services() -> Services:
+    trunks = TrunkCalls()
+    apps = Apps()
+    users = UserRouting(apps)
+    groups = HuntGroups()
+    queues = Queues()
+    return Services(
+        trunks=trunks,
+        emergency=EmergencyCalls(trunks),
+        mwi=MessageWaiting(),
+        apps=apps,
+        park=Park(apps, users, queues),
+        groups=groups,
+        queues=queues,
+        pickup=Pickup(groups),
+        attended=AttendedTransfers(),
+        transfer=BlindTransfer(),
+        users=users,
+    )
