@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.billing import service
 from centrex.billing.cdr import CallRecord
+from centrex.billing.money import stored_amount
 from centrex.billing.rating import rate_period
 from centrex.store.access import OperatorData, Principal, TenantData
 from centrex.store.db import make_engine, make_sessionmaker, transaction
@@ -104,7 +105,7 @@ def test_deck_money_round_trips_exactly_and_rating_is_idempotent(factory: sessio
     service._DECKS.clear()  # read the deck back from the database, not the cache
     with transaction(factory) as s:
         stored = s.scalars(select(RateDeckRow).where(RateDeckRow.version_id == version_id))
-        rates = sorted(service._d(r.rate_per_minute) for r in stored)
+        rates = sorted(stored_amount(r.rate_per_minute) for r in stored)
         assert rates == [Decimal(x) for x in ("0.01", "0.015", "0.02", "0.025", "0.095")]
         data = TenantData(s, operator(), tenant_id)
         first, rated = service.rate_month(data, date(2025, 3, 1))

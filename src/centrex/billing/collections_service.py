@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from centrex.billing.account_state import account_state
 from centrex.billing.collections import check_credit, suspension_allowed_from
 from centrex.billing.money import ZERO, to_cents
 from centrex.billing.periods import BusinessCalendar, business_calendar
@@ -69,8 +70,6 @@ def set_account(data: TenantData, values: dict[str, Any]) -> BillingAccount:
 
 def open_balance(data: TenantData, as_of: date) -> Decimal:
     """What the tenant owes on its issued invoices as of a day (credits and payments deducted)."""
-    from centrex.billing.service import account_state
-
     invoices = data.session.scalars(data.select(InvoiceRow).where(InvoiceRow.invoice_date <= as_of))
     return sum((account_state(data, row, as_of).balance for row in invoices), ZERO)
 
@@ -112,8 +111,6 @@ def check_credit_limit(data: TenantData, as_of: date, unbilled: Decimal = ZERO) 
 
 
 def _undisputed_unpaid(data: TenantData, invoice_ids: list[str], as_of: date) -> Decimal:
-    from centrex.billing.service import account_state
-
     total = ZERO
     for ref in invoice_ids:
         row = data.session.get(InvoiceRow, uuid.UUID(ref))
@@ -123,8 +120,6 @@ def _undisputed_unpaid(data: TenantData, invoice_ids: list[str], as_of: date) ->
 
 
 def overdue_invoices(data: TenantData, as_of: date) -> list[tuple[InvoiceRow, Decimal]]:
-    from centrex.billing.service import account_state
-
     out = []
     for row in data.session.scalars(data.select(InvoiceRow).order_by(InvoiceRow.sequence)):
         state = account_state(data, row, as_of)

@@ -38,6 +38,14 @@ def from_micros(micros: int) -> Decimal:
     return (Decimal(micros) / MICROS_PER_UNIT).quantize(MICRO)
 
 
+def stored_amount(value: Decimal | None) -> Decimal:
+    """A stored amount at six places, normalised (SQLite hands back its REAL with float noise);
+    None (no amount stored) is zero."""
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(MICRO).normalize() + 0
+
+
 def parse_decimal(text: str) -> Decimal:
     """A decimal from text ("0.0125", "1e-3"); raises ValueError with the text on bad input."""
     try:

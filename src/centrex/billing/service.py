@@ -21,15 +21,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from centrex.billing import subscription_service as subs
+from centrex.billing.account_state import account_state
 from centrex.billing.cdr import CallRecord, Disposition
-from centrex.billing.collections import (
-    Dispute,
-    DisputeRefused,
-    dispute_deadline,
-    file_dispute,
-    late_charge,
-    undisputed_due,
-)
+from centrex.billing.collections import DisputeRefused, file_dispute
+from centrex.billing.collections_service import check_credit_limit
 from centrex.billing.credits import Outage, cap_annual_liability, outage_credits, qualifying_days
 from centrex.billing.deck import DeckError, RateDeck, RateRow, iter_rate_rows
 from centrex.billing.increments import Increment
@@ -41,10 +37,11 @@ from centrex.billing.invoice import (
     issue_credit_note,
 )
 from centrex.billing.lines import InvoiceLine, LineKind, make_line
-from centrex.billing.money import ZERO, to_cents
+from centrex.billing.money import ZERO, stored_amount, to_cents
 from centrex.billing.periods import next_month_start, previous_quarter
 from centrex.billing.plans import Feature, PriceList, RatingPlan, VoiceBundle, bundle_rating_plan
 from centrex.billing.rating import RatedPeriod, rate_period
+from centrex.billing.subscription_service import subscription_of
 from centrex.billing.subscriptions import (
     BundleSubscription,
     bundle_lines,
@@ -53,6 +50,7 @@ from centrex.billing.subscriptions import (
     recurring_lines,
     term_bounds,
 )
+from centrex.billing.tax_service import tax_basis
 from centrex.numbers.classes import CallClass, Direction
 from centrex.store.access import OperatorData, TenantData
 from centrex.store.errors import Conflict, Invalid, NotFound
@@ -308,36 +306,16 @@ def rating_plan(plan: BillingPlan, bundle: VoiceBundle | None = None) -> RatingP
         code=plan.code,
         increment=Increment(plan.increment_minimum_s, plan.increment_step_s),
         pool_minutes=plan.pool_minutes,
-        overage_per_minute=_d(plan.overage_per_minute),
-        local_per_minute=_d(plan.local_per_minute),
-        directory_assistance_per_call=_d(plan.directory_assistance_per_call),
-        conference_per_minute=_d(plan.conference_per_minute),
+        overage_per_minute=stored_amount(plan.overage_per_minute),
+        local_per_minute=stored_amount(plan.local_per_minute),
+        directory_assistance_per_call=stored_amount(plan.directory_assistance_per_call),
+        conference_per_minute=stored_amount(plan.conference_per_minute),
     )
     return bundle_rating_plan(plan.code, bundle, base) if bundle is not None else base
 
 
-def _d(value: Decimal | None) -> Decimal:
-    """A stored amount at six places, normalised (SQLite hands back its REAL with float noise)."""
-    if value is None:
-        return ZERO
-    return Decimal(value).quantize(Decimal("0.000001")).normalize() + 0
-
-
 def _cents(value: Decimal) -> Decimal:
     return to_cents(Decimal(value))
-
-
-def subscription_of(row: BundleSubscriptionRow) -> BundleSubscription:
-    return BundleSubscription(
-        tenant_id=str(row.tenant_id),
-        start=row.start,
-        quantity=row.quantity,
-        rate=_d(row.rate),
-        term_months=row.term_months,
-        next_rate=_d(row.next_rate) if row.next_rate is not None else None,
-        next_rate_from=row.next_rate_from,
-        terminates_on=row.terminates_on,
-    )
 
 
 def add_subscription(
@@ -537,8 +515,6 @@ def rate_month(
         actor=data.principal.label,
     )
     if purpose is RatingPurpose.RATE:
-        from centrex.billing.collections_service import check_credit_limit
-
         invoiced = data.session.scalar(
             data.select(InvoiceRow).where(InvoiceRow.invoice_date == next_month_start(month))
         )
@@ -562,8 +538,8 @@ def invoice_document(data: TenantData, row: InvoiceRow) -> Invoice:
             kind=LineKind(x.kind),
             description=x.description,
             amount=_cents(x.amount),
-            quantity=_d(x.quantity),
-            unit_price=_d(x.unit_price) if x.unit_price is not None else None,
+            quantity=stored_amount(x.quantity),
+            unit_price=stored_amount(x.unit_price) if x.unit_price is not None else None,
             period_start=x.period_start,
             period_end=x.period_end,
             cdr_ids=tuple(x.cdr_ids or ()),
@@ -652,75 +628,6 @@ def _credits_granted(data: TenantData, year: int) -> Decimal:
     return -sum((Decimal(x.amount) for x in data.session.scalars(stmt)), ZERO)
 
 
-@dataclass(frozen=True)
-class AccountState:
-    """Where an invoice stands on a day (cpaas.txt §4.4-§4.6)."""
-
-    total: Decimal
-    credited: Decimal
-    paid: Decimal
-    disputed: Decimal
-    balance: Decimal
-    undisputed_due: Decimal
-    overdue: bool
-    late_charge: Decimal
-    dispute_deadline: date
-    as_of: date
-
-
-def account_state(data: TenantData, row: InvoiceRow, as_of: date) -> AccountState:
-    """Balance, undisputed amount due and the late charge on it as of a day: cpaas.txt §4.5 "1.5%
-    per month compounded monthly" on amounts not paid by the due date (§4.4); a dispute does not
-    relieve the customer of paying the undisputed amount (§4.6)."""
-    credited = sum(
-        (
-            Decimal(c.amount)
-            for c in data.session.scalars(
-                data.select(CreditNoteRow).where(
-                    CreditNoteRow.invoice_id == row.id, CreditNoteRow.issued_on <= as_of
-                )
-            )
-        ),
-        ZERO,
-    )
-    paid = sum(
-        (
-            Decimal(p.amount)
-            for p in data.session.scalars(
-                data.select(PaymentRow).where(
-                    PaymentRow.invoice_id == row.id, PaymentRow.received_on <= as_of
-                )
-            )
-        ),
-        ZERO,
-    )
-    disputes = [
-        Dispute(row.number, Decimal(d.amount), d.noticed_on, d.detail)
-        for d in data.session.scalars(
-            data.select(DisputeRow, Resource.BILLING).where(
-                DisputeRow.invoice_id == row.id,
-                DisputeRow.status == DisputeStatus.OPEN,
-                DisputeRow.noticed_on <= as_of,
-            )
-        )
-    ]
-    total = _cents(row.total)
-    net = _cents(total - credited)
-    due_now = undisputed_due(net, paid, disputes)
-    return AccountState(
-        total=total,
-        credited=_cents(credited),
-        paid=_cents(paid),
-        disputed=_cents(sum((d.amount for d in disputes), ZERO)),
-        balance=_cents(net - paid),
-        undisputed_due=due_now,
-        overdue=as_of > row.due_date and due_now > 0,
-        late_charge=late_charge(due_now, row.due_date, as_of),
-        dispute_deadline=dispute_deadline(row.invoice_date),
-        as_of=as_of,
-    )
-
-
 def _late_charge_lines(data: TenantData, invoice_date: date) -> list[tuple[InvoiceLine, uuid.UUID]]:
     """cpaas.txt §4.5: late charges on earlier invoices, as of this invoice's date, less what was
     already billed on each (the charge compounds monthly, so each invoice adds the increase)."""
@@ -772,15 +679,14 @@ def issue_invoice(data: TenantData, usage_month: date, *, batch: bool | None = N
             rule="invoice.one_per_month",
         )
     plan = require_plan(data)
-    from centrex.billing import subscription_service as subs
-    from centrex.billing.collections_service import check_credit_limit
-    from centrex.billing.tax_service import tax_basis
 
     run, rated = rate_month(data, usage_month, RatingPurpose.INVOICE, batch=batch)
     features = {Feature(f.feature): f.quantity for f in plan_features(data, plan)}
     prices = PriceList(
-        seat_monthly=_d(plan.seat_monthly),
-        features_monthly={Feature(f.feature): _d(f.monthly_price) for f in plan_features(data, plan)},
+        seat_monthly=stored_amount(plan.seat_monthly),
+        features_monthly={
+            Feature(f.feature): stored_amount(f.monthly_price) for f in plan_features(data, plan)
+        },
     )
     recurring = recurring_lines(prices, seats=plan.seats, features=features, month=invoice_date)
     for sub_row in data.session.scalars(
@@ -794,7 +700,7 @@ def issue_invoice(data: TenantData, usage_month: date, *, batch: bool | None = N
     recurring += [line for line, _ in prorations]
     if plan.platform_fee_monthly and plan.platform_fee_accepted_on:
         recurring += cpaas_platform_fee_lines(
-            plan.platform_fee_accepted_on, invoice_date, _d(plan.platform_fee_monthly)
+            plan.platform_fee_accepted_on, invoice_date, stored_amount(plan.platform_fee_monthly)
         )
     charges_now = sum((x.amount for x in recurring), ZERO) + _cents(rated.total)
     credits, outages = _outage_credit_lines(data, invoice_date, charges_now)

@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 from centrex.billing.lines import InvoiceLine, LineKind, make_line
+from centrex.billing.money import stored_amount
 from centrex.billing.periods import month_start
 from centrex.billing.subscriptions import (
     BundleSubscription,
@@ -63,10 +64,17 @@ def quantity_on(row: BundleSubscriptionRow, changes: list[BundleQuantityChange],
     return quantity
 
 
-def _sub(row: BundleSubscriptionRow) -> BundleSubscription:
-    from centrex.billing.service import subscription_of
-
-    return subscription_of(row)
+def subscription_of(row: BundleSubscriptionRow) -> BundleSubscription:
+    return BundleSubscription(
+        tenant_id=str(row.tenant_id),
+        start=row.start,
+        quantity=row.quantity,
+        rate=stored_amount(row.rate),
+        term_months=row.term_months,
+        next_rate=stored_amount(row.next_rate) if row.next_rate is not None else None,
+        next_rate_from=row.next_rate_from,
+        terminates_on=row.terminates_on,
+    )
 
 
 def _invoice_on_or_after(data: TenantData, day: date) -> InvoiceRow | None:
@@ -109,7 +117,7 @@ def set_quantity(
             rule="after_last_invoice",
         )
     try:
-        changed, lines = change_quantity(_sub(row), new_quantity, on, exception)
+        changed, lines = change_quantity(subscription_of(row), new_quantity, on, exception)
     except ContractRuleError as exc:
         raise Conflict(str(exc), field="quantity", rule="voice-bundles.txt §2.4") from None
     line: InvoiceLine | None = lines[0] if lines else None
@@ -149,8 +157,8 @@ def termination_notice(
         )
     if notice_on < row.start:
         raise Invalid("notice cannot predate the subscription", field="notice_on", rule="in_term")
-    ended = give_termination_notice(_sub(row), notice_on)
-    first, last = term_bounds(_sub(row), notice_on)
+    ended = give_termination_notice(subscription_of(row), notice_on)
+    first, last = term_bounds(subscription_of(row), notice_on)
     del first
     changes = {"terminates_on": ended.terminates_on, "termination_noticed_on": notice_on}
     data.update(row, "billing.subscription.termination_notice", changes)
@@ -172,7 +180,7 @@ def rate_increase_notice(
     """voice-bundles.txt §2.6: an increase for the next term, noticed at least 30 days before the
     current term ends (422 naming §2.6 when later)."""
     data.require(B, Action.UPDATE)
-    sub = _sub(row)
+    sub = subscription_of(row)
     if notice_on < row.start:
         raise Invalid("notice cannot predate the subscription", field="notice_on", rule="in_term")
     if new_rate <= sub.rate:
