@@ -43,6 +43,17 @@ from centrex.switchboard import standard_services
 console = Console()
 
 
+def media_timeout_s() -> float:
+    raw = os.environ.get("CENTREX_MEDIA_TIMEOUT_S", "").strip()
+    try:
+        value = float(raw) if raw else 60.0
+    except ValueError:
+        raise SystemExit(f"CENTREX_MEDIA_TIMEOUT_S={raw!r}: must be a number of seconds") from None
+    if value <= 0:
+        raise SystemExit(f"CENTREX_MEDIA_TIMEOUT_S={raw!r}: must be more than 0")
+    return value
+
+
 async def start_app_server(
     sip: SipService, sessions: sessionmaker[Session], settings: Settings | AppConfig, ports: PortAllocator
 ) -> AppServer:
@@ -121,7 +132,15 @@ async def serve(settings: Settings) -> None:
     # (one allocator for the relay and the app server, so they never reach for the same port).
     ports = PortAllocator(*settings.rtp_ports)
     raise_fd_limit()  # 4 sockets per anchored call; the relay keeps within what the limit allows
-    relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
+    # A call whose media stopped both ways for CENTREX_MEDIA_TIMEOUT_S (default 60 s) is hung up:
+    # the phones are gone and nobody will send BYE (issue 13 §3).
+    relays = RelayManager(
+        ports,
+        bind_host=settings.bind,
+        advertise=sip.advertised,
+        idle_timeout=media_timeout_s(),
+        on_idle=sip.media_stopped,
+    )
     # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
     recordings = RecordingListener(sessions, relays, settings.data_dir)
     # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8),

@@ -21,6 +21,7 @@ def test_an_administrator_moves_codes_resets_them_and_the_switch_reads_the_table
         "feature_code_overrides": {},
         "direct_media": False,
         "park_timeout_s": 120,
+        "max_call_s": 4 * 3600,  # issue 13 §3: a call is hung up 4 h after its answer by default
     }
     r = api.call(
         "PATCH",
@@ -30,6 +31,7 @@ def test_an_administrator_moves_codes_resets_them_and_the_switch_reads_the_table
             "feature_codes": {"park": "#70", "voicemail": "*96"},
             "direct_media": True,
             "park_timeout_s": 45,
+            "max_call_s": 7200,
         },
     )
     assert r.status_code == 200, r.text
@@ -39,6 +41,7 @@ def test_an_administrator_moves_codes_resets_them_and_the_switch_reads_the_table
     assert body["direct_media"] is True and body["park_timeout_s"] == 45
     tenant = StoreDirectory(api.app.state.sessionmaker).tenant(uuid.UUID(str(api.world.a.id)))
     assert tenant is not None and tenant.direct_media and tenant.park_timeout_s == 45
+    assert body["max_call_s"] == 7200 and tenant.max_call_s == 7200  # what the switch times calls by
     assert tenant.feature_codes.match("#703") == Match("park", "3")
     assert tenant.feature_codes.match("*97") is None
     # null resets one code; naming the default is the same as a reset.
@@ -74,3 +77,8 @@ def test_each_broken_rule_is_a_422_naming_the_feature_and_the_rule(api: Api) -> 
     # Nothing was stored by the refused changes.
     url = f"/api/v1/tenants/{api.world.a.id}/pbx-settings"
     assert api.call("GET", url, api.world.operator_token).json()["feature_code_overrides"] == {}
+
+
+def test_the_longest_call_is_between_a_minute_and_a_day(api: Api) -> None:
+    found = errors(api, {"max_call_s": 59}) | errors(api, {"max_call_s": 86_401})
+    assert {field for field, _ in found} == {"max_call_s"}

@@ -9,12 +9,22 @@ from pathlib import Path
 from sqlalchemy import select
 
 from centrex.adapters.call_records import CallRecords
-from centrex.calls.events import CallAnswered, CallEnded, CallStarted
+from centrex.calls.dialog_record import DialogRecord
+from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.location import Binding, LocationService
 from centrex.calls.model import LegRecord
 from centrex.ops.demo import seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
-from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, Device, Registration, User
+from centrex.store.models import (
+    ActiveCall,
+    CallDetail,
+    CdrLeg,
+    CdrOutcome,
+    Device,
+    Registration,
+    SwitchNode,
+    User,
+)
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -112,10 +122,80 @@ def test_calls_in_progress_at_a_crash_are_closed_as_interrupted(db_url: str, tmp
         rows = {c.call_id: c for c in s.scalars(select(CallDetail))}
         assert set(rows) == {str(ringing), str(talking)}
         assert rows[str(talking)].answer == T0 + timedelta(seconds=2)
-        assert all(c.duration_ms == 0 and c.disposition == "failed" for c in rows.values())
+        # No heartbeat was written: nothing is known of the talk time, so none is billed; the
+        # call is still an answered one (issue 13 §3), the ringing one a failed one.
+        assert (rows[str(talking)].disposition, rows[str(talking)].duration_ms) == ("answered", 0)
+        assert (rows[str(ringing)].disposition, rows[str(ringing)].duration_ms) == ("failed", 0)
         assert {o.hangup_cause for o in s.scalars(select(CdrOutcome))} == {"interrupted"}
         assert s.scalars(select(ActiveCall)).all() == []
     assert records.close_interrupted() == 0
+
+
+def dialog(call_id: str, port: int) -> DialogRecord:
+    return DialogRecord(
+        call_id,
+        "ours",
+        "theirs",
+        "<sip:1001@demo>",
+        "<sip:1002@demo>",
+        f"sip:1002@127.0.0.1:{port}",
+        ("<sip:sbc.example.net;lr>",),
+        2,
+        "UDP",
+        "127.0.0.1",
+        port,
+    )
+
+
+def test_an_answered_call_cut_short_is_billed_up_to_its_nodes_last_heartbeat(
+    db_url: str, tmp_path: Path
+) -> None:
+    records, user, device = setup(db_url, tmp_path)
+    records.register_node(T0)
+    talking = uuid.uuid4()
+    records.call_started(started(user, device, talking))
+    records.call_answered(CallAnswered(talking, user.tenant_id, "1002", T0 + timedelta(seconds=2)))
+    records.call_dialogs(CallDialogs(talking, user.tenant_id, (dialog("a-leg", 5061), dialog("b-leg", 5062))))
+    records.heartbeat(T0 + timedelta(seconds=20))
+    records.heartbeat(T0 + timedelta(seconds=30))
+    # ... killed here; the next process (another node id) starts an hour later:
+    restarted = CallRecords(records.sessions)
+    recovered = restarted.recover(T0 + timedelta(hours=1))
+    assert (recovered.calls, recovered.answered) == (1, 1)
+    assert [d.call_id for d in recovered.dialogs] == ["a-leg", "b-leg"]
+    assert recovered.dialogs[1].route_set == ("<sip:sbc.example.net;lr>",)
+    with records.sessions() as s:
+        cdr = s.scalars(select(CallDetail)).one()
+        outcome = s.scalars(select(CdrOutcome)).one()
+        assert (cdr.disposition, cdr.duration_ms, cdr.direction) == ("answered", 28_000, "internal")
+        assert (outcome.hangup_cause, outcome.end) == ("interrupted", T0 + timedelta(seconds=30))
+        assert s.scalars(select(ActiveCall)).all() == []
+        assert s.scalars(select(SwitchNode)).all() == []  # the dead node is forgotten with its calls
+    assert restarted.recover(T0 + timedelta(hours=2)).calls == 0  # twice closes nothing more
+
+
+def test_a_live_nodes_calls_are_left_alone_and_a_stale_ones_are_closed(db_url: str, tmp_path: Path) -> None:
+    node_a, user, device = setup(db_url, tmp_path)
+    node_b = CallRecords(node_a.sessions)
+    node_a.register_node(T0)
+    node_b.register_node(T0)
+    call = uuid.uuid4()
+    node_b.call_started(replace_direction(started(user, device, call)))
+    node_b.call_answered(CallAnswered(call, user.tenant_id, "+12025550100", T0 + timedelta(seconds=1)))
+    node_b.heartbeat(T0 + timedelta(seconds=10))
+    assert node_a.recover(T0 + timedelta(seconds=15), stale_s=30).calls == 0  # B is alive
+    recovered = node_a.recover(T0 + timedelta(seconds=60), stale_s=30)  # B stopped beating
+    assert recovered.calls == 1
+    with node_a.sessions() as s:
+        cdr = s.scalars(select(CallDetail)).one()
+        assert (cdr.duration_ms, cdr.direction) == (9_000, "inbound")
+        assert [n.id for n in s.scalars(select(SwitchNode))] == [node_a.node_id]
+
+
+def replace_direction(ev: CallStarted) -> CallStarted:
+    from dataclasses import replace
+
+    return replace(ev, call_class="ld_interstate", direction="inbound")
 
 
 def test_registrations_survive_a_restart(db_url: str, tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -40,11 +42,12 @@ from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, inser
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.events import CallAnswered, CallEnded, CallStarted
+from centrex.adapters.interrupted import Recovered, close_interrupted
+from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.location import AorKey, Binding, LocationService, contact_key
 from centrex.numbers.classes import CallClass, Direction
 from centrex.store.db import transaction
-from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, Registration
+from centrex.store.models import ActiveCall, CallDetail, CdrLeg, CdrOutcome, Registration, SwitchNode
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ _OUTCOMES: Table = CdrOutcome.__table__  # type: ignore[assignment]
 _LEGS: Table = CdrLeg.__table__  # type: ignore[assignment]
 _JOURNAL: Table = ActiveCall.__table__  # type: ignore[assignment]
 _REGISTRATIONS: Table = Registration.__table__  # type: ignore[assignment]
+_NODES: Table = SwitchNode.__table__  # type: ignore[assignment]
 
 
 def billing_disposition(outcome: str) -> str:
@@ -142,8 +146,11 @@ def cdr_rows(ev: CallEnded, now: datetime) -> CdrRows:
     return CdrRows(cdr, outcome, legs)
 
 
-def journal_row(ev: CallStarted, now: datetime) -> dict[str, Any]:
+def journal_row(ev: CallStarted, now: datetime, node_id: uuid.UUID | None = None) -> dict[str, Any]:
     return {
+        "node_id": node_id,
+        "direction": ev.direction[:16],
+        "dialogs": None,
         "id": uuid.uuid4(),
         "tenant_id": ev.tenant_id,
         "call_id": str(ev.call_id),
@@ -202,6 +209,14 @@ class PurgeRegistrations:
 
 
 @dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """This switch process is alive at ``at`` (adapters/interrupted.py reads it after a crash)."""
+
+    node_id: uuid.UUID
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoreWrite:
     """Any other write of the switch that must not hold up signalling (e.g. the nomadic 911
     tracker's note of a device's network): ``apply`` runs in the writer's transaction, in order."""
@@ -213,7 +228,9 @@ class StoreWrite:
 Write = (
     CallStarted
     | CallAnswered
+    | CallDialogs
     | CallEnded
+    | Heartbeat
     | SaveRegistration
     | RemoveRegistration
     | PurgeRegistrations
@@ -245,6 +262,13 @@ def write_cdr(s: Session, ev: CallEnded) -> uuid.UUID:
     return write_cdrs(s, [ev])[0]
 
 
+_DIALOGS = (
+    update(_JOURNAL)
+    .where(_JOURNAL.c.call_id == bindparam("dialogs_call_id"))
+    .values(dialogs=bindparam("dialogs"))
+)
+_ALIVE = update(_NODES).where(_NODES.c.id == bindparam("node")).values(alive_at=bindparam("alive_at"))
+
 _ANSWER = (
     update(_JOURNAL)
     .where(_JOURNAL.c.call_id == bindparam("answered_call_id"))
@@ -252,7 +276,7 @@ _ANSWER = (
 )
 
 
-def apply_writes(s: Session | Connection, writes: Sequence[Write]) -> None:
+def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid.UUID | None = None) -> None:
     """Apply ``writes`` in the caller's transaction, folded: a call that starts and ends within
     the batch never gets a journal row (the transaction is atomic, so nothing is lost), one that
     starts and is answered gets its row with the answer; rows go in with one statement per
@@ -261,6 +285,8 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write]) -> None:
     now = datetime.now(UTC)
     journal: dict[uuid.UUID, dict[str, Any]] = {}  # started in this batch
     answers: dict[uuid.UUID, CallAnswered] = {}  # started in an earlier batch
+    dialogs: dict[uuid.UUID, list[dict[str, Any]]] = {}  # of calls started in an earlier batch
+    alive: dict[uuid.UUID, datetime] = {}
     ended: list[CallEnded] = []
     saves: dict[tuple[uuid.UUID, str, str], Binding] = {}
 
@@ -282,7 +308,15 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write]) -> None:
 
     for w in writes:
         if isinstance(w, CallStarted):
-            journal[w.call_id] = journal_row(w, now)
+            journal[w.call_id] = journal_row(w, now, node_id)
+        elif isinstance(w, CallDialogs):
+            as_json = [d.as_json() for d in w.dialogs]
+            if w.call_id in journal:
+                journal[w.call_id]["dialogs"] = as_json
+            else:
+                dialogs[w.call_id] = as_json
+        elif isinstance(w, Heartbeat):
+            alive[w.node_id] = w.at
         elif isinstance(w, CallAnswered):
             row = journal.get(w.call_id)
             if row is not None:
@@ -292,6 +326,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write]) -> None:
         elif isinstance(w, CallEnded):
             journal.pop(w.call_id, None)
             answers.pop(w.call_id, None)
+            dialogs.pop(w.call_id, None)
             ended.append(w)
         elif isinstance(w, SaveRegistration):
             b = w.binding
@@ -326,6 +361,10 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write]) -> None:
                 for a in answers.values()
             ],
         )
+    if dialogs:
+        s.execute(_DIALOGS, [{"dialogs_call_id": str(c), "dialogs": d} for c, d in dialogs.items()])
+    if alive:
+        s.execute(_ALIVE, [{"node": n, "alive_at": at} for n, at in alive.items()])
     write_cdrs(s, ended)
 
 
@@ -351,7 +390,9 @@ class RecordWriter:
         on_durable: Callable[[int], None],
         *,
         max_batch: int = 2000,
+        node_id: uuid.UUID | None = None,
     ) -> None:
+        self.node_id = node_id
         self.sessions = sessions
         bind = sessions.kw.get("bind")
         self._engine: Engine | None = bind if isinstance(bind, Engine) else None
@@ -423,7 +464,7 @@ class RecordWriter:
         connection the database dropped is replaced and the batch tried once more."""
         if self._engine is None:
             with transaction(self.sessions) as s:
-                apply_writes(s, writes)
+                apply_writes(s, writes, self.node_id)
             return
         for attempt in (1, 2):
             if self._conn is None or self._conn.closed:
@@ -431,7 +472,7 @@ class RecordWriter:
             conn = self._conn
             try:
                 with conn.begin():
-                    apply_writes(conn, writes)
+                    apply_writes(conn, writes, self.node_id)
                 return
             except DBAPIError as exc:
                 if not exc.connection_invalidated or attempt == 2:
@@ -465,9 +506,13 @@ class RecordWriter:
 class CallRecords:
     """Writes CDRs and the call journal; restores and mirrors registrations."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, name: str = "") -> None:
         self.sessions = sessions
         self.writer: RecordWriter | None = None
+        # This process as a switch node: its journal rows carry the id, its heartbeat bounds how
+        # long they are known to have been up (adapters/interrupted.py).
+        self.node_id = uuid.uuid4()
+        self.node_name = name or f"{socket.gethostname()}:{os.getpid()}"
         # What the store holds per contact: (source, transport, user, expires_at). A refresh from
         # the same flow is written only when the stored expiry no longer covers half of the new
         # lifetime: phones refresh every few minutes and each write costs the store.
@@ -477,7 +522,7 @@ class CallRecords:
     def start(self, loop: asyncio.AbstractEventLoop, on_durable: Callable[[int], None]) -> None:
         """From now on writes go to the writer thread; ``on_durable(seq)`` runs on ``loop``."""
         if self.writer is None:
-            self.writer = RecordWriter(self.sessions, loop, on_durable)
+            self.writer = RecordWriter(self.sessions, loop, on_durable, node_id=self.node_id)
 
     async def stop(self) -> None:
         """Commit what is queued and go back to writing at once."""
@@ -490,7 +535,7 @@ class CallRecords:
         if self.writer is not None:
             return self.writer.submit(w)
         with transaction(self.sessions) as s:
-            apply_writes(s, [w])
+            apply_writes(s, [w], self.node_id)
         return 0
 
     def _needs_write(self, b: Binding) -> bool:
@@ -514,52 +559,27 @@ class CallRecords:
     def call_ended(self, ev: CallEnded) -> int:
         return self._write(ev)
 
-    def close_interrupted(self, now: datetime | None = None) -> int:
-        """At start-up: every journalled call a crash cut short gets its CDR, as interrupted.
+    def call_dialogs(self, ev: CallDialogs) -> int:
+        return self._write(ev)
 
-        How long an answered call went on after the crash is unknown, so it is recorded with
-        its answer time but a duration of 0: nothing is billed for time nobody measured.
-        """
-        ended = now or datetime.now(UTC)
-        count = 0
+    def register_node(self, now: datetime | None = None) -> None:
+        """This process is a switch node from now on (written at once, before any call)."""
+        at = now or datetime.now(UTC)
         with transaction(self.sessions) as s:
-            for row in s.scalars(select(ActiveCall)).all():
-                cdr = CallDetail(
-                    tenant_id=row.tenant_id,
-                    call_id=row.call_id,
-                    caller=row.caller,
-                    callee=row.callee or row.dialled[:32],
-                    dialled=row.dialled,
-                    call_class=row.call_class,
-                    direction=Direction.INTERNAL.value
-                    if row.call_class == CallClass.ON_NET.value
-                    else Direction.OUTBOUND.value,
-                    start=row.started_at,
-                    answer=row.answered_at,
-                    duration_ms=0,
-                    disposition="failed",
-                    is_intra_enterprise=row.call_class == CallClass.ON_NET.value,
-                    site_id=row.site_id,
-                    user_id=row.user_id,
-                )
-                s.add(cdr)
-                s.flush()
-                s.add(
-                    CdrOutcome(
-                        tenant_id=row.tenant_id,
-                        cdr_id=cdr.id,
-                        device_id=row.device_id,
-                        end=ended,
-                        hangup_cause="interrupted",
-                        sip_code=0,
-                        outcome="interrupted",
-                    )
-                )
-                s.delete(row)
-                count += 1
-        if count:
-            log.warning("sip.calls.interrupted closed=%d (in progress when the last process stopped)", count)
-        return count
+            s.add(SwitchNode(id=self.node_id, name=self.node_name[:128], started_at=at, alive_at=at))
+
+    def heartbeat(self, now: datetime | None = None) -> int:
+        """This node is alive: the time its calls are known to have been up until."""
+        return self._write(Heartbeat(self.node_id, now or datetime.now(UTC)))
+
+    def recover(self, now: datetime | None = None, *, stale_s: float = 0.0) -> Recovered:
+        """Close the calls of nodes whose heartbeat stopped (every other node's at a lone
+        switch's start): CDRs with their known talk time, and their dialogs to hang up."""
+        return close_interrupted(self.sessions, now, own_node=self.node_id, stale_s=stale_s)
+
+    def close_interrupted(self, now: datetime | None = None) -> int:
+        """Close every call in the journal, this node's too (a tool's, or a test's, "after the crash")."""
+        return close_interrupted(self.sessions, now).calls
 
     # -- registrations ---------------------------------------------------------------------
     def load_registrations(self, location: LocationService, now: float) -> int:

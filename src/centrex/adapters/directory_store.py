@@ -53,6 +53,7 @@ def _tenant_info(row: Row[Any]) -> TenantInfo:
         park_timeout_s=row.park_timeout_s,
         feature_codes=effective(row.feature_codes),
         direct_media=bool(row.direct_media),
+        max_call_s=row.max_call_s,
     )
 
 
@@ -68,6 +69,7 @@ _TENANT = select(
     Tenant.park_timeout_s,
     Tenant.feature_codes,
     Tenant.direct_media,
+    Tenant.max_call_s,
 )
 _TENANT_BY_DOMAIN = _TENANT.where(Tenant.sip_domain == bindparam("domain"))
 _TENANT_BY_ID = _TENANT.where(Tenant.id == bindparam("tenant_id"))

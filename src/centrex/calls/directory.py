@@ -29,6 +29,8 @@ class TenantInfo:
     # The tenant's effective feature codes (issue 4 point 1), built when the tenant is loaded.
     feature_codes: FeatureCodes = DEFAULT_FEATURE_CODES
     direct_media: bool = False  # phones of one site may send RTP to each other (calls/engine.py)
+    # The longest a call may last (issue 13 §3): the switch hangs up past it; 0: no limit.
+    max_call_s: int = 4 * 3600
 
     @property
     def active(self) -> bool:

@@ -32,10 +32,12 @@ from typing import TypeVar
 from centrex.calls.activity import Activity
 from centrex.calls.admission import admission
 from centrex.calls.auth import PhoneAuthenticator
+from centrex.calls.cdr_event import call_ended
 from centrex.calls.codecs import common_g711, first_g711_pt, only_codec
 from centrex.calls.dialling import dialled_of, restriction_allows
+from centrex.calls.dialog_record import DialogRecord
 from centrex.calls.directory import DeviceInfo, Directory, TenantInfo, UserInfo
-from centrex.calls.events import CallAnswered, CallEnded, CallStarted
+from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.location import Binding, LocationService
 from centrex.calls.media_path import MediaPath
 from centrex.calls.model import BLeg, Call, CallState, LegState, Relay
@@ -70,6 +72,8 @@ _S = TypeVar("_S", bound=CallService)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, REGISTER"
 DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
+# Timers that outlive a call's ringing: cleared only when the call ends.
+LIFETIME_TIMERS = ("max_duration",)
 
 
 class CallEngine:
@@ -84,6 +88,7 @@ class CallEngine:
         on_call_ended: Callable[[CallEnded], None] | None = None,
         on_call_started: Callable[[CallStarted], None] | None = None,
         on_call_answered: Callable[[CallAnswered], None] | None = None,
+        on_call_dialogs: Callable[[CallDialogs], None] | None = None,
         max_ring_s: float = 120.0,
         max_forward_hops: int = 5,
         nomadic: NomadicHold | None = None,
@@ -98,6 +103,7 @@ class CallEngine:
         self.on_call_ended = on_call_ended
         self.on_call_started = on_call_started
         self.on_call_answered = on_call_answered
+        self.on_call_dialogs = on_call_dialogs
         self.max_ring_s = max_ring_s
         self.max_forward_hops = max_forward_hops
         self.calls: dict[uuid.UUID, Call] = {}
@@ -176,6 +182,10 @@ class CallEngine:
                 if call.state is CallState.RINGING:
                     self.cancel_legs(call)
                     self.reject(call, 480, now, "no_answer", "no_answer")
+                continue
+            if name == "max_duration":
+                log.warning("sip.call.max_duration call=%s tenant=%s", call.id, call.tenant.id)
+                self.hang_up(call, now, "max_duration", 200)
                 continue
             for s in self.services:
                 if s.timer(call, name, now):
@@ -341,7 +351,61 @@ class CallEngine:
         )
 
     def answered_event(self, call: Call, to: str, at: datetime | None = None) -> None:
+        """The caller was answered (by a phone, a queue, a pickup): journalled with its dialogs,
+        and the tenant's longest call timed from now."""
         self.notify(self.on_call_answered, CallAnswered(call.id, call.tenant.id, to, at or self.wall()))
+        self.journal_dialogs(call)
+        if call.answered_mono is not None and call.tenant.max_call_s > 0:
+            self.arm(call, "max_duration", call.answered_mono + call.tenant.max_call_s)
+
+    def journal_dialogs(self, call: Call) -> None:
+        """Tell the journal the dialogs the call holds now, so a restart can still end them."""
+        if self.on_call_dialogs is None or call.a_dialog is None:
+            return
+        records = [DialogRecord.of(call.a_dialog, call.a_transport, call.a_addr)]
+        leg = call.answered
+        if leg is not None and leg.dialog is not None:
+            records.append(DialogRecord.of(leg.dialog, leg.transport, leg.addr))
+        self.notify(self.on_call_dialogs, CallDialogs(call.id, call.tenant.id, tuple(records)))
+
+    def hang_up(self, call: Call, now: float, cause: str, code: int) -> None:
+        """The switch ends a call itself (media stopped, a session refresh failed, the tenant's
+        longest call passed): BYE to every party it is answered with, the ringing ones cancelled."""
+        if call.state is CallState.ENDED:
+            return
+        if call.a_dialog is None:
+            self.cancel_legs(call)
+            self.reject(call, 408 if code < 400 else code, now, "failed", cause)
+            return
+        self.send(call.a_transport, call.a_dialog.create_request("BYE"), call.a_addr)
+        leg = call.answered
+        if leg is not None and leg.dialog is not None:
+            self.send(leg.transport, leg.dialog.create_request("BYE"), leg.addr)
+        self.cancel_legs(call)
+        self.end(call, now, "answered", cause, code)
+
+    def media_stopped(self, call_id: str, now: float) -> None:
+        """The relay heard nothing from either side for its no-media timeout: the phones are gone
+        (a crash, a network cut) and nobody will send BYE, so the switch does."""
+        try:
+            call = self.calls.get(uuid.UUID(call_id))
+        except ValueError:
+            return
+        if call is None or call.a_dialog is None:
+            return  # still ringing: its ring timer ends it
+        log.warning("sip.call.media_timeout call=%s", call.id)
+        self.hang_up(call, now, "media_timeout", 408)
+
+    def end_dialogs(self, records: Sequence[DialogRecord]) -> int:
+        """BYE on dialogs a previous process left up (the journal's, after a crash)."""
+        sent = 0
+        for r in records:
+            try:
+                self.send(r.transport, r.bye(), (r.host, r.port))
+                sent += 1
+            except Exception:
+                log.exception("sip.recovery.bye_failed call_id=%s", r.call_id)
+        return sent
 
     def caller_id(self, call: Call) -> tuple[str, str]:
         """The caller's name and number as sent off the switch (the user's record, never the
@@ -746,7 +810,8 @@ class CallEngine:
         call.answered, call.state = leg, CallState.ANSWERED
         if leg.user is not None:
             self.activity.answered(leg.user.id)
-        call.timers.clear()
+        for name in [n for n in call.timers if n not in LIFETIME_TIMERS]:
+            del call.timers[name]
         for other in call.legs:
             if other is not leg:
                 self.cancel_leg(other)
@@ -758,6 +823,7 @@ class CallEngine:
                     self.media_path.learn(call, "b", parse_sdp(resp.body))
             for s in self.services:
                 s.answered(call, leg, now)
+            self.journal_dialogs(call)
             log.info("sip.call.answer call=%s by=%s (re-routed)", call.id, leg.label)
             return
         call.answered_at, call.answered_mono = leg.answered_at, now
@@ -907,7 +973,7 @@ class CallEngine:
                 self.forget_leg(leg)
             elif leg.ended_at is None and leg.state is LegState.CANCELLING:
                 leg.ended_at = ended
-        record = self._record(call, ended, now, disposition, cause, code)
+        record = call_ended(call, ended, now, disposition, cause, code)
         log.info(
             "sip.call.end call=%s disposition=%s cause=%s code=%d duration_ms=%d",
             call.id,
@@ -920,47 +986,6 @@ class CallEngine:
         # Break the call's cycles with its legs so reference counting frees them at once: fewer
         # objects for the collector's full passes, whose pauses were what failed calls under load.
         call.legs, call.all_legs, call.answered, call.xfer = [], [], None, None
-
-    @staticmethod
-    def _record(
-        call: Call, ended: datetime, now: float, disposition: str, cause: str, code: int
-    ) -> CallEnded:
-        duration_ms = round((now - call.answered_mono) * 1000) if call.answered_mono is not None else 0
-        caller = call.caller
-        if caller is not None:
-            from_ = caller.extension
-        elif call.device is not None:
-            from_ = call.device.username
-        else:
-            from_ = call.remote_number or ""
-        if call.target is not None:
-            to = call.target.extension
-        elif call.group is not None:
-            to = call.group.extension
-        else:
-            to = call.out_number or call.classification.destination or call.dialled
-        trunk = call.out_trunk or call.trunk
-        return CallEnded(
-            call.id,
-            call.tenant.id,
-            call.site_id,
-            caller.id if caller else None,
-            call.device.id if call.device else None,
-            from_,
-            to,
-            call.dialled,
-            call.classification.call_class.value,
-            call.started_at,
-            call.answered_at,
-            ended,
-            max(0, duration_ms),
-            disposition,
-            cause,
-            code,
-            tuple(leg.record() for leg in call.all_legs),
-            call.direction,
-            trunk.name if trunk else None,
-        )
 
     def notify(self, callback: Callable[[_E], None] | None, event: _E) -> None:
         """Hand a call event to its observer; a failing observer never breaks signalling."""

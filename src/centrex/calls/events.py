@@ -1,5 +1,5 @@
 """Call events: a call's life as data (STYLE.md "Events are data"). CDRs, the journal, recording,
-queue statistics and webhooks are all made from these three."""
+queue statistics and webhooks are all made from these."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from centrex.calls.dialog_record import DialogRecord
 from centrex.calls.model import LegRecord
 
 
@@ -57,3 +58,13 @@ class CallEnded:
     legs: tuple[LegRecord, ...] = ()
     direction: str = "outbound"  # internal / outbound / inbound (numbers.classes.Direction)
     trunk: str | None = None  # the trunk the call left or came in by
+
+
+@dataclass(frozen=True, slots=True)
+class CallDialogs:
+    """The dialogs an answered call holds now (the caller's and the answering party's): the
+    journal keeps them so a restarted switch can send BYE on each (calls/dialog_record.py)."""
+
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    dialogs: tuple[DialogRecord, ...]

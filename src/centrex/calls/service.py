@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import CachedDirectory, Directory
 from centrex.calls.engine import CallEngine
-from centrex.calls.events import CallAnswered, CallEnded, CallStarted
+from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
 from centrex.calls.ports import CallJournal
@@ -109,6 +109,10 @@ class SipConfig:
     digest_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
     # Tenants and devices are cached this long on the authentication path (0: always read).
     directory_cache_s: float = 2.0
+    # How often this process tells the store it is alive: after a crash, an answered call is
+    # billed up to its node's last heartbeat (issue 13 §3). Other nodes' calls are closed once
+    # their heartbeat is ``3 ×`` this old.
+    heartbeat_s: float = field(default_factory=lambda: _positive_env("CENTREX_SIP_HEARTBEAT_S", 10.0))
 
     def __post_init__(self) -> None:
         bad = [a for a in self.digest_algorithms if a not in ALGORITHMS]
@@ -117,6 +121,19 @@ class SipConfig:
                 f"SIP digest algorithms {list(self.digest_algorithms)}: "
                 f"each must be one of {list(ALGORITHMS)}"
             )
+
+
+def _positive_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: must be a number of seconds") from None
+    if value <= 0:
+        raise ValueError(f"{name}={raw!r}: must be more than 0")
+    return value
 
 
 def guard_config(env: Mapping[str, str]) -> GuardConfig:
@@ -195,6 +212,7 @@ class SipService:
             on_call_ended=self._call_ended,
             on_call_started=self._call_started if records else None,
             on_call_answered=self._call_answered if records else None,
+            on_call_dialogs=self._call_dialogs if records else None,
             max_ring_s=self.config.max_ring_s,
             services=services,
         )
@@ -203,6 +221,7 @@ class SipService:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
         self.advertised = self.config.advertised_host or (
             guess_local_ip() if self.config.host in ("0.0.0.0", "::") else self.config.host
         )
@@ -216,6 +235,10 @@ class SipService:
         assert self.records is not None
         self.gate.depend(self.records.call_answered(answered))
 
+    def _call_dialogs(self, dialogs: CallDialogs) -> None:
+        assert self.records is not None
+        self.records.call_dialogs(dialogs)  # nothing waits for it: a restart's BYE is best effort
+
     def _call_ended(self, ended: CallEnded) -> None:
         if self.records is not None:
             # Queued for the writer; the BYE's 200 OK, the final response or the BYE to the
@@ -228,8 +251,10 @@ class SipService:
         c = self.config
         freeze_startup_objects()
         if self.records is not None:
-            # Before the first packet: close what a crash left open, bring registrations back.
-            self.records.close_interrupted()
+            # Before the first packet: close what a crash left open (billed up to its last
+            # heartbeat), bring registrations back; the calls' dialogs get BYE once we listen.
+            recovered = self.records.recover()
+            self.records.register_node()
             restored = self.records.load_registrations(self.location, self.clock())
             log.info("sip.registrations.restored count=%d", restored)
             self.records.start(asyncio.get_running_loop(), self.gate.committed)
@@ -256,7 +281,13 @@ class SipService:
             break
         if c.tls_port is not None:
             await self._start_tls(c)
-        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+        loop = asyncio.get_running_loop()
+        self._housekeeping = loop.create_task(self._housekeep())
+        if self.records is not None:
+            if recovered.dialogs:
+                sent = self.engine.end_dialogs(recovered.dialogs)
+                log.warning("sip.recovery.bye sent=%d calls=%d", sent, recovered.calls)
+            self._heartbeat = loop.create_task(self._beat())
 
     async def _start_tls(self, c: SipConfig) -> None:
         if c.tls_cert and c.tls_key:
@@ -289,10 +320,11 @@ class SipService:
         transport.gate = self.gate
 
     async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+        for task in (self._housekeeping, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._timer is not None:
             self._timer.cancel()
         for transport in self.transports.values():
@@ -326,6 +358,29 @@ class SipService:
                     self.records.purge_registrations(now)
                 except Exception:
                     log.exception("purging expired registrations failed")
+
+    async def _beat(self) -> None:
+        """The heartbeat, and the calls of other nodes whose heartbeat stopped: closed, billed and
+        hung up here (two nodes on one store; the operations issue)."""
+        assert self.records is not None
+        every = self.config.heartbeat_s
+        beats = 0
+        while True:
+            await asyncio.sleep(every)
+            try:
+                self.records.heartbeat()
+                beats += 1
+                if beats % max(1, round(HOUSEKEEPING_S / every)) == 0:
+                    recovered = await asyncio.to_thread(self.records.recover, stale_s=3 * every)
+                    if recovered.dialogs:
+                        self.engine.end_dialogs(recovered.dialogs)
+            except Exception:
+                log.exception("sip.heartbeat.failed")
+
+    def media_stopped(self, call_id: str) -> None:
+        """The media relay's no-media timeout for a call (media/relay.py ``on_idle``)."""
+        self.engine.media_stopped(call_id, self.clock())
+        self._arm_engine_timer()
 
     # -- events ----------------------------------------------------------------------------
     def _name(self, transport: SipTransport) -> str:

@@ -160,4 +160,5 @@ class AttendedTransfers(CallService):
         else:
             core.move_caller(call, s2.dialog, s2.transport, s2.addr)
         core.end(other, now, "answered", "attended_transfer", 200)
+        core.journal_dialogs(call)
         log.info("sip.call.transferred call=%s (attended) ended=%s", call.id, other.id)

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from centrex.calls.codecs import common_g711
+from centrex.calls.engine import LIFETIME_TIMERS
 from centrex.calls.features import Match
 from centrex.calls.model import BLeg, Call, CallState, LegState
 from centrex.calls.services import CallService
@@ -89,7 +90,8 @@ def take_over(core: CallEngine, call: Call, picker: Call, now: float, *, answer_
     core.media_path.learn(call, "b", p_offer)
     if answer_caller:
         core.cancel_legs(call)
-    call.timers.clear()
+    for name in [n for n in call.timers if n not in LIFETIME_TIMERS]:
+        del call.timers[name]
     # The picker's INVITE is answered in the taken call's name; its own call ends here.
     picker_dialog = core.answer_invite(picker, str(to_picker).encode(), "application/sdp")
     leg = BLeg(call, picker.caller, None, picker.a_invite, picker.a_key, core.wall())
@@ -108,3 +110,5 @@ def take_over(core: CallEngine, call: Call, picker: Call, now: float, *, answer_
     log.info("sip.call.taken call=%s by=%s", call.id, leg.label)
     if answer_caller:
         core.answered_event(call, leg.label, leg.answered_at)
+    else:
+        core.journal_dialogs(call)

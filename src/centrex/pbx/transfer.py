@@ -138,6 +138,7 @@ class BlindTransfer(CallService):
             # The target takes the caller's place: requests from it are the caller side's now.
             core.move_caller(call, leg.dialog, leg.transport, leg.addr)
         call.xfer = None
+        core.journal_dialogs(call)
         log.info("sip.call.transferred call=%s to=%s", call.id, xfer.target.extension)
         return True
 

@@ -12,6 +12,7 @@ of one site, and how long a parked call waits before ringing back whoever parked
 - ``direct_media``: phones of one site talk to each other without the relay (calls/engine.py
   ``_direct_media``), only for calls nobody may record.
 - ``park_timeout_s``: 30-3600 s.
+- ``max_call_s``: 60-86,400 s (default 4 h): the switch ends a call that long (issue 13 §3).
 
 The switch reads tenants through calls/directory.py ``CachedDirectory``: a change made here empties
 it in this process (store/changes.py counts the write), so this node's next call uses it; other
@@ -40,6 +41,8 @@ router = APIRouter(
 )
 
 PARK_TIMEOUT_MIN_S, PARK_TIMEOUT_MAX_S = 30, 3600
+# The longest call (issue 13 §3): at least a minute, at most a day; 4 h unless the tenant says.
+MAX_CALL_MIN_S, MAX_CALL_MAX_S = 60, 86_400
 
 
 class PbxSettingsOut(BaseModel):
@@ -47,6 +50,7 @@ class PbxSettingsOut(BaseModel):
     feature_code_overrides: dict[str, str] = Field(description="the codes this tenant changed")
     direct_media: bool
     park_timeout_s: int
+    max_call_s: int = Field(description="seconds after its answer that the switch hangs a call up")
 
 
 class PbxSettingsPatch(BaseModel):
@@ -60,6 +64,12 @@ class PbxSettingsPatch(BaseModel):
         le=PARK_TIMEOUT_MAX_S,
         description="seconds a parked call waits before ringing back whoever parked it",
     )
+    max_call_s: int | None = Field(
+        None,
+        ge=MAX_CALL_MIN_S,
+        le=MAX_CALL_MAX_S,
+        description="seconds after its answer that the switch hangs a call up (a stuck or forgotten call)",
+    )
 
 
 def _settings(data: TenantData) -> dict[str, Any]:
@@ -70,6 +80,7 @@ def _settings(data: TenantData) -> dict[str, Any]:
         "feature_code_overrides": overrides,
         "direct_media": bool(t.direct_media),
         "park_timeout_s": t.park_timeout_s,
+        "max_call_s": t.max_call_s,
     }
 
 
@@ -97,6 +108,8 @@ def patch_pbx_settings(body: PbxSettingsPatch, data: TenantDep) -> Any:
         changes["direct_media"] = body.direct_media
     if body.park_timeout_s is not None:
         changes["park_timeout_s"] = body.park_timeout_s
+    if body.max_call_s is not None:
+        changes["max_call_s"] = body.max_call_s
     # The tenant row itself: TenantData checked the role and the tenant; the audit entry goes into
     # the same transaction.
     diff = apply_changes(data.session, data.tenant, changes)

@@ -28,7 +28,7 @@ from centrex.store.models.billing import (
     RatingPurpose,
     RatingRun,
 )
-from centrex.store.models.calls import ActiveCall, CdrLeg, CdrOutcome, Registration
+from centrex.store.models.calls import ActiveCall, CdrLeg, CdrOutcome, Registration, SwitchNode
 from centrex.store.models.enums import (
     ButtonKind,
     CallingScope,
@@ -99,6 +99,7 @@ __all__ = [
     "Role",
     "ServiceType",
     "Site",
+    "SwitchNode",
     "Tenant",
     "TenantDesignation",
     "TenantStatus",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centrex.store.models.base import Base, TenantOwned
+from centrex.store.models.base import Base, Row, TenantOwned
 from centrex.store.types import UTCDateTime
 
 
@@ -56,6 +57,22 @@ class ActiveCall(Base, TenantOwned):
     device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Migration 0018 (issue 13 §3): which switch process holds the call (its heartbeat in
+    # switch_nodes bounds how long an interrupted call is known to have been up), the direction
+    # for rating, and the call's dialogs so a restart can send BYE on each (calls/dialog_record.py).
+    node_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None, index=True)
+    direction: Mapped[str | None] = mapped_column(String(16), default=None)
+    dialogs: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+
+
+class SwitchNode(Base, Row):
+    """One running switch process: it writes ``alive_at`` every heartbeat while it runs. A call
+    journalled by a node whose heartbeat stopped was cut short at about that time."""
+
+    __tablename__ = "switch_nodes"
+    name: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    alive_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class CdrOutcome(Base, TenantOwned):

@@ -52,6 +52,8 @@ class Tenant(Base, Row):
     feature_codes: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, deferred=True)
     direct_media: Mapped[bool] = mapped_column(Boolean, server_default=false(), deferred=True)
     park_timeout_s: Mapped[int] = mapped_column(Integer, server_default="120", deferred=True)
+    # The longest a call may last before the switch hangs it up (issue 13 §3; migration 0018).
+    max_call_s: Mapped[int] = mapped_column(Integer, server_default="14400", deferred=True)
 
 
 class Site(Base, TenantOwned):
