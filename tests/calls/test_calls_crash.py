@@ -154,3 +154,130 @@ def test_kill_9_during_calls_loses_no_cdr_of_an_ended_call(tmp_path: Path) -> No
     assert "interrupted" in causes, causes  # the calls cut short by the kill...
     assert journal == []  # ...were closed at the start, nothing is left open
     assert set(causes) <= {"caller_bye", "interrupted"}, causes
+
+
+def register_pair(sip: int, passwords: dict[str, str], domain: list[str]) -> tuple[int, int]:
+    a, b = free_port(), free_port()
+    for user, port in (("1001", a), ("1002", b)):
+        register = sipp(sip, "register.xml", user, port, "-au", user, "-ap", passwords[user])
+        reg = subprocess.run(
+            [*register, "-m", "1", *domain, "-timeout", "10s", "-timeout_error"],
+            capture_output=True,
+            timeout=30,
+        )
+        assert reg.returncode == 0, reg.stdout[-2000:]
+    return a, b
+
+
+def demo_env(tmp_path: Path, **extra: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    env = {**os.environ, "CENTREX_DATA": str(tmp_path), "CENTREX_SIP_DIGEST": "MD5,SHA-256", **extra}
+    env["CENTREX_SIP_RATE"] = env["CENTREX_SIP_BURST"] = "100000"  # all SIPp traffic is one source
+    demo = json.loads(
+        subprocess.run(
+            [*CENTREX, "demo", "--json"], env=env, capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+    )
+    passwords = {ln["sip_username"]: ln["sip_password"] for ln in demo["lines"]}
+    return env, passwords, ["-key", "domain", demo["sip_domain"]]
+
+
+def test_kill_9_with_calls_answered_bills_their_talk_time_and_the_restart_hangs_them_up(
+    tmp_path: Path,
+) -> None:
+    """Issue 13 §3: answered calls a crash cut short come back answered, with their talk time up to
+    the switch's last heartbeat, and the restarted switch sends BYE to both phones of each (SIPp
+    phones that wait for the far end to hang up: each call completes only if its BYE arrives)."""
+    if subprocess.run(["which", "sipp"], capture_output=True).returncode != 0:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    env, passwords, domain = demo_env(tmp_path, CENTREX_SIP_HEARTBEAT_S="0.5")
+    log = tmp_path / "serve.log"
+    server, sip = serve(env, log)
+    calls = 8
+    phones: list[subprocess.Popen[bytes]] = []
+    try:
+        a, b = register_pair(sip, passwords, domain)
+        callee = sipp(sip, "uas_answer.xml", "1002", b, *domain, "-m", str(calls))
+        phones.append(subprocess.Popen(callee, cwd=tmp_path, stdout=subprocess.DEVNULL))
+        time.sleep(0.3)
+        caller = sipp(sip, "uac_call_callee_bye.xml", "1001", a, "-au", "1001", "-ap", passwords["1001"])
+        caller += [*domain, "-key", "callee", "1002", "-r", str(calls), "-m", str(calls)]
+        phones.append(subprocess.Popen(caller, cwd=tmp_path, stdout=subprocess.DEVNULL))
+        time.sleep(4.0)  # all answered within ~1.5 s, then talking (nobody hangs up)
+        assert all(p.poll() is None for p in phones), "the phones ended their calls before the kill"
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        killed_at = time.monotonic()
+        restarted, _ = serve(env, log)  # on another port: the phones answer the BYEs wherever from
+        try:
+            codes = [p.wait(timeout=30) for p in phones]
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            restarted.wait(timeout=30)
+        assert time.monotonic() - killed_at < 60
+    finally:
+        for p in phones:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        if server.poll() is None:
+            server.kill()
+    assert codes == [0, 0], "a phone's call never got its BYE from the restarted switch"
+    sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
+    with sessions() as s:
+        outcomes = {o.cdr_id: o for o in s.scalars(select(CdrOutcome))}
+        cdrs = s.scalars(select(CallDetail)).all()
+        journal = s.scalars(select(ActiveCall)).all()
+    assert journal == []
+    assert len(cdrs) == calls
+    assert {outcomes[c.id].hangup_cause for c in cdrs} == {"interrupted"}
+    # Answered, with ~2.5-4 s of talk each (answered in the first ~1.5 s, killed at 4 s, a heartbeat
+    # every 0.5 s): rated like any answered call, not 12 failed calls of 0 s.
+    assert all(c.disposition == "answered" and c.answer is not None for c in cdrs)
+    assert all(2000 <= c.duration_ms <= 4500 for c in cdrs), [c.duration_ms for c in cdrs]
+
+
+def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -> None:
+    """Issue 13 §3: two SIPp phones answer and then vanish — no RTP, no BYE. With a 2 s no-media
+    timeout the switch hangs up both within it and the CDR is answered, cause media_timeout, with
+    the time the call was up."""
+    if subprocess.run(["which", "sipp"], capture_output=True).returncode != 0:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    env, passwords, domain = demo_env(tmp_path, CENTREX_MEDIA_TIMEOUT_S="2")
+    server, sip = serve(env, tmp_path / "serve.log")
+    phones: list[subprocess.Popen[bytes]] = []
+    try:
+        a, b = register_pair(sip, passwords, domain)
+        phones.append(
+            subprocess.Popen(
+                sipp(sip, "uas_answer.xml", "1002", b, *domain, "-m", "1"),
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        time.sleep(0.3)
+        caller = sipp(sip, "uac_call_callee_bye.xml", "1001", a, "-au", "1001", "-ap", passwords["1001"])
+        started = time.monotonic()
+        phones.append(
+            subprocess.Popen(
+                [*caller, *domain, "-key", "callee", "1002", "-m", "1"],
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        codes = [p.wait(timeout=20) for p in phones]
+        took = time.monotonic() - started
+        sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
+        with sessions() as s:
+            [cdr] = s.scalars(select(CallDetail)).all()
+            outcome = s.scalars(select(CdrOutcome)).one()
+    finally:
+        for p in phones:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert codes == [0, 0], "a phone never got the switch's BYE"
+    assert took < 8
+    assert (cdr.disposition, outcome.hangup_cause) == ("answered", "media_timeout")
+    assert 1500 <= cdr.duration_ms <= 5000, cdr.duration_ms

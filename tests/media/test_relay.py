@@ -162,3 +162,25 @@ async def test_ports_come_back_when_start_fails_and_wildcard_needs_advertise() -
     with pytest.raises(PortsExhausted):
         await RtpRelay("x", alloc, "127.0.0.1").start()  # one pair for two legs
     assert alloc.in_use == 0
+
+
+async def test_a_ringing_call_is_not_timed_out_for_silence_until_both_sides_are_known() -> None:
+    """A call that rings longer than the no-media timeout keeps its relay (nobody sends media while
+    it rings); once the callee's SDP is known, silence on both sides ends it (issue 13 §3)."""
+    low, high = free_range(4)
+    alloc = PortAllocator(low, high)
+    ended: list[str] = []
+    mgr = RelayManager(alloc, bind_host="127.0.0.1", idle_timeout=0.2, on_idle=ended.append)
+    relay = await mgr.create("ringing")
+    mgr.set_remote("ringing", "a", "127.0.0.1", 40000)  # the caller's offer
+    await asyncio.sleep(0.6)  # three timeouts of ringing: still there
+    assert ended == [] and not relay.closed
+    mgr.set_remote("ringing", "b", "127.0.0.1", 40002)  # answered
+    await asyncio.sleep(0.1)
+    assert ended == []  # the clock starts at the answer
+    for _ in range(100):
+        if ended:
+            break
+        await asyncio.sleep(0.05)
+    assert ended == ["ringing"] and relay.close_reason == "idle"
+    mgr.close()

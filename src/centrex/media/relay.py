@@ -315,6 +315,8 @@ class RtpRelay:
     def set_remote(self, leg: str, address: str, port: int, rtcp_port: int | None = None) -> None:
         """Where the leg's SDP says it receives; used until the leg's first packet latches it."""
         lg = self._leg(leg)
+        if lg.expected_rtp is None and port:
+            self.last_activity = time.monotonic()  # the side just answered: its media may start now
         lg.expected_rtp = (address, port) if port else None
         lg.expected_rtcp = (address, rtcp_port or port + 1) if port else None
 
@@ -393,6 +395,10 @@ class RtpRelay:
         self._timer = None
         if self.closed:
             return
+        if any(lg.expected_rtp is None and lg.remote_rtp is None for lg in self._legs.values()):
+            # One side's media address is not known yet (the call still rings, no early media):
+            # silence is expected; the no-media clock starts once both sides are known.
+            self.last_activity = time.monotonic()
         idle = time.monotonic() - self.last_activity
         if idle >= self.idle_timeout:
             self.close("idle")
