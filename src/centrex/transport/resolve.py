@@ -10,6 +10,8 @@ table the call engine reads synchronously).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -79,6 +81,8 @@ class Resolver:
         self._answers: dict[tuple[str, str], tuple[float, list[Record]]] = {}
         self._located: dict[Query, tuple[float, list[Hop]]] = {}
         self.queries = 0  # questions actually sent (the cache's effect is measurable)
+        self._pending: set[Query] = set()
+        self._tasks: set[asyncio.Task[list[Hop]]] = set()
 
     async def locate_uri(self, uri: SipUri) -> list[Hop]:
         return await self.locate(query_for(uri))
@@ -93,6 +97,30 @@ class Resolver:
         found = await self._locate(query, expires)
         self._store(self._located, query, (min(expires), found))
         return found
+
+    def prefetch(self, query: Query) -> None:
+        """Look ``query`` up in the background (once at a time per query); ``cached`` has the
+        answer when it is in. For synchronous callers (routing/resolved.py)."""
+        if query in self._pending:
+            return
+        self._pending.add(query)
+        task = asyncio.get_running_loop().create_task(self.locate(query))
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._done(query, t))
+
+    def _done(self, query: Query, task: asyncio.Task[list[Hop]]) -> None:
+        self._pending.discard(query)
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("dns.prefetch.failed query=%s error=%s", query, task.exception())
+
+    async def close(self) -> None:
+        """Cancel lookups still in flight (at shutdown)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def cached(self, query: Query) -> list[Hop] | None:
         """The hops of the last ``locate`` of ``query`` while its TTL lasts, else None."""
