@@ -379,14 +379,17 @@ _ADDRESSES = frozenset({"From", "To", "Contact", "Route", "Record-Route"})
 
 def _validate(message: Request | Response) -> None:
     seen: dict[str, str] = {}
+    top_branch: str | None = None
     for name, value in message.headers:
         if name in _SINGLE and name in seen:
             raise SipParseError(f"more than one {name} header")
-        seen.setdefault(name, value)
         if name == "Via":
-            parse_via(value)
+            via = parse_via(value)
+            if name not in seen:
+                top_branch = via.branch
         elif name in _ADDRESSES and value != "*":
             parse_name_addr(value)
+        seen.setdefault(name, value)
     for name in _REQUIRED:
         if name not in seen:
             raise SipParseError(f"missing {name} header")
@@ -395,7 +398,7 @@ def _validate(message: Request | Response) -> None:
         raise SipParseError(f"bad Call-ID {call_id!r}")
     cseq = parse_cseq(seen["CSeq"])
     if isinstance(message, Request):
-        if parse_via(seen["Via"]).branch == BRANCH_COOKIE:
+        if top_branch == BRANCH_COOKIE:
             # The magic cookie and nothing after it: no transaction id (RFC 4475 §3.2.1).
             raise SipParseError(f"Via branch {BRANCH_COOKIE!r} carries no transaction id")
         if cseq.method != message.method:
