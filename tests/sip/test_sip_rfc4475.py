@@ -247,3 +247,28 @@ def test_invite_with_max_forwards_zero_is_483_but_options_is_answered() -> None:
     ep.receive_datagram(invite, SOURCE, 0.0)
     assert statuses(ep) == [100, 483]
     assert outcome("zeromf")[0] == TU
+
+
+def test_tel_and_sips_request_uris_are_served() -> None:
+    for uri in (b"tel:+12125550100", b"sips:user@example.com"):
+        ep = endpoint()
+        ep.receive_datagram(
+            message("esc01").replace(b"sip:sips%3Auser%40example.com@example.net", uri), SOURCE, 0.0
+        )
+        assert isinstance(ep.next_event(), RequestReceived), uri
+
+
+def test_ack_and_cancel_are_never_refused_here() -> None:
+    ep = endpoint()
+    invite = message("esc01")
+    ep.receive_datagram(invite, SOURCE, 0.0)
+    assert isinstance(ep.next_event(), RequestReceived)
+    cancel = (
+        invite.split(b"\r\n\r\n")[0]
+        .replace(b"INVITE sip:", b"CANCEL sip:")
+        .replace(b"CSeq: 234234 INVITE", b"CSeq: 234234 CANCEL")
+        .replace(b"Content-Length: 150", b"Content-Length: 0")
+        .replace(b"C: application/sdp\r\n", b"Require: nothingSupportsThis\r\n")
+    ) + b"\r\n\r\n"
+    ep.receive_datagram(cancel, SOURCE, 0.0)
+    assert sorted(statuses(ep)) == [100, 200, 487]  # the CANCEL's 200 and the INVITE's 487
