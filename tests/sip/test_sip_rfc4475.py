@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from centrex.sip.conformance import SWITCH_CONFORMANCE, Conformance
 from centrex.sip.endpoint import SipEndpoint
@@ -272,3 +274,30 @@ def test_ack_and_cancel_are_never_refused_here() -> None:
     ) + b"\r\n\r\n"
     ep.receive_datagram(cancel, SOURCE, 0.0)
     assert sorted(statuses(ep)) == [100, 200, 487]  # the CANCEL's 200 and the INVITE's 487
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(sorted(CASES)),
+    cut=st.integers(min_value=0, max_value=4000),
+    flips=st.lists(st.tuples(st.integers(min_value=0, max_value=4000), st.integers(0, 255)), max_size=6),
+)
+def test_mangled_torture_messages_never_crash_the_endpoint(
+    name: str, cut: int, flips: list[tuple[int, int]]
+) -> None:
+    data = bytearray(message(name)[: max(cut, 1)])
+    for at, byte in flips:
+        if data:
+            data[at % len(data)] = byte
+    ep = endpoint()
+    ep.receive_datagram(bytes(data), SOURCE, 0.0)  # never raises, whatever the bytes
+    for sent, _ in ep.datagrams_to_send():
+        assert sent.startswith(b"SIP/2.0 ") and b"\r\n\r\n" in sent
+        status_line = sent.split(b"\r\n", 1)[0]
+        assert not any(c < 0x20 and c != 0x09 for c in status_line)
+
+
+def test_a_require_that_does_not_parse_is_400_not_a_crash() -> None:
+    ep = endpoint()
+    ep.receive_datagram(message("lwsdisp").replace(b"l: 0", b'Require: "timer\r\nl: 0'), SOURCE, 0.0)
+    assert statuses(ep) == [400]

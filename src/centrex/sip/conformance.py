@@ -67,6 +67,7 @@ SDP_METHODS = frozenset({"INVITE", "UPDATE", "PRACK", "ACK"})
 # multipart/mixed: SDP with a PIDF-LO (RFC 6442) from phones that send their location.
 SDP_BODY_TYPES = frozenset({"application/sdp", "multipart/mixed"})
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _DATE_RE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
     r"[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$"
@@ -101,8 +102,16 @@ def check_request(request: Request, policy: Conformance) -> Response | None:
     """The response RFC 3261 §8.2 requires before processing ``request``, or None to go on.
 
     ACK and CANCEL are never refused here: an ACK gets no response at all (§17.2.1) and a
-    CANCEL is matched to its INVITE by the transaction layer (§9.2).
+    CANCEL is matched to its INVITE by the transaction layer (§9.2). A header read only here
+    (Require, Accept, Content-Encoding) that does not parse is a 400 naming it.
     """
+    try:
+        return _check(request, policy)
+    except SipParseError as exc:
+        return _reply(request, 400, f"Bad Request ({exc.reason[:100]})")
+
+
+def _check(request: Request, policy: Conformance) -> Response | None:
     method = request.method
     if method in ("ACK", "CANCEL"):
         return None
@@ -220,4 +229,6 @@ def _in_dialog(request: Request) -> bool:
 def _reply(
     request: Request, status: int, reason: str | None = None, extra: list[tuple[str, str]] | None = None
 ) -> Response:
-    return make_response(request, status, reason or REASON_PHRASES[status], to_tag=new_tag(), extra=extra)
+    # A reason phrase may quote the request; control characters would break the status line.
+    text = _CONTROL_RE.sub(" ", reason) if reason else REASON_PHRASES[status]
+    return make_response(request, status, text, to_tag=new_tag(), extra=extra)
