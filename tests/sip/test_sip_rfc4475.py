@@ -14,7 +14,7 @@ from centrex.sip.conformance import SWITCH_CONFORMANCE, Conformance
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import ParseFailed, RequestReceived, RequestRefused
 from centrex.sip.headers import split_list
-from centrex.sip.message import Request, Response, parse_message
+from centrex.sip.message import Request, Response, make_response, parse_message
 from centrex.sip.uri import AbsoluteUri, SipUri
 from tests.sip.rfc4475_cases import CASES, DROP, TU, message
 
@@ -301,3 +301,15 @@ def test_a_require_that_does_not_parse_is_400_not_a_crash() -> None:
     ep = endpoint()
     ep.receive_datagram(message("lwsdisp").replace(b"l: 0", b'Require: "timer\r\nl: 0'), SOURCE, 0.0)
     assert statuses(ep) == [400]
+
+
+def test_a_copy_after_the_first_was_answered_is_not_a_merged_request() -> None:
+    ep = endpoint()
+    first = message("lwsdisp")
+    ep.receive_datagram(first, SOURCE, 0.0)
+    event = ep.next_event()
+    assert isinstance(event, RequestReceived) and event.key is not None
+    ep.send_response(make_response(event.request, 401, to_tag="t"), 0.0)
+    ep.datagrams_to_send()
+    ep.receive_datagram(first.replace(b"z9hG4bKkdjuw", b"z9hG4bKagain"), SOURCE, 0.0)
+    assert isinstance(ep.next_event(), RequestReceived)

@@ -365,9 +365,12 @@ class SipEndpoint:
             return refused
         origin = _origin(request)
         first = self._origins.get(origin)
-        if first is not None and first != key and first in self._server:
-            # §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, another branch:
-            # the request forked and reached us twice.
+        pending = self._server.get(first) if first is not None and first != key else None
+        if pending is not None and pending.state in (State.TRYING, State.PROCEEDING):
+            # §8.2.2.2: same From tag, Call-ID and CSeq as a transaction still in progress, on
+            # another branch: the request forked and reached us twice. Once the first one has
+            # its final answer, a copy is let through: a phone that resends its challenged
+            # request without a new CSeq is wrong, but not a loop.
             return make_response(request, 482, "Loop Detected (merged request)", to_tag=new_tag())
         self._origins[origin] = key
         return None
