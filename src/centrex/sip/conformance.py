@@ -219,6 +219,10 @@ def _register_schemes(request: Request) -> Response | None:
 def _looped(request: Request, local: frozenset[tuple[str, int]]) -> bool:
     if not local:
         return False
+    raw = [v.lower() for v in request.headers.get_all("Via")]
+    # Most requests never name one of our hosts: a substring test spares parsing their Vias.
+    if not any(host in v for v in raw for host, _ in local):
+        return False
     return any(via.sent_by in local for via in request.vias)
 
 
