@@ -20,7 +20,7 @@ from tests.sip.helpers import invite_bytes, parse_request, req
 # escapes, an unknown method, unknown headers, a body shorter than the datagram.
 TORTURE_OK = req(
     """
-NEWMETHOD.x-1!  sip:vivekg;par=u%40example.net@chair-dnrc.example.com:5060;transport=udp  SIP/2.0
+NEWMETHOD.x-1! sip:vivekg;par=u%40example.net@chair-dnrc.example.com:5060;transport=udp SIP/2.0
 TO :
  sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n
 from   : "J Rosenberg \\\\\\"\"       <sip:jdrosen@example.com>

@@ -32,6 +32,7 @@ from centrex.calls.location import LocationService
 from centrex.calls.ports import CallJournal
 from centrex.calls.registrar import ExpiryPolicy, Registrar
 from centrex.calls.services import CallService
+from centrex.sip.conformance import SWITCH_CONFORMANCE, Conformance
 from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
@@ -78,8 +79,9 @@ class GuardedEndpoint(SipEndpoint):
         local: Address,
         transport: str,
         timers: TimerConfig | None = None,
+        conformance: Conformance | None = None,
     ) -> None:
-        super().__init__(local, transport, timers=timers)
+        super().__init__(local, transport, timers=timers, conformance=conformance)
         self.guard = guard
         self.clock = clock
 
@@ -316,7 +318,11 @@ class SipService:
 
     def _guard(self, transport: SipTransport) -> None:
         old = transport.endpoint
-        transport.endpoint = GuardedEndpoint(self.guard, self.clock, old.local, old.transport, old.timers)
+        # RFC 3261 §8.2 checks (sip/conformance.py) answer what the engine must never see.
+        conformance = SWITCH_CONFORMANCE.with_local([old.local])
+        transport.endpoint = GuardedEndpoint(
+            self.guard, self.clock, old.local, old.transport, old.timers, conformance
+        )
         transport.gate = self.gate
 
     async def stop(self) -> None:

@@ -14,6 +14,7 @@ import heapq
 import itertools
 from collections import deque
 
+from centrex.sip.conformance import Conformance, check_request, parse_failure_response
 from centrex.sip.errors import SipParseError
 from centrex.sip.events import (
     Address,
@@ -21,6 +22,7 @@ from centrex.sip.events import (
     Event,
     ParseFailed,
     RequestReceived,
+    RequestRefused,
     TransactionKey,
     TransportError,
 )
@@ -30,7 +32,6 @@ from centrex.sip.message import (
     Request,
     Response,
     StreamFramer,
-    bad_request_response,
     make_response,
     new_branch,
     new_tag,
@@ -103,6 +104,10 @@ class SipEndpoint:
 
     ``local`` is the (host, port) written into the Via of requests we send; ``transport`` is
     UDP, TCP, TLS or WS. ``reliable`` defaults from the transport.
+
+    ``conformance``, when set, makes this a conformant UAS front (RFC 3261 §8.2): a request
+    that ``check_request`` refuses is answered through its server transaction and never reaches
+    the TU (a RequestRefused event says so), and merged requests (§8.2.2.2) get 482.
     """
 
     def __init__(
@@ -112,8 +117,10 @@ class SipEndpoint:
         *,
         reliable: bool | None = None,
         timers: TimerConfig | None = None,
+        conformance: Conformance | None = None,
     ) -> None:
         self.local = local
+        self.conformance = conformance
         self.transport = transport.upper()
         self.reliable = self.transport in RELIABLE_TRANSPORTS if reliable is None else reliable
         self.timers = timers or TimerConfig()
@@ -126,6 +133,9 @@ class SipEndpoint:
         self._out: list[tuple[bytes, Address]] = []
         self._events: deque[Event] = deque()
         self._framers: dict[Address, StreamFramer] = {}
+        # (Call-ID, From tag, CSeq, method) of live server transactions of out-of-dialog requests
+        # -> their key: the same request arriving by a second path is a merged request (482).
+        self._origins: dict[tuple[str, str, int, str], TransactionKey] = {}
 
     # -- TransactionHost -------------------------------------------------------------------
     def send(self, data: bytes, addr: Address) -> None:
@@ -141,6 +151,10 @@ class SipEndpoint:
         if isinstance(txn, ServerTransaction):
             if self._server.get(txn.key) is txn:
                 del self._server[txn.key]
+            if self._origins:
+                origin = _origin(txn.request)
+                if self._origins.get(origin) == txn.key:
+                    del self._origins[origin]
             if isinstance(txn, InviteServerTransaction):
                 akey = (txn.request.call_id, txn.request.cseq.seq)
                 if self._accepted.get(akey) is txn:
@@ -303,7 +317,7 @@ class SipEndpoint:
             txn.start(now)
 
     def _parse_failed(self, exc: SipParseError, addr: Address) -> None:
-        response = bad_request_response(exc)
+        response = parse_failure_response(exc)
         if response is not None:
             try:
                 via = parse_via(response.headers.get("Via") or "")
@@ -333,10 +347,33 @@ class SipEndpoint:
             new = NonInviteServerTransaction(self, key, request, reply_to, self.reliable)
         self._server[key] = new
         new.start(now)
+        if self.conformance is not None and request.method != "CANCEL":
+            refused = self._refuse(request, key, now)
+            if refused is not None:
+                new.respond(refused, now)
+                self.emit(RequestRefused(request, addr, refused.status, refused.reason))
+                return
         if request.method == "CANCEL":
             self._receive_cancel(request, addr, new, now)
             return
         self.emit(RequestReceived(request, addr, key))
+
+    def _refuse(self, request: Request, key: TransactionKey, now: float) -> Response | None:
+        assert self.conformance is not None
+        refused = check_request(request, self.conformance)
+        if refused is not None or request.to.tag is not None:
+            return refused
+        origin = _origin(request)
+        first = self._origins.get(origin)
+        pending = self._server.get(first) if first is not None and first != key else None
+        if pending is not None and pending.state in (State.TRYING, State.PROCEEDING):
+            # §8.2.2.2: same From tag, Call-ID and CSeq as a transaction still in progress, on
+            # another branch: the request forked and reached us twice. Once the first one has
+            # its final answer, a copy is let through: a phone that resends its challenged
+            # request without a new CSeq is wrong, but not a loop.
+            return make_response(request, 482, "Loop Detected (merged request)", to_tag=new_tag())
+        self._origins[origin] = key
+        return None
 
     def _receive_ack(
         self, request: Request, addr: Address, key: TransactionKey, txn: ServerTransaction | None, now: float
@@ -382,3 +419,7 @@ class SipEndpoint:
 
 def _client_method(method: str) -> str:
     return "INVITE" if method == "ACK" else method
+
+
+def _origin(request: Request) -> tuple[str, str, int, str]:
+    return request.call_id, request.from_.tag or "", request.cseq.seq, request.method

@@ -47,6 +47,18 @@ class ResponseReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestRefused:
+    """A request the endpoint answered itself because RFC 3261 §8.2 forbids processing it
+    (unknown method, scheme, option-tag, body type; a loop). For logs and counters only: the
+    response already went out through the request's server transaction."""
+
+    request: Request
+    addr: Address
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CancelReceived:
     """A CANCEL matched a pending INVITE. The endpoint has already answered the CANCEL with
     200 and the INVITE with 487 (§9.2); the TU only has to tear down what it started."""
@@ -87,5 +99,11 @@ class ParseFailed:
 
 
 Event = (
-    RequestReceived | ResponseReceived | CancelReceived | TransactionTimedOut | TransportError | ParseFailed
+    RequestReceived
+    | RequestRefused
+    | ResponseReceived
+    | CancelReceived
+    | TransactionTimedOut
+    | TransportError
+    | ParseFailed
 )

@@ -148,8 +148,16 @@ def split_list(value: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+# Characters a quoted-string may only carry as a quoted-pair (§25.1): NUL...US but HT, and DEL.
+_NEEDS_ESCAPE_RE = re.compile(r'[\\"\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
+
+
 def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A quoted-string of ``text``. CR and LF cannot be escaped (they would end the header
+    line), so they become spaces."""
+    if "\r" in text or "\n" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    return '"' + _NEEDS_ESCAPE_RE.sub(lambda m: "\\" + m.group(0), text) + '"'
 
 
 _QUOTED_PAIR_RE = re.compile(r"\\(.)", re.S)
@@ -321,7 +329,11 @@ def _parse_name_addr(value: str) -> NameAddr:
         gt = text.find(">", lt)
         if gt < 0:
             raise SipParseError(f"missing '>' in {value!r}")
-        uri = parse_uri(text[lt + 1 : gt].strip())
+        inner = text[lt + 1 : gt]
+        if inner != inner.strip():
+            # LWS inside <> is not allowed (§25.1 name-addr; RFC 4475 §3.1.2.14).
+            raise SipParseError(f"spaces inside <...> in {value!r}")
+        uri = parse_uri(inner)
         rest = text[gt + 1 :].strip()
         if rest and not rest.startswith(";"):
             raise SipParseError(f"junk after <URI> in {value!r}")

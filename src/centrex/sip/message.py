@@ -26,7 +26,7 @@ from centrex.sip.headers import (
     parse_via,
     split_list,
 )
-from centrex.sip.uri import AbsoluteUri, Uri, parse_uri
+from centrex.sip.uri import AbsoluteUri, SipUri, Uri, parse_uri
 
 SIP_VERSION = "SIP/2.0"
 BRANCH_COOKIE = "z9hG4bK"  # §8.1.1.7: marks an RFC 3261 branch, unique per transaction
@@ -265,8 +265,12 @@ def _header_name(raw: str) -> str | None:
     return canonical_name(name) if is_token(name) else None
 
 
+_BARE_NUL_RE = re.compile(r"(?<!\\)\x00")
+
+
 def _parse_start_line(start: str) -> tuple[str, str, str]:
-    # Tolerant of runs of spaces (RFC 4475 §3.1.2.5 expects rejection; robustness wins here).
+    # Split loosely so that a request line with extra spaces is still read far enough to be
+    # answered with 400 (the strict check is in _parse, once the headers are known).
     parts = start.split(None, 2)
     if len(parts) < 2 or (len(parts) == 2 and not parts[0].upper().startswith("SIP/")):
         raise SipParseError(f"bad start line {start[:80]!r}")
@@ -301,7 +305,9 @@ def _parse(data: bytes, stream: bool) -> Request | Response:
         head = head_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SipParseError(f"header section is not UTF-8 at byte {exc.start}") from None
-    if "\x00" in head:
+    if "\x00" in head and _BARE_NUL_RE.search(head):
+        # A NUL is legal only escaped inside a quoted string (§25.1 quoted-pair; RFC 4475
+        # §3.1.1.2 puts one in a display name).
         raise SipParseError("NUL byte in header section")
     first, _, _ = head.partition("\n")
     first = first.rstrip("\r")
@@ -324,7 +330,14 @@ def _parse(data: bytes, stream: bool) -> Request | Response:
         partial = Request(a, AbsoluteUri("x-unparsed", b or "-"), Headers(items))
         try:
             _check_version(c)
+            if first != f"{a} {b} {c}":
+                # Request-Line = Method SP Request-URI SP SIP-Version (§25.1): RFC 4475
+                # §3.1.2.9 and §3.1.2.10 (extra or trailing SP) are refused, not guessed at.
+                raise SipParseError("request line must be Method SP Request-URI SP SIP-Version")
             uri = parse_uri(b)
+            if isinstance(uri, SipUri) and uri.headers:
+                # §19.1.5: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+                raise SipParseError(f"Request-URI with headers {b[:80]!r}")
         except SipParseError as exc:
             exc.partial = partial
             raise
@@ -366,14 +379,17 @@ _ADDRESSES = frozenset({"From", "To", "Contact", "Route", "Record-Route"})
 
 def _validate(message: Request | Response) -> None:
     seen: dict[str, str] = {}
+    top_branch: str | None = None
     for name, value in message.headers:
         if name in _SINGLE and name in seen:
             raise SipParseError(f"more than one {name} header")
-        seen.setdefault(name, value)
         if name == "Via":
-            parse_via(value)
+            via = parse_via(value)
+            if name not in seen:
+                top_branch = via.branch
         elif name in _ADDRESSES and value != "*":
             parse_name_addr(value)
+        seen.setdefault(name, value)
     for name in _REQUIRED:
         if name not in seen:
             raise SipParseError(f"missing {name} header")
@@ -382,6 +398,9 @@ def _validate(message: Request | Response) -> None:
         raise SipParseError(f"bad Call-ID {call_id!r}")
     cseq = parse_cseq(seen["CSeq"])
     if isinstance(message, Request):
+        if top_branch == BRANCH_COOKIE:
+            # The magic cookie and nothing after it: no transaction id (RFC 4475 §3.2.1).
+            raise SipParseError(f"Via branch {BRANCH_COOKIE!r} carries no transaction id")
         if cseq.method != message.method:
             raise SipParseError(f"CSeq method {cseq.method} does not match request method {message.method}")
         mf = seen.get("Max-Forwards")
