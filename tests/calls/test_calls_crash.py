@@ -264,7 +264,7 @@ def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -
                 stdout=subprocess.DEVNULL,
             )
         )
-        codes = [p.wait(timeout=20) for p in phones]
+        codes = [p.wait(timeout=40) for p in phones]
         took = time.monotonic() - started
         sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
         with sessions() as s:
@@ -278,6 +278,7 @@ def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     assert codes == [0, 0], "a phone never got the switch's BYE"
-    assert took < 8
+    assert took < 30  # registration, set-up and the 2 s, on a loaded 2-core machine
     assert (cdr.disposition, outcome.hangup_cause) == ("answered", "media_timeout")
-    assert 1500 <= cdr.duration_ms <= 5000, cdr.duration_ms
+    # The time it was up: the 2 s of silence after the answer (and the relay's check period).
+    assert 1500 <= cdr.duration_ms <= 6000, cdr.duration_ms

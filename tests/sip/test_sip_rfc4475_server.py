@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from centrex.calls.directory import StoreDirectory
-from centrex.calls.records import CallRecords
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.calls.service import SipConfig, SipService
 from centrex.ops.demo import seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
