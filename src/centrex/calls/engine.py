@@ -25,28 +25,22 @@ import itertools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from centrex.calls.activity import Activity
-from centrex.calls.admission import admission
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.cdr_event import call_ended
 from centrex.calls.codecs import common_g711, first_g711_pt, only_codec
-from centrex.calls.dialling import dialled_of, restriction_allows
 from centrex.calls.dialog_record import DialogRecord
 from centrex.calls.directory import DeviceInfo, Directory, TenantInfo, UserInfo
 from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.location import Binding, LocationService
 from centrex.calls.media_path import MediaPath
 from centrex.calls.model import BLeg, Call, CallState, LegState, Relay
+from centrex.calls.origination import admit, new_phone_call, route_new
 from centrex.calls.ports import MediaAnchor, Network, NomadicHold
 from centrex.calls.services import CallService, Destination
-from centrex.e911.policy import RefusalGround, may_refuse
-from centrex.numbers.classes import CallClass
-from centrex.numbers.classify import DestinationKind, classify
-from centrex.numbers.dialplan import CallerSite
 from centrex.routing.model import Target
 from centrex.sip.dialog import Dialog
 from centrex.sip.errors import SipParseError
@@ -71,7 +65,6 @@ _E = TypeVar("_E")
 _S = TypeVar("_S", bound=CallService)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, REGISTER"
-DEFAULT_SITE = CallerSite("201200", "NJ")  # only when a device has no site: classification needs one
 # Timers that outlive a call's ringing: cleared only when the call ends.
 LIFETIME_TIMERS = ("max_duration",)
 
@@ -442,7 +435,7 @@ class CallEngine:
             return  # ACK for our 2xx: B was ACKed when it answered; nothing to pass on
         if req.method == "INVITE" and not req.to.tag:
             assert event.key is not None
-            self._new_call(req, event.key, event.addr, transport, now)
+            new_phone_call(self, req, event.key, event.addr, transport, now)
             return
         for s in self.services:
             if s.request(event, transport, now):
@@ -459,138 +452,11 @@ class CallEngine:
         else:
             self.reply(transport, req, 405, extra=[("Allow", ALLOW)])
 
-    def _new_call(self, req: Request, key: TransactionKey, addr: Address, transport: str, now: float) -> None:
-        mf = req.max_forwards
-        if mf is not None and mf <= 0:
-            self.reply(transport, req, 483)
-            return
-        for s in self.services:
-            if s.incoming(req, key, addr, transport, now):
-                return
-        who = self.authenticate(req, addr, transport, now)
-        if who is None:
-            return
-        tenant, device = who
-        if not self.location.bindings((tenant.id, device.username), now):
-            self.reply(transport, req, 403, "Forbidden (register first)")
-            return
-        caller = self.directory.user(device.user_id) if device.user_id else None
-        site_id = device.site_id or (caller.site_id if caller else None)
-        site = self.directory.site(site_id) if site_id else None
-        dialled = dialled_of(req.uri)
-        prefix = tenant.feature_codes.match(dialled)
-        privacy = prefix is not None and prefix.feature == "privacy"
-        if prefix is not None and privacy:
-            dialled = prefix.argument
-        try:
-            caller_site = CallerSite(site.npa_nxx, site.state) if site else DEFAULT_SITE
-        except ValueError:
-            caller_site = DEFAULT_SITE
-        classification = classify(dialled, caller_site, tenant.dial_plan)
-        call = self.new_call(
-            req,
-            key,
-            addr,
-            transport,
-            now,
-            tenant=tenant,
-            device=device,
-            caller=caller,
-            site_id=site_id,
-            dialled=dialled,
-            classification=classification,
-        )
-        call.privacy = privacy
-        call.direction = "internal" if classification.kind is DestinationKind.EXTENSION else "outbound"
-        log.info(
-            "sip.call.start call=%s tenant=%s from=%s dialled=%r class=%s",
-            call.id,
-            tenant.id,
-            device.username,
-            dialled,
-            classification.call_class,
-        )
-        self.started(call, caller.extension if caller else device.username)
-        if self.admit(call, now):
-            self.route_new(call, now)
-
     def admit(self, call: Call, now: float) -> bool:
-        """The tenant's standing, the nomadic 911 hold and every service's admission; False: the
-        call was refused. 911 passes them all (e911/policy.py may_refuse)."""
-        cls = call.classification.call_class
-        refusal = admission(call.tenant, cls)
-        if refusal is not None:
-            extra = [("Reason", f'SIP;cause={refusal.status};text="{refusal.reason}"')]  # RFC 3326
-            self.reject(call, refusal.status, now, "rejected", refusal.cause, refusal.reason, extra=extra)
-            return False
-        if (
-            self.nomadic is not None
-            and call.device is not None
-            and may_refuse(cls, RefusalGround.NOMADIC_HOLD)
-        ):
-            hold = None
-            try:
-                hold = self.nomadic.held(call.tenant.id, call.device.id)
-            except Exception:
-                log.exception("sip.nomadic.check_failed call=%s", call.id)
-            if hold is not None:
-                why = "Forbidden (911 location not verified for this network)"
-                extra = [("Reason", f'SIP;cause=403;text="{why}"')]
-                self.reject(call, 403, now, "rejected", "nomadic_hold", why, extra=extra)
-                return False
-        if call.classification.is_emergency:
-            return True
-        for s in self.services:
-            refused = s.admit(call, now)
-            if refused is not None:
-                extra = [("Reason", f'SIP;cause={refused.status};text="{refused.reason}"')]
-                self.reject(call, refused.status, now, "rejected", refused.cause, refused.reason, extra=extra)
-                return False
-        return True
+        return admit(self, call, now)
 
     def route_new(self, call: Call, now: float) -> None:
-        """Where a phone's new call goes: the dial plan's classification made a destination."""
-        classification = call.classification
-        tenant = call.tenant
-        if classification.kind is DestinationKind.E164:
-            # A number of the caller's own tenant that rings a user: an on-net call.
-            by_number = self.directory.user_by_number(tenant.id, classification.destination)
-            if by_number is not None:
-                call.classification = replace(classification, call_class=CallClass.ON_NET)
-                self.route_to_user(call, by_number, now)
-                return
-        if classification.kind is DestinationKind.FEATURE_CODE:
-            hit = tenant.feature_codes.match(classification.destination)
-            if hit is not None:
-                for s in self.services:
-                    if s.feature(call, hit, now):
-                        return
-            self.reject(call, 404, now, "failed", "unknown_feature_code")
-            return
-        if classification.kind is DestinationKind.EXTENSION:
-            destination = self.resolve(tenant.id, classification.destination)
-            if destination is None:
-                self.reject(call, 404, now, "failed", "not_found")
-                return
-            self.deliver(call, destination, now)
-            return
-        if classification.is_emergency:
-            self.deliver(call, Destination("emergency"), now)
-            return
-        cls = classification.call_class
-        if classification.blocked:
-            self.reject(call, 403, now, "rejected", "blocked", "Forbidden (number blocked)")
-            return
-        if cls is CallClass.INVALID:
-            self.reject(call, 484, now, "failed", "invalid_number")
-            return
-        restriction = call.caller.restriction if call.caller else None
-        if not restriction_allows(restriction, cls):
-            self.reject(
-                call, 403, now, "rejected", "restricted", f"Forbidden (call restriction: {cls.value})"
-            )
-            return
-        self.deliver(call, Destination("number", classification.destination), now)
+        route_new(self, call, now)
 
     def _in_dialog(self, req: Request, transport: str, now: float) -> None:
         call = self._by_a_dialog.get((req.call_id, req.from_.tag or ""))

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from centrex.calls.admission import admission
 from centrex.calls.dialling import dialled_of, loose_e164, privacy_requested, remote_identity
-from centrex.calls.engine import DEFAULT_SITE
 from centrex.calls.model import BLeg, Call, CallState, LegState
+from centrex.calls.origination import DEFAULT_SITE
 from centrex.calls.services import CallService, Destination
 from centrex.numbers.classify import DestinationKind, classify, classify_e164
 from centrex.routing.model import Gateway, NumberRoute, RoutingTable, Target, Trunk, TrunkKind
