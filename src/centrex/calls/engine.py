@@ -41,6 +41,7 @@ from centrex.calls.model import BLeg, Call, CallState, LegState, Relay
 from centrex.calls.origination import admit, new_phone_call, route_new
 from centrex.calls.ports import MediaAnchor, Network, NomadicHold
 from centrex.calls.services import CallService, Destination
+from centrex.calls.session_timers import SessionTimers
 from centrex.routing.model import Target
 from centrex.sip.dialog import Dialog
 from centrex.sip.errors import SipParseError
@@ -56,7 +57,9 @@ from centrex.sip.events import (
 )
 from centrex.sip.headers import Headers, quote
 from centrex.sip.message import Request, Response, make_response, new_call_id, new_tag
+from centrex.sip.reliable import ReliableReceiver, build_prack, is_reliable
 from centrex.sip.sdp import TELEPHONE_EVENT, negotiate_answer, parse_sdp
+from centrex.sip.session_timer import TimerPolicy
 from centrex.sip.uri import parse_uri
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,7 @@ _S = TypeVar("_S", bound=CallService)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, REGISTER"
 # Timers that outlive a call's ringing: cleared only when the call ends.
-LIFETIME_TIMERS = ("max_duration",)
+LIFETIME_TIMERS = ("max_duration", "session_a", "session_b")
 
 
 class CallEngine:
@@ -87,6 +90,7 @@ class CallEngine:
         nomadic: NomadicHold | None = None,
         media: MediaAnchor | None = None,
         services: Sequence[CallService] = (),
+        session_policy: TimerPolicy | None = None,
     ) -> None:
         self.directory = directory
         self.auth = auth
@@ -110,6 +114,7 @@ class CallEngine:
         self.nomadic = nomadic
         self.media = media
         self.media_path = MediaPath(self)
+        self.session_timers = SessionTimers(self, session_policy)
         self.activity = Activity()
         # More observers of every call event (CallStarted, CallAnswered, CallEnded), after the
         # durable records: call recording, statistics. A failing one never breaks signalling.
@@ -175,6 +180,8 @@ class CallEngine:
                 if call.state is CallState.RINGING:
                     self.cancel_legs(call)
                     self.reject(call, 480, now, "no_answer", "no_answer")
+                continue
+            if self.session_timers.timer(call, name, now):
                 continue
             if name == "max_duration":
                 log.warning("sip.call.max_duration call=%s tenant=%s", call.id, call.tenant.id)
@@ -250,17 +257,22 @@ class CallEngine:
             return None
         return check.tenant, check.device
 
-    def answer_invite(self, call: Call, body: bytes, content_type: str | None) -> Dialog:
-        """200 OK to the caller's INVITE with our Contact; the UAS dialog it makes."""
+    def answer_invite(self, call: Call, body: bytes, content_type: str | None, now: float) -> Dialog:
+        """200 OK to the caller's INVITE with our Contact and its session timer; the UAS dialog."""
         ok = make_response(
             call.a_invite,
             200,
             to_tag=call.a_tag,
             body=body,
             content_type=content_type,
-            extra=[("Contact", self.network.contact(call.a_transport)), ("Allow", ALLOW)],
+            extra=[
+                ("Contact", self.network.contact(call.a_transport)),
+                ("Allow", ALLOW),
+                *self.session_timers.answer_headers(call),
+            ],
         )
         self.network.send_response(call.a_transport, ok)
+        self.session_timers.caller_answered(call, body, now)
         return Dialog.from_uas(call.a_invite, ok)
 
     def answer_locally(self, call: Call, now: float) -> int | None:
@@ -276,7 +288,7 @@ class CallEngine:
             self.reject(call, 488, now, "failed", "no_g711", "Not Acceptable Here (PCMU or PCMA required)")
             return None
         answer = negotiate_answer(offer, *call.anchor[0], (codec, TELEPHONE_EVENT))
-        call.a_dialog = self.answer_invite(call, str(answer).encode(), "application/sdp")
+        call.a_dialog = self.answer_invite(call, str(answer).encode(), "application/sdp", now)
         call.answered_at, call.answered_mono = self.wall(), now
         call.a_codec = codec.payload_type
         if call.b_offer is not None and codec.payload_type is not None:
@@ -324,6 +336,7 @@ class CallEngine:
         self._by_a_key[call.a_key] = call
         self._by_a_dialog[(call.a_invite.call_id, call.a_from_tag)] = call
         self.media_path.anchor(call)
+        self.session_timers.started(call)
         return call
 
     def started(self, call: Call, from_: str) -> None:
@@ -517,6 +530,8 @@ class CallEngine:
         if req.method == "OPTIONS":
             self.reply(transport, req, 200, extra=[("Allow", ALLOW)])
             return
+        if self.session_timers.local_update(call, "a" if side == "caller" else "b", req, transport, now):
+            return
         toward = "b" if side == "caller" else "a"
         if req.method == "INVITE":
             self.media_path.hold_music(call, toward, req)
@@ -536,6 +551,8 @@ class CallEngine:
         headers.add("To", to)
         headers.add("Call-ID", new_call_id())
         headers.add("CSeq", "1 INVITE")
+        for name, value in self.session_timers.leg_headers():
+            headers.add(name, value)
         return headers
 
     def start_leg(self, call: Call, user: UserInfo, binding: Binding, *, name_prefix: str = "") -> BLeg:
@@ -603,6 +620,8 @@ class CallEngine:
 
     # -- responses -------------------------------------------------------------------------
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
+        if self.session_timers.response(key, resp, now):
+            return
         for s in self.services:
             if s.response(key, resp, now):
                 return
@@ -613,7 +632,7 @@ class CallEngine:
         relay = self._relays.get(key)
         if relay is not None and resp.is_final:
             del self._relays[key]
-            self._relay_response(relay, resp)
+            self._relay_response(relay, resp, now)
 
     def _leg_response(self, leg: BLeg, resp: Response, now: float) -> None:
         call, status = leg.call, resp.status
@@ -621,6 +640,13 @@ class CallEngine:
             return
         if status == 100:
             return
+        if status < 200 and is_reliable(resp) and not self._prack(leg, resp):
+            return  # a retransmitted reliable provisional: PRACKed again, not passed on
+        if status == 422:
+            invite = self.session_timers.retry_422(leg, resp)
+            if invite is not None:
+                self.resend(leg, invite)
+                return
         if status < 200:
             if leg.state is LegState.CALLING:
                 leg.state = LegState.RINGING
@@ -658,12 +684,29 @@ class CallEngine:
             return
         self.leg_failed(leg, status, now)
 
+    def _prack(self, leg: BLeg, resp: Response) -> bool:
+        """RFC 3262 toward a carrier that sends its 18x reliably: PRACK each once, in order, in
+        the early dialog; True when the provisional is new (to be passed on)."""
+        receiver = leg.reliable = leg.reliable or ReliableReceiver()
+        try:
+            send, new = receiver.accept(resp)
+            if leg.early is None or leg.early.remote_tag != (resp.to.tag or ""):
+                leg.early = Dialog.from_uac(leg.invite, resp)
+        except SipParseError:
+            return True
+        if send:
+            self.send(leg.transport, build_prack(leg.early, resp), leg.addr)
+        return new
+
     def _leg_answered(self, leg: BLeg, resp: Response, now: float) -> None:
         call, status = leg.call, resp.status
         if leg.dialog is not None:
             self.send(leg.transport, leg.dialog.create_ack(leg.invite.cseq.seq), leg.addr)  # 2xx again
             return
         leg.dialog = Dialog.from_uac(leg.invite, resp)
+        if leg.early is not None and leg.early.local_seq:
+            # PRACKs used CSeq numbers of this dialog: our next request must go past them.
+            leg.dialog.local_seq = max(leg.dialog.local_seq or 0, leg.early.local_seq)
         self.send(leg.transport, leg.dialog.create_ack(leg.invite.cseq.seq), leg.addr)
         leg.answered_at = self.wall()
         if call.state is not CallState.RINGING or leg not in call.legs or leg.state is LegState.CANCELLING:
@@ -687,6 +730,7 @@ class CallEngine:
             if resp.body:
                 with contextlib.suppress(SipParseError, ValueError):
                     self.media_path.learn(call, "b", parse_sdp(resp.body))
+            self.session_timers.callee_answered(call, leg, resp, now)
             for s in self.services:
                 s.answered(call, leg, now)
             self.journal_dialogs(call)
@@ -694,8 +738,9 @@ class CallEngine:
             return
         call.answered_at, call.answered_mono = leg.answered_at, now
         body = self.media_path.through(call, "a", resp.body, resp.headers.get("Content-Type"))
-        call.a_dialog = self.answer_invite(call, body, resp.headers.get("Content-Type"))
+        call.a_dialog = self.answer_invite(call, body, resp.headers.get("Content-Type"), now)
         call.a_codec = first_g711_pt(body)
+        self.session_timers.callee_answered(call, leg, resp, now)
         log.info("sip.call.answer call=%s by=%s", call.id, leg.label)
         for s in self.services:
             s.answered(call, leg, now)
@@ -721,7 +766,7 @@ class CallEngine:
                 return
         self.reject(call, status if status >= 400 else 480, now, "failed", "unavailable")
 
-    def _relay_response(self, relay: Relay, resp: Response) -> None:
+    def _relay_response(self, relay: Relay, resp: Response, now: float) -> None:
         relay.other.receive_response(resp)
         if relay.forwarded.method == "INVITE" and 200 <= resp.status < 300:
             ack = relay.other.create_ack(relay.forwarded.cseq.seq)
@@ -729,6 +774,8 @@ class CallEngine:
         extra = []
         if 200 <= resp.status < 300 and relay.request.method in ("INVITE", "UPDATE"):
             extra.append(("Contact", self.network.contact(relay.transport)))
+            extra += self.session_timers.relayed_2xx_headers(relay.request)
+            self.session_timers.refreshed(relay.call, now)
         toward = "a" if relay.other is not relay.call.a_dialog else "b"
         out = make_response(
             relay.request,
@@ -743,6 +790,8 @@ class CallEngine:
     def _timed_out(
         self, key: TransactionKey, event: TransactionTimedOut | TransportError, now: float
     ) -> None:
+        if self.session_timers.timed_out(key, now):
+            return
         for s in self.services:
             if s.timed_out(key, event, now):
                 return
@@ -828,6 +877,7 @@ class CallEngine:
         self._by_a_key.pop(call.a_key, None)
         self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
         ended = self.wall()
+        self.session_timers.forget(call)
         for s in self.services:
             s.ended(call, now)
         answered = call.answered

@@ -22,6 +22,7 @@ from centrex.routing.model import Target, Trunk
 from centrex.sip.dialog import Dialog
 from centrex.sip.events import Address, TransactionKey
 from centrex.sip.message import Request
+from centrex.sip.reliable import ReliableReceiver
 from centrex.sip.uri import SipUri
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class BLeg:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     owner: CallService | None = None  # a service that launched it and takes its responses
+    early: Dialog | None = None  # the early dialog of reliable provisionals (RFC 3262 PRACKs)
+    reliable: ReliableReceiver | None = None
 
     @property
     def transport(self) -> str:

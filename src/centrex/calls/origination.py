@@ -36,6 +36,8 @@ def new_phone_call(
     if mf is not None and mf <= 0:
         core.reply(transport, req, 483)
         return
+    if not core.session_timers.check_invite(req, transport):
+        return  # 422 (RFC 4028: too short a session) or 400
     for s in core.services:
         if s.incoming(req, key, addr, transport, now):
             return

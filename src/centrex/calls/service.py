@@ -37,6 +37,7 @@ from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
 from centrex.sip.message import Request, Response
+from centrex.sip.session_timer import TimerPolicy, policy_from_env
 from centrex.sip.transaction import TimerConfig
 from centrex.transport import StreamTransport, UdpTransport
 from centrex.transport.base import OutputGate, SipTransport
@@ -115,6 +116,8 @@ class SipConfig:
     # billed up to its node's last heartbeat (issue 13 §3). Other nodes' calls are closed once
     # their heartbeat is ``3 ×`` this old.
     heartbeat_s: float = field(default_factory=lambda: _positive_env("CENTREX_SIP_HEARTBEAT_S", 10.0))
+    # RFC 4028 session timers (CENTREX_SIP_SESSION_EXPIRES, CENTREX_SIP_MIN_SE; sip/session_timer.py).
+    session: TimerPolicy = field(default_factory=lambda: policy_from_env(os.environ))
 
     def __post_init__(self) -> None:
         bad = [a for a in self.digest_algorithms if a not in ALGORITHMS]
@@ -217,6 +220,7 @@ class SipService:
             on_call_dialogs=self._call_dialogs if records else None,
             max_ring_s=self.config.max_ring_s,
             services=services,
+            session_policy=self.config.session,
         )
         self.transports: dict[str, SipTransport] = {}
         self.tls_certificate: str | None = None  # the PEM file phones may pin, once TLS is up

@@ -93,7 +93,7 @@ def take_over(core: CallEngine, call: Call, picker: Call, now: float, *, answer_
     for name in [n for n in call.timers if n not in LIFETIME_TIMERS]:
         del call.timers[name]
     # The picker's INVITE is answered in the taken call's name; its own call ends here.
-    picker_dialog = core.answer_invite(picker, str(to_picker).encode(), "application/sdp")
+    picker_dialog = core.answer_invite(picker, str(to_picker).encode(), "application/sdp", now)
     leg = BLeg(call, picker.caller, None, picker.a_invite, picker.a_key, core.wall())
     leg.peer = (picker.a_transport, picker.a_addr)
     leg.dialog = picker_dialog
@@ -101,7 +101,7 @@ def take_over(core: CallEngine, call: Call, picker: Call, now: float, *, answer_
     core.adopt_leg(call, leg)
     core.end(picker, now, "picked_up", "picked_up", 200)
     if answer_caller:
-        call.a_dialog = core.answer_invite(call, str(to_caller).encode(), "application/sdp")
+        call.a_dialog = core.answer_invite(call, str(to_caller).encode(), "application/sdp", now)
         call.answered_at, call.answered_mono = leg.answered_at, now
     call.answered, call.state = leg, CallState.ANSWERED
     if picker.caller is not None:

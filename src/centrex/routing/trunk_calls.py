@@ -309,6 +309,7 @@ class TrunkCalls(CallService):
             headers.add("P-Asserted-Identity", identity)
         if call.privacy:
             headers.add("Privacy", "id")
+        headers.add("Supported", "100rel")  # RFC 3262: carriers that require PRACK get one (engine)
         core.launch(call, uri, headers, g.transport, (g.host, g.port), None, None, target, owner=self)
         core.arm(call, "trunk_setup", now + self.trunk_setup_s)
 

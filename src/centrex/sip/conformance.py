@@ -92,10 +92,10 @@ class Conformance:
         return Conformance(self.supported, self.local | extra)
 
 
-# The switch today: the call engine implements none of the common option-tags end to end yet
-# (an INVITE with a Replaces header is not joined to the replaced dialog; no reliable
-# provisionals; no session timer). Each goes in here when the engine does it.
-SWITCH_CONFORMANCE = Conformance()
+# The switch today: RFC 4028 session timers on both sides of a call (calls/session_timers.py).
+# Not claimed: 100rel as a UAS toward phones (the switch PRACKs carriers' reliable provisionals
+# but sends none itself) and Replaces in an INVITE (it is honoured in a REFER's Refer-To only).
+SWITCH_CONFORMANCE = Conformance(frozenset({"timer"}))
 
 
 def check_request(request: Request, policy: Conformance) -> Response | None:
