@@ -282,3 +282,48 @@ def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -
     assert (cdr.disposition, outcome.hangup_cause) == ("answered", "media_timeout")
     # The time it was up: the 2 s of silence after the answer (and the relay's check period).
     assert 1500 <= cdr.duration_ms <= 6000, cdr.duration_ms
+
+
+def test_a_phone_that_stops_answering_session_refreshes_is_hung_up(tmp_path: Path) -> None:
+    """Issue 13 §2-§3 with real SIPp phones: the caller offers an RFC 4028 timer it never
+    refreshes, the callee takes one the switch refreshes and never answers the UPDATE. With a
+    4 s session (a test-only Min-SE below RFC 4028's 90 s) the switch ends the call on both sides
+    2.67 s after the answer, and the CDR says why."""
+    if subprocess.run(["which", "sipp"], capture_output=True).returncode != 0:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    env, passwords, domain = demo_env(
+        tmp_path,
+        CENTREX_SIP_SESSION_EXPIRES="4",
+        CENTREX_SIP_MIN_SE="2",
+        CENTREX_SIP_TEST_SHORT_TIMERS="1",
+    )
+    server, sip = serve(env, tmp_path / "serve.log")
+    phones: list[subprocess.Popen[bytes]] = []
+    try:
+        a, b = register_pair(sip, passwords, domain)
+        callee = sipp(sip, "uas_answer_timer_vanish.xml", "1002", b, *domain, "-m", "1")
+        phones.append(subprocess.Popen(callee, cwd=tmp_path, stdout=subprocess.DEVNULL))
+        time.sleep(0.3)
+        caller = sipp(sip, "uac_call_timer.xml", "1001", a, "-au", "1001", "-ap", passwords["1001"])
+        phones.append(
+            subprocess.Popen(
+                [*caller, *domain, "-key", "callee", "1002", "-m", "1"],
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        codes = [p.wait(timeout=40) for p in phones]
+        sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
+        with sessions() as s:
+            [cdr] = s.scalars(select(CallDetail)).all()
+            outcome = s.scalars(select(CdrOutcome)).one()
+    finally:
+        for p in phones:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert codes == [0, 0], "a phone never got the switch's BYE"
+    assert (cdr.disposition, outcome.hangup_cause) == ("answered", "session_expired")
+    assert 2000 <= cdr.duration_ms <= 6000, cdr.duration_ms
