@@ -20,7 +20,7 @@ QUEUE_COLUMNS = {"announce_position_s"}
 
 def test_one_head_and_0014_follows_0013() -> None:
     script = ScriptDirectory.from_config(alembic_config(""))
-    assert script.get_heads() == ["0014"]
+    assert len(script.get_heads()) == 1
     assert script.get_revision("0014").down_revision == "0013"
 
 

@@ -181,6 +181,10 @@ class AuthResult:
     status: AuthStatus
     username: str | None = None
     reason: str = ""  # for logs only: never put it in a response (it would tell users apart)
+    # A wrong password (or unknown user) answering a fresh nonce we issued to this very client: the
+    # only failure that proves someone is guessing. A made-up, replayed-from-elsewhere or expired
+    # nonce proves nothing (anyone can forge a UDP source) and must not count toward a ban.
+    guessing: bool = False
 
     @property
     def ok(self) -> bool:
@@ -194,7 +198,9 @@ class DigestAuthenticator:
     """Server side of digest authentication with stateless nonces.
 
     nonce = hex(timestamp) "." HMAC-SHA256(secret, timestamp:realm:client_key)[:32 hex]: it
-    proves we issued it and when, so expiry is checked without storing anything. The price of
+    proves we issued it, when, and to whom (``client_key``: the source address), so expiry and
+    "issued to this source" are checked without storing anything. Keep ``secret`` across restarts
+    (the service keeps it in the store) and a nonce issued before one is still recognized after. The price of
     statelessness is that a nonce can be replayed until it expires (no nc tracking); keep
     ``nonce_ttl`` short and bind nonces to the source address through ``client_key``.
 
@@ -284,7 +290,12 @@ class DigestAuthenticator:
         )
         good = hmac.compare_digest(expected.encode(), creds.response.encode()) and stored is not None
         if not good:
-            return AuthResult(AuthStatus.FAILED, creds.username, "wrong response or unknown user")
+            return AuthResult(
+                AuthStatus.FAILED,
+                creds.username,
+                "wrong response or unknown user" + ("" if nonce is AuthStatus.OK else " (nonce expired)"),
+                guessing=nonce is AuthStatus.OK,
+            )
         if nonce is AuthStatus.STALE:
             return AuthResult(AuthStatus.STALE, creds.username, "nonce expired")
         return AuthResult(AuthStatus.OK, creds.username)

@@ -4,6 +4,12 @@ One listening socket and one shared SipEndpoint (reliable: no retransmissions); 
 connection feeds its bytes to the endpoint under the peer's address, which therefore names the
 connection. Responses go back on the connection the request came on (§18.2.2). A request to a
 peer with no open connection opens one (its bytes wait until it is up) and is reused after.
+
+Limits (``StreamLimits``, docs/switch.md "Bans"): a connection that brings no complete message
+or keep-alive for ``idle_s`` is closed (a slow or silent client holds no socket for long); at most
+``per_source`` accepted connections from one address and ``total`` altogether — one more is
+closed at accept; and ``admit(source)``, when set, refuses a banned source at accept, before any
+TLS work (the handshake is done after accepting, so a refused peer costs no crypto).
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from centrex.sip.endpoint import SipEndpoint
@@ -26,11 +34,48 @@ READ_SIZE = 65536
 CONNECT_TIMEOUT = 10.0
 
 
+@dataclass(frozen=True, slots=True)
+class StreamLimits:
+    """Kamailio's tcp_connection_lifetime (120 s) for the idle time; a per-source cap roomy enough
+    for a site's phones behind one NAT address, each with its own connection; a global cap well
+    under the process's file descriptors."""
+
+    idle_s: float = 120.0
+    per_source: int = 200
+    total: int = 10_000
+    handshake_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.idle_s <= 0 or self.per_source < 1 or self.total < 1 or self.handshake_s <= 0:
+            raise ValueError(f"stream limits {self}: every limit must be positive")
+
+
 @dataclass
 class _Connection:
     writer: asyncio.StreamWriter | None = None
     pending: list[bytes] = field(default_factory=list)  # bytes queued while connecting
     task: asyncio.Task[None] | None = None
+    deadline: float = 0.0  # loop time after which an idle connection is closed
+
+
+class _AcceptProtocol(asyncio.StreamReaderProtocol):
+    """asyncio.start_server's protocol, but a connection to be upgraded to TLS reads nothing until
+    the handshake starts: the peer's ClientHello must reach the TLS layer, not the plain reader."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        accepted: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+        tls: bool,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(reader, accepted, loop=loop)
+        self._tls = tls
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._tls and isinstance(transport, asyncio.ReadTransport):
+            transport.pause_reading()  # loop.start_tls resumes it under the TLS protocol
+        super().connection_made(transport)
 
 
 class StreamTransport(SipTransport):
@@ -47,6 +92,7 @@ class StreamTransport(SipTransport):
         ssl_context: ssl.SSLContext | None,
         client_ssl: ssl.SSLContext | None,
         tos: int | None,
+        limits: StreamLimits | None = None,
     ) -> None:
         super().__init__(endpoint, on_event)
         self.name = endpoint.transport
@@ -55,6 +101,14 @@ class StreamTransport(SipTransport):
         self._tos = tos
         self._server: asyncio.Server | None = None
         self._conns: dict[Address, _Connection] = {}
+        self.limits = limits or StreamLimits()
+        # Asked with the peer's address at accept and on every read: False closes the connection.
+        self.admit: Callable[[str], bool] | None = None
+        self._accepted_from: Counter[str] = Counter()
+        self._accepted_total = 0
+        self.refused = 0  # connections closed at accept (banned, or over a cap)
+        self.idle_closed = 0
+        self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
@@ -68,11 +122,21 @@ class StreamTransport(SipTransport):
         tos: int | None = SIGNALLING_TOS,
         timers: TimerConfig | None = None,
         advertised_host: str | None = None,
+        limits: StreamLimits | None = None,
     ) -> StreamTransport:
         name = "TLS" if ssl_context is not None else "TCP"
         endpoint = SipEndpoint((advertised_host or host, port), name, timers=timers)
-        self = cls(endpoint, on_event, ssl_context, client_ssl, tos)
-        self._server = await asyncio.start_server(self._accepted, host, port, ssl=ssl_context)
+        self = cls(endpoint, on_event, ssl_context, client_ssl, tos, limits)
+        # No ssl here: the handshake runs after the accept checks (_accepted).
+        loop = asyncio.get_running_loop()
+        tls = ssl_context is not None
+        self._server = await loop.create_server(
+            lambda: _AcceptProtocol(asyncio.StreamReader(loop=loop), self._accepted, tls, loop=loop),
+            host,
+            port,
+            backlog=1024,
+        )
+        self._sweeper = self._loop.create_task(self._sweep())
         sock = self._server.sockets[0]
         if tos is not None:
             set_dscp(sock, tos)  # accepted sockets inherit it on Linux; set again on each below
@@ -83,8 +147,21 @@ class StreamTransport(SipTransport):
     def connection_count(self) -> int:
         return len(self._conns)
 
+    @property
+    def accepted_count(self) -> int:
+        return self._accepted_total
+
+    def hold_open(self, addr: Address, seconds: float) -> None:
+        """Keep the connection to ``addr`` at least ``seconds`` although idle: a phone registered
+        over it is reached through it (its NAT admits nothing else) until the binding expires."""
+        conn = self._conns.get(addr)
+        if conn is not None:
+            conn.deadline = max(conn.deadline, self.now() + seconds)
+
     async def close(self) -> None:
         await super().close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._server is not None:
             self._server.close()
         for conn in list(self._conns.values()):
@@ -98,15 +175,62 @@ class StreamTransport(SipTransport):
                 await self._server.wait_closed()
 
     # -- connections -----------------------------------------------------------------------
+    def _refuse(self, source: str) -> bool:
+        if self._closed or (self.admit is not None and not self.admit(source)):
+            return True
+        if self._accepted_total >= self.limits.total:
+            log.warning("sip.%s.refused source=%s reason=total_cap", self.name, source)
+            return True
+        if self._accepted_from[source] >= self.limits.per_source:
+            log.info("sip.%s.refused source=%s reason=source_cap", self.name, source)
+            return True
+        return False
+
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         addr: Address = (str(peer[0]), int(peer[1]))
-        self._mark(writer)
-        old = self._conns.get(addr)
-        if old is not None and old.writer is not None:
-            old.writer.close()
-        self._conns[addr] = _Connection(writer, [], asyncio.current_task())
-        await self._read_loop(reader, writer, addr)
+        source = addr[0]
+        if self._refuse(source):
+            self.refused += 1
+            writer.transport.abort()  # at once, no lingering close
+            return
+        self._accepted_from[source] += 1
+        self._accepted_total += 1
+        try:
+            self._mark(writer)
+            if self._ssl is not None:
+                try:
+                    await asyncio.wait_for(writer.start_tls(self._ssl), self.limits.handshake_s)
+                except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
+                    log.debug("TLS handshake with %s failed: %s", addr, exc)
+                    writer.transport.abort()
+                    return
+            old = self._conns.get(addr)
+            if old is not None and old.writer is not None:
+                old.writer.close()
+            conn = _Connection(writer, [], asyncio.current_task(), self.now() + self.limits.idle_s)
+            self._conns[addr] = conn
+            await self._read_loop(reader, writer, addr)
+        finally:
+            self._accepted_total -= 1
+            left = self._accepted_from[source] - 1
+            if left > 0:
+                self._accepted_from[source] = left
+            else:
+                del self._accepted_from[source]
+
+    async def _sweep(self) -> None:
+        """Close connections idle past their deadline; a few checks per idle period suffice."""
+        period = min(max(self.limits.idle_s / 4, 0.05), 5.0)
+        while not self._closed:
+            await asyncio.sleep(period)
+            now = self.now()
+            for addr, conn in list(self._conns.items()):
+                if conn.writer is not None and conn.deadline and conn.deadline <= now:
+                    self.idle_closed += 1
+                    log.debug("connection %s idle for %gs: closed", addr, self.limits.idle_s)
+                    self._conns.pop(addr, None)
+                    conn.writer.transport.abort()
 
     def _mark(self, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
@@ -121,7 +245,17 @@ class StreamTransport(SipTransport):
                 data = await reader.read(READ_SIZE)
                 if not data:
                     break
-                self.endpoint.receive_stream_data(data, addr, self.now())
+                if self.admit is not None and not self.admit(addr[0]):
+                    break  # banned since it connected
+                now = self.now()
+                self.endpoint.receive_stream_data(data, addr, now)
+                conn = self._conns.get(addr)
+                if conn is None:
+                    break  # closed by a fatal framing error, or idle
+                if self.endpoint.stream_pending(addr) == 0:
+                    # At a message boundary: a whole message or keep-alive came; half of one
+                    # (a slow sender holding the socket) does not move the deadline.
+                    conn.deadline = max(conn.deadline, now + self.limits.idle_s)
                 self._pump()
                 if self._conns.get(addr) is None:
                     break  # closed by the pump (fatal framing error)
@@ -155,6 +289,7 @@ class StreamTransport(SipTransport):
             return
         self._mark(writer)
         conn.writer = writer
+        conn.deadline = self.now() + self.limits.idle_s
         for data in conn.pending:
             writer.write(data)
         conn.pending.clear()
