@@ -94,7 +94,7 @@ def test_lift_purge_restore_and_replace() -> None:
 
 def test_networks_and_settings_are_checked_with_a_clear_message() -> None:
     assert str(parse_network("192.0.2.7/24")) == "192.0.2.0/24"
-    with pytest.raises(ValueError, match="'carrier.example' is not an IP address or CIDR network"):
+    with pytest.raises(ValueError, match=r"'carrier\.example' is not an IP address or CIDR network"):
         parse_network("carrier.example")
     with pytest.raises(ValueError, match="max_failures must be at least 1"):
         BanPolicy(max_failures=0)
@@ -108,7 +108,7 @@ def test_networks_and_settings_are_checked_with_a_clear_message() -> None:
     assert config.ban_policy == BanPolicy(3, 60.0, 3600.0)
     assert config.allow == ("192.0.2.0/24", "198.51.100.9")
     assert guard_config({}) == GuardConfig()
-    with pytest.raises(ValueError, match="CENTREX_SIP_BAN_FAILURES='2.5': must be a positive whole number"):
+    with pytest.raises(ValueError, match=r"CENTREX_SIP_BAN_FAILURES='2\.5': must be a positive whole number"):
         guard_config({"CENTREX_SIP_BAN_FAILURES": "2.5"})
     with pytest.raises(ValueError, match="CENTREX_SIP_BAN_ALLOW: 'x' is not an IP address"):
         guard_config({"CENTREX_SIP_BAN_ALLOW": "x"})

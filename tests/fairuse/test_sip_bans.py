@@ -15,8 +15,8 @@ from centrex.store.db import transaction
 from centrex.store.models.bans import BanRow
 from centrex.store.models.trunks import TrunkGatewayRow, TrunkKind, TrunkRow
 
-from .switch import Switch
 from .sip_udp import UdpPhone
+from .switch import Switch
 
 USER = "1001"
 

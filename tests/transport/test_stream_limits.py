@@ -17,8 +17,8 @@ from centrex.sip.events import Event
 from centrex.transport.base import SipTransport
 from centrex.transport.stream import StreamLimits, StreamTransport
 from centrex.transport.tls import client_context, ensure_certificate, server_context
-from tests.fairuse.switch import Switch, seeded, short_idle_switch, switch
 from tests.fairuse.sip_udp import UdpPhone
+from tests.fairuse.switch import Switch, seeded, short_idle_switch, switch
 
 CLOSED_WAIT_S = 1.0
 FIXTURES = (seeded, short_idle_switch, switch)  # the SIP service fixtures these tests use
