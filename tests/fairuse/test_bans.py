@@ -45,6 +45,10 @@ def test_an_allowlisted_source_is_never_banned() -> None:
     assert not book.is_banned(Realm.SIP, "192.0.2.10", 50.0)
     assert not book.is_banned(Realm.SIP, "198.51.100.77", 50.0)
     assert book.banned_count == 0
+    mixed = Allowlist(["10.0.0.0/8", "2001:db8::/32", "198.51.100.0/24", "192.0.2.1"])
+    assert "10.200.3.4" in mixed and "2001:db8:5::1" in mixed and "192.0.2.1" in mixed
+    assert "11.0.0.1" not in mixed and "2001:db9::1" not in mixed and "192.0.2.2" not in mixed
+    assert "not-an-address" not in mixed
 
 
 def test_a_new_allowlist_ends_the_bans_of_sources_on_it() -> None:

@@ -82,24 +82,30 @@ def source_key(source: str) -> str:
 
 
 class Allowlist:
-    """Networks never banned. Single addresses (most gateways) are a set lookup; networks a scan."""
+    """Networks never banned. Single addresses (most gateways) are a set lookup; networks one set
+    lookup per distinct prefix length (the way routing tables are searched), not a scan."""
 
     def __init__(self, networks: Iterable[str | IpNetwork] = ()) -> None:
         nets = [n if not isinstance(n, str) else parse_network(n) for n in networks]
         self.networks: tuple[IpNetwork, ...] = tuple(sorted(set(nets), key=str))
         self._hosts = {str(n.network_address) for n in self.networks if n.num_addresses == 1}
-        self._nets = [n for n in self.networks if n.num_addresses > 1]
+        by_mask: dict[tuple[int, int], set[int]] = {}
+        for n in self.networks:
+            if n.num_addresses > 1:
+                by_mask.setdefault((n.version, int(n.netmask)), set()).add(int(n.network_address))
+        self._masks = list(by_mask.items())
 
     def __contains__(self, source: str) -> bool:
         if source in self._hosts:
             return True
-        if not self._nets:
+        if not self._masks:
             return False
         try:
             address = ipaddress.ip_address(source.split("%", 1)[0])
         except ValueError:
             return False
-        return any(address.version == n.version and address in n for n in self._nets)
+        value, version = int(address), address.version
+        return any(v == version and value & mask in nets for (v, mask), nets in self._masks)
 
     def __len__(self) -> int:
         return len(self.networks)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
+import struct
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from centrex.sip.endpoint import SipEndpoint
@@ -58,26 +60,6 @@ class _Connection:
     deadline: float = 0.0  # loop time after which an idle connection is closed
 
 
-class _AcceptProtocol(asyncio.StreamReaderProtocol):
-    """asyncio.start_server's protocol, but a connection to be upgraded to TLS reads nothing until
-    the handshake starts: the peer's ClientHello must reach the TLS layer, not the plain reader."""
-
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        accepted: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
-        tls: bool,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        super().__init__(reader, accepted, loop=loop)
-        self._tls = tls
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self._tls and isinstance(transport, asyncio.ReadTransport):
-            transport.pause_reading()  # loop.start_tls resumes it under the TLS protocol
-        super().connection_made(transport)
-
-
 class StreamTransport(SipTransport):
     """Use ``await StreamTransport.start(host, port, on_event, ssl_context=...)``.
 
@@ -99,7 +81,9 @@ class StreamTransport(SipTransport):
         self._ssl = ssl_context
         self._client_ssl = client_ssl
         self._tos = tos
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._acceptor: asyncio.Task[None] | None = None
+        self._serving: set[asyncio.Task[None]] = set()
         self._conns: dict[Address, _Connection] = {}
         self.limits = limits or StreamLimits()
         # Asked with the peer's address at accept and on every read: False closes the connection.
@@ -127,17 +111,14 @@ class StreamTransport(SipTransport):
         name = "TLS" if ssl_context is not None else "TCP"
         endpoint = SipEndpoint((advertised_host or host, port), name, timers=timers)
         self = cls(endpoint, on_event, ssl_context, client_ssl, tos, limits)
-        # No ssl here: the handshake runs after the accept checks (_accepted).
-        loop = asyncio.get_running_loop()
-        tls = ssl_context is not None
-        self._server = await loop.create_server(
-            lambda: _AcceptProtocol(asyncio.StreamReader(loop=loop), self._accepted, tls, loop=loop),
-            host,
-            port,
-            backlog=1024,
-        )
+        # Our own accept loop, not asyncio's server: a refused peer is closed before any protocol,
+        # transport or TLS handshake is made for it (_accept_loop).
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=1024)
+        sock.setblocking(False)
+        self._listener = sock
+        self._acceptor = self._loop.create_task(self._accept_loop(sock))
         self._sweeper = self._loop.create_task(self._sweep())
-        sock = self._server.sockets[0]
         if tos is not None:
             set_dscp(sock, tos)  # accepted sockets inherit it on Linux; set again on each below
         endpoint.local = (endpoint.local[0], sock.getsockname()[1])
@@ -160,19 +141,21 @@ class StreamTransport(SipTransport):
 
     async def close(self) -> None:
         await super().close()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        if self._server is not None:
-            self._server.close()
+        for task in (self._sweeper, self._acceptor):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._listener is not None:
+            self._listener.close()
         for conn in list(self._conns.values()):
             if conn.writer is not None:
                 conn.writer.close()
             if conn.task is not None:
                 conn.task.cancel()
         self._conns.clear()
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await self._server.wait_closed()
+        for task in list(self._serving):
+            task.cancel()  # connections still in their TLS handshake
 
     # -- connections -----------------------------------------------------------------------
     def _refuse(self, source: str) -> bool:
@@ -186,25 +169,44 @@ class StreamTransport(SipTransport):
             return True
         return False
 
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        addr: Address = (str(peer[0]), int(peer[1]))
+    async def _accept_loop(self, listener: socket.socket) -> None:
+        while not self._closed:
+            try:
+                sock, peer = await self._loop.sock_accept(listener)
+            except OSError as exc:  # EMFILE and the like: wait a moment rather than spin
+                log.warning("sip.%s.accept failed: %s", self.name, exc)
+                await asyncio.sleep(0.1)
+                continue
+            addr: Address = (str(peer[0]), int(peer[1]))
+            if self._refuse(addr[0]):
+                self.refused += 1
+                # Reset at once: no FIN handshake, no TIME_WAIT kept for a refused peer.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+                continue
+            self._accepted_from[addr[0]] += 1
+            self._accepted_total += 1
+            task = self._loop.create_task(self._serve(sock, addr))
+            self._serving.add(task)  # a strong reference while it runs (asyncio keeps a weak one)
+            task.add_done_callback(self._serving.discard)
+
+    async def _serve(self, sock: socket.socket, addr: Address) -> None:
         source = addr[0]
-        if self._refuse(source):
-            self.refused += 1
-            writer.transport.abort()  # at once, no lingering close
-            return
-        self._accepted_from[source] += 1
-        self._accepted_total += 1
         try:
-            self._mark(writer)
-            if self._ssl is not None:
-                try:
-                    await asyncio.wait_for(writer.start_tls(self._ssl), self.limits.handshake_s)
-                except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
-                    log.debug("TLS handshake with %s failed: %s", addr, exc)
-                    writer.transport.abort()
-                    return
+            if self._tos is not None:
+                set_dscp(sock, self._tos)
+            reader = asyncio.StreamReader(limit=READ_SIZE)
+            protocol = asyncio.StreamReaderProtocol(reader)
+            try:
+                transport, _ = await asyncio.wait_for(
+                    self._loop.connect_accepted_socket(lambda: protocol, sock, ssl=self._ssl),
+                    self.limits.handshake_s,
+                )
+            except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
+                log.debug("connection %s not set up: %s", addr, exc)
+                sock.close()
+                return
+            writer = asyncio.StreamWriter(transport, protocol, reader, self._loop)
             old = self._conns.get(addr)
             if old is not None and old.writer is not None:
                 old.writer.close()
