@@ -172,7 +172,7 @@ def build_authorization(
 
 class AuthStatus(enum.Enum):
     OK = "ok"
-    STALE = "stale"  # right password, expired nonce: challenge again with stale=true
+    STALE = "stale"  # an expired nonce of ours (any password): challenge again with stale=true
     FAILED = "failed"  # wrong password, unknown user, forged nonce, malformed: all the same
 
 
@@ -282,6 +282,11 @@ class DigestAuthenticator:
         nonce = self.nonce_status(creds.nonce, now, client_key)
         if nonce is AuthStatus.FAILED:
             return AuthResult(AuthStatus.FAILED, creds.username, "nonce not issued by us")
+        if nonce is AuthStatus.STALE:
+            # Stale whatever the password (RFC 7616 §3.3: stale means the nonce is invalid). Were
+            # it stale only with the right password, an expired nonce — which counts nothing
+            # toward a ban — would let a guesser try passwords forever and read the answer.
+            return AuthResult(AuthStatus.STALE, creds.username, "nonce expired")
         stored = lookup_ha1(creds.username, creds.realm, creds.algorithm)
         # Unknown user: same work against a fake HA1, so nothing tells the two cases apart.
         ha1 = stored or _hash(creds.algorithm, f"{creds.username}:{self._mac('fake', creds.username)}")
@@ -290,12 +295,8 @@ class DigestAuthenticator:
         )
         good = hmac.compare_digest(expected.encode(), creds.response.encode()) and stored is not None
         if not good:
+            # A fresh nonce of ours for this very client, and the wrong password: guessing.
             return AuthResult(
-                AuthStatus.FAILED,
-                creds.username,
-                "wrong response or unknown user" + ("" if nonce is AuthStatus.OK else " (nonce expired)"),
-                guessing=nonce is AuthStatus.OK,
+                AuthStatus.FAILED, creds.username, "wrong response or unknown user", guessing=True
             )
-        if nonce is AuthStatus.STALE:
-            return AuthResult(AuthStatus.STALE, creds.username, "nonce expired")
         return AuthResult(AuthStatus.OK, creds.username)
