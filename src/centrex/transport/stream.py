@@ -91,6 +91,7 @@ class StreamTransport(SipTransport):
         self._accepted_from: Counter[str] = Counter()
         self._accepted_total = 0
         self.refused = 0  # connections closed at accept (banned, or over a cap)
+        self._at_total_cap = False
         self.idle_closed = 0
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -161,13 +162,14 @@ class StreamTransport(SipTransport):
     def _refuse(self, source: str) -> bool:
         if self._closed or (self.admit is not None and not self.admit(source)):
             return True
+        # Refusals are counted, not logged one by one: a flood must not become a log flood.
         if self._accepted_total >= self.limits.total:
-            log.warning("sip.%s.refused source=%s reason=total_cap", self.name, source)
+            if not self._at_total_cap:
+                self._at_total_cap = True
+                log.warning("sip.%s.full connections=%d: new ones refused", self.name, self.limits.total)
             return True
-        if self._accepted_from[source] >= self.limits.per_source:
-            log.info("sip.%s.refused source=%s reason=source_cap", self.name, source)
-            return True
-        return False
+        self._at_total_cap = False
+        return self._accepted_from[source] >= self.limits.per_source
 
     async def _accept_loop(self, listener: socket.socket) -> None:
         while not self._closed:
