@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from centrex.sip.events import Event
+from centrex.sip.message import Response, parse_message
 from centrex.transport.base import SipTransport
 from centrex.transport.stream import StreamLimits, StreamTransport
 from centrex.transport.tls import client_context, ensure_certificate, server_context
@@ -191,3 +192,38 @@ def test_server_context_is_the_one_used(tmp_path: Path) -> None:
     """The handshake after accept uses the same verified context as before (TLS 1.2 at least)."""
     cert, key = ensure_certificate(tmp_path)
     assert server_context(cert, key).minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+async def read_response(reader: asyncio.StreamReader) -> Response:
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2.0)
+    message = parse_message(head)  # every answer here has no body
+    assert isinstance(message, Response)
+    return message
+
+
+async def test_a_phone_registered_over_tcp_keeps_its_connection_past_the_idle_time(
+    short_idle_switch: Switch,
+) -> None:
+    """It is reached through that connection (its NAT lets nothing else in) until it expires."""
+    switch = short_idle_switch
+    r, w = await connect(switch.port, "127.0.0.27")
+    phone = UdpPhone("127.0.0.27", switch.port, switch.domain)  # only to build the messages
+    try:
+        local = w.get_extra_info("sockname")
+        phone.host, phone.port = local[0], local[1]
+
+        def over_tcp(data: bytes) -> bytes:
+            return data.replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP").replace(
+                b">\r\nExpires", b";transport=tcp>\r\nExpires"
+            )
+
+        w.write(over_tcp(phone.register_bytes("1001")))
+        challenge = (await read_response(r)).headers.get("WWW-Authenticate")
+        assert challenge is not None
+        auth = phone.answer(challenge, "1001", switch.passwords["1001"])
+        w.write(over_tcp(phone.register_bytes("1001", auth)))
+        assert (await read_response(r)).status == 200
+        assert not await closed_by_server(r, 2.5)  # 2.5 idle seconds, idle_s is 1
+    finally:
+        phone.close()
+        w.close()
