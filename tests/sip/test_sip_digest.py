@@ -98,14 +98,20 @@ def test_no_qop_credentials() -> None:
     assert auth.verify(header, "INVITE", 60.0, lookup).ok
 
 
-def test_stale_nonce_only_with_the_right_password() -> None:
+def test_an_expired_nonce_is_stale_whatever_the_password() -> None:
+    """An expired nonce counts nothing toward a ban, so its answer must not tell a right password
+    from a wrong one (else a guesser tries forever on one old nonce). A wrong password for a fresh
+    nonce of this client is the failure that proves guessing."""
     auth = DigestAuthenticator(REALM, b"secret", nonce_ttl=300)
     challenge = auth.challenge(1000.0)[0]
     good = build_authorization(challenge, "REGISTER", "sip:pbx.example.com", "alice", "wonderland")
     assert auth.verify(good, "REGISTER", 1299.0, lookup).status is AuthStatus.OK
     assert auth.verify(good, "REGISTER", 1301.0, lookup).status is AuthStatus.STALE
     wrong = build_authorization(challenge, "REGISTER", "sip:pbx.example.com", "alice", "guess")
-    assert auth.verify(wrong, "REGISTER", 1301.0, lookup).status is AuthStatus.FAILED
+    late = auth.verify(wrong, "REGISTER", 1301.0, lookup)
+    assert (late.status, late.guessing) == (AuthStatus.STALE, False)
+    fresh = auth.verify(wrong, "REGISTER", 1299.0, lookup)
+    assert (fresh.status, fresh.guessing) == (AuthStatus.FAILED, True)
     assert parse_challenge(auth.challenge(1301.0, stale=True)[0]).stale
 
 

@@ -7,7 +7,13 @@ From for other requests, then the Request-URI host); the HA1 from the device of 
 An unknown domain or an unknown user gets exactly what a known one gets: a challenge of the
 same shape whose realm is the domain asked for, and after credentials, the same fresh challenge
 as a wrong password (research/sip-core.md §5: svwar gives up when the unknown user is
-challenged). Every failure counts towards the source's ban (guard.py).
+challenged).
+
+Only a failure that proves guessing counts towards the source's ban (guard.py, fairuse/bans.py):
+credentials answering a fresh nonce that we issued to this same source address, with a wrong
+password — for an unknown user as for a known one, so a ban tells nothing about who exists. A
+made-up nonce, one issued to another address, or an expired one gets a fresh challenge and counts
+nothing: a forged UDP source cannot get a customer's NAT address or a carrier banned.
 """
 
 from __future__ import annotations
@@ -130,7 +136,8 @@ class PhoneAuthenticator:
             realm,
             result.reason,
         )
-        self.guard.auth_failed(addr[0], now, result.username)
+        if result.guessing:
+            self.guard.auth_failed(addr[0], now, result.username)
         return AuthCheck(False, response=self._challenge(request, digest, now, addr, proxy))
 
     def _challenge(

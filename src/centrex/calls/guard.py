@@ -4,14 +4,23 @@ Pure decision logic (time is a parameter, no sockets). The SIP service asks ``ad
 datagram is even parsed, so a banned or flooding source costs one dictionary lookup and gets no
 answer at all (research/sip-core.md §5, items 3 and 4: Kamailio's pike + htable ban, "silently
 drop"; fail2ban's defaults of ``maxretry = 5`` within ``findtime = 10m``, ``bantime = 10m``).
+
+The bans are fairuse/ban_service.py's (realm ``sip``): only failures that prove guessing reach
+them (calls/auth.py), the allowlist (trunks, the operator's networks) is never banned, and bans
+are kept in the store. The rate limit (Kamailio's pike) stays here for floods that never even
+try to authenticate.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from centrex.fairuse.ban_service import BanService
+from centrex.fairuse.bans import Ban, BanPolicy, Realm, parse_network
+from centrex.transport.stream import StreamLimits
 
 log = logging.getLogger(__name__)
 
@@ -33,61 +42,12 @@ class GuardConfig:
     rate_per_s: float = 50.0
     burst: float = 200.0
     drop_scanners: bool = True
-
-
-class AuthFailureBan:
-    """fail2ban in process: ``max_failures`` within ``window`` seconds bans the source for ``ban``."""
-
-    def __init__(self, max_failures: int = 5, window: float = 600.0, ban: float = 600.0) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.ban = ban
-        self._failures: dict[str, deque[float]] = {}
-        self._banned_until: dict[str, float] = {}
-
-    def is_banned(self, source: str, now: float) -> bool:
-        until = self._banned_until.get(source)
-        if until is None:
-            return False
-        if now >= until:
-            del self._banned_until[source]
-            return False
-        return True
-
-    def record_failure(self, source: str, now: float, username: str | None = None) -> bool:
-        """Count one failed authentication; True when this failure bans the source."""
-        times = self._failures.setdefault(source, deque())
-        times.append(now)
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(times) >= self.max_failures:
-            self._banned_until[source] = now + self.ban
-            del self._failures[source]
-            # One structured line, the fail2ban way: enough to feed an external firewall too.
-            log.warning(
-                "sip.ban source=%s failures=%d window_s=%g ban_s=%g last_username=%r",
-                source,
-                self.max_failures,
-                self.window,
-                self.ban,
-                username,
-            )
-            return True
-        return False
-
-    def purge(self, now: float) -> None:
-        for source in [s for s, until in self._banned_until.items() if now >= until]:
-            del self._banned_until[source]
-        for source in list(self._failures):
-            times = self._failures[source]
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if not times:
-                del self._failures[source]
+    # Networks never banned besides the trunks' (CENTREX_SIP_BAN_ALLOW): offices, monitoring.
+    allow: tuple[str, ...] = ()
 
     @property
-    def banned_count(self) -> int:
-        return len(self._banned_until)
+    def ban_policy(self) -> BanPolicy:
+        return BanPolicy(self.max_auth_failures, self.failure_window_s, self.ban_s)
 
 
 class RateLimiter:
@@ -117,10 +77,10 @@ class RateLimiter:
 class SourceGuard:
     """The one question asked of every datagram: may it be processed?"""
 
-    def __init__(self, config: GuardConfig | None = None) -> None:
+    def __init__(self, config: GuardConfig | None = None, bans: BanService | None = None) -> None:
         self.config = config or GuardConfig()
         c = self.config
-        self.bans = AuthFailureBan(c.max_auth_failures, c.failure_window_s, c.ban_s)
+        self.bans = bans or BanService({Realm.SIP: c.ban_policy}, allow=c.allow)
         self.rate = RateLimiter(c.rate_per_s, c.burst)
         self.dropped = 0
 
@@ -140,9 +100,69 @@ class SourceGuard:
             return False
         return True
 
-    def auth_failed(self, source: str, now: float, username: str | None = None) -> bool:
-        return self.bans.record_failure(source, now, username)
+    def admit_connection(self, source: str, now: float) -> bool:
+        """A TCP/TLS connection from a banned source is closed at accept, before any TLS work."""
+        if self.bans.is_banned(source, now):
+            self.dropped += 1
+            return False
+        return True
+
+    def auth_failed(self, source: str, now: float, username: str | None = None) -> Ban | None:
+        """A failure that proves guessing (a wrong password for a nonce issued to this source)."""
+        return self.bans.failure(Realm.SIP, source, now, username)
 
     def purge(self, now: float) -> None:
         self.bans.purge(now)
         self.rate.purge(now)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(int(text)) if integer else float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        kind = "a positive whole number" if integer else "a positive number"
+        raise ValueError(f"{name}={text!r}: must be {kind}")
+    return value
+
+
+def guard_config(env: Mapping[str, str]) -> GuardConfig:
+    """The source guard from the environment, the defaults otherwise (docs/switch.md "Bans"):
+    CENTREX_SIP_RATE (requests a second) and CENTREX_SIP_BURST per source — a source is one IP
+    address, so a site with many phones behind one NAT address, a proxy in front (Kamailio) or a
+    load generator needs more; CENTREX_SIP_BAN_FAILURES within CENTREX_SIP_BAN_WINDOW_S ban for
+    CENTREX_SIP_BAN_S; CENTREX_SIP_BAN_ALLOW, comma-separated addresses or CIDR networks never
+    banned (besides every trunk's gateways and inbound networks)."""
+    base = GuardConfig()
+    allow = tuple(a.strip() for a in env.get("CENTREX_SIP_BAN_ALLOW", "").split(",") if a.strip())
+    for text in allow:
+        try:
+            parse_network(text)
+        except ValueError as exc:
+            raise ValueError(f"CENTREX_SIP_BAN_ALLOW: {exc}") from None
+    return replace(
+        base,
+        rate_per_s=_number(env, "CENTREX_SIP_RATE", base.rate_per_s),
+        burst=_number(env, "CENTREX_SIP_BURST", base.burst),
+        max_auth_failures=int(_number(env, "CENTREX_SIP_BAN_FAILURES", base.max_auth_failures, integer=True)),
+        failure_window_s=_number(env, "CENTREX_SIP_BAN_WINDOW_S", base.failure_window_s),
+        ban_s=_number(env, "CENTREX_SIP_BAN_S", base.ban_s),
+        allow=allow,
+    )
+
+
+def stream_limits(env: Mapping[str, str]) -> StreamLimits:
+    """TCP/TLS limits from the environment (docs/switch.md "Bans"): CENTREX_SIP_TCP_IDLE_S (a
+    connection with no complete message for that long is closed), CENTREX_SIP_TCP_PER_SOURCE and
+    CENTREX_SIP_TCP_MAX (accepted connections from one address, and in all)."""
+    base = StreamLimits()
+    return replace(
+        base,
+        idle_s=_number(env, "CENTREX_SIP_TCP_IDLE_S", base.idle_s),
+        per_source=int(_number(env, "CENTREX_SIP_TCP_PER_SOURCE", base.per_source, integer=True)),
+        total=int(_number(env, "CENTREX_SIP_TCP_MAX", base.total, integer=True)),
+    )

@@ -20,18 +20,21 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import CachedDirectory, Directory
 from centrex.calls.engine import CallEngine
 from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
-from centrex.calls.guard import GuardConfig, SourceGuard
+from centrex.calls.guard import GuardConfig, SourceGuard, guard_config, stream_limits
 from centrex.calls.location import LocationService
 from centrex.calls.ports import CallJournal
 from centrex.calls.registrar import ExpiryPolicy, Registrar
 from centrex.calls.services import CallService
+from centrex.fairuse.ban_service import BanService
+from centrex.fairuse.ban_store import service_key
+from centrex.fairuse.bans import Realm
 from centrex.sip.conformance import SWITCH_CONFORMANCE, Conformance
 from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
@@ -41,11 +44,15 @@ from centrex.sip.session_timer import TimerPolicy, policy_from_env
 from centrex.sip.transaction import TimerConfig
 from centrex.transport import StreamTransport, UdpTransport
 from centrex.transport.base import OutputGate, SipTransport
+from centrex.transport.stream import StreamLimits
 from centrex.transport.tls import client_context, ensure_certificate, server_context
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 30.0
+# Bans started by other nodes and lifted by operators (API) apply here within this time.
+BAN_SYNC_S = 5.0
+NONCE_KEY = "sip-digest-nonce"
 _gc_frozen = False
 _GC_DEFAULT = (700, 10, 10)
 GC_THRESHOLD = (50_000, 20, 100)
@@ -104,6 +111,7 @@ class SipConfig:
     tls_key: str | None = None
     tls_dir: str = "."
     guard: GuardConfig = field(default_factory=lambda: guard_config(os.environ))
+    stream: StreamLimits = field(default_factory=lambda: stream_limits(os.environ))
     expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)
     max_ring_s: float = 120.0
     timers: TimerConfig | None = None
@@ -141,29 +149,17 @@ def _positive_env(name: str, default: float) -> float:
     return value
 
 
-def guard_config(env: Mapping[str, str]) -> GuardConfig:
-    """The source guard's per-source request rate from CENTREX_SIP_RATE (requests a second) and
-    CENTREX_SIP_BURST; the defaults otherwise. A source is one IP address, so a site with many
-    phones behind one NAT address, a proxy in front (Kamailio) or a load generator needs more."""
-    base = GuardConfig()
-
-    def positive(name: str, default: float) -> float:
-        text = env.get(name)
-        if not text:
-            return default
-        try:
-            value = float(text)
-        except ValueError:
-            value = -1.0
-        if value <= 0:
-            raise ValueError(f"{name}={text!r}: must be a positive number")
-        return value
-
-    return replace(
-        base,
-        rate_per_s=positive("CENTREX_SIP_RATE", base.rate_per_s),
-        burst=positive("CENTREX_SIP_BURST", base.burst),
-    )
+def _hold_for_registration(transport: StreamTransport, addr: Address, response: Response) -> None:
+    """A phone registered over TCP/TLS is reached through that connection: keep it open until the
+    longest binding it was granted expires, although the phone may send nothing meanwhile."""
+    longest = 0
+    for contact in response.headers.get_all("Contact"):
+        _, _, rest = contact.partition(";expires=")
+        digits = rest.split(";", 1)[0].strip()
+        if digits.isdigit():
+            longest = max(longest, int(digits))
+    if longest:
+        transport.hold_open(addr, float(longest))
 
 
 def guess_local_ip() -> str:
@@ -193,17 +189,28 @@ class SipService:
         services: Sequence[CallService] = (),
         on_call_ended: Callable[[CallEnded], None] | None = None,
         clock: Callable[[], float] = time.time,
+        bans: BanService | None = None,
     ) -> None:
         self.config = config or SipConfig()
         self.clock = clock
         self.records = records
         self._on_call_ended = on_call_ended
-        self.guard = SourceGuard(self.config.guard)
+        # Bans live in the store the records go to (fairuse/ban_service.py): they survive a
+        # restart, and the digest nonce key with them, so that a nonce issued before a restart is
+        # still known as ours after it (an answer to it with a wrong password still counts).
+        # The store behind a store-backed journal (adapters/call_records.py CallRecords.sessions).
+        sessions = getattr(records, "sessions", None)
+        if bans is None:
+            g = self.config.guard
+            bans = BanService({Realm.SIP: g.ban_policy}, sessions=sessions, allow=g.allow, clock=clock)
+        self.bans = bans
+        self.guard = SourceGuard(self.config.guard, bans)
+        secret = service_key(sessions, NONCE_KEY) if sessions is not None else secrets.token_bytes(32)
         self.location = LocationService(listener=records)
         if self.config.directory_cache_s > 0:
             directory = CachedDirectory(directory, ttl=self.config.directory_cache_s)
         self.auth = PhoneAuthenticator(
-            directory, secrets.token_bytes(32), self.guard, algorithms=self.config.digest_algorithms
+            directory, secret, self.guard, algorithms=self.config.digest_algorithms
         )
         self.registrar = Registrar(self.auth, self.location, self.config.expiry)
         # Output commit: what is sent after a call's start, answer or end waits until the
@@ -228,6 +235,7 @@ class SipService:
         self._timer_at: float | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._ban_sync: asyncio.Task[None] | None = None
         self.advertised = self.config.advertised_host or (
             guess_local_ip() if self.config.host in ("0.0.0.0", "::") else self.config.host
         )
@@ -264,6 +272,9 @@ class SipService:
             restored = self.records.load_registrations(self.location, self.clock())
             log.info("sip.registrations.restored count=%d", restored)
             self.records.start(asyncio.get_running_loop(), self.gate.committed)
+        # Bans that were running when the service stopped, and the allowlist (trunks, operator).
+        self.bans.load(self.clock())
+        self.bans.attach(asyncio.get_running_loop())
         for attempt in range(10):
             udp = await UdpTransport.start(
                 c.host, c.port, self._on_event, timers=c.timers, advertised_host=self.advertised
@@ -275,7 +286,12 @@ class SipService:
             port = udp.local_address[1]
             try:
                 tcp = await StreamTransport.start(
-                    c.host, port, self._on_event, timers=c.timers, advertised_host=self.advertised
+                    c.host,
+                    port,
+                    self._on_event,
+                    timers=c.timers,
+                    advertised_host=self.advertised,
+                    limits=c.stream,
                 )
             except OSError:
                 await udp.close()
@@ -294,6 +310,7 @@ class SipService:
                 sent = self.engine.end_dialogs(recovered.dialogs)
                 log.warning("sip.recovery.bye sent=%d calls=%d", sent, recovered.calls)
             self._heartbeat = loop.create_task(self._beat())
+        self._ban_sync = loop.create_task(self._sync_bans())
 
     async def _start_tls(self, c: SipConfig) -> None:
         if c.tls_cert and c.tls_key:
@@ -311,6 +328,7 @@ class SipService:
                 client_ssl=client_context(),
                 timers=c.timers,
                 advertised_host=self.advertised,
+                limits=c.stream,
             )
         except OSError:
             for transport in self.transports.values():
@@ -328,9 +346,11 @@ class SipService:
             self.guard, self.clock, old.local, old.transport, old.timers, conformance
         )
         transport.gate = self.gate
+        if isinstance(transport, StreamTransport):
+            transport.admit = lambda source: self.guard.admit_connection(source, self.clock())
 
     async def stop(self) -> None:
-        for task in (self._housekeeping, self._heartbeat):
+        for task in (self._housekeeping, self._heartbeat, self._ban_sync):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -342,6 +362,7 @@ class SipService:
         self.transports.clear()
         if self.records is not None:
             await self.records.stop()  # what was queued is committed before we return
+        await asyncio.to_thread(self.bans.stop)  # bans started are written before we return
 
     @property
     def port(self) -> int:
@@ -392,6 +413,11 @@ class SipService:
         self.engine.media_stopped(call_id, self.clock())
         self._arm_engine_timer()
 
+    async def _sync_bans(self) -> None:
+        while True:
+            await asyncio.sleep(BAN_SYNC_S)
+            self.bans.sync()
+
     # -- events ----------------------------------------------------------------------------
     def _name(self, transport: SipTransport) -> str:
         return transport.endpoint.transport
@@ -402,6 +428,8 @@ class SipService:
         if isinstance(event, RequestReceived) and event.request.method == "REGISTER":
             response = self.registrar.handle(event.request, event.addr, name, now)
             transport.send_response(response)
+            if response.status == 200 and isinstance(transport, StreamTransport):
+                _hold_for_registration(transport, event.addr, response)
         else:
             self.engine.handle(event, name, now)
         self._arm_engine_timer()

@@ -172,7 +172,7 @@ def build_authorization(
 
 class AuthStatus(enum.Enum):
     OK = "ok"
-    STALE = "stale"  # right password, expired nonce: challenge again with stale=true
+    STALE = "stale"  # an expired nonce of ours (any password): challenge again with stale=true
     FAILED = "failed"  # wrong password, unknown user, forged nonce, malformed: all the same
 
 
@@ -181,6 +181,10 @@ class AuthResult:
     status: AuthStatus
     username: str | None = None
     reason: str = ""  # for logs only: never put it in a response (it would tell users apart)
+    # A wrong password (or unknown user) answering a fresh nonce we issued to this very client: the
+    # only failure that proves someone is guessing. A made-up, replayed-from-elsewhere or expired
+    # nonce proves nothing (anyone can forge a UDP source) and must not count toward a ban.
+    guessing: bool = False
 
     @property
     def ok(self) -> bool:
@@ -194,7 +198,9 @@ class DigestAuthenticator:
     """Server side of digest authentication with stateless nonces.
 
     nonce = hex(timestamp) "." HMAC-SHA256(secret, timestamp:realm:client_key)[:32 hex]: it
-    proves we issued it and when, so expiry is checked without storing anything. The price of
+    proves we issued it, when, and to whom (``client_key``: the source address), so expiry and
+    "issued to this source" are checked without storing anything. Keep ``secret`` across restarts
+    (the service keeps it in the store) and a nonce issued before one is still recognized after. The price of
     statelessness is that a nonce can be replayed until it expires (no nc tracking); keep
     ``nonce_ttl`` short and bind nonces to the source address through ``client_key``.
 
@@ -276,6 +282,11 @@ class DigestAuthenticator:
         nonce = self.nonce_status(creds.nonce, now, client_key)
         if nonce is AuthStatus.FAILED:
             return AuthResult(AuthStatus.FAILED, creds.username, "nonce not issued by us")
+        if nonce is AuthStatus.STALE:
+            # Stale whatever the password (RFC 7616 §3.3: stale means the nonce is invalid). Were
+            # it stale only with the right password, an expired nonce — which counts nothing
+            # toward a ban — would let a guesser try passwords forever and read the answer.
+            return AuthResult(AuthStatus.STALE, creds.username, "nonce expired")
         stored = lookup_ha1(creds.username, creds.realm, creds.algorithm)
         # Unknown user: same work against a fake HA1, so nothing tells the two cases apart.
         ha1 = stored or _hash(creds.algorithm, f"{creds.username}:{self._mac('fake', creds.username)}")
@@ -284,7 +295,8 @@ class DigestAuthenticator:
         )
         good = hmac.compare_digest(expected.encode(), creds.response.encode()) and stored is not None
         if not good:
-            return AuthResult(AuthStatus.FAILED, creds.username, "wrong response or unknown user")
-        if nonce is AuthStatus.STALE:
-            return AuthResult(AuthStatus.STALE, creds.username, "nonce expired")
+            # A fresh nonce of ours for this very client, and the wrong password: guessing.
+            return AuthResult(
+                AuthStatus.FAILED, creds.username, "wrong response or unknown user", guessing=True
+            )
         return AuthResult(AuthStatus.OK, creds.username)

@@ -193,6 +193,11 @@ class SipEndpoint:
             else:
                 self.receive_datagram(message, addr, now)
 
+    def stream_pending(self, addr: Address) -> int:
+        """Bytes of an unfinished message buffered from a stream (0: it stands between messages)."""
+        framer = self._framers.get(addr)
+        return framer.buffered if framer is not None else 0
+
     def connection_lost(self, addr: Address) -> None:
         """A stream to ``addr`` closed: forget its partial input."""
         self._framers.pop(addr, None)

@@ -7,6 +7,7 @@ the names listed are the ones other packages import.
 import importlib as _importlib
 import pkgutil as _pkgutil
 
+from centrex.store.models.bans import BanAllowRow, BanRow, ServiceKey
 from centrex.store.models.base import Base
 from centrex.store.models.billing import (
     BillingPlan,
@@ -57,6 +58,8 @@ __all__ = [
     "ActiveCall",
     "ApiToken",
     "AuditEntry",
+    "BanAllowRow",
+    "BanRow",
     "Base",
     "BillingPlan",
     "BillingPlanFeature",
@@ -97,6 +100,7 @@ __all__ = [
     "RatingRun",
     "Registration",
     "Role",
+    "ServiceKey",
     "ServiceType",
     "Site",
     "SwitchNode",
