@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from centrex.config import Settings, load_settings, parse_port_range
+from centrex.config import Settings, load_settings
 from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
@@ -42,17 +42,19 @@ DbOpt = Annotated[
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where files live (env CENTREX_DATA)")]
 
 
-def _settings(db: str | None, data_dir: Path | None = None) -> Settings:
+def _settings(
+    db: str | None, data_dir: Path | None = None, config: Path | None = None, **flags: object
+) -> Settings:
+    """Flags over CENTREX_* over the config file (config.py); a bad value is one line naming it."""
     try:
-        s = load_settings()
-    except ValueError as exc:  # a bad CENTREX_* value: one line naming it, not a traceback
+        return load_settings(config, db_url=db, data_dir=data_dir, **flags)
+    except ValueError as exc:
         fail(str(exc))
         raise
-    return s.with_overrides(db_url=db, data_dir=data_dir.resolve() if data_dir else None)
 
 
 def fail(message: str) -> None:
-    err.print(f"error: {message}", highlight=False, markup=False)
+    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -547,6 +549,9 @@ def recordings_purge(
 def serve(
     db: DbOpt = None,
     data_dir: DataOpt = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (env CENTREX_CONFIG); see config.py")
+    ] = None,
     bind: Annotated[str | None, typer.Option(help="address to listen on (default 0.0.0.0)")] = None,
     sip_port: Annotated[int | None, typer.Option(help="SIP UDP/TCP port (default 5060)")] = None,
     sip_tls_port: Annotated[
@@ -558,17 +563,31 @@ def serve(
     ] = None,
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
     rtp_ports: Annotated[str | None, typer.Option(help="RTP port range A-B (default 20000-30000)")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (default INFO; env CENTREX_LOG_LEVEL)")
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="console or json, one object a line (env CENTREX_LOG_FORMAT)")
+    ] = None,
+    jobs: Annotated[
+        bool | None, typer.Option("--jobs/--no-jobs", help="run the scheduled jobs on this node (default on)")
+    ] = None,
 ) -> None:
-    """Run the service: SIP, media and the HTTP API in one process."""
+    """Run the service: SIP, media, the HTTP API and the scheduled jobs in one process."""
     from centrex.server import run
 
-    try:
-        ports = parse_port_range(rtp_ports) if rtp_ports else None
-    except ValueError as exc:
-        fail(str(exc))
-        return
-    s = _settings(db, data_dir).with_overrides(
-        bind=bind, sip_port=sip_port, sip_tls_port=sip_tls_port, http_port=http_port, rtp_ports=ports
+    s = _settings(
+        db,
+        data_dir,
+        config,
+        bind=bind,
+        sip_port=sip_port,
+        sip_tls_port=sip_tls_port,
+        http_port=http_port,
+        rtp_ports=rtp_ports,
+        log_level=log_level,
+        log_format=log_format,
+        jobs=jobs,
     )
     run(s)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import uuid
 
@@ -17,6 +16,7 @@ from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.app_lookup import ConferenceLookup
 from centrex.calls.directory import Directory, StoreDirectory
 from centrex.calls.emergency import StoreEmergency
+from centrex.calls.guard import GuardConfig
 from centrex.calls.hybrid_anchor import recording_tap
 from centrex.calls.nomadic import Listeners, NomadicListener
 from centrex.calls.queue_store import StoreQueues
@@ -86,21 +86,19 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     sessions = make_sessionmaker(engine)
-    # Digest algorithms offered, most preferred first (RFC 8760). CENTREX_SIP_DIGEST=MD5,SHA-256
-    # serves clients that answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
-    digest = tuple(a.strip().upper() for a in os.environ.get("CENTREX_SIP_DIGEST", "SHA-256,MD5").split(","))
     directory = StoreDirectory(sessions)
     sip = SipService(
         directory,
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
-            digest_algorithms=digest,
+            digest_algorithms=settings.sip_digest,  # config.py: CENTREX_SIP_DIGEST
             tls_port=settings.sip_tls_port,
             # A configured certificate (both files), else a self-signed one kept in the data dir.
-            tls_cert=os.environ.get("CENTREX_SIP_TLS_CERT") or None,
-            tls_key=os.environ.get("CENTREX_SIP_TLS_KEY") or None,
+            tls_cert=settings.sip_tls_cert or None,
+            tls_key=settings.sip_tls_key or None,
             tls_dir=str(settings.data_dir),
+            guard=GuardConfig(rate_per_s=settings.sip_rate, burst=settings.sip_burst),
         ),
         records=CallRecords(sessions),
     )
