@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from centrex.config import Settings, load_settings
+from centrex.ops.jobs_cli import jobs_app
 from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(billing_app, name="billing")
 app.add_typer(recordings_app, name="recordings")
+app.add_typer(jobs_app, name="jobs")
 console = Console()
 err = Console(stderr=True)
 
