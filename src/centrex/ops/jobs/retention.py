@@ -71,6 +71,7 @@ def cdr_retention(ctx: JobContext) -> JobReport:
             select(CallDetail.tenant_id, func.count(), func.min(CallDetail.start))
             .where(CallDetail.start < cutoff)
             .group_by(CallDetail.tenant_id)
+            .order_by(CallDetail.tenant_id)
         )
         expired = [(t, n, oldest) for t, n, oldest in s.execute(stmt)]
     total = sum(n for _, n, _ in expired)
