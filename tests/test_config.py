@@ -57,7 +57,7 @@ def test_defaults_match_what_the_parts_assume() -> None:
     s = load_settings()
     assert (s.sip_rate, s.sip_burst) == (GuardConfig().rate_per_s, GuardConfig().burst)
     assert s.database_url == f"sqlite:///{Path('var').resolve() / 'centrex.sqlite3'}"
-    assert (s.log_level, s.log_format, s.jobs) == ("INFO", "console", True)
+    assert (s.log_level, s.log_format, s.jobs) == ("WARNING", "console", True)
     assert "smtp_password" not in repr(Settings(smtp_password="hunter2"))
 
 

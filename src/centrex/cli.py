@@ -566,7 +566,7 @@ def serve(
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
     rtp_ports: Annotated[str | None, typer.Option(help="RTP port range A-B (default 20000-30000)")] = None,
     log_level: Annotated[
-        str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (default INFO; env CENTREX_LOG_LEVEL)")
+        str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (default WARNING; CENTREX_LOG_LEVEL)")
     ] = None,
     log_format: Annotated[
         str | None, typer.Option(help="console or json, one object a line (env CENTREX_LOG_FORMAT)")

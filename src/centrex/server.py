@@ -29,7 +29,9 @@ from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager, raise_fd_limit
-from centrex.ops.recording_retention import retention_daily
+from centrex.ops.jobs import builtin_registry
+from centrex.ops.logs import configure_logging
+from centrex.ops.scheduler import Scheduler
 from centrex.routing.storage import StoreRoutes
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
@@ -74,11 +76,12 @@ def attach_switch_services(
 
 
 async def serve(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_format)  # once, before anything logs
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine)
     config = uvicorn.Config(
-        app, host=settings.bind, port=settings.http_port, log_level="warning", lifespan="off"
+        app, host=settings.bind, port=settings.http_port, log_level="warning", lifespan="off", log_config=None
     )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
@@ -109,7 +112,7 @@ async def serve(settings: Settings) -> None:
     ports = PortAllocator(*settings.rtp_ports)
     raise_fd_limit()  # 4 sockets per anchored call; the relay keeps within what the limit allows
     relays = RelayManager(ports, bind_host=settings.bind, advertise=sip.advertised)
-    # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
+    # Call recording by the tenants' policies.
     recordings = RecordingListener(sessions, relays, settings.data_dir)
     # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8),
     # except those of tenants that may record someone: the recorder taps the built-in relay.
@@ -119,7 +122,10 @@ async def serve(settings: Settings) -> None:
     )
     sip.engine.listeners.append(recordings)
     sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
-    housekeeping = asyncio.create_task(retention_daily(sessions))
+    # Scheduled jobs (ops/jobs: retention, billing run, collections); --no-jobs leaves them to others.
+    housekeeping = (
+        asyncio.create_task(Scheduler(sessions, builtin_registry()).run_forever()) if settings.jobs else None
+    )
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
@@ -143,7 +149,8 @@ async def serve(settings: Settings) -> None:
     try:
         await task
     finally:
-        housekeeping.cancel()
+        if housekeeping is not None:
+            housekeeping.cancel()
         await apps.stop()
         await sip.stop()
         recordings.close()  # before the relays: running recordings get their rows completed

@@ -30,6 +30,7 @@ from centrex.calls.guard import GuardConfig, SourceGuard
 from centrex.calls.location import LocationService
 from centrex.calls.records import CallRecords
 from centrex.calls.registrar import ExpiryPolicy, Registrar
+from centrex.ops.logs import sip_logged
 from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address, Event, RequestReceived, TransactionKey
@@ -327,6 +328,7 @@ class SipService:
     def _name(self, transport: SipTransport) -> str:
         return transport.endpoint.transport
 
+    @sip_logged  # ops/logs.py: the event's Call-ID and tenant on every line logged while handling it
     def _on_event(self, event: Event, transport: SipTransport) -> None:
         now = self.clock()
         name = self._name(transport)
