@@ -591,6 +591,13 @@ def serve(
         log_format=log_format,
         jobs=jobs,
     )
+    from centrex.ops.jobs import builtin_registry
+    from centrex.ops.scheduler import UnknownJob
+
+    try:
+        builtin_registry().without(s.jobs_skip)
+    except UnknownJob as exc:
+        fail(f"CENTREX_JOBS_SKIP: {exc}")
     run(s)
 
 

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # Whether this node runs the scheduled jobs (ops/scheduler.py); nodes sharing PostgreSQL take
     # turns through a lock, so leaving it on everywhere is safe.
     jobs: bool = True
+    # Jobs this node never runs, e.g. "billing-run" where the operator closes months by hand
+    # (``centrex billing run``); names as ``centrex jobs list`` shows them, checked at start.
+    jobs_skip: Annotated[tuple[str, ...], NoDecode] = ()
 
     @classmethod
     def settings_customise_sources(
@@ -136,6 +139,12 @@ class Settings(BaseSettings):
     @classmethod
     def _port_range(cls, value: Any) -> Any:
         return parse_port_range(value) if isinstance(value, str) else value
+
+    @field_validator("jobs_skip", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(str(n).strip() for n in items if str(n).strip())
 
     @field_validator("sip_digest", mode="before")
     @classmethod

@@ -124,7 +124,9 @@ async def serve(settings: Settings) -> None:
     sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
     # Scheduled jobs (ops/jobs: retention, billing run, collections); --no-jobs leaves them to others.
     housekeeping = (
-        asyncio.create_task(Scheduler(sessions, builtin_registry()).run_forever()) if settings.jobs else None
+        asyncio.create_task(Scheduler(sessions, builtin_registry().without(settings.jobs_skip)).run_forever())
+        if settings.jobs
+        else None
     )
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too

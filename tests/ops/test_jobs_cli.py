@@ -10,9 +10,9 @@ from centrex.store.db import make_engine, make_sessionmaker
 from tests.ops.test_retention_jobs import call_ids, seed_cdrs
 
 
-def centrex(*args: str, db: str, data: Path) -> subprocess.CompletedProcess[str]:
+def centrex(*args: str, db: str, data: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "centrex.cli", *args, "--db", db, "--data-dir", str(data)]
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", **env_vars}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -53,3 +53,7 @@ def test_mistakes_are_one_line(sqlite_url: str, tmp_path: Path) -> None:
     bad = centrex("jobs", "run", "cdr-retention", "--as-of", "yesterday", db=sqlite_url, data=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr == "error: --as-of must be a date YYYY-MM-DD or an ISO 8601 time, got 'yesterday'\n"
+    skip = centrex("serve", db=sqlite_url, data=tmp_path, CENTREX_JOBS_SKIP="billing-run,vacuum")
+    assert skip.returncode == 2 and skip.stderr.startswith(
+        "error: CENTREX_JOBS_SKIP: no job 'vacuum' (jobs: "
+    )

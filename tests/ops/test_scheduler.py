@@ -206,3 +206,17 @@ async def test_the_service_task_runs_due_jobs_and_stops_when_cancelled(sqlite_ur
         await task
     assert len(calls) == 1
     engine.dispose()
+
+
+def test_a_node_can_leave_jobs_out() -> None:
+    from centrex.config import load_settings
+    from centrex.ops.jobs import builtin_registry
+    from centrex.ops.scheduler import UnknownJob
+
+    skip = load_settings(jobs_skip=" billing-run, collections ").jobs_skip
+    assert skip == ("billing-run", "collections")
+    assert [j.name for j in builtin_registry().without(skip)] == ["recording-retention", "cdr-retention"]
+    with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
+        builtin_registry().without(("billing",))
+    with pytest.raises(ValueError, match="registered twice"):
+        Registry([counting_job("sweep", []), counting_job("sweep", [])])

@@ -99,6 +99,12 @@ class Registry:
         except KeyError:
             raise UnknownJob(f"no job {name!r} (jobs: {', '.join(self._jobs)})") from None
 
+    def without(self, names: tuple[str, ...] | list[str]) -> Registry:
+        """These jobs left out (settings ``jobs_skip``); UnknownJob names one that does not exist."""
+        for name in names:
+            self.get(name)
+        return Registry([job for job in self if job.name not in names])
+
     def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs.values())
 
