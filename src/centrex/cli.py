@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from decimal import Decimal
@@ -49,10 +50,13 @@ def _settings(
 ) -> Settings:
     """Flags over CENTREX_* over the config file (config.py); a bad value is one line naming it."""
     try:
-        return load_settings(config, db_url=db, data_dir=data_dir, **flags)
+        settings = load_settings(config, db_url=db, data_dir=data_dir, **flags)
     except ValueError as exc:
         fail(str(exc))
         raise
+    if config is not None:  # parts that read the settings later (load_settings()) read this file too
+        os.environ["CENTREX_CONFIG"] = str(config.resolve())
+    return settings
 
 
 def fail(message: str) -> None:
