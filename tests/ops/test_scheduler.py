@@ -220,3 +220,35 @@ def test_a_node_can_leave_jobs_out() -> None:
         builtin_registry().without(("billing",))
     with pytest.raises(ValueError, match="registered twice"):
         Registry([counting_job("sweep", []), counting_job("sweep", [])])
+
+
+async def test_stopping_the_service_stops_a_job_between_batches(sqlite_url: str) -> None:
+    import asyncio
+
+    engine = make_engine(sqlite_url)
+    sessions = make_sessionmaker(engine)
+    batches: list[int] = []
+
+    def long_sweep(ctx: JobContext) -> JobReport:
+        for i in range(200):  # 200 batches of 20 ms: 4 s if nobody stops it
+            time.sleep(0.02)
+            batches.append(i)
+            ctx.check_stop()
+        return JobReport("all done")
+
+    scheduler = Scheduler(sessions, Registry([Job("sweep", Daily(3), long_sweep, "a long job")]), tick_s=0.05)
+    task = asyncio.create_task(scheduler.run_forever())
+    while not batches:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(100):  # the worker thread notices at its next batch
+        if runs(sessions, "sweep") and runs(sessions, "sweep")[0][2] != "running":
+            break
+        await asyncio.sleep(0.02)
+    with sessions() as s:
+        run = s.scalars(select(JobRun)).one()
+    assert (run.status, run.error) == ("failed", "Stopped: the service is stopping"), len(batches)
+    assert len(batches) < 20  # stopped, not run to the end
+    engine.dispose()

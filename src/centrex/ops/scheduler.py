@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -46,10 +47,21 @@ class JobContext:
     dry_run: bool = False  # report what would be done; change nothing
     period: str = ""  # the key of the period this run is for ("2026-12-06")
     on_progress: Callable[[int, int | None], None] | None = None  # (done, total) for progress bars
+    stop_requested: Callable[[], bool] = lambda: False  # the service is stopping
 
     def progress(self, done: int, total: int | None = None) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total)
+
+    def check_stop(self) -> None:
+        """Between batches: raise Stopped when the service is stopping (what is committed stays;
+        the run is recorded as failed, so the period runs again later)."""
+        if self.stop_requested():
+            raise Stopped("the service is stopping")
+
+
+class Stopped(Exception):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,7 @@ def run_job(
     node: str = NODE,
     only_if_due: bool = False,
     on_progress: Callable[[int, int | None], None] | None = None,
+    stop_requested: Callable[[], bool] = lambda: False,
 ) -> RunOutcome:
     """Run ``job`` as of ``now`` under its lock and record the run. ``only_if_due``: skip a period
     that already ran (the scheduler; checked again under the lock, as another node may have just
@@ -143,12 +156,15 @@ def run_job(
         if only_if_due and job_runs.done(sessions, job.name, period):
             return RunOutcome(job.name, period, "done")
         run_id = job_runs.start(sessions, job.name, period, trigger, dry_run, node)
-        ctx = JobContext(sessions, now, dry_run, period, on_progress)
+        ctx = JobContext(sessions, now, dry_run, period, on_progress, stop_requested)
         try:
             report = job.run(ctx)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            log.exception("job.failed job=%s period=%s", job.name, period)
+            if isinstance(exc, Stopped):
+                log.warning("job.stopped job=%s period=%s: runs again later", job.name, period)
+            else:
+                log.exception("job.failed job=%s period=%s", job.name, period)
             job_runs.finish(sessions, run_id, job_runs.FAILED, error=error)
             return RunOutcome(job.name, period, "failed", error=error, run_id=run_id)
         job_runs.finish(sessions, run_id, job_runs.OK, report.as_json())
@@ -175,6 +191,7 @@ class Scheduler:
         self.node = node or f"{NODE}:{uuid.uuid4().hex[:6]}"
         self.tick_s = tick_s
         self.retry_s = retry_s
+        self._stopping = threading.Event()
 
     def due(self, job: Job, now: datetime) -> bool:
         period, _ = job.period.latest(now)
@@ -187,20 +204,33 @@ class Scheduler:
         """One pass: run every job whose current period has not run yet (blocking)."""
         outcomes = []
         for job in self.registry:
+            if self._stopping.is_set():
+                break
             now = self.clock()
             if self.due(job, now):
                 outcome = run_job(
-                    self.sessions, job, now, trigger="schedule", node=self.node, only_if_due=True
+                    self.sessions,
+                    job,
+                    now,
+                    trigger="schedule",
+                    node=self.node,
+                    only_if_due=True,
+                    stop_requested=self._stopping.is_set,
                 )
                 outcomes.append(outcome)
         return outcomes
 
     async def run_forever(self) -> None:
-        """The service's task: a pass every ``tick_s`` seconds in a worker thread, until cancelled."""
+        """The service's task: a pass every ``tick_s`` seconds in a worker thread, until cancelled.
+        Cancelling asks a running job to stop at its next batch (JobContext.check_stop), so the
+        worker thread, which the loop's shutdown waits for, ends soon."""
         log.info("scheduler.started node=%s jobs=%s", self.node, ",".join(j.name for j in self.registry))
-        while True:
-            try:
-                await asyncio.to_thread(self.run_due)
-            except Exception:  # the database away for a moment: the next pass tries again
-                log.exception("scheduler.pass_failed node=%s", self.node)
-            await asyncio.sleep(self.tick_s)
+        try:
+            while True:
+                try:
+                    await asyncio.to_thread(self.run_due)
+                except Exception:  # the database away for a moment: the next pass tries again
+                    log.exception("scheduler.pass_failed node=%s", self.node)
+                await asyncio.sleep(self.tick_s)
+        finally:
+            self._stopping.set()

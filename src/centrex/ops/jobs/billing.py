@@ -43,6 +43,7 @@ def billing_run(ctx: JobContext) -> JobReport:
     rows: list[dict[str, str]] = []
     counts = {"issued": 0, "skipped": 0, "failed": 0}
     for i, (tenant_id, name) in enumerate(tenants, start=1):
+        ctx.check_stop()
         row = {"tenant": name, "month": f"{month:%Y-%m}"}
         with ctx.sessions() as s:
             try:

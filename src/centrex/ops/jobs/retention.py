@@ -35,9 +35,11 @@ SYSTEM = Principal(TokenKind.OPERATOR, uuid.UUID(int=0), frozenset({Role.OPERATO
 
 
 def recording_retention(ctx: JobContext) -> JobReport:
-    report = purge_recordings(
-        ctx.sessions, ctx.now, dry_run=ctx.dry_run, on_progress=lambda done, total: ctx.progress(done, total)
-    )
+    def progress(done: int, total: int) -> None:  # called after each committed batch
+        ctx.progress(done, total)
+        ctx.check_stop()
+
+    report = purge_recordings(ctx.sessions, ctx.now, dry_run=ctx.dry_run, on_progress=progress)
     verb = "would be deleted" if ctx.dry_run else "deleted"
     deleted = sum(r.deleted for r in report)
     rows = [
@@ -89,6 +91,7 @@ def cdr_retention(ctx: JobContext) -> JobReport:
             done += deleted
             batches += 1
             ctx.progress(done, total)
+            ctx.check_stop()
     return JobReport(
         f"{done} CDRs deleted (started before {cutoff:%Y-%m-%d})", {"cdrs": done, "batches": batches}, rows
     )
