@@ -53,6 +53,13 @@ def test_every_existing_environment_name_still_works(monkeypatch: pytest.MonkeyP
     assert ENV[field] == name
 
 
+def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CENTREX_SIP_RATE", "CENTREX_SIP_PORT", "CENTREX_DB", "CENTREX_SIP_TLS_CERT"):
+        monkeypatch.setenv(name, "")
+    s = load_settings()
+    assert (s.sip_rate, s.sip_port, s.db_url, s.sip_tls_cert) == (50.0, 5060, "", "")
+
+
 def test_defaults_match_what_the_parts_assume() -> None:
     s = load_settings()
     assert (s.sip_rate, s.sip_burst) == (GuardConfig().rate_per_s, GuardConfig().burst)

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="CENTREX_",
+        env_ignore_empty=True,  # CENTREX_X= means unset, as before this module
         frozen=True,
         extra="forbid",
         populate_by_name=True,
