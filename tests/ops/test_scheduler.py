@@ -252,3 +252,21 @@ async def test_stopping_the_service_stops_a_job_between_batches(sqlite_url: str)
     assert (run.status, run.error) == ("failed", "Stopped: the service is stopping"), len(batches)
     assert len(batches) < 20  # stopped, not run to the end
     engine.dispose()
+
+
+def test_a_long_job_keeps_its_lock_past_the_lease(db_url: str) -> None:
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    others: list[bool] = []
+
+    def long_sweep(ctx: JobContext) -> JobReport:
+        for _ in range(16):  # 0.8 s, more than twice the lease
+            time.sleep(0.05)
+            ctx.check_stop()
+            others.append(job_runs.claim(sessions, "sweep", "other-node", 60))
+        return JobReport("done")
+
+    outcome = run_job(sessions, Job("sweep", Daily(3), long_sweep, "long", lease_s=0.3), datetime.now(UTC))
+    assert outcome.status == "ok" and others == [False] * 16  # the other node never got in
+    assert job_runs.claim(sessions, "sweep", "other-node", 60)  # released at the end
+    engine.dispose()

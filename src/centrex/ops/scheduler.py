@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -48,16 +49,20 @@ class JobContext:
     period: str = ""  # the key of the period this run is for ("2026-12-06")
     on_progress: Callable[[int, int | None], None] | None = None  # (done, total) for progress bars
     stop_requested: Callable[[], bool] = lambda: False  # the service is stopping
+    keep_lock: Callable[[], bool] = lambda: True  # renews the job's lock; False once it is lost
 
     def progress(self, done: int, total: int | None = None) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total)
 
     def check_stop(self) -> None:
-        """Between batches: raise Stopped when the service is stopping (what is committed stays;
+        """Call between batches. Renews the job's lock (a long job keeps it past its lease) and
+        raises Stopped when the service is stopping or the lock was lost (what is committed stays;
         the run is recorded as failed, so the period runs again later)."""
         if self.stop_requested():
             raise Stopped("the service is stopping")
+        if not self.keep_lock():
+            raise Stopped("the job's lock was taken by another node")
 
 
 class Stopped(Exception):
@@ -156,7 +161,9 @@ def run_job(
         if only_if_due and job_runs.done(sessions, job.name, period):
             return RunOutcome(job.name, period, "done")
         run_id = job_runs.start(sessions, job.name, period, trigger, dry_run, node)
-        ctx = JobContext(sessions, now, dry_run, period, on_progress, stop_requested)
+        ctx = JobContext(
+            sessions, now, dry_run, period, on_progress, stop_requested, _renewer(sessions, job, node)
+        )
         try:
             report = job.run(ctx)
         except Exception as exc:
@@ -172,6 +179,20 @@ def run_job(
         return RunOutcome(job.name, period, "ok", report, run_id=run_id)
     finally:
         job_runs.release(sessions, job.name, node)
+
+
+def _renewer(sessions: sessionmaker[Session], job: Job, node: str) -> Callable[[], bool]:
+    """Renews the lock once a third of its lease has passed (not at every batch: one write)."""
+    renewed = time.monotonic()
+
+    def keep_lock() -> bool:
+        nonlocal renewed
+        if time.monotonic() - renewed < job.lease_s / 3:
+            return True
+        renewed = time.monotonic()
+        return job_runs.claim(sessions, job.name, node, job.lease_s)
+
+    return keep_lock
 
 
 class Scheduler:
