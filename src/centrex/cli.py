@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from decimal import Decimal
@@ -15,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from centrex.config import Settings, load_settings, parse_port_range
+from centrex.config import Settings, load_settings
+from centrex.ops.jobs_cli import jobs_app
 from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
@@ -33,6 +35,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(billing_app, name="billing")
 app.add_typer(recordings_app, name="recordings")
+app.add_typer(jobs_app, name="jobs")
 console = Console()
 err = Console(stderr=True)
 
@@ -42,17 +45,22 @@ DbOpt = Annotated[
 DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where files live (env CENTREX_DATA)")]
 
 
-def _settings(db: str | None, data_dir: Path | None = None) -> Settings:
+def _settings(
+    db: str | None, data_dir: Path | None = None, config: Path | None = None, **flags: object
+) -> Settings:
+    """Flags over CENTREX_* over the config file (config.py); a bad value is one line naming it."""
     try:
-        s = load_settings()
-    except ValueError as exc:  # a bad CENTREX_* value: one line naming it, not a traceback
+        settings = load_settings(config, db_url=db, data_dir=data_dir, **flags)
+    except ValueError as exc:
         fail(str(exc))
         raise
-    return s.with_overrides(db_url=db, data_dir=data_dir.resolve() if data_dir else None)
+    if config is not None:  # parts that read the settings later (load_settings()) read this file too
+        os.environ["CENTREX_CONFIG"] = str(config.resolve())
+    return settings
 
 
 def fail(message: str) -> None:
-    err.print(f"error: {message}", highlight=False, markup=False)
+    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -547,6 +555,9 @@ def recordings_purge(
 def serve(
     db: DbOpt = None,
     data_dir: DataOpt = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (env CENTREX_CONFIG); see config.py")
+    ] = None,
     bind: Annotated[str | None, typer.Option(help="address to listen on (default 0.0.0.0)")] = None,
     sip_port: Annotated[int | None, typer.Option(help="SIP UDP/TCP port (default 5060)")] = None,
     sip_tls_port: Annotated[
@@ -558,18 +569,39 @@ def serve(
     ] = None,
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
     rtp_ports: Annotated[str | None, typer.Option(help="RTP port range A-B (default 20000-30000)")] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (default WARNING; CENTREX_LOG_LEVEL)")
+    ] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="console or json, one object a line (env CENTREX_LOG_FORMAT)")
+    ] = None,
+    jobs: Annotated[
+        bool | None, typer.Option("--jobs/--no-jobs", help="run the scheduled jobs on this node (default on)")
+    ] = None,
 ) -> None:
-    """Run the service: SIP, media and the HTTP API in one process."""
+    """Run the service: SIP, media, the HTTP API and the scheduled jobs in one process."""
     from centrex.server import run
 
-    try:
-        ports = parse_port_range(rtp_ports) if rtp_ports else None
-    except ValueError as exc:
-        fail(str(exc))
-        return
-    s = _settings(db, data_dir).with_overrides(
-        bind=bind, sip_port=sip_port, sip_tls_port=sip_tls_port, http_port=http_port, rtp_ports=ports
+    s = _settings(
+        db,
+        data_dir,
+        config,
+        bind=bind,
+        sip_port=sip_port,
+        sip_tls_port=sip_tls_port,
+        http_port=http_port,
+        rtp_ports=rtp_ports,
+        log_level=log_level,
+        log_format=log_format,
+        jobs=jobs,
     )
+    from centrex.ops.jobs import builtin_registry
+    from centrex.ops.scheduler import UnknownJob
+
+    try:
+        builtin_registry().without(s.jobs_skip)
+    except UnknownJob as exc:
+        fail(f"CENTREX_JOBS_SKIP: {exc}")
     run(s)
 
 

@@ -1,47 +1,291 @@
-"""Settings: command-line flags override CENTREX_* environment variables, which override defaults."""
+"""Settings, typed and in one place (pydantic-settings).
+
+Where a value comes from, strongest first: a command-line flag (``centrex serve --sip-port``), the
+environment (``CENTREX_*``, table ENV below), the TOML file named by ``--config`` or
+``CENTREX_CONFIG`` (flat keys named as the fields, e.g. ``sip_port = 5060``), the default here.
+A bad value stops the program with one line naming the setting where it came from
+(``CENTREX_SIP_PORT: ...``, ``centrex.toml: sip_port: ...``); an unknown key in the file too.
+
+This module imports only the standard library, pydantic and the pure parts of sip/ and billing/:
+store/db.py imports it (normalize_db_url), so it must never import the store or a service.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+import tomllib
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from centrex.billing.periods import business_calendar
+from centrex.sip.digest import ALGORITHMS
+
+MEDIA_RELAYS = ("builtin", "rtpengine")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+# The file of the current load_settings() call; CENTREX_CONFIG when none was given.
+_config_file: ContextVar[Path | None] = ContextVar("centrex_config_file", default=None)
 
 
-def _default_data_dir() -> Path:
-    return Path(os.environ.get("CENTREX_DATA", "var")).resolve()
+class SettingsError(ValueError):
+    """A setting with a bad value: ``str()`` is the one line to show, ``name`` where it came from."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        if not message.startswith(name):
+            message = f"{name} {message[:1].lower()}{message[1:]}"
+        super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path = field(default_factory=_default_data_dir)
-    db_url: str = ""
+class Settings(BaseSettings):
+    """Everything the program reads from its environment. Frozen: pass changes to with_overrides."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CENTREX_",
+        env_ignore_empty=True,  # CENTREX_X= means unset, as before this module
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        validate_default=False,
+    )
+
+    # -- storage --------------------------------------------------------------------------------
+    # CENTREX_DATA and CENTREX_DB are older than this module: the names stay. (An alias alone, not
+    # AliasChoices with the field name: that would also read plain DATA_DIR / DB_URL variables.)
+    data_dir: Path = Field(
+        default_factory=lambda: Path("var").resolve(),
+        validation_alias="CENTREX_DATA",
+    )
+    db_url: str = Field("", validation_alias="CENTREX_DB")
+
+    # -- listening ------------------------------------------------------------------------------
     bind: str = "0.0.0.0"
-    sip_port: int = 5060
-    sip_tls_port: int = 5061
-    http_port: int = 8080
-    rtp_ports: tuple[int, int] = (20000, 30000)
-    # 911 notification e-mail (e911/notifier.py); no host means e-mail contacts cannot be told.
+    sip_port: Port = 5060
+    sip_tls_port: Port = 5061
+    http_port: Port = 8080
+    rtp_ports: Annotated[tuple[int, int], NoDecode] = (20000, 30000)
+    # SIP over TLS certificate and key files; empty: a self-signed one made in the data dir.
+    sip_tls_cert: str = ""
+    sip_tls_key: str = ""
+    # Digest algorithms offered, most preferred first (RFC 8760). MD5,SHA-256 serves clients that
+    # answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
+    sip_digest: Annotated[tuple[str, ...], NoDecode] = ("SHA-256", "MD5")
+    # The source guard's request rate per source address (calls/guard.py GuardConfig defaults).
+    sip_rate: float = Field(50.0, gt=0)
+    sip_burst: float = Field(200.0, gt=0)
+
+    # -- e-mail (ops/mailer.py); no host: nothing is sent, senders log that they could not --------
     smtp_host: str = ""
-    smtp_port: int = 25
+    smtp_port: Port = 25
     smtp_from: str = "centrex-911@localhost"
     smtp_starttls: bool = False
     smtp_user: str = ""
-    smtp_password: str = field(default="", repr=False)
+    smtp_password: str = Field("", repr=False)
+
+    # -- billing ----------------------------------------------------------------------------------
     # Holidays that are not business days in billing cure periods (billing/periods.py
     # business_calendar): "US" = Federal Reserve bank holidays, "none" = Monday to Friday only.
     business_calendar: str = "US"
-    # Media relay (calls/rtpengine_anchor.py): "builtin" (media/relay.py, in this process) or
-    # "rtpengine" (the Debian rtpengine-daemon, driven over its ng port at rtpengine_ng).
+
+    # -- media ------------------------------------------------------------------------------------
+    # "builtin" (media/relay.py, in this process) or "rtpengine" (the Debian rtpengine-daemon,
+    # driven over its ng port at rtpengine_ng).
     media_relay: str = "builtin"
     rtpengine_ng: str = "127.0.0.1:2223"
+    # A call whose media stopped both ways this long is hung up (issue 13 §3).
+    media_timeout_s: float = Field(60.0, gt=0)
+
+    # -- calls that always end (issue 13 §3; calls/service.py SipConfig) ---------------------------
+    # How often this node writes its heartbeat: after a crash an answered call is billed up to it.
+    sip_heartbeat_s: float = Field(10.0, gt=0)
+    # RFC 4028 session timers: the interval asked for and the shortest accepted (90 s by the RFC;
+    # less only with sip_test_short_timers, which tests set and no deployment should).
+    sip_session_expires: int = Field(1800, ge=1)
+    sip_min_se: int = Field(90, ge=1)
+    sip_test_short_timers: bool = False
+
+    # -- operations -------------------------------------------------------------------------------
+    # WARNING: what the service printed before logging was configured (a call's INFO lines cost
+    # ~30 µs each, bench/bench_logging.py); INFO adds a line per call, registration and job run.
+    log_level: str = "WARNING"
+    log_format: Literal["console", "json"] = "console"
+    # Whether this node runs the scheduled jobs (ops/scheduler.py); nodes sharing PostgreSQL take
+    # turns through a lock, so leaving it on everywhere is safe.
+    jobs: bool = True
+    # Jobs this node never runs, e.g. "billing-run" where the operator closes months by hand
+    # (``centrex billing run``); names as ``centrex jobs list`` shows them, checked at start.
+    jobs_skip: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = config_file()
+        if path is None:
+            return (init_settings, env_settings)
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=path))
+
+    # -- validation: each message is completed with the setting's name by SettingsError -----------
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @field_validator("rtp_ports", mode="before")
+    @classmethod
+    def _port_range(cls, value: Any) -> Any:
+        return parse_port_range(value) if isinstance(value, str) else value
+
+    @field_validator("jobs_skip", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(str(n).strip() for n in items if str(n).strip())
+
+    @field_validator("sip_digest", mode="before")
+    @classmethod
+    def _digest(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        names = tuple(str(a).strip().upper() for a in items if str(a).strip())
+        bad = [a for a in names if a not in ALGORITHMS]
+        if bad or not names:
+            raise ValueError(f"each digest algorithm must be one of {', '.join(ALGORITHMS)}, got {value!r}")
+        return names
+
+    @field_validator("business_calendar", mode="before")
+    @classmethod
+    def _calendar(cls, value: Any) -> str:
+        return business_calendar(str(value)).name
+
+    @field_validator("media_relay", mode="before")
+    @classmethod
+    def _relay(cls, value: Any) -> str:
+        relay = str(value).strip().lower()
+        if relay not in MEDIA_RELAYS:
+            raise ValueError(f"must be one of {', '.join(MEDIA_RELAYS)}, got {relay!r}")
+        return relay
+
+    @field_validator("rtpengine_ng", mode="before")
+    @classmethod
+    def _ng(cls, value: Any) -> str:
+        # The same rule as calls/rtpengine_anchor.py parse_ng_address (which must not be imported
+        # here: it brings the media stack).
+        text = str(value)
+        host, sep, port_s = text.strip().rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port_s.isdigit() or not 0 < int(port_s) < 65536:
+            raise ValueError(f"must look like host:port (e.g. 127.0.0.1:2223), got {text!r}")
+        return f"[{host}]:{port_s}" if ":" in host else f"{host}:{port_s}"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> str:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        return level
 
     @property
     def database_url(self) -> str:
         return normalize_db_url(self.db_url or f"sqlite:///{self.data_dir / 'centrex.sqlite3'}")
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+        """A copy with the given values (None: unchanged), validated: SettingsError names the field
+        as ``--flag-name`` since this is how the command line sets them."""
+        values = self.model_dump()
+        values.update({k: v for k, v in changes.items() if v is not None})
+        try:
+            return type(self).model_validate(values)
+        except ValidationError as exc:
+            field = _first_field(exc)
+            raise SettingsError("--" + field.replace("_", "-"), _first_message(exc)) from None
+
+
+ENV: dict[str, str] = {
+    name: (
+        "CENTREX_DATA"
+        if name == "data_dir"
+        else "CENTREX_DB"
+        if name == "db_url"
+        else f"CENTREX_{name.upper()}"
+    )
+    for name in Settings.model_fields
+}
+"""The environment variable of each setting."""
+
+
+def config_file() -> Path | None:
+    chosen = _config_file.get()
+    if chosen is not None:
+        return chosen
+    named = os.environ.get("CENTREX_CONFIG", "").strip()
+    return Path(named) if named else None
+
+
+def load_settings(config: Path | None = None, **flags: object) -> Settings:
+    """The settings from the environment and the file (``config``, else CENTREX_CONFIG), with
+    ``flags`` (None: not given) on top. SettingsError (a ValueError) names a bad setting."""
+    path = config if config is not None else config_file()
+    from_file = _read_toml(path) if path is not None else {}
+    token = _config_file.set(path)
+    try:
+        given = {k: v for k, v in flags.items() if v is not None}
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        field = _first_field(exc)
+        if field in flags and flags[field] is not None:
+            where = "--" + field.replace("_", "-")
+        elif ENV.get(field, "") in os.environ:
+            where = ENV[field]
+        elif field in from_file or (path is not None and field not in Settings.model_fields):
+            where = f"{path}: {field}"  # the file's key
+        else:
+            where = field
+        raise SettingsError(where, _first_message(exc)) from None
+    finally:
+        _config_file.reset(token)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(str(path), "no such configuration file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(str(path), f"not valid TOML: {exc}") from None
+
+
+def _first_field(exc: ValidationError) -> str:
+    loc = exc.errors()[0]["loc"]
+    name = str(loc[0]) if loc else ""
+    return {"CENTREX_DATA": "data_dir", "CENTREX_DB": "db_url"}.get(name, name)
+
+
+def _first_message(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting (known: {', '.join(sorted(Settings.model_fields))})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] != "value_error" and "input" in error:
+        message += f", got {error['input']!r}"
+    return message
 
 
 def normalize_db_url(url: str) -> str:
@@ -58,60 +302,9 @@ def parse_port_range(text: str) -> tuple[int, int]:
         low_s, high_s = text.split("-", 1)
         low, high = int(low_s), int(high_s)
     except ValueError:
-        raise ValueError(f"--rtp-ports must look like A-B (e.g. 20000-30000), got {text!r}") from None
+        raise ValueError(f"must look like A-B (e.g. 20000-30000), got {text!r}") from None
     if not (1024 <= low < high <= 65535):
-        raise ValueError(f"--rtp-ports {text!r}: need 1024 <= A < B <= 65535")
+        raise ValueError(f"{text!r}: need 1024 <= A < B <= 65535")
     if (high - low) < 2:
-        raise ValueError(f"--rtp-ports {text!r}: the range must hold at least one RTP/RTCP pair")
+        raise ValueError(f"{text!r}: the range must hold at least one RTP/RTCP pair")
     return low, high
-
-
-def load_settings() -> Settings:
-    env = os.environ
-    s = Settings(db_url=env.get("CENTREX_DB", ""))
-    if "CENTREX_BIND" in env:
-        s = replace(s, bind=env["CENTREX_BIND"])
-    if "CENTREX_SIP_PORT" in env:
-        s = replace(s, sip_port=int(env["CENTREX_SIP_PORT"]))
-    if "CENTREX_HTTP_PORT" in env:
-        s = replace(s, http_port=int(env["CENTREX_HTTP_PORT"]))
-    if "CENTREX_RTP_PORTS" in env:
-        s = replace(s, rtp_ports=parse_port_range(env["CENTREX_RTP_PORTS"]))
-    s = _smtp_settings(s, env)
-    s = _media_settings(s, env)
-    if "CENTREX_BUSINESS_CALENDAR" in env:
-        from centrex.billing.periods import business_calendar
-
-        s = replace(s, business_calendar=business_calendar(env["CENTREX_BUSINESS_CALENDAR"]).name)
-    return s
-
-
-def _smtp_settings(s: Settings, env: Mapping[str, str]) -> Settings:
-    """CENTREX_SMTP_HOST, _PORT, _FROM, _STARTTLS (1/true/yes), _USER, _PASSWORD."""
-    changes: dict[str, object] = {}
-    for name in ("host", "from", "user", "password"):
-        if f"CENTREX_SMTP_{name.upper()}" in env:
-            changes[f"smtp_{name}"] = env[f"CENTREX_SMTP_{name.upper()}"]
-    if "CENTREX_SMTP_PORT" in env:
-        changes["smtp_port"] = int(env["CENTREX_SMTP_PORT"])
-    if "CENTREX_SMTP_STARTTLS" in env:
-        changes["smtp_starttls"] = env["CENTREX_SMTP_STARTTLS"].strip().lower() in {"1", "true", "yes", "on"}
-    return replace(s, **changes)  # type: ignore[arg-type]
-
-
-MEDIA_RELAYS = ("builtin", "rtpengine")
-
-
-def _media_settings(s: Settings, env: Mapping[str, str]) -> Settings:
-    """CENTREX_MEDIA_RELAY=builtin|rtpengine, CENTREX_RTPENGINE_NG=host:port."""
-    if "CENTREX_MEDIA_RELAY" in env:
-        relay = env["CENTREX_MEDIA_RELAY"].strip().lower()
-        if relay not in MEDIA_RELAYS:
-            raise ValueError(f"CENTREX_MEDIA_RELAY must be one of {', '.join(MEDIA_RELAYS)}, got {relay!r}")
-        s = replace(s, media_relay=relay)
-    if "CENTREX_RTPENGINE_NG" in env:
-        from centrex.calls.rtpengine_anchor import parse_ng_address
-
-        host, port = parse_ng_address(env["CENTREX_RTPENGINE_NG"])
-        s = replace(s, rtpengine_ng=f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
-    return s

@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import uuid
+from dataclasses import replace
 
 import uvicorn
 from rich.console import Console
@@ -18,6 +19,7 @@ from centrex.adapters.recording import RecordingListener
 from centrex.api.app import create_app, register_component
 from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.directory import Directory
+from centrex.calls.guard import guard_config
 from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
@@ -28,7 +30,9 @@ from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager, raise_fd_limit
-from centrex.ops.recording_retention import retention_daily
+from centrex.ops.jobs import builtin_registry
+from centrex.ops.logs import configure_logging
+from centrex.ops.scheduler import Scheduler
 from centrex.pbx.apps import Apps
 from centrex.pbx.conference_lookup import ConferenceLookup
 from centrex.pbx.mwi import MessageWaiting
@@ -36,22 +40,13 @@ from centrex.pbx.queue_store import StoreQueues
 from centrex.pbx.queues import Queues
 from centrex.routing.storage import StoreRoutes
 from centrex.routing.trunk_calls import TrunkCalls
+from centrex.sip.session_timer import TimerPolicy
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 from centrex.switchboard import standard_services
 
 console = Console()
 
-
-def media_timeout_s() -> float:
-    raw = os.environ.get("CENTREX_MEDIA_TIMEOUT_S", "").strip()
-    try:
-        value = float(raw) if raw else 60.0
-    except ValueError:
-        raise SystemExit(f"CENTREX_MEDIA_TIMEOUT_S={raw!r}: must be a number of seconds") from None
-    if value <= 0:
-        raise SystemExit(f"CENTREX_MEDIA_TIMEOUT_S={raw!r}: must be more than 0")
-    return value
 
 
 async def start_app_server(
@@ -95,11 +90,12 @@ def attach_switch_services(
 
 
 async def serve(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_format)  # once, before anything logs
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine)
     config = uvicorn.Config(
-        app, host=settings.bind, port=settings.http_port, log_level="warning", lifespan="off"
+        app, host=settings.bind, port=settings.http_port, log_level="warning", lifespan="off", log_config=None
     )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
@@ -107,21 +103,27 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     sessions = make_sessionmaker(engine)
-    # Digest algorithms offered, most preferred first (RFC 8760). CENTREX_SIP_DIGEST=MD5,SHA-256
-    # serves clients that answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
-    digest = tuple(a.strip().upper() for a in os.environ.get("CENTREX_SIP_DIGEST", "SHA-256,MD5").split(","))
     directory = StoreDirectory(sessions)
     sip = SipService(
         directory,
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
-            digest_algorithms=digest,
+            digest_algorithms=settings.sip_digest,  # config.py: CENTREX_SIP_DIGEST
             tls_port=settings.sip_tls_port,
             # A configured certificate (both files), else a self-signed one kept in the data dir.
-            tls_cert=os.environ.get("CENTREX_SIP_TLS_CERT") or None,
-            tls_key=os.environ.get("CENTREX_SIP_TLS_KEY") or None,
+            tls_cert=settings.sip_tls_cert or None,
+            tls_key=settings.sip_tls_key or None,
             tls_dir=str(settings.data_dir),
+            # Bans and TCP/TLS limits from CENTREX_SIP_BAN_* / CENTREX_SIP_TCP_* (calls/guard.py),
+            # the request rate from the settings.
+            guard=replace(guard_config(os.environ), rate_per_s=settings.sip_rate, burst=settings.sip_burst),
+            heartbeat_s=settings.sip_heartbeat_s,
+            session=TimerPolicy(
+                session_expires=settings.sip_session_expires,
+                min_se=settings.sip_min_se,
+                allow_short=settings.sip_test_short_timers,
+            ),
         ),
         records=CallRecords(sessions),
         services=standard_services().ordered(),
@@ -138,10 +140,10 @@ async def serve(settings: Settings) -> None:
         ports,
         bind_host=settings.bind,
         advertise=sip.advertised,
-        idle_timeout=media_timeout_s(),
+        idle_timeout=settings.media_timeout_s,
         on_idle=sip.media_stopped,
     )
-    # Call recording by the tenants' policies, and the daily retention purge (hosted-pbx.txt 2.f).
+    # Call recording by the tenants' policies.
     recordings = RecordingListener(sessions, relays, settings.data_dir)
     # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8),
     # except those of tenants that may record someone: the recorder taps the built-in relay.
@@ -151,7 +153,12 @@ async def serve(settings: Settings) -> None:
     )
     sip.engine.listeners.append(recordings)
     sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
-    housekeeping = asyncio.create_task(retention_daily(sessions))
+    # Scheduled jobs (ops/jobs: retention, billing run, collections); --no-jobs leaves them to others.
+    housekeeping = (
+        asyncio.create_task(Scheduler(sessions, builtin_registry().without(settings.jobs_skip)).run_forever())
+        if settings.jobs
+        else None
+    )
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
@@ -175,7 +182,8 @@ async def serve(settings: Settings) -> None:
     try:
         await task
     finally:
-        housekeeping.cancel()
+        if housekeeping is not None:
+            housekeeping.cancel()
         await apps.stop()
         await sip.stop()
         recordings.close()  # before the relays: running recordings get their rows completed

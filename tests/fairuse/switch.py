@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from centrex.calls.records import CallRecords
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.calls.directory import StoreDirectory
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.calls.guard import GuardConfig
 from centrex.calls.service import SipConfig, SipService
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo

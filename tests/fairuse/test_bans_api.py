@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from centrex.calls.records import CallRecords
 from fastapi.testclient import TestClient
 
+from centrex.adapters.call_records import CallRecords
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.api.app import create_app
-from centrex.calls.directory import StoreDirectory
 from centrex.calls.service import SipService
 from centrex.ops.demo import DEMO_DOMAIN, seed_demo
 from centrex.store.db import transaction

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from centrex import __version__
 from centrex.api import errors
 from centrex.api import routers as routers_pkg
+from centrex.api.request_id import RequestIdMiddleware
 from centrex.api.routers import health
 from centrex.store.db import make_engine, make_sessionmaker
 
@@ -48,6 +49,7 @@ def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastA
     for router in api_routers():
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
+    app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     return app
 
 

@@ -1,4 +1,5 @@
-"""Voicemail to e-mail: the message (pure) and its delivery through the operator's SMTP server.
+"""Voicemail to e-mail: the message (pure) and its delivery through the operator's SMTP server
+(ops/mailer.py).
 
 The mailbox asks for it (``email_notify``, MAC 8) and the user has an e-mail address; the WAV goes
 as an ``audio/wav`` attachment when ``attach_audio`` is set (else only the notice). Delivery is
@@ -10,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from centrex.apps.vm_store import MailboxInfo, MessageInfo
-from centrex.e911.notifier import SmtpConfig
+from centrex.ops.mailer import Mailer, SmtpConfig
 
 log = logging.getLogger(__name__)
 
@@ -91,33 +91,12 @@ class VoicemailMailer:
         except Exception:
             log.exception("voicemail.email cannot be built for message %s", message.id)
             return False
-        for attempt in range(1, self.tries + 1):
-            try:
-                await asyncio.to_thread(self._deliver, smtp, email)
-                log.info("voicemail.email delivered message=%s to=%s", message.id, box.email)
-                return True
-            except smtplib.SMTPResponseException as exc:
-                if not 400 <= exc.smtp_code < 500:
-                    log.error("voicemail.email refused message=%s: %s", message.id, exc)
-                    return False
-                detail = str(exc)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code = next(iter(exc.recipients.values()))[0]
-                if not 400 <= code < 500:
-                    log.error("voicemail.email recipient refused message=%s: %s", message.id, exc)
-                    return False
-                detail = str(exc)
-            except (OSError, smtplib.SMTPException) as exc:
-                detail = f"{type(exc).__name__}: {exc}"
-            if attempt < self.tries:
-                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
-        log.error("voicemail.email FAILED message=%s after %d tries: %s", message.id, self.tries, detail)
+        mailer = Mailer(smtp, timeout_s=self.timeout_s, ssl_context=self.ssl_context)
+        sent = await mailer.deliver(email, tries=self.tries, backoff_s=self.backoff_s)
+        if sent.ok:
+            log.info("voicemail.email delivered message=%s to=%s", message.id, box.email)
+            return True
+        log.error(
+            "voicemail.email FAILED message=%s after %d tries: %s", message.id, sent.attempts, sent.detail
+        )
         return False
-
-    def _deliver(self, smtp: SmtpConfig, email: EmailMessage) -> None:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=self.timeout_s) as client:
-            if smtp.starttls:
-                client.starttls(context=self.ssl_context or ssl.create_default_context())
-            if smtp.user:
-                client.login(smtp.user, smtp.password)
-            client.send_message(email)

@@ -35,6 +35,7 @@ from centrex.calls.services import CallService
 from centrex.fairuse.ban_service import BanService
 from centrex.fairuse.ban_store import service_key
 from centrex.fairuse.bans import Realm
+from centrex.ops.logs import sip_logged
 from centrex.sip.conformance import SWITCH_CONFORMANCE, Conformance
 from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
@@ -422,6 +423,7 @@ class SipService:
     def _name(self, transport: SipTransport) -> str:
         return transport.endpoint.transport
 
+    @sip_logged  # ops/logs.py: the event's Call-ID and tenant on every line logged while handling it
     def _on_event(self, event: Event, transport: SipTransport) -> None:
         now = self.clock()
         name = self._name(transport)

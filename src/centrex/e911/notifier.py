@@ -1,5 +1,5 @@
 """Sending 911 notices (the I/O edge of e911/notice.py): e-mail through the operator's SMTP server
-and signed webhooks by HTTPS POST.
+(ops/mailer.py) and signed webhooks by HTTPS POST.
 
 Each contact is tried up to `tries` times with exponential back-off and a timeout per try; every
 outcome is logged (`e911.notify ...`). One contact failing never stops the others, and nothing here
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import smtplib
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -29,36 +28,13 @@ from centrex.e911.notice import (
     webhook_body,
     webhook_headers,
 )
+from centrex.ops.mailer import Mailer, MailError, SmtpConfig
 
 __all__ = ["Delivery", "EmergencyNotifier", "SmtpConfig"]
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpConfig:
-    host: str
-    port: int = 25
-    sender: str = "centrex-911@localhost"
-    starttls: bool = False
-    user: str = ""
-    password: str = field(default="", repr=False)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpConfig | None:
-        """None when no SMTP host is configured (CENTREX_SMTP_HOST)."""
-        if not settings.smtp_host:
-            return None
-        return cls(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_from,
-            settings.smtp_starttls,
-            settings.smtp_user,
-            settings.smtp_password,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +45,6 @@ class Delivery:
     ok: bool
     attempts: int
     detail: str  # "250 accepted", "HTTP 204", or the last error
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 class _Permanent(Exception):
@@ -211,26 +183,13 @@ class EmergencyNotifier:
             raise _Permanent("no SMTP server is configured (CENTREX_SMTP_HOST)")
         domain = smtp.sender.rpartition("@")[2]
         message = email_message(notice, smtp.sender, contact.address, domain=domain)
-        return await asyncio.to_thread(self._send_mail, smtp, message)
-
-    def _send_mail(self, smtp: SmtpConfig, message: object) -> str:
+        mailer = Mailer(smtp, timeout_s=self.timeout_s, ssl_context=self.ssl_context)
         try:
-            with smtplib.SMTP(smtp.host, smtp.port, timeout=self.timeout_s) as client:
-                if smtp.starttls:
-                    client.starttls(context=self.ssl_context or ssl.create_default_context())
-                if smtp.user:
-                    client.login(smtp.user, smtp.password)
-                client.send_message(message)  # type: ignore[arg-type]
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()))
-            if 400 <= code < 500:
-                raise  # greylisting, mailbox busy: worth another try
-            raise _Permanent(f"recipient refused: {code} {_text(reply)}") from None
-        except smtplib.SMTPResponseException as exc:
-            if 400 <= exc.smtp_code < 500:
-                raise
-            raise _Permanent(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}") from None
-        return "250 accepted"
+            return await mailer.send(message)
+        except MailError as exc:
+            if exc.permanent:  # a refused recipient: another try will not help
+                raise _Permanent(exc.detail) from None
+            raise  # greylisting, a busy mailbox, a dropped connection: tried again
 
     # -- webhook -----------------------------------------------------------------------------------
     async def _webhook(self, notice: EmergencyNotice, contact: NoticeContact) -> str:

@@ -8,8 +8,10 @@ first and then marks the row (``deleted_at``) with an audit entry in the same tr
 crash in between leaves a row that the next run deletes again (a missing file is no error), never a
 file that the database claims is gone.
 
-Run by ``centrex recordings purge [--as-of DATE]`` and by the service once a day
-(``retention_daily``).
+Run by ``centrex recordings purge [--as-of DATE]``, and by the service as the scheduled job
+``recording-retention`` (ops/jobs/retention.py, daily at 03:00 UTC; ``centrex jobs run
+recording-retention --dry-run`` lists what would go). ``retention_daily`` is the loop the service ran
+before the scheduler existed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,9 +75,10 @@ def purge_recordings(
     principal: Principal = SYSTEM,
     tenant_id: uuid.UUID | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
 ) -> list[TenantPurge]:
     """Delete every recording past its tenant's period on ``as_of`` (default now). ``on_progress``
-    gets (done, total) as rows are deleted."""
+    gets (done, total) as rows are deleted. ``dry_run``: delete nothing, report what would go."""
     as_of = as_of or datetime.now(UTC)
     if as_of.tzinfo is None:
         raise ValueError("as_of: a naive datetime; give a UTC time")
@@ -94,6 +98,8 @@ def purge_recordings(
     total = sum(len(ids) for *_, ids in plans)
     done = 0
     report = []
+    if dry_run:
+        return [_would_delete(sessions, t, months, cutoff, ids) for t, months, cutoff, ids in plans]
     for t, months, cutoff, ids in plans:
         deleted = missing = freed = 0
         for i in range(0, len(ids), BATCH):
@@ -146,6 +152,22 @@ def purge_recordings(
                 freed,
             )
     return report
+
+
+def _would_delete(
+    sessions: sessionmaker[Session], tenant_id: uuid.UUID, months: int, cutoff: datetime, ids: list[Any]
+) -> TenantPurge:
+    missing = size = 0
+    with sessions() as s:
+        for i in range(0, len(ids), BATCH):
+            for path in s.scalars(
+                select(CallRecording.file_path).where(CallRecording.id.in_(ids[i : i + BATCH]))
+            ):
+                try:
+                    size += Path(path).stat().st_size
+                except FileNotFoundError:
+                    missing += 1
+    return TenantPurge(tenant_id, months, cutoff, len(ids), missing, size)
 
 
 def _expired(tenant_id: uuid.UUID, cutoff: datetime) -> Select[tuple[uuid.UUID]]:

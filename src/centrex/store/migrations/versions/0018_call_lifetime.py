@@ -3,7 +3,7 @@ holds each journalled call, its direction and dialogs (a restart sends BYE on ea
 tenant's longest call
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-06 12:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
