@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # A call whose media stopped both ways this long is hung up (issue 13 §3).
     media_timeout_s: float = Field(60.0, gt=0)
 
+    # Name servers for trunk gateways named by host name (RFC 3263), "host" or "host:port" (one
+    # port for all); empty: the system's resolv.conf.
+    dns_servers: Annotated[tuple[str, ...], NoDecode] = ()
+
     # -- calls that always end (issue 13 §3; calls/service.py SipConfig) ---------------------------
     # How often this node writes its heartbeat: after a crash an answered call is billed up to it.
     sip_heartbeat_s: float = Field(10.0, gt=0)
@@ -152,7 +156,7 @@ class Settings(BaseSettings):
     def _port_range(cls, value: Any) -> Any:
         return parse_port_range(value) if isinstance(value, str) else value
 
-    @field_validator("jobs_skip", mode="before")
+    @field_validator("jobs_skip", "dns_servers", mode="before")
     @classmethod
     def _names(cls, value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)

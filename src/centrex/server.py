@@ -38,12 +38,14 @@ from centrex.pbx.conference_lookup import ConferenceLookup
 from centrex.pbx.mwi import MessageWaiting
 from centrex.pbx.queue_store import StoreQueues
 from centrex.pbx.queues import Queues
+from centrex.routing.resolved import ResolvingRoutes
 from centrex.routing.storage import StoreRoutes
 from centrex.routing.trunk_calls import TrunkCalls
 from centrex.sip.session_timer import TimerPolicy
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 from centrex.switchboard import standard_services
+from centrex.transport.resolve import Resolver
 
 console = Console()
 
@@ -73,11 +75,16 @@ def attach_switch_services(
     sessions: sessionmaker[Session],
     directory: Directory,
     notifier: EmergencyNotifier,
+    resolver: Resolver | None = None,
 ) -> None:
     """What the switch reads besides phones and users (issue #6): trunks and routes, the DIDs of
-    calls from carriers, 911 locations and notices, and nomadic use on every REGISTER."""
+    calls from carriers, 911 locations and notices, and nomadic use on every REGISTER. With a
+    ``resolver``, trunk gateways named by host name are the addresses RFC 3263 finds for them."""
     engine = sip.engine
-    engine.service(TrunkCalls).routes = StoreRoutes(sessions)
+    stored = StoreRoutes(sessions)
+    engine.service(TrunkCalls).routes = (
+        ResolvingRoutes(stored, resolver.cached, resolver.prefetch) if resolver is not None else stored
+    )
     engine.service(EmergencyCalls).emergency = StoreEmergency(sessions, notifier.submit)
     tracker = NomadicTracker(sessions)
     engine.nomadic = tracker
@@ -128,7 +135,9 @@ async def serve(settings: Settings) -> None:
         records=CallRecords(sessions),
         services=standard_services().ordered(),
     )
-    attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings))
+    # Trunk gateways by host name (RFC 3263); CENTREX_DNS_SERVERS=host[:port],... replaces resolv.conf.
+    resolver = make_resolver(settings.dns_servers)
+    attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings), resolver)
     await sip.start()
     # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports
     # (one allocator for the relay and the app server, so they never reach for the same port).
@@ -186,9 +195,18 @@ async def serve(settings: Settings) -> None:
             housekeeping.cancel()
         await apps.stop()
         await sip.stop()
+        await resolver.close()
         recordings.close()  # before the relays: running recordings get their rows completed
         relays.close()
         engine.dispose()
+
+
+def make_resolver(servers: tuple[str, ...]) -> Resolver:
+    if not servers:
+        return Resolver()
+    hosts = [s.rsplit(":", 1)[0] if s.count(":") == 1 else s for s in servers]
+    ports = {int(s.rsplit(":", 1)[1]) for s in servers if s.count(":") == 1}
+    return Resolver(hosts, port=ports.pop() if len(ports) == 1 else 53)
 
 
 def run(settings: Settings) -> None:

@@ -214,3 +214,53 @@ async def test_911_from_a_suspended_tenant_reaches_the_psap_with_pidf_lo_and_not
     assert verify_signature(secret, headers["centrex-signature"], body, time.time())
     payload = json.loads(body)
     assert "+12175281001" in json.dumps(payload) and "742" in json.dumps(payload)
+
+
+async def test_a_carrier_gateway_named_by_host_name_is_found_by_dns_and_called(server: Server) -> None:
+    """Issue 13 §2: a trunk gateway stored as a host name is located by RFC 3263 (SRV, then A)
+    against a DNS server of the test's own on 127.0.0.1, and the call goes to what it names."""
+    from centrex.routing.resolved import ResolvingRoutes
+    from centrex.sip.locate import Query
+    from centrex.transport.resolve import Resolver
+    from tests.support.dns_server import DnsServer
+
+    carrier = free_udp_port()
+    dns = await DnsServer.start(
+        {
+            ("_sip._udp.carrier.test", "SRV"): (60, [f"10 10 {carrier} sbc1.carrier.test."]),
+            ("sbc1.carrier.test", "A"): (60, ["127.0.0.1"]),
+        }
+    )
+    resolver = Resolver(["127.0.0.1"], port=dns.port)
+    try:
+        with transaction(server.sessions) as s:
+            trunk = TrunkRow(name="named", kind=TrunkKind.CARRIER)
+            s.add(trunk)
+            s.flush()
+            s.add(
+                TrunkGatewayRow(trunk_id=trunk.id, host="carrier.test", port=5060, role=GatewayRole.PRIMARY)
+            )
+            s.add(OutboundRouteRow(trunk_id=trunk.id, prefix="1"))
+        service = server.service
+        attach_switch_services(
+            service, server.sessions, StoreDirectory(server.sessions), EmergencyNotifier(None), resolver
+        )
+        routes = service.engine.service(TrunkCalls).routes
+        assert isinstance(routes, ResolvingRoutes) and isinstance(routes.routes, StoreRoutes)
+        routes.routes.ttl_s = 0.0
+        routes.table(time.time())  # the name is asked for; a call never waits on DNS
+        for _ in range(50):
+            if resolver.cached(Query("carrier.test", None, "UDP")):
+                break
+            await asyncio.sleep(0.05)
+        a = free_udp_port()
+        await server.register("1001", a)
+        await call(server, "1001", a, "2125550123", "uac_call.xml", [("uas_answer.xml", "gw", carrier)])
+        cdr = server.ended[-1]
+        assert (cdr.disposition, cdr.trunk) == ("answered", "named")
+        [leg] = cdr.legs
+        assert f"127.0.0.1:{carrier}" in leg.contact
+        assert dns.asked[("_sip._udp.carrier.test", "SRV")] >= 1
+    finally:
+        await resolver.close()
+        dns.close()

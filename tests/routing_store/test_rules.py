@@ -150,9 +150,12 @@ def test_a_pbx_trunk_belongs_to_a_tenant_and_the_others_to_the_operator() -> Non
 # --- gateways: source addresses and the §I.4 SBC pairs -------------------------------------------
 
 
-def test_a_gateway_is_an_ip_literal_and_a_port() -> None:
-    errors = check_trunk(trunk(gateways=(gw("sbc.carrier.example"), gw("192.0.2.9", position=1, port=0))))
+def test_a_gateway_is_an_ip_literal_or_a_host_name_and_a_port() -> None:
+    errors = check_trunk(trunk(gateways=(gw("sbc carrier!"), gw("192.0.2.9", position=1, port=0))))
     assert fields(errors) == {"gateways.0.host": SOURCE_ADDRESS, "gateways.1.port": "port 1-65535"}
+    assert check_trunk(trunk(gateways=(gw("sbc.carrier.example"),))) == []  # RFC 3263 finds it
+    assert "gateways.0.host" in fields(check_trunk(trunk(gateways=(gw("-bad-.example"),))))
+    assert "gateways.0.host" in fields(check_trunk(trunk(gateways=(gw("999.1.2.3"),))))
     assert "inbound from carriers accepted only from their addresses" in SOURCE_ADDRESS
     assert check_trunk(trunk(gateways=(gw("2001:db8::5060", port=65535),))) == []
     assert "gateways.0.port" in fields(check_trunk(trunk(gateways=(gw(port=65536),))))
@@ -191,7 +194,7 @@ def test_every_problem_is_named_at_once() -> None:
     bad = trunk(
         TrunkKind.PEER,
         tenant_id=TENANT,
-        gateways=(gw("pbx.example.com", GatewayRole.SECONDARY),),
+        gateways=(gw("pbx example.com", GatewayRole.SECONDARY),),
         tech_prefix="12#",
         number_format="local",
     )

@@ -86,16 +86,23 @@ def parse_call_classes(
     return frozenset(out), errors
 
 
+HOST_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+
+
 def check_gateway(g: Gateway, field: str = "gateway") -> list[RuleError]:
-    """A gateway is an IP literal (a request from a trunk is recognised by its source address, so a
-    DNS name, which can change under us, is refused) and a port 1-65535."""
+    """A gateway is an IP literal or an RFC 1123 host name, and a port 1-65535. A name is found by
+    RFC 3263 (NAPTR, SRV, A/AAAA: routing/resolved.py) and used as the addresses it names, so a
+    request from the trunk is still recognised by its source address."""
     errors = []
     try:
         ipaddress.ip_address(g.host)
     except ValueError:
-        errors.append(
-            RuleError(f"{field}.host", SOURCE_ADDRESS, f"{g.host!r} is not an IP address (no DNS names)")
-        )
+        if not HOST_NAME.match(g.host) or g.host.replace(".", "").isdigit():
+            errors.append(
+                RuleError(
+                    f"{field}.host", SOURCE_ADDRESS, f"{g.host!r} is neither an IP address nor a host name"
+                )
+            )
     if not 1 <= g.port <= 65535:
         errors.append(RuleError(f"{field}.port", "port 1-65535", f"port {g.port} is not 1-65535"))
     if g.transport not in TRANSPORTS:
