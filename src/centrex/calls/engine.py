@@ -26,7 +26,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from centrex.calls.activity import Activity
 from centrex.calls.auth import PhoneAuthenticator
@@ -40,7 +40,7 @@ from centrex.calls.media_path import MediaPath
 from centrex.calls.model import BLeg, Call, CallState, LegState, Relay
 from centrex.calls.origination import admit, new_phone_call, route_new
 from centrex.calls.ports import MediaAnchor, Network, NomadicHold
-from centrex.calls.services import CallService, Destination
+from centrex.calls.services import HOOKS, CallService, Destination
 from centrex.calls.session_timers import SessionTimers
 from centrex.routing.model import Target
 from centrex.sip.dialog import Dialog
@@ -124,12 +124,22 @@ class CallEngine:
         # tenant allows direct media. None: nothing records in this process.
         self.may_record: Callable[[uuid.UUID, tuple[uuid.UUID, ...]], bool] | None = None
         self.services: list[CallService] = []
+        self.hooks: dict[str, list[Callable[..., Any]]] = {}
         for service in services:
             self.register(service)
 
     def register(self, service: CallService) -> None:
         service.attach(self)
         self.services.append(service)
+        # Each hook is asked only of the services that implement it: a call event costs a few
+        # method calls, not one per registered service.
+        for name in HOOKS:
+            if getattr(type(service), name) is not getattr(CallService, name):
+                self.hooks.setdefault(name, []).append(getattr(service, name))
+
+    def asking(self, hook: str) -> list[Callable[..., Any]]:
+        """The services' implementations of ``hook``, in registration order."""
+        return self.hooks.get(hook, [])
 
     def service(self, kind: type[_S]) -> _S:
         """The registered service of this class (tests and the assembly set its ports)."""
@@ -155,8 +165,8 @@ class CallEngine:
 
     def next_timer(self) -> float | None:
         first: float | None = None
-        for s in self.services:
-            at = s.next_timer()
+        for next_timer in self.asking("next_timer"):
+            at = next_timer()
             if at is not None and (first is None or at < first):
                 first = at
         while self._heap:
@@ -168,8 +178,8 @@ class CallEngine:
         return first
 
     def handle_timer(self, now: float) -> None:
-        for s in self.services:
-            s.tick(now)
+        for tick in self.asking("tick"):
+            tick(now)
         while self._heap and self._heap[0][0] <= now:
             deadline, _, call_id, name = heapq.heappop(self._heap)
             call = self.calls.get(call_id)
@@ -187,8 +197,8 @@ class CallEngine:
                 log.warning("sip.call.max_duration call=%s tenant=%s", call.id, call.tenant.id)
                 self.hang_up(call, now, "max_duration", 200)
                 continue
-            for s in self.services:
-                if s.timer(call, name, now):
+            for timer in self.asking("timer"):
+                if timer(call, name, now):
                     break
 
     @property
@@ -219,8 +229,8 @@ class CallEngine:
 
     def deliver(self, call: Call, destination: Destination, now: float) -> None:
         """Hand the call to the service that takes this kind of destination."""
-        for s in self.services:
-            if s.deliver(call, destination, now):
+        for deliver in self.asking("deliver"):
+            if deliver(call, destination, now):
                 return
         log.warning("sip.call.undeliverable call=%s kind=%s", call.id, destination.kind)
         self.reject(call, 404, now, "failed", f"no_{destination.kind}_service")
@@ -236,8 +246,8 @@ class CallEngine:
         user = self.directory.user_by_extension(tenant_id, extension)
         if user is not None:
             return Destination("user", user)
-        for s in self.services:
-            found = s.resolve(tenant_id, extension)
+        for resolve in self.asking("resolve"):
+            found = resolve(tenant_id, extension)
             if found is not None:
                 return found
         return None
@@ -450,8 +460,8 @@ class CallEngine:
             assert event.key is not None
             new_phone_call(self, req, event.key, event.addr, transport, now)
             return
-        for s in self.services:
-            if s.request(event, transport, now):
+        for request in self.asking("request"):
+            if request(event, transport, now):
                 return
         if req.to.tag:
             self._in_dialog(req, transport, now)
@@ -516,14 +526,14 @@ class CallEngine:
             return
         if req.method == "BYE":
             self.network.send_response(transport, make_response(req, 200))
-            if any(s.bye(call, side, now) for s in self.services):
+            if any(bye(call, side, now) for bye in self.asking("bye")):
                 return
             self.send(other_transport, other.create_request("BYE"), other_addr)
             self.end(call, now, "answered", f"{side}_bye", 200)
             return
         if req.method == "REFER":
-            for s in self.services:
-                if s.refer(call, req, side, this, transport, now):
+            for refer in self.asking("refer"):
+                if refer(call, req, side, this, transport, now):
                     return
             self.reply(transport, req, 501, "Not Implemented (transfer)")
             return
@@ -622,8 +632,8 @@ class CallEngine:
     def _response(self, key: TransactionKey, resp: Response, now: float) -> None:
         if self.session_timers.response(key, resp, now):
             return
-        for s in self.services:
-            if s.response(key, resp, now):
+        for response in self.asking("response"):
+            if response(key, resp, now):
                 return
         leg = self._legs_by_key.get(key)
         if leg is not None:
@@ -731,8 +741,8 @@ class CallEngine:
                 with contextlib.suppress(SipParseError, ValueError):
                     self.media_path.learn(call, "b", parse_sdp(resp.body))
             self.session_timers.callee_answered(call, leg, resp, now)
-            for s in self.services:
-                s.answered(call, leg, now)
+            for answered in self.asking("answered"):
+                answered(call, leg, now)
             self.journal_dialogs(call)
             log.info("sip.call.answer call=%s by=%s (re-routed)", call.id, leg.label)
             return
@@ -742,8 +752,8 @@ class CallEngine:
         call.a_codec = first_g711_pt(body)
         self.session_timers.callee_answered(call, leg, resp, now)
         log.info("sip.call.answer call=%s by=%s", call.id, leg.label)
-        for s in self.services:
-            s.answered(call, leg, now)
+        for answered in self.asking("answered"):
+            answered(call, leg, now)
         self.answered_event(call, leg.label, leg.answered_at)
 
     def leg_failed(self, leg: BLeg, status: int, now: float) -> None:
@@ -761,8 +771,8 @@ class CallEngine:
             call.busy_seen = True
         if any(other.state in (LegState.CALLING, LegState.RINGING) for other in call.legs):
             return
-        for s in self.services:
-            if s.legs_failed(call, leg, status, now):
+        for legs_failed in self.asking("legs_failed"):
+            if legs_failed(call, leg, status, now):
                 return
         self.reject(call, status if status >= 400 else 480, now, "failed", "unavailable")
 
@@ -792,8 +802,8 @@ class CallEngine:
     ) -> None:
         if self.session_timers.timed_out(key, now):
             return
-        for s in self.services:
-            if s.timed_out(key, event, now):
+        for timed_out in self.asking("timed_out"):
+            if timed_out(key, event, now):
                 return
         leg = self._legs_by_key.get(key)
         if leg is not None:
@@ -878,8 +888,8 @@ class CallEngine:
         self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
         ended = self.wall()
         self.session_timers.forget(call)
-        for s in self.services:
-            s.ended(call, now)
+        for ended_hook in self.asking("ended"):
+            ended_hook(call, now)
         answered = call.answered
         if answered is not None and answered.user is not None:
             self.activity.off_call(answered.user.id, now)

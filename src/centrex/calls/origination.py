@@ -38,8 +38,8 @@ def new_phone_call(
         return
     if not core.session_timers.check_invite(req, transport):
         return  # 422 (RFC 4028: too short a session) or 400
-    for s in core.services:
-        if s.incoming(req, key, addr, transport, now):
+    for incoming in core.asking("incoming"):
+        if incoming(req, key, addr, transport, now):
             return
     who = core.authenticate(req, addr, transport, now)
     if who is None:
@@ -111,8 +111,8 @@ def admit(core: CallEngine, call: Call, now: float) -> bool:
             return False
     if call.classification.is_emergency:
         return True
-    for s in core.services:
-        refused = s.admit(call, now)
+    for admit_hook in core.asking("admit"):
+        refused = admit_hook(call, now)
         if refused is not None:
             extra = [("Reason", f'SIP;cause={refused.status};text="{refused.reason}"')]
             core.reject(call, refused.status, now, "rejected", refused.cause, refused.reason, extra=extra)
@@ -134,8 +134,8 @@ def route_new(core: CallEngine, call: Call, now: float) -> None:
     if classification.kind is DestinationKind.FEATURE_CODE:
         hit = tenant.feature_codes.match(classification.destination)
         if hit is not None:
-            for s in core.services:
-                if s.feature(call, hit, now):
+            for feature in core.asking("feature"):
+                if feature(call, hit, now):
                     return
         core.reject(call, 404, now, "failed", "unknown_feature_code")
         return

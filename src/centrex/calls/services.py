@@ -52,6 +52,29 @@ class Refusal:
     reason: str
 
 
+# The hooks below, by name: the engine asks each only of the services that override it.
+HOOKS = (
+    "incoming",
+    "request",
+    "admit",
+    "feature",
+    "resolve",
+    "deliver",
+    "refer",
+    "bye",
+    "answered",
+    "legs_failed",
+    "leg_response",
+    "leg_failed",
+    "timer",
+    "ended",
+    "response",
+    "timed_out",
+    "next_timer",
+    "tick",
+)
+
+
 class CallService:
     """Base of every service: each hook returns "not mine" (False / None) unless overridden."""
 

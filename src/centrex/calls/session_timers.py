@@ -73,6 +73,8 @@ class SessionTimers:
     def check_invite(self, req: Request, transport: str) -> bool:
         """False when the INVITE was answered here: 422 for too short a session, 400 for a broken
         Session-Expires or Min-SE."""
+        if req.headers.get("Session-Expires") is None:
+            return True  # nothing to refuse (most phones): no negotiation on the hot path
         try:
             decision = uas_negotiate(req, self.policy)
         except SipParseError as exc:

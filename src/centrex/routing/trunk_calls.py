@@ -231,7 +231,8 @@ class TrunkCalls(CallService):
             core.route_to_app(call, f"aa.{target_id}", now)
             return
         queue = Destination("queue", target_id)
-        if route.target_type == "queue" and any(s.deliver(call, queue, now) for s in core.services):
+        delivered = route.target_type == "queue" and any(d(call, queue, now) for d in core.asking("deliver"))
+        if delivered:
             return
         if route.target_type == "hunt_group" and target_id is not None:
             group = core.directory.hunt_group(target_id)
