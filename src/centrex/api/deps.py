@@ -50,9 +50,17 @@ TenantDep = Annotated[TenantData, Depends(tenant_data)]
 OperatorDep = Annotated[OperatorData, Depends(operator_data)]
 
 
+# Past this an offset is a mistake, not a page: it would overflow SQLite's 64-bit integers.
+MAX_OFFSET = 1_000_000_000
+
+
 class Paging:
+    """?limit=&offset= of every list, bounded (a 422 naming the field, never a database error)."""
+
     def __init__(
-        self, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+        self,
+        limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset

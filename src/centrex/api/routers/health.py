@@ -24,7 +24,14 @@ def healthz(request: Request) -> Any:
         "ready": schema_ok,
         "detail": "at newest migration" if schema_ok else "run `centrex db upgrade`",
     }
-    components["api"] = {"ready": True}
+    gate = request.app.state.admission
+    components["api"] = {
+        "ready": True,
+        "inside": gate.inside,
+        "limit": gate.config.limit,
+        "waiting": len(gate.waiting),
+        "shed": gate.shed,
+    }
     # Components the server registers as they start (SIP transports, media); each reports itself.
     for name, probe in request.app.state.components.items():
         ok, detail = probe()
