@@ -175,11 +175,14 @@ def stop_pg(pgdir: Path) -> None:
 # --- the server -------------------------------------------------------------------------------
 
 
-def start_server(data: Path, db_url: str, http: int, cpu: int) -> subprocess.Popen[bytes]:
+def start_server(
+    data: Path, db_url: str, http: int, cpu: int, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CENTREX_DATA": str(data), "CENTREX_DB": db_url, "PYTHONPATH": str(ROOT / "src")}
     sip, tls = free_udp_tcp_port(), free_udp_tcp_port()
     args = [
         sys.executable,
+        *(["-m", "cProfile", "-o", profile] if profile else []),
         "-m",
         "centrex.cli",
         "serve",
@@ -346,6 +349,7 @@ def main() -> None:
     ap.add_argument("--cdrs", type=int, default=5000)
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--cpu", type=int, default=0)
+    ap.add_argument("--profile", help="run the server under cProfile, writing this file at its exit")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="centrex-apibench-"))
     pgdir: Path | None = None
@@ -358,7 +362,7 @@ def main() -> None:
             db_url = args.db
         seeded = seed(db_url, work, args.users, args.cdrs)
         http = free_port()
-        proc = start_server(work, db_url, http, args.cpu)
+        proc = start_server(work, db_url, http, args.cpu, args.profile)
         if shutil.which("taskset"):  # the client on the other CPUs
             others = {c for c in range(os.cpu_count() or 1) if c != args.cpu} or {args.cpu}
             os.sched_setaffinity(0, others)

@@ -120,17 +120,18 @@ async def hammer(
     connections: int,
     seconds: float,
     timeout: float = 10.0,
-    stop: asyncio.Event | None = None,
+    retry_after: float = 1.0,
 ) -> Tally:
-    """`connections` connections each sending the next request as soon as the last is answered,
-    for `seconds` (or until `stop`); each request gets `timeout` seconds to be answered."""
+    """`connections` connections each sending the next request as soon as the last is answered —
+    or, after a 503, `retry_after` seconds later, as its Retry-After asks — for `seconds`; each
+    request gets `timeout` seconds to be answered."""
     tally = Tally()
     end = time.monotonic() + seconds
     counter = iter(range(10**9))
 
     async def client() -> None:
         conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        while time.monotonic() < end and not (stop and stop.is_set()):
+        while time.monotonic() < end:
             req = make(next(counter))
             began = time.monotonic()
             try:
@@ -139,11 +140,13 @@ async def hammer(
                 status, body = await asyncio.wait_for(_one(*conn, req, token), timeout)
                 tally.statuses[str(status)] += 1
                 tally.answered.append((req, status, body))
+                if status == 503:
+                    await asyncio.sleep(retry_after)
             except TimeoutError:
                 tally.statuses["timeout"] += 1
                 _close(conn)
                 conn = None
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):  # closed
                 tally.statuses["closed"] += 1
                 _close(conn)
                 conn = None

@@ -4,7 +4,8 @@ Issue 14: at 300 requests/s `centrex serve` stopped answering every request, /he
 and SIGTERM left it running (every worker thread waiting for a pooled connection held by requests
 waiting for a worker thread, fastapi#3205). These drive a real `centrex serve` far past what one
 process can answer — 256 connections each sending its next request the moment the last is
-answered — with every request given 10 s to be answered."""
+answered (or a second after a 503, as its Retry-After says) — with every request given 10 s to be
+answered."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_past_saturation_answers_503_then_recovers_at_once(service: Service) -> 
     tally = asyncio.run(hammer(service.port, service.token, reads(service), connections=256, seconds=4))
     # Every request was answered: served, or refused at once with a reason and Retry-After.
     assert tally.statuses["timeout"] == 0, tally.statuses
-    assert tally.statuses["200"] > 100, tally.statuses
+    assert tally.statuses["200"] > 50, tally.statuses
     assert tally.statuses["503"] > 0, tally.statuses
     assert set(tally.statuses) <= {"200", "503"}, tally.statuses
     refused = next(body for _, status, body in tally.answered if status == 503)

@@ -16,6 +16,7 @@ from centrex.api import errors, openapi
 from centrex.api import routers as routers_pkg
 from centrex.api.admission import Admission, AdmissionConfig, Gate
 from centrex.api.idempotency import Idempotency
+from centrex.api.principals import PrincipalCache
 from centrex.api.routers import health
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
 
@@ -67,6 +68,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.principals = PrincipalCache()
+    app.state.principals.watch(app.state.sessionmaker)
     app.state.components = {}
     app.state.admission = Gate(admission_config(engine, admission))
     app.add_middleware(Idempotency)  # inside the gate: a replay is answered without a thread

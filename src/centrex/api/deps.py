@@ -26,7 +26,15 @@ SessionDep = Annotated[Session, Depends(get_session)]
 def get_principal(request: Request, session: SessionDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    principal = authenticate(session, token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip()
+    principal = None
+    if scheme.lower() == "bearer" and token:
+        cache = request.app.state.principals
+        principal = cache.get(token)
+        if principal is None:
+            principal = authenticate(session, token)
+            if principal is not None:
+                cache.put(token, principal)
     if principal is None:
         raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     return principal

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import normalize_db_url
@@ -27,7 +27,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         pool: dict[str, Any] = {}
-        if path and path != ":memory:":
+        if make_url(url).database not in (None, "", ":memory:"):  # a file: a QueuePool
             pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
