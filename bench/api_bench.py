@@ -176,9 +176,10 @@ def stop_pg(pgdir: Path) -> None:
 
 
 def start_server(
-    data: Path, db_url: str, http: int, cpu: int, profile: str | None = None
+    data: Path, db_url: str, http: int, cpu: int, profile: str | None = None, http_parser: str = "auto"
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CENTREX_DATA": str(data), "CENTREX_DB": db_url, "PYTHONPATH": str(ROOT / "src")}
+    env["CENTREX_HTTP"] = http_parser
     sip, tls = free_udp_tcp_port(), free_udp_tcp_port()
     args = [
         sys.executable,
@@ -349,6 +350,7 @@ def main() -> None:
     ap.add_argument("--cdrs", type=int, default=5000)
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--cpu", type=int, default=0)
+    ap.add_argument("--http", default="auto", help="uvicorn's HTTP parser: auto (httptools), h11")
     ap.add_argument("--profile", help="run the server under cProfile, writing this file at its exit")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="centrex-apibench-"))
@@ -362,15 +364,18 @@ def main() -> None:
             db_url = args.db
         seeded = seed(db_url, work, args.users, args.cdrs)
         http = free_port()
-        proc = start_server(work, db_url, http, args.cpu, args.profile)
+        proc = start_server(work, db_url, http, args.cpu, args.profile, args.http)
         if shutil.which("taskset"):  # the client on the other CPUs
             others = {c for c in range(os.cpu_count() or 1) if c != args.cpu} or {args.cpu}
             os.sched_setaffinity(0, others)
         print(
-            f"centrex serve on CPU {args.cpu}, {args.db}, {args.connections} connections, "
+            f"centrex serve on CPU {args.cpu}, {args.db}, HTTP parser {args.http}, "
+            f"{args.connections} connections, "
             f"{args.seconds:.0f} s per rate",
             flush=True,
         )
+        # Warm-up (imports on first use, caches, the pool): not measured.
+        asyncio.run(offer(http, seeded, 50, 2, args.connections, "read", args.timeout))
         for mix in args.mix.split(","):
             for rate in (float(x) for x in args.rates.split(",")):
                 r = asyncio.run(offer(http, seeded, rate, args.seconds, args.connections, mix, args.timeout))

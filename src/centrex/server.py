@@ -108,6 +108,8 @@ async def serve(settings: Settings) -> None:
         port=settings.http_port,
         log_level="warning",
         lifespan="off",
+        # httptools (a C parser) when installed, else h11; CENTREX_HTTP=h11 to compare (bench/).
+        http=os.environ.get("CENTREX_HTTP", "auto"),
         # On SIGTERM, requests in progress get this long to finish; then their connections close.
         timeout_graceful_shutdown=GRACE_SECONDS,
     )
