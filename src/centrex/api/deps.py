@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from enum import StrEnum
 from typing import Annotated
 
 import anyio.to_thread
@@ -102,3 +103,16 @@ async def paging(
 
 
 PagingDep = Annotated[Paging, Depends(paging)]
+
+
+class Direction(StrEnum):
+    """?direction= of a list's ?order= (as Wazo's API has them)."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for LIKE with the caller's own % and _ taken literally (escape character "\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
