@@ -45,7 +45,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     await anyio.to_thread.run_sync(_finish, session, True, limiter=CapacityLimiter(1))
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit ends before the response is sent, so a 2xx means stored (the
+# default, "request", would commit after the client already had its answer).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal:
