@@ -170,6 +170,11 @@ def stop_pg(pgdir: Path) -> None:
         stderr=subprocess.DEVNULL,
         check=False,
     )
+    for _ in range(20):  # the server's last processes may still be removing their files
+        shutil.rmtree(pgdir, ignore_errors=True)
+        if not pgdir.exists():
+            break
+        time.sleep(0.25)
 
 
 # --- the server -------------------------------------------------------------------------------
