@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import threading
 import uuid
 from dataclasses import replace
 
@@ -48,6 +49,30 @@ from centrex.switchboard import standard_services
 from centrex.transport.resolve import Resolver
 
 console = Console()
+
+# SIGTERM: requests in progress get GRACE_SECONDS; the whole stop (calls ended, records and
+# recordings flushed) gets STOP_DEADLINE, after which the process exits whatever is still running.
+GRACE_SECONDS = 3
+STOP_DEADLINE = float(os.environ.get("CENTREX_STOP_DEADLINE", "15"))
+
+
+def stop_on_signal(server: uvicorn.Server) -> None:
+    """First signal: stop taking requests and begin the orderly stop, with a deadline; a second
+    signal stops at once (as uvicorn's own handler does)."""
+    if server.should_exit:
+        server.force_exit = True
+        return
+    server.should_exit = True
+    watchdog = threading.Timer(STOP_DEADLINE, _exit_now)
+    watchdog.daemon = True
+    watchdog.start()
+
+
+def _exit_now() -> None:
+    # A worker thread stuck in a driver call cannot be interrupted; the process must not outlive
+    # its stop for it (issue 14: SIGTERM left the process running).
+    console.print(f"centrex: stop took over {STOP_DEADLINE:.0f} s; exiting now", highlight=False)
+    os._exit(1)
 
 
 
@@ -102,13 +127,22 @@ async def serve(settings: Settings) -> None:
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine)
     config = uvicorn.Config(
-        app, host=settings.bind, port=settings.http_port, log_level="warning", lifespan="off", log_config=None
+        app,
+        host=settings.bind,
+        port=settings.http_port,
+        log_level="warning",
+        lifespan="off",
+        # httptools (a C parser) when installed, else h11; CENTREX_HTTP=h11 to compare (bench/).
+        http=os.environ.get("CENTREX_HTTP", "auto"),
+        # On SIGTERM, requests in progress get this long to finish; then their connections close.
+        timeout_graceful_shutdown=GRACE_SECONDS,
+        log_config=None,
     )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+            loop.add_signal_handler(sig, stop_on_signal, server)
     sessions = make_sessionmaker(engine)
     directory = StoreDirectory(sessions)
     sip = SipService(

@@ -151,3 +151,23 @@ def test_no_answer_no_dialogs() -> None:
     b.call("1001", "1002")
     b.respond(b.invites()[0], 486)
     assert seen == [] and [r.status for r in b.responses() if isinstance(r, Response)][-1] == 486
+
+
+def test_a_stopping_switch_ends_every_call_cleanly() -> None:
+    b = ready()
+    b.register("1003", 5063)
+    answer(b, at=1.0)
+    b.call("1003", "1001", port=5063)  # still ringing when the switch stops
+    ringing_leg = b.invites()[-1]
+    b.net.take()
+    b.now = 5.0
+    assert b.engine.hang_up_all(b.now) == 2
+    sent = b.net.take()
+    assert len([s for s in sent if isinstance(s.message, Request) and s.message.method == "BYE"]) == 2
+    assert [s.message.status for s in sent if isinstance(s.message, Response)] == [503]
+    assert ringing_leg.key in b.net.cancels
+    assert sorted((c.disposition, c.hangup_cause) for c in b.ended) == [
+        ("answered", "shutdown"),
+        ("failed", "shutdown"),
+    ]
+    assert b.engine.active_calls == 0

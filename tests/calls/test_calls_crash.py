@@ -327,3 +327,46 @@ def test_a_phone_that_stops_answering_session_refreshes_is_hung_up(tmp_path: Pat
     assert codes == [0, 0], "a phone never got the switch's BYE"
     assert (cdr.disposition, outcome.hangup_cause) == ("answered", "session_expired")
     assert 2000 <= cdr.duration_ms <= 6000, cdr.duration_ms
+
+
+def test_sigterm_ends_answered_calls_with_bye_and_a_cdr(tmp_path: Path) -> None:
+    """Issue 14/13: a SIGTERM while calls are up ends them cleanly — both SIPp phones of each call
+    get the switch's BYE, each call has its CDR (answered, cause shutdown), nothing is left in the
+    journal — and the process is gone within seconds."""
+    if subprocess.run(["which", "sipp"], capture_output=True).returncode != 0:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    env, passwords, domain = demo_env(tmp_path)
+    server, sip = serve(env, tmp_path / "serve.log")
+    calls = 4
+    phones: list[subprocess.Popen[bytes]] = []
+    try:
+        a, b = register_pair(sip, passwords, domain)
+        callee = sipp(sip, "uas_answer.xml", "1002", b, *domain, "-m", str(calls))
+        phones.append(subprocess.Popen(callee, cwd=tmp_path, stdout=subprocess.DEVNULL))
+        time.sleep(0.3)
+        caller = sipp(sip, "uac_call_callee_bye.xml", "1001", a, "-au", "1001", "-ap", passwords["1001"])
+        caller += [*domain, "-key", "callee", "1002", "-r", str(calls), "-m", str(calls)]
+        phones.append(subprocess.Popen(caller, cwd=tmp_path, stdout=subprocess.DEVNULL))
+        time.sleep(3.0)
+        stopped = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        took = time.monotonic() - stopped
+        codes = [p.wait(timeout=30) for p in phones]
+    finally:
+        for p in phones:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        if server.poll() is None:
+            server.kill()
+    assert took < 10
+    assert codes == [0, 0], "a phone never got the stopping switch's BYE"
+    sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
+    with sessions() as s:
+        outcomes = {o.cdr_id: o for o in s.scalars(select(CdrOutcome))}
+        cdrs = s.scalars(select(CallDetail)).all()
+        assert s.scalars(select(ActiveCall)).all() == []
+    assert len(cdrs) == calls
+    assert {(c.disposition, outcomes[c.id].hangup_cause) for c in cdrs} == {("answered", "shutdown")}
+    assert all(c.duration_ms >= 1000 for c in cdrs)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable
+from dataclasses import replace
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from centrex import __version__
-from centrex.api import errors
+from centrex.api import errors, openapi
 from centrex.api import routers as routers_pkg
+from centrex.api.admission import Admission, AdmissionConfig, Gate
+from centrex.api.idempotency import Idempotency
+from centrex.api.principals import PrincipalCache
 from centrex.api.request_id import RequestIdMiddleware
 from centrex.api.routers import health
-from centrex.store.db import make_engine, make_sessionmaker
+from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
 
 Probe = Callable[[], tuple[bool, str]]
 
@@ -32,7 +37,26 @@ def api_routers() -> list[APIRouter]:
     return found
 
 
-def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastAPI:
+# AnyIO's default thread limiter (40 tokens) runs every sync dependency and endpoint.
+WORKER_THREADS = 40
+
+
+def admission_config(engine: Engine, wanted: AdmissionConfig | None = None) -> AdmissionConfig:
+    """The gate's size: as asked (CENTREX_API_CONCURRENCY), but always below the pool's size (two
+    connections left for /healthz and the switch) and the worker threads — the two bounds that make
+    the gate deadlock-free (api/admission.py)."""
+    wanted = wanted or AdmissionConfig(
+        limit=int(os.environ.get("CENTREX_API_CONCURRENCY", AdmissionConfig.limit)),
+        queue=int(os.environ.get("CENTREX_API_QUEUE", AdmissionConfig.queue)),
+        max_wait=float(os.environ.get("CENTREX_API_MAX_WAIT", AdmissionConfig.max_wait)),
+    )
+    bound = max(1, min(pool_capacity(engine) - 2, WORKER_THREADS // 2))
+    return replace(wanted, limit=max(1, min(wanted.limit, bound)))
+
+
+def create_app(
+    db_url: str | None = None, engine: Engine | None = None, admission: AdmissionConfig | None = None
+) -> FastAPI:
     if engine is None:
         if not db_url:
             raise ValueError("create_app needs a database URL or an engine")
@@ -41,15 +65,22 @@ def create_app(db_url: str | None = None, engine: Engine | None = None) -> FastA
         title="Centrex",
         version=__version__,
         description="Hosted business phone service: provisioning, PBX, numbers, 911, billing.",
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.principals = PrincipalCache()
+    app.state.principals.watch(app.state.sessionmaker)
     app.state.components = {}
+    app.state.admission = Gate(admission_config(engine, admission))
+    app.add_middleware(Idempotency)  # inside the gate: a replay is answered without a thread
+    app.add_middleware(Admission, gate=app.state.admission)  # the last added runs first
     errors.install(app)
     for router in api_routers():
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
+    openapi.install(app)
     return app
 
 

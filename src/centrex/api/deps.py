@@ -3,30 +3,65 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from enum import StrEnum
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from centrex.store.access import OperatorData, Principal, TenantData, authenticate
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Everything a request changes commits together at the end, or not at all."""
-    factory = request.app.state.sessionmaker
-    with factory() as session, session.begin():
+# The end of a request (commit or rollback, and the connection back to the pool) runs on a
+# thread of its own limiter, never waiting for one of the 40 shared tokens: a request holding a
+# connection can always give it back (api/admission.py has the whole argument; as fastapi's own
+# contextmanager_in_threadpool does for sync generator dependencies).
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Everything a request changes commits together at the end, or not at all.
+
+    Opened on the event loop (a Session takes no connection until its first query), so a request
+    spends no worker thread on it; closed on a thread of its own (_finish)."""
+    session = request.app.state.sessionmaker()
+    try:
         yield session
+    except BaseException:
+        await anyio.to_thread.run_sync(_finish, session, False, limiter=CapacityLimiter(1))
+        raise
+    await anyio.to_thread.run_sync(_finish, session, True, limiter=CapacityLimiter(1))
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit ends before the response is sent, so a 2xx means stored (the
+# default, "request", would commit after the client already had its answer).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+async def get_principal(request: Request, session: SessionDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    principal = authenticate(session, token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip()
+    principal = None
+    if scheme.lower() == "bearer" and token:
+        cache = request.app.state.principals
+        principal = cache.get(token)  # on the event loop: a known caller costs no thread
+        if principal is None:
+            principal = await run_in_threadpool(authenticate, session, token)
+            if principal is not None:
+                cache.put(token, principal)
     if principal is None:
         raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -50,12 +85,36 @@ TenantDep = Annotated[TenantData, Depends(tenant_data)]
 OperatorDep = Annotated[OperatorData, Depends(operator_data)]
 
 
+# Past this an offset is a mistake, not a page: it would overflow SQLite's 64-bit integers.
+MAX_OFFSET = 1_000_000_000
+
+
 class Paging:
-    def __init__(
-        self, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
-    ) -> None:
+    """?limit=&offset= of every list, bounded (a 422 naming the field, never a database error)."""
+
+    def __init__(self, limit: int = 50, offset: int = 0) -> None:
         self.limit = limit
         self.offset = offset
 
 
-PagingDep = Annotated[Paging, Depends(Paging)]
+async def paging(
+    limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
+) -> Paging:
+    return Paging(limit, offset)  # async: no worker thread for what needs none
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+class Direction(StrEnum):
+    """?direction= of a list's ?order= (as Wazo's API has them)."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for LIKE with the caller's own % and _ taken literally (escape character "\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

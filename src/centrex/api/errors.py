@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from centrex.store.errors import StoreError
@@ -52,6 +53,49 @@ def install(app: FastAPI) -> None:
             content={"error": "conflict", "message": "duplicate or conflicting value", "rule": "unique"},
         )
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # No connection freed within the pool's timeout (store/db.py): a clear "later", not a hang.
+        return _unavailable("the database is busy; retry shortly")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database is locked, restarting or unreachable: the request may succeed again later.
+        return _unavailable("the database is unavailable; retry shortly")
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (out of range, too long) that no check caught first.
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": "validation_error",
+                "message": "a value is out of range or too long",
+                "rule": "database_range",
+                "errors": [],
+            },
+        )
+
+    @app.exception_handler(ArithmeticError)
+    async def _arithmetic(_: Request, exc: ArithmeticError) -> JSONResponse:
+        # A number past what can be stored or computed: SQLite's driver refuses integers past 64
+        # bits, Decimal arithmetic overflows on absurd inputs that no field bound caught first.
+        return JSONResponse(
+            status_code=422,
+            content={
+                "error": "validation_error",
+                "message": "a number is too large",
+                "rule": "database_range",
+                "errors": [],
+            },
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return _unavailable("the database connection was lost; retry shortly")
+        raise exc
+
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(
@@ -61,7 +105,17 @@ def install(app: FastAPI) -> None:
         )
 
 
-def _code(status: int) -> str:
-    return {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-        status, "error"
+def _unavailable(message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=503, headers={"Retry-After": "1"}, content={"error": "unavailable", "message": message}
     )
+
+
+def _code(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }.get(status, "error")

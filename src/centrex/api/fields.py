@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from centrex.numbers.e164 import PhoneNumberError, to_e164
@@ -19,6 +20,19 @@ SipDomain = Annotated[
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         max_length=253,
         description="lower-case DNS name",
+    ),
+]
+
+# A wall-clock time of the tenant's zone. JSON Schema's "time" format demands a UTC offset, which
+# these never have, so the document says what is really sent: HH:MM[:SS].
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "description": "local time, HH:MM[:SS]",
+        }
     ),
 ]
 

@@ -400,6 +400,18 @@ class CallEngine:
         self.cancel_legs(call)
         self.end(call, now, "answered", cause, code)
 
+    def hang_up_all(self, now: float, cause: str = "shutdown") -> int:
+        """The switch is stopping (SIGTERM): every answered call gets BYE on both sides, every
+        ringing one 503 and its legs cancelled; each gets its CDR. Returns how many."""
+        calls = list(self.calls.values())
+        for call in calls:
+            if call.a_dialog is not None:
+                self.hang_up(call, now, cause, 200)
+            else:
+                self.cancel_legs(call)
+                self.reject(call, 503, now, "failed", cause, "Service Unavailable (switch stopping)")
+        return len(calls)
+
     def media_stopped(self, call_id: str, now: float) -> None:
         """The relay heard nothing from either side for its no-media timeout: the phones are gone
         (a crash, a network cut) and nobody will send BYE, so the switch does."""

@@ -358,11 +358,18 @@ class SipService:
                     await task
         if self._timer is not None:
             self._timer.cancel()
+        # Calls in progress end cleanly: BYE (or 503) on every side and a CDR each. Their messages
+        # wait in the output gate for the CDRs' commit, so the writer is flushed first and the
+        # transports get a moment to send before they close.
+        ended = self.engine.hang_up_all(self.clock()) if self.transports else 0
+        if self.records is not None:
+            await self.records.stop()  # what was queued is committed before we return
+        if ended:
+            log.warning("sip.stop.calls_ended count=%d", ended)
+            await asyncio.sleep(0.1)
         for transport in self.transports.values():
             await transport.close()
         self.transports.clear()
-        if self.records is not None:
-            await self.records.stop()  # what was queued is committed before we return
         await asyncio.to_thread(self.bans.stop)  # bans started are written before we return
 
     @property

@@ -7,10 +7,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import normalize_db_url
+
+# The API admits fewer requests than this at once (api/admission.py), and the switch's own work
+# borrows a connection only for a moment, so a wait for a connection is short; if one ever is not,
+# it fails after POOL_TIMEOUT seconds (503) instead of holding a worker thread for good.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+POOL_TIMEOUT = 3.0
 
 
 def make_engine(url: str) -> Engine:
@@ -19,7 +26,10 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        pool: dict[str, Any] = {}
+        if make_url(url).database not in (None, "", ":memory:"):  # a file: a QueuePool
+            pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -32,7 +42,21 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT,
+    )
+
+
+def pool_capacity(engine: Engine) -> int:
+    """How many connections the engine's pool can lend at once (a large number for unbounded pools)."""
+    size = getattr(engine.pool, "size", None)
+    if not callable(size) or not hasattr(engine.pool, "_max_overflow"):
+        return 1_000
+    return int(size()) + max(0, int(engine.pool._max_overflow))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from centrex.api.deps import PagingDep, TenantDep
-from centrex.api.fields import Extension, Out, Page, page_of
+from centrex.api.fields import Extension, LocalTime, Out, Page, page_of
 from centrex.store.access import jsonable
 from centrex.store.errors import Conflict, Invalid
 from centrex.store.models import HuntGroup, Mailbox, NumberTarget, PhoneNumber, User
@@ -54,8 +54,8 @@ class OptionIn(BaseModel):
 
 class HoursIn(BaseModel):
     weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday")
-    opens: time
-    closes: time = Field(description="exclusive; 00:00 is midnight")
+    opens: LocalTime
+    closes: LocalTime = Field(description="exclusive; 00:00 is midnight")
 
 
 class HolidayIn(BaseModel):
@@ -112,8 +112,8 @@ class OptionOut(Out):
 
 class HoursOut(Out):
     weekday: int
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
 
 class HolidayOut(Out):

@@ -290,7 +290,11 @@ def list_invoices(data: TenantDep, paging: PagingDep) -> Any:
     return page_of(rows, total, paging.limit, paging.offset)
 
 
-@router.get("/tenants/{tenant_id}/billing/invoices/{invoice_id}.pdf", response_class=Response)
+@router.get(
+    "/tenants/{tenant_id}/billing/invoices/{invoice_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the invoice as PDF"}},
+)
 def invoice_pdf(invoice_id: uuid.UUID, data: TenantDep) -> Response:
     row = service.find_invoice(data, invoice_id)
     pdf = render_invoice_pdf(service.invoice_document(data, row))

@@ -6,7 +6,7 @@ collections run. Read: the tenant's staff; write: the operator (policy `billing`
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from centrex.billing import subscription_service as subs
 from centrex.billing import tax_service as taxes
 from centrex.billing.subscriptions import DecreaseException
 from centrex.billing.taxes import TaxKind
+from centrex.store.errors import Invalid
 from centrex.store.models.billing_accounts import NoticeKind
 from centrex.store.policy import Action, Resource
 
@@ -254,6 +255,9 @@ class CollectionActionOut(BaseModel):
     detail: str
 
 
+EARLIEST_AS_OF = date(2000, 1, 1)
+
+
 @router.post("/tenants/{tenant_id}/billing/collections", response_model=list[CollectionActionOut])
 def collect(
     data: TenantDep,
@@ -262,4 +266,10 @@ def collect(
 ) -> Any:
     """The collections job for this tenant: notice, suspension after the cure period, reinstatement
     when paid (cpaas.txt §3.4)."""
-    return collections.collect_tenant(data, as_of or service.today(), notify=notify)
+    today = service.today()
+    if as_of is not None and not EARLIEST_AS_OF <= as_of <= today + timedelta(days=366):
+        # Late charges compound monthly: centuries ahead they overflow any amount (a 422, not a 500).
+        raise Invalid(
+            f"as_of must be between {EARLIEST_AS_OF} and a year from today", field="as_of", rule="date_range"
+        )
+    return collections.collect_tenant(data, as_of or today, notify=notify)

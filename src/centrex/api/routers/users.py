@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, EmailStr, Field
+from sqlalchemy import or_
 
 from centrex.api.checks import extension_free, same_tenant, site_ref
-from centrex.api.deps import PagingDep, TenantDep
+from centrex.api.deps import Direction, PagingDep, TenantDep, like_pattern
 from centrex.api.fields import Destination, Extension, Out, Page, page_of
 from centrex.store.credentials import hash_password
 from centrex.store.models import CallRestrictionClass, Mailbox, User
@@ -98,19 +100,36 @@ class VoicemailOut(Out):
     rings_before_voicemail: int
 
 
+class UserOrder(StrEnum):
+    EXTENSION = "extension"
+    NAME = "name"
+    EMAIL = "email"
+
+
 @router.get("", response_model=Page[UserOut])
 def list_users(
     data: TenantDep,
     paging: PagingDep,
-    extension: str | None = None,
-    name: Annotated[str | None, Query(description="substring of the name")] = None,
+    extension: Annotated[str | None, Query(max_length=32)] = None,
+    name: Annotated[str | None, Query(max_length=200, description="substring of the name")] = None,
     site_id: uuid.UUID | None = None,
+    search: Annotated[
+        str | None, Query(max_length=200, description="substring of the name, extension or e-mail")
+    ] = None,
+    order: UserOrder = UserOrder.EXTENSION,
+    direction: Direction = Direction.ASC,
 ) -> Any:
-    stmt = data.select(User).order_by(User.extension)
+    column = getattr(User, order.value)
+    stmt = data.select(User).order_by(column.desc() if direction is Direction.DESC else column.asc(), User.id)
     if extension:
         stmt = stmt.where(User.extension == extension)
     if name:
-        stmt = stmt.where(User.name.ilike(f"%{name}%"))
+        stmt = stmt.where(User.name.ilike(like_pattern(name), escape="\\"))
+    if search:
+        pattern = like_pattern(search)
+        stmt = stmt.where(
+            or_(*(c.ilike(pattern, escape="\\") for c in (User.name, User.extension, User.email)))
+        )
     if site_id:
         stmt = stmt.where(User.site_id == site_id)
     rows, total = data.page(stmt, paging.limit, paging.offset)
