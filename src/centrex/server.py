@@ -38,7 +38,7 @@ from centrex.routing.storage import StoreRoutes
 from centrex.routing.trunk_calls import TrunkCalls
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
-from centrex.switchboard import standard_services
+from centrex.switchboard import attach_admission, standard_services
 
 console = Console()
 
@@ -84,6 +84,7 @@ def attach_switch_services(
     engine = sip.engine
     engine.service(TrunkCalls).routes = StoreRoutes(sessions)
     engine.service(EmergencyCalls).emergency = StoreEmergency(sessions, notifier.submit)
+    attach_admission(engine, sessions)  # capacity/ and the toll-fraud guard (issue 15)
     tracker = NomadicTracker(sessions)
     engine.nomadic = tracker
     records = sip.records if isinstance(sip.records, CallRecords) else None
