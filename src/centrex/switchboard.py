@@ -3,8 +3,8 @@
 Adding a feature to the call path is a new module and a line here (STYLE.md, "A service plugs
 into the core"). The order matters where two services could answer the same question:
 - trunks first (an INVITE from a trunk's address is not a phone's), then 911;
-- admission next (capacity): it sees a user destination before the user routing takes it, to
-  count (or refuse) a call crossing a site's link;
+- admission next (capacity, then the toll-fraud guard): capacity sees a user destination before
+  the user routing takes it, to count (or refuse) a call crossing a site's link;
 - park before the hunt groups and queues (a parked call ringing its parker back is the parker's,
   not the group's); apps before the transfers (an app's REFER is a redirect; park leaves it too);
 - hunt groups, queues, then apps resolve an extension that is not a user's (the dial plan);
@@ -23,6 +23,8 @@ from centrex.calls.services import CallService
 from centrex.capacity.admission import CapacityAdmission
 from centrex.capacity.storage import StoreCapacity
 from centrex.e911.emergency_calls import EmergencyCalls
+from centrex.fairuse.toll_guard import TollGuard
+from centrex.fairuse.toll_storage import StoreToll
 from centrex.pbx.apps import Apps
 from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.hunt_groups import HuntGroups
@@ -42,6 +44,7 @@ class Services:
     trunks: TrunkCalls
     emergency: EmergencyCalls
     capacity: CapacityAdmission
+    toll: TollGuard
     mwi: MessageWaiting
     apps: Apps
     park: Park
@@ -57,6 +60,7 @@ class Services:
             self.trunks,
             self.emergency,
             self.capacity,
+            self.toll,
             self.mwi,
             self.park,
             self.groups,
@@ -79,6 +83,7 @@ def standard_services() -> Services:
         trunks=trunks,
         emergency=EmergencyCalls(trunks),
         capacity=CapacityAdmission(),
+        toll=TollGuard(),
         mwi=MessageWaiting(),
         apps=apps,
         park=Park(apps, users, queues),
@@ -94,3 +99,4 @@ def standard_services() -> Services:
 def attach_admission(engine: CallEngine, sessions: sessionmaker[Session]) -> None:
     """The store ports of the admission services (capacity, toll-fraud guard)."""
     engine.service(CapacityAdmission).source = StoreCapacity(sessions)
+    engine.service(TollGuard).source = StoreToll(sessions)

@@ -51,11 +51,12 @@ class StoreCapacity:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
         self._cache: dict[uuid.UUID, tuple[float, Enterprise | None]] = {}
+        self.ttl_s = CACHE_S  # tests set 0
 
     def enterprise(self, tenant_id: uuid.UUID, now: float) -> Enterprise | None:
         hit = self._cache.get(tenant_id)
         mono = time.monotonic()
-        if hit is not None and mono - hit[0] < CACHE_S:
+        if hit is not None and mono - hit[0] < self.ttl_s:
             return hit[1]
         with self.sessions() as session:
             value = load_enterprise(session, tenant_id)
