@@ -28,7 +28,7 @@ from typing import Protocol
 
 from centrex.calls.model import Call
 from centrex.calls.services import CallService, Destination, Refusal
-from centrex.capacity.rules import Enterprise, Limit, refused_by
+from centrex.capacity.rules import Enterprise, Limit, group_key, refused_by_counts
 from centrex.e911.policy import RefusalGround, may_refuse
 from centrex.numbers.classes import CallClass
 from centrex.numbers.classify import DestinationKind
@@ -71,7 +71,9 @@ class CapacityAdmission(CallService):
     def __init__(self, source: CapacitySource | None = None) -> None:
         self.source = source
         self.active: dict[uuid.UUID, Counter[uuid.UUID]] = defaultdict(Counter)  # tenant → site → calls
-        self.by_call: dict[uuid.UUID, list[uuid.UUID]] = {}  # call → sites it is counted at
+        self.groups: dict[uuid.UUID, Counter[bool | None]] = defaultdict(Counter)  # tenant → group → calls
+        self.totals: Counter[uuid.UUID] = Counter()  # tenant → calls (a call at two sites counts twice)
+        self.by_call: dict[uuid.UUID, list[tuple[uuid.UUID, bool | None]]] = {}  # call → (site, group)
         self.blocked: dict[tuple[uuid.UUID, uuid.UUID, str], tuple[int, float]] = {}
         self._pending: dict[tuple[uuid.UUID, uuid.UUID, str], tuple[int, float]] = {}
         self._flush_at = 0.0
@@ -107,9 +109,12 @@ class CapacityAdmission(CallService):
         sites = self.by_call.pop(call.id, None)
         if not sites:
             return
-        counts = self.active[call.tenant.id]
-        for site in sites:
+        tenant = call.tenant.id
+        counts, groups = self.active[tenant], self.groups[tenant]
+        for site, group in sites:
             counts[site] -= 1
+            groups[group] -= 1
+            self.totals[tenant] -= 1
             if counts[site] <= 0:
                 del counts[site]
 
@@ -148,32 +153,41 @@ class CapacityAdmission(CallService):
         if self.source is None or not may_refuse(call.classification.call_class, RefusalGround.CAPACITY):
             return None
         counted = self.by_call.get(call.id, [])
-        sites = [s for s in sites if s not in counted]
+        sites = [s for s in sites if all(s != c for c, _ in counted)]
         if not sites:
             return None
         enterprise = self.source.enterprise(call.tenant.id, now)
         if enterprise is None:
             return None
-        counts = self.active[call.tenant.id]
+        tenant = call.tenant.id
+        counts, groups = self.active[tenant], self.groups[tenant]
+        taken: list[tuple[uuid.UUID, bool | None]] = []
         for site_id in sites:
             site = enterprise.sites.get(site_id)
             if site is None:
                 continue
-            limit = refused_by(site, enterprise, counts)
+            key = group_key(site, enterprise)
+            here = counts.get(site_id, 0)
+            limit = refused_by_counts(
+                site, enterprise, here, groups.get(key, 0) if key is not None else 0, self.totals[tenant]
+            )
             if limit is not None:
-                self._count_blocked(call.tenant.id, site_id, limit, now)
+                self._count_blocked(tenant, site_id, limit, now)
                 log.info(
                     "capacity.refused call=%s tenant=%s site=%s limit=%s active=%d",
                     call.id,
-                    call.tenant.id,
+                    tenant,
                     site_id,
                     limit.value,
-                    counts.get(site_id, 0),
+                    here,
                 )
                 return capacity_refusal(limit, site.name or str(site_id))
-        for site_id in sites:
+            taken.append((site_id, key))
+        for site_id, key in taken:
             counts[site_id] += 1
-        self.by_call[call.id] = counted + sites
+            groups[key] += 1
+            self.totals[tenant] += 1
+        self.by_call[call.id] = counted + taken
         return None
 
     def _count_blocked(self, tenant_id: uuid.UUID, site_id: uuid.UUID, limit: Limit, now: float) -> None:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 T1_KBPS = 1536
 T1_MAX_CALLS = 41
@@ -55,13 +56,27 @@ class SiteCapacity:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Enterprise:
     tenant_id: uuid.UUID
     a_la_carte: bool
     sites: Mapping[uuid.UUID, SiteCapacity]
     hub_site_id: uuid.UUID | None = None
     links: Sequence[tuple[int, int]] = field(default=DEFAULT_LINKS)
+
+    @cached_property
+    def pools(self) -> dict[bool, int]:
+        """Units bought by each sharing group (keyed by ``ld_only``), computed once per load."""
+        pools = {False: 0, True: 0}
+        for s in self.sites.values():
+            if may_burst(s, self):
+                pools[s.ld_only] += own_units(s)
+        return pools
+
+
+def group_key(site: SiteCapacity, enterprise: Enterprise) -> bool | None:
+    """The sharing group a site's calls count in (None: it shares with nobody)."""
+    return site.ld_only if may_burst(site, enterprise) else None
 
 
 def link_max_calls(bandwidth_kbps: int, links: Sequence[tuple[int, int]] = DEFAULT_LINKS) -> int:
@@ -110,8 +125,7 @@ def burst_ceiling(site: SiteCapacity, enterprise: Enterprise) -> int:
     own = own_units(site)
     if not may_burst(site, enterprise):
         return min(own, link)
-    pool = sum(own_units(s) for s in sharing_group(site, enterprise))
-    return min(link, own + BURST_ABOVE_OWN, pool)
+    return min(link, own + BURST_ABOVE_OWN, enterprise.pools[site.ld_only])
 
 
 def refused_by(
@@ -120,33 +134,41 @@ def refused_by(
     active: Mapping[uuid.UUID, int],
 ) -> Limit | None:
     """Which limit one more call at ``site`` would pass (None: it fits). ``active`` is the calls in
-    progress per site of the enterprise, this call not included.
+    progress per site of the enterprise, this call not included. (The switch keeps the group and
+    enterprise totals as it goes and calls ``refused_by_counts``.)"""
+    key = group_key(site, enterprise)
+    group = sum(
+        n
+        for sid, n in active.items()
+        if sid in enterprise.sites and group_key(enterprise.sites[sid], enterprise) == key
+    )
+    total = sum(n for sid, n in active.items() if sid in enterprise.sites)
+    return refused_by_counts(site, enterprise, active.get(site.id, 0), group if key is not None else 0, total)
+
+
+def refused_by_counts(
+    site: SiteCapacity, enterprise: Enterprise, here: int, group: int, total: int
+) -> Limit | None:
+    """Which limit one more call at ``site`` would pass, from the calls in progress at the site
+    (``here``), in its sharing group (``group``) and in the whole enterprise (``total``).
 
     A burst uses units other sites are not using: the sharing group's calls together stay within
-    the units it bought (§V.3.7 "total number of simultaneous calling units purchased"). With all
+    the units it bought (§V.3.7 "total number of simultaneous calling units purchased"); a site
+    within its own units is never refused for the pool (what it bought stays its own). With all
     traffic aggregated at a hub, the hub's link caps the enterprise (§V.3.1).
     """
-    here = active.get(site.id, 0)
-    link = link_max_calls(site.bandwidth_kbps, enterprise.links)
-    if here + 1 > link:
+    if here + 1 > link_max_calls(site.bandwidth_kbps, enterprise.links):
         return Limit.LINK
+    own = own_units(site)
     if not may_burst(site, enterprise):
-        if here + 1 > own_units(site):
+        if here + 1 > own:
             return Limit.SITE
-    else:
+    elif here + 1 > own:
         if here + 1 > burst_ceiling(site, enterprise):
             return Limit.BURST
-        if here + 1 > own_units(site):
-            group = sharing_group(site, enterprise)
-            pool = sum(own_units(s) for s in group)
-            # A burst takes units the other sites are not using now; a site within its own units is
-            # never refused for the pool (what it bought stays its own).
-            used = sum(active.get(s.id, 0) for s in group if s.id != site.id)
-            if here + 1 + used > pool:
-                return Limit.ENTERPRISE
+        if group + 1 > enterprise.pools[site.ld_only]:
+            return Limit.ENTERPRISE
     hub = enterprise.sites.get(enterprise.hub_site_id) if enterprise.hub_site_id else None
-    if hub is not None:
-        total = sum(active.get(s, 0) for s in enterprise.sites)
-        if total + 1 > link_max_calls(hub.bandwidth_kbps, enterprise.links):
-            return Limit.HUB
+    if hub is not None and total + 1 > link_max_calls(hub.bandwidth_kbps, enterprise.links):
+        return Limit.HUB
     return None
