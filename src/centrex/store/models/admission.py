@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.store.models.base import Base, Row, TenantOwned
@@ -78,3 +78,36 @@ class SpendMeter(Base, TenantOwned):
     )
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM (UTC)
     spent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+
+
+class FairUseCase(Base, TenantOwned):
+    """A fair-use finding as it goes through notice, cure, re-rate or termination (fairuse/cure.py,
+    voice-bundles.txt §3.3); listed to the tenant and the operator."""
+
+    __tablename__ = "fair_use_cases"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "subject"),)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    noticed_cycle: Mapped[str] = mapped_column(String(7))
+    cycles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    adjustment: Mapped[Decimal | None] = mapped_column(Money, default=None)
+
+
+class FairUseReview(Base, TenantOwned):
+    """A billing cycle of a tenant reviewed by the fair-use monitors (each once, in order)."""
+
+    __tablename__ = "fair_use_reviews"
+    __table_args__ = (UniqueConstraint("tenant_id", "cycle"),)
+    cycle: Mapped[str] = mapped_column(String(7))
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CarrierType(Base, Row):
+    """The operator's NPA-NXX → carrier type table (RBOC, ILEC, CLEC, WIRELESS) for the destination
+    spread monitor; empty: the fixture shipped in fairuse/carrier_types.csv."""
+
+    __tablename__ = "carrier_types"
+    npa_nxx: Mapped[str] = mapped_column(String(6), unique=True)
+    carrier_type: Mapped[str] = mapped_column(String(16))

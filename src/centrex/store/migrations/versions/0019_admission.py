@@ -1,5 +1,6 @@
 """Admission of calls (issue 15): link capacities, a tenant's hub, blocked calls per site and limit,
-and the toll-fraud guard's permissions, spend limits, spend meters and high-risk prefixes
+the toll-fraud guard's permissions, spend limits, spend meters and high-risk prefixes, and the
+fair-use cases, reviewed cycles and NPA-NXX carrier-type table
 
 Revision ID: 0019
 Revises: 0018
@@ -113,7 +114,37 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("tenant_id", "user_id", "month", name=op.f("uq_spend_meters_tenant_id")),
     )
-    for table in ("capacity_settings", "capacity_blocks", "toll_permissions", "spend_meters"):
+    op.create_table(
+        "fair_use_cases",
+        *_tenant("fair_use_cases"),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(64), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("noticed_cycle", sa.String(7), nullable=False),
+        sa.Column("cycles", sa.JSON(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("adjustment", MONEY, nullable=True),
+        *_tenant_fk("fair_use_cases"),
+        sa.UniqueConstraint("tenant_id", "kind", "subject", name=op.f("uq_fair_use_cases_tenant_id")),
+    )
+    op.create_table(
+        "fair_use_reviews",
+        *_tenant("fair_use_reviews"),
+        sa.Column("cycle", sa.String(7), nullable=False),
+        sa.Column("findings", sa.Integer(), nullable=False),
+        *_tenant_fk("fair_use_reviews"),
+        sa.UniqueConstraint("tenant_id", "cycle", name=op.f("uq_fair_use_reviews_tenant_id")),
+    )
+    op.create_table(
+        "carrier_types",
+        *_row("carrier_types"),
+        sa.Column("npa_nxx", sa.String(6), nullable=False),
+        sa.Column("carrier_type", sa.String(16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_carrier_types")),
+        sa.UniqueConstraint("npa_nxx", name=op.f("uq_carrier_types_npa_nxx")),
+    )
+    tenant_tables = ("capacity_settings", "capacity_blocks", "toll_permissions", "spend_meters")
+    for table in (*tenant_tables, "fair_use_cases", "fair_use_reviews"):
         op.create_index(op.f(f"ix_{table}_tenant_id"), table, ["tenant_id"])
 
 
