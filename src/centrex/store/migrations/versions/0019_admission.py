@@ -150,6 +150,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
+        "carrier_types",
+        "fair_use_reviews",
+        "fair_use_cases",
         "spend_meters",
         "high_risk_prefixes",
         "toll_permissions",
