@@ -25,6 +25,7 @@ from centrex.capacity.storage import StoreCapacity
 from centrex.e911.emergency_calls import EmergencyCalls
 from centrex.fairuse.toll_guard import TollGuard
 from centrex.fairuse.toll_storage import StoreToll
+from centrex.numbers.number_use import NumberUse, store_writer
 from centrex.pbx.apps import Apps
 from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.hunt_groups import HuntGroups
@@ -45,6 +46,7 @@ class Services:
     emergency: EmergencyCalls
     capacity: CapacityAdmission
     toll: TollGuard
+    number_use: NumberUse
     mwi: MessageWaiting
     apps: Apps
     park: Park
@@ -61,6 +63,7 @@ class Services:
             self.emergency,
             self.capacity,
             self.toll,
+            self.number_use,
             self.mwi,
             self.park,
             self.groups,
@@ -84,6 +87,7 @@ def standard_services() -> Services:
         emergency=EmergencyCalls(trunks),
         capacity=CapacityAdmission(),
         toll=TollGuard(),
+        number_use=NumberUse(),
         mwi=MessageWaiting(),
         apps=apps,
         park=Park(apps, users, queues),
@@ -97,6 +101,7 @@ def standard_services() -> Services:
 
 
 def attach_admission(engine: CallEngine, sessions: sessionmaker[Session]) -> None:
-    """The store ports of the admission services (capacity, toll-fraud guard)."""
+    """The store ports of the admission services (capacity, toll-fraud guard) and number use."""
     engine.service(CapacityAdmission).source = StoreCapacity(sessions)
     engine.service(TollGuard).source = StoreToll(sessions)
+    engine.service(NumberUse).writer = store_writer(sessions)  # reclamation sees real use
