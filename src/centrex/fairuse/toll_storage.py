@@ -12,9 +12,11 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.billing.deck import RateDeck
 from centrex.billing.service import deck_for_plan
 from centrex.fairuse.toll_rules import ZERO, TollPolicy, TollView, high_risk_prefix
 from centrex.store.db import transaction
+from centrex.store.errors import Invalid
 from centrex.store.models import BillingPlan
 from centrex.store.models.admission import HighRiskPrefix, SpendMeter, TollPermission
 
@@ -51,6 +53,7 @@ class StoreToll:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
         self._views: dict[uuid.UUID, tuple[float, TollView]] = {}
+        self._decks: dict[uuid.UUID, tuple[float, RateDeck | None]] = {}
         self.ttl_s = CACHE_S
 
     def view(self, tenant_id: uuid.UUID, now: float) -> TollView:
@@ -69,17 +72,26 @@ class StoreToll:
         risky = high_risk_prefix(e164, self.view(tenant_id, 0.0).high_risk)
         if risky is not None and risky[1] is not None:
             return risky[1]
-        with self.sessions() as session:
-            plan = session.scalar(select(BillingPlan).where(BillingPlan.tenant_id == tenant_id))
-            if plan is None:
-                return ZERO
-            try:
-                deck, _ = deck_for_plan(session, plan)
-            except Exception:  # the plan names a deck not imported: the invoice run reports it
-                log.warning("fraud.rate.no_deck tenant=%s", tenant_id)
-                return ZERO
+        deck = self._deck(tenant_id)
         row = deck.lookup(e164, at) if deck is not None else None
         return row.rate_per_minute if row is not None else ZERO
+
+    def _deck(self, tenant_id: uuid.UUID) -> RateDeck | None:
+        """The tenant's plan deck, cached like the view: a call out is not a database round trip."""
+        hit = self._decks.get(tenant_id)
+        mono = time.monotonic()
+        if hit is not None and mono - hit[0] < self.ttl_s:
+            return hit[1]
+        deck: RateDeck | None = None
+        with self.sessions() as session:
+            plan = session.scalar(select(BillingPlan).where(BillingPlan.tenant_id == tenant_id))
+            if plan is not None:
+                try:
+                    deck, _ = deck_for_plan(session, plan)
+                except Invalid:  # the plan names a deck not imported: the invoice run reports it
+                    log.warning("fraud.rate.no_deck tenant=%s", tenant_id)
+        self._decks[tenant_id] = (mono, deck)
+        return deck
 
     def spent(self, tenant_id: uuid.UUID, user_id: uuid.UUID | None, month: str) -> Decimal:
         with self.sessions() as session:
