@@ -45,7 +45,7 @@ from centrex.routing.trunk_calls import TrunkCalls
 from centrex.sip.session_timer import TimerPolicy
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
-from centrex.switchboard import standard_services
+from centrex.switchboard import attach_admission, standard_services
 from centrex.transport.resolve import Resolver
 
 console = Console()
@@ -111,6 +111,7 @@ def attach_switch_services(
         ResolvingRoutes(stored, resolver.cached, resolver.prefetch) if resolver is not None else stored
     )
     engine.service(EmergencyCalls).emergency = StoreEmergency(sessions, notifier.submit)
+    attach_admission(engine, sessions)  # capacity/ and the toll-fraud guard (issue 15)
     tracker = NomadicTracker(sessions)
     engine.nomadic = tracker
     records = sip.records if isinstance(sip.records, CallRecords) else None

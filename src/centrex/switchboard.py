@@ -3,6 +3,8 @@
 Adding a feature to the call path is a new module and a line here (STYLE.md, "A service plugs
 into the core"). The order matters where two services could answer the same question:
 - trunks first (an INVITE from a trunk's address is not a phone's), then 911;
+- admission next (capacity, then the toll-fraud guard): capacity sees a user destination before
+  the user routing takes it, to count (or refuse) a call crossing a site's link;
 - park before the hunt groups and queues (a parked call ringing its parker back is the parker's,
   not the group's); apps before the transfers (an app's REFER is a redirect; park leaves it too);
 - hunt groups, queues, then apps resolve an extension that is not a user's (the dial plan);
@@ -14,8 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from centrex.calls.engine import CallEngine
 from centrex.calls.services import CallService
+from centrex.capacity.admission import CapacityAdmission
+from centrex.capacity.storage import StoreCapacity
 from centrex.e911.emergency_calls import EmergencyCalls
+from centrex.fairuse.toll_guard import TollGuard
+from centrex.fairuse.toll_storage import StoreToll
+from centrex.numbers.number_use import NumberUse, store_writer
 from centrex.pbx.apps import Apps
 from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.hunt_groups import HuntGroups
@@ -34,6 +44,9 @@ class Services:
 
     trunks: TrunkCalls
     emergency: EmergencyCalls
+    capacity: CapacityAdmission
+    toll: TollGuard
+    number_use: NumberUse
     mwi: MessageWaiting
     apps: Apps
     park: Park
@@ -48,6 +61,9 @@ class Services:
         return [
             self.trunks,
             self.emergency,
+            self.capacity,
+            self.toll,
+            self.number_use,
             self.mwi,
             self.park,
             self.groups,
@@ -69,6 +85,9 @@ def standard_services() -> Services:
     return Services(
         trunks=trunks,
         emergency=EmergencyCalls(trunks),
+        capacity=CapacityAdmission(),
+        toll=TollGuard(),
+        number_use=NumberUse(),
         mwi=MessageWaiting(),
         apps=apps,
         park=Park(apps, users, queues),
@@ -79,3 +98,10 @@ def standard_services() -> Services:
         transfer=BlindTransfer(),
         users=users,
     )
+
+
+def attach_admission(engine: CallEngine, sessions: sessionmaker[Session]) -> None:
+    """The store ports of the admission services (capacity, toll-fraud guard) and number use."""
+    engine.service(CapacityAdmission).source = StoreCapacity(sessions)
+    engine.service(TollGuard).source = StoreToll(sessions)
+    engine.service(NumberUse).writer = store_writer(sessions)  # reclamation sees real use

@@ -20,6 +20,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from centrex.billing.availability import toll_free_excluded
 from centrex.billing.categories import CATEGORIES_BY_CODE, CATEGORY_CODES, UsageCategory, usage_category
 from centrex.billing.cdr import CallRecord
 from centrex.billing.deck import RateDeck
@@ -87,7 +88,14 @@ class CdrColumns:
             plan=np.asarray(plan_of_tenant, dtype=np.int32)[tenant] if len(records) else tenant.copy(),
             category=np.array(
                 [
-                    CATEGORY_CODES[usage_category(r.call_class, r.direction, r.is_intra_enterprise)]
+                    CATEGORY_CODES[
+                        usage_category(
+                            r.call_class,
+                            r.direction,
+                            r.is_intra_enterprise,
+                            toll_free_excluded(r.call_class, r.direction, r.caller),
+                        )
+                    ]
                     for r in records
                 ],
                 dtype=np.int8,

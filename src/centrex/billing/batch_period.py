@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from centrex.billing.availability import toll_free_excluded
 from centrex.billing.batch import BatchResult, CdrColumns, CompiledDeck, PlanTable, epoch_us, rate_batch
 from centrex.billing.categories import CATEGORIES_BY_CODE, CATEGORY_CODES, usage_category
 from centrex.billing.cdr import CallRecord
@@ -20,6 +21,7 @@ from centrex.billing.deck import RateDeck
 from centrex.billing.money import from_micros
 from centrex.billing.plans import RatingPlan
 from centrex.billing.rating import Charge, RatedPeriod, fingerprint_charges, rating_order
+from centrex.numbers.classes import CallClass, Direction
 
 BATCH_THRESHOLD = 5_000  # below this the scalar path is as fast and gives the reasons too
 
@@ -63,12 +65,17 @@ def _columns(ordered: Sequence[CallRecord]) -> CdrColumns:
     """CdrColumns.from_records for one tenant's CDRs already in rating order (so `seq` is their
     position), with the category of each (class, direction, intra) worked out once."""
     n = len(ordered)
-    codes: dict[tuple[object, object, bool], int] = {}
+    codes: dict[tuple[CallClass, Direction, bool, bool], int] = {}
     category = np.empty(n, dtype=np.int8)
     callee = np.zeros(n, dtype=np.int64)
     callee_len = np.zeros(n, dtype=np.int8)
     for i, r in enumerate(ordered):
-        key = (r.call_class, r.direction, r.is_intra_enterprise)
+        key = (
+            r.call_class,
+            r.direction,
+            r.is_intra_enterprise,
+            toll_free_excluded(r.call_class, r.direction, r.caller),
+        )
         code = codes.get(key)
         if code is None:
             code = codes[key] = CATEGORY_CODES[usage_category(*key)]

@@ -28,6 +28,9 @@ class UsageCategory(StrEnum):
     PREMIUM = "premium"
     ON_NET = "on_net"
     INVALID = "invalid"
+    # voice-bundles.txt §1.3.2: toll-free traffic from AK, GU, HI, PR, MP, VI or Canada is outside
+    # the bundle's Toll-Free (billing/availability.py); appended so the batch codes keep their values.
+    TOLL_FREE_INBOUND_EXCLUDED = "toll_free_inbound_excluded"
 
 
 #: Stable small-integer codes for the vectorized batch path (never reorder; append only).
@@ -56,18 +59,27 @@ _OUTBOUND: dict[CallClass, UsageCategory] = {
 
 
 def usage_category(
-    call_class: CallClass, direction: Direction, is_intra_enterprise: bool = False
+    call_class: CallClass,
+    direction: Direction,
+    is_intra_enterprise: bool = False,
+    toll_free_excluded: bool = False,
 ) -> UsageCategory:
     """The invoice/bundle category of a call.
 
     Internal and intra-enterprise calls are on-net. An inbound call to one of the tenant's toll-free
     numbers is Toll-Free (voice-bundles.txt §2.7 "Atmosphere Toll-Free"); other inbound calls are
-    Inbound ("Atmosphere Inbound"); outbound calls follow the dialled number's class.
+    Inbound ("Atmosphere Inbound"); outbound calls follow the dialled number's class. A toll-free
+    call from an origin the bundle excludes (``toll_free_excluded``, billing/availability.py
+    ``toll_free_origin_excluded``: voice-bundles.txt §1.3.2) is its own category, never unlimited.
     """
     if is_intra_enterprise or direction is Direction.INTERNAL or call_class is CallClass.ON_NET:
         return UsageCategory.ON_NET
     if direction is Direction.INBOUND:
         if call_class is CallClass.TOLL_FREE:
-            return UsageCategory.TOLL_FREE_INBOUND
+            return (
+                UsageCategory.TOLL_FREE_INBOUND_EXCLUDED
+                if toll_free_excluded
+                else UsageCategory.TOLL_FREE_INBOUND
+            )
         return UsageCategory.INBOUND
     return _OUTBOUND[call_class]

@@ -39,12 +39,14 @@ CATEGORY_LABELS: dict[UsageCategory, str] = {
     UsageCategory.PREMIUM: "Premium calls",
     UsageCategory.ON_NET: "On-net calls",
     UsageCategory.INVALID: "Invalid calls",
+    UsageCategory.TOLL_FREE_INBOUND_EXCLUDED: "Toll-free inbound from outside the bundle's area",
 }
 
 CATEGORY_SOURCES: dict[UsageCategory, str] = {
     UsageCategory.INTERNATIONAL: "hosted-pbx.txt usage 1",
     UsageCategory.DIRECTORY_ASSISTANCE: "hosted-pbx.txt usage 1.c",
     UsageCategory.CONFERENCE: "hosted-pbx.txt usage 1.d",
+    UsageCategory.TOLL_FREE_INBOUND_EXCLUDED: "voice-bundles.txt §1.3.2",
 }
 
 

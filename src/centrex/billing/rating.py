@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from centrex.billing.availability import toll_free_excluded
 from centrex.billing.categories import UsageCategory, usage_category
 from centrex.billing.cdr import CallRecord
 from centrex.billing.deck import RateDeck
@@ -65,7 +66,12 @@ def rate(cdr: CallRecord, plan: RatingPlan, deck: RateDeck | None, pool_remainin
     8. other domestic minutes at the plan's local rate or MOU rate.
     Minutes are counted with the plan's increment (usage 1.b: 60/60 unless the plan says otherwise).
     """
-    category = usage_category(cdr.call_class, cdr.direction, cdr.is_intra_enterprise)
+    category = usage_category(
+        cdr.call_class,
+        cdr.direction,
+        cdr.is_intra_enterprise,
+        toll_free_excluded(cdr.call_class, cdr.direction, cdr.caller),
+    )
     if not cdr.answered:
         return _free(cdr, category, 0, f"{cdr.disposition.value}: unanswered calls are not charged")
     if category in ALWAYS_FREE:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from centrex.api.checks import same_tenant
 from centrex.api.deps import OperatorDep, PagingDep, PrincipalDep, SessionDep, TenantDep
 from centrex.api.fields import Out, Page, SipDomain, page_of
+from centrex.billing.availability import require_site_available
 from centrex.store.errors import Conflict
 from centrex.store.models import (
     CallingScope,
@@ -113,6 +114,9 @@ def patch_tenant(body: TenantPatch, data: TenantDep, ops: OperatorDep) -> Any:
         changes["suspended_at"] = utcnow()
     elif "status" in changes and changes["status"] is not TenantStatus.SUSPENDED:
         changes["suspended_at"] = None
+    if "pricing_plan" in changes:  # issue 15 §4: every site must be available on the new plan
+        for site in data.session.scalars(select(Site).where(Site.tenant_id == data.tenant_id)):
+            require_site_available(site.state, site.country, changes["pricing_plan"])
     return ops.update(data.tenant, "tenant.update", changes)
 
 
@@ -246,6 +250,8 @@ def list_sites(data: TenantDep, paging: PagingDep) -> Any:
 def create_site(body: SiteIn, data: TenantDep) -> Any:
     if data.session.scalar(select(Site.id).where(Site.tenant_id == data.tenant_id, Site.name == body.name)):
         raise Conflict(f"a site named {body.name!r} exists", field="name", rule="unique")
+    data.require(Resource.SITE, Action.CREATE)
+    require_site_available(body.state, body.country, data.tenant.pricing_plan)  # issue 15 §4
     return data.create(Site, "site.create", **body.model_dump())
 
 
@@ -257,7 +263,12 @@ def get_site(site_id: uuid.UUID, data: TenantDep) -> Any:
 @router.patch("/tenants/{tenant_id}/sites/{site_id}", response_model=SiteOut)
 def patch_site(site_id: uuid.UUID, body: SitePatch, data: TenantDep) -> Any:
     site = data.get(Site, site_id)
-    return data.update(site, "site.update", body.model_dump(exclude_unset=True, exclude_none=True))
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    data.require(Resource.SITE, Action.UPDATE)
+    require_site_available(
+        changes.get("state", site.state), site.country, data.tenant.pricing_plan
+    )  # issue 15 §4
+    return data.update(site, "site.update", changes)
 
 
 @router.delete("/tenants/{tenant_id}/sites/{site_id}", status_code=204)

@@ -1,0 +1,95 @@
+"""A tenant's billing cycle reviewed by the fair-use monitors, and its cases kept in the store.
+
+Each cycle of a tenant is reviewed once and in order (a review of an earlier or the same cycle is
+a 409): the monitors (fairuse/detectors.py) run over the cycle's CDRs, the cases advance
+(fairuse/cure.py: notice, cure, re-rate or termination), and a case that turns to ``rerated``
+gets the adjustment of its affected cycles — the use's calls at the plan's own prices instead of the
+bundle's unlimited (voice-bundles.txt §3.3).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from centrex.billing.service import _bundle_in_force, deck_for_plan, plan_of, rating_plan, records_of_month
+from centrex.fairuse.cure import Case, State, advance, records_of_use, rerate_amount
+from centrex.fairuse.detectors import CARRIER_TYPES_FIXTURE, Kind, load_carrier_types, review
+from centrex.store.access import TenantData
+from centrex.store.errors import Conflict
+from centrex.store.models import Site
+from centrex.store.models.admission import CarrierType, FairUseCase, FairUseReview
+from centrex.store.policy import Action, Resource
+
+
+def carrier_types(data: TenantData) -> dict[str, str]:
+    rows = data.session.scalars(select(CarrierType))
+    table = {r.npa_nxx: r.carrier_type for r in rows}
+    return table or load_carrier_types(CARRIER_TYPES_FIXTURE)
+
+
+def _case(row: FairUseCase) -> Case:
+    return Case(
+        Kind(row.kind),
+        row.subject,
+        State(row.state),
+        row.noticed_cycle,
+        tuple(row.cycles),
+        dict(row.evidence),
+    )
+
+
+def _month(cycle: str) -> date:
+    year, month = cycle.split("-")
+    return date(int(year), int(month), 1)
+
+
+def adjustment(data: TenantData, case: Case) -> Decimal:
+    """The re-rated amount over the case's affected cycles (0 without a billing plan)."""
+    plan = plan_of(data)
+    if plan is None:
+        return Decimal("0")
+    deck, _ = deck_for_plan(data.session, plan)
+    total = Decimal("0")
+    for cycle in case.cycles:
+        month = _month(cycle)
+        rating = rating_plan(plan, _bundle_in_force(data, month))
+        total += rerate_amount(records_of_use(case, records_of_month(data, month)), rating, deck)
+    return total
+
+
+def review_cycle(data: TenantData, cycle: str) -> list[FairUseCase]:
+    data.require(Resource.BILLING, Action.CREATE)
+    last = data.session.scalar(
+        data.select(FairUseReview, Resource.BILLING).order_by(FairUseReview.cycle.desc()).limit(1)
+    )
+    if last is not None and last.cycle >= cycle:
+        raise Conflict(
+            f"cycle {cycle} is not after the last reviewed cycle {last.cycle}", field="cycle", rule="in_order"
+        )
+    sites = {str(s.id): s.npa_nxx for s in data.session.scalars(data.select(Site, Resource.BILLING))}
+    findings = review(records_of_month(data, _month(cycle)), carrier_types(data), sites)
+    rows = {(r.kind, r.subject): r for r in data.session.scalars(data.select(FairUseCase, Resource.BILLING))}
+    for case in advance([_case(r) for r in rows.values()], findings, cycle):
+        row = rows.get((case.kind.value, case.subject))
+        if row is None:
+            row = FairUseCase(tenant_id=data.tenant_id, kind=case.kind.value, subject=case.subject)
+            data.session.add(row)
+        became_rerated = case.state is State.RERATED and row.state != State.RERATED.value
+        row.state, row.noticed_cycle = case.state.value, case.noticed_cycle
+        row.cycles, row.evidence = list(case.cycles), dict(case.evidence)
+        if became_rerated:
+            row.adjustment = adjustment(data, case)
+    data.session.add(FairUseReview(tenant_id=data.tenant_id, cycle=cycle, findings=len(findings)))
+    data.audit(
+        "fair_use.review",
+        "fair_use_reviews",
+        None,
+        None,
+        {"cycle": cycle, "findings": len(findings)},
+        data.tenant_id,
+    )
+    data.session.flush()
+    return list(data.session.scalars(data.select(FairUseCase, Resource.BILLING).order_by(FairUseCase.kind)))
