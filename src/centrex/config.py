@@ -130,6 +130,8 @@ class Settings(BaseSettings):
     # Jobs this node never runs, e.g. "billing-run" where the operator closes months by hand
     # (``centrex billing run``); names as ``centrex jobs list`` shows them, checked at start.
     jobs_skip: Annotated[tuple[str, ...], NoDecode] = ()
+    # Seconds after start before the first pass of jobs: a restarted node serves its phones first.
+    jobs_delay_s: float = Field(60.0, ge=0)
 
     @classmethod
     def settings_customise_sources(

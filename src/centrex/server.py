@@ -198,8 +198,9 @@ async def serve(settings: Settings) -> None:
     sip.engine.listeners.append(recordings)
     sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
     # Scheduled jobs (ops/jobs: retention, billing run, collections); --no-jobs leaves them to others.
+    scheduler = Scheduler(sessions, builtin_registry().without(settings.jobs_skip))
     housekeeping = (
-        asyncio.create_task(Scheduler(sessions, builtin_registry().without(settings.jobs_skip)).run_forever())
+        asyncio.create_task(scheduler.run_forever(settings.jobs_delay_s))
         if settings.jobs
         else None
     )

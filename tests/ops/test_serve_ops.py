@@ -53,7 +53,12 @@ def register_badly(sip_port: int) -> None:
 def serve(tmp_path: Path, *flags: str) -> tuple[list[dict[str, object]], list[tuple[str, str]], str]:
     port = free_port()
     sip_port = free_port()
-    env = {**os.environ, "CENTREX_DATA": str(tmp_path), "CENTREX_LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "CENTREX_DATA": str(tmp_path),
+        "CENTREX_LOG_FORMAT": "json",
+        "CENTREX_JOBS_DELAY_S": "0",
+    }
     cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
     cmd += ["--sip-port", str(sip_port), "--sip-tls-port", str(free_port()), *flags]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -241,12 +241,15 @@ class Scheduler:
                 outcomes.append(outcome)
         return outcomes
 
-    async def run_forever(self) -> None:
+    async def run_forever(self, first_delay_s: float = 0.0) -> None:
         """The service's task: a pass every ``tick_s`` seconds in a worker thread, until cancelled.
         Cancelling asks a running job to stop at its next batch (JobContext.check_stop), so the
-        worker thread, which the loop's shutdown waits for, ends soon."""
+        worker thread, which the loop's shutdown waits for, ends soon. ``first_delay_s``: a node
+        just started serves its phones first (a restart brings every phone's REGISTER at once,
+        and a job's worker thread competes with the SIP loop for the interpreter)."""
         log.info("scheduler.started node=%s jobs=%s", self.node, ",".join(j.name for j in self.registry))
         try:
+            await asyncio.sleep(first_delay_s)
             while True:
                 try:
                     await asyncio.to_thread(self.run_due)
