@@ -131,7 +131,9 @@ def test_a_port_order_missing_three_fields_lists_all_three(api: Api) -> None:
     assert r.json()["numbers"] == ["+12175285001", "+12175285002"]  # typed formats stored as E.164
     # The losing carrier's PIN never reaches the audit log.
     entries = api.audit(entity="port_orders")
-    assert entries and all("7788" not in str(e) for e in entries)
+    # (Ids and time stamps are left out of the check: a random UUID or microsecond can hold "7788".)
+    said = [{k: v for k, v in e.items() if k not in ("id", "at") and not k.endswith("_id")} for e in entries]
+    assert said and all("7788" not in str(e) for e in said)
 
 
 def test_invalid_values_are_named_with_their_index(api: Api) -> None:

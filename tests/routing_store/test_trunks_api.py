@@ -101,7 +101,7 @@ def test_a_bad_trunk_is_refused_with_every_problem_named(api: Api) -> None:
             "name": "peer-x",
             "kind": "peer",
             "inbound_networks": ["0.0.0.0/0"],
-            "gateways": [{"host": "sbc.peer.example", "port": 70000, "role": "secondary"}],
+            "gateways": [{"host": "sbc peer!", "port": 70000, "role": "secondary"}],
         },
     )
     assert errors_of(r) == {
