@@ -25,7 +25,7 @@ PACKAGE = "centrex"
 
 MAX_LINES = 600
 # calls/engine.py is being split by the lead; until then it has its own, looser, ceiling.
-MAX_LINES_EXCEPTIONS = {"centrex.calls.engine": 1000}
+MAX_LINES_EXCEPTIONS = {"centrex.calls.engine": 900}  # "well under 1,000" (issue 13)
 
 
 @dataclass(frozen=True)
