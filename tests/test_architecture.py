@@ -24,8 +24,8 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = "centrex"
 
 MAX_LINES = 600
-# calls/engine.py is being split by the lead; until then it has its own, looser, ceiling.
-MAX_LINES_EXCEPTIONS = {"centrex.calls.engine": 1000}
+# calls/engine.py, the call core, is held well under 1,000 lines (issue 13): its own ceiling.
+MAX_LINES_EXCEPTIONS = {"centrex.calls.engine": 900}  # "well under 1,000" (issue 13)
 
 
 @dataclass(frozen=True)

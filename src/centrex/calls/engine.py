@@ -35,6 +35,7 @@ from centrex.calls.codecs import common_g711, first_g711_pt, only_codec
 from centrex.calls.dialog_record import DialogRecord
 from centrex.calls.directory import DeviceInfo, Directory, TenantInfo, UserInfo
 from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
+from centrex.calls.in_dialog import ALLOW, in_dialog, relay_response
 from centrex.calls.location import Binding, LocationService
 from centrex.calls.media_path import MediaPath
 from centrex.calls.model import BLeg, Call, CallState, LegState, Relay
@@ -67,7 +68,6 @@ log = logging.getLogger(__name__)
 _E = TypeVar("_E")
 _S = TypeVar("_S", bound=CallService)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, REGISTER"
 # Timers that outlive a call's ringing: cleared only when the call ends.
 LIFETIME_TIMERS = ("max_duration", "session_a", "session_b")
 
@@ -105,10 +105,10 @@ class CallEngine:
         self.max_forward_hops = max_forward_hops
         self.calls: dict[uuid.UUID, Call] = {}
         self._by_a_key: dict[TransactionKey, Call] = {}
-        self._by_a_dialog: dict[tuple[str, str], Call] = {}
+        self.by_a_dialog: dict[tuple[str, str], Call] = {}
         self._legs_by_key: dict[TransactionKey, BLeg] = {}
-        self._legs_by_callid: dict[str, BLeg] = {}
-        self._relays: dict[TransactionKey, Relay] = {}
+        self.legs_by_callid: dict[str, BLeg] = {}
+        self.relays: dict[TransactionKey, Relay] = {}
         self._heap: list[tuple[float, int, uuid.UUID, str]] = []
         self._seq = itertools.count()
         self.nomadic = nomadic
@@ -344,7 +344,7 @@ class CallEngine:
         )
         self.calls[call.id] = call
         self._by_a_key[call.a_key] = call
-        self._by_a_dialog[(call.a_invite.call_id, call.a_from_tag)] = call
+        self.by_a_dialog[(call.a_invite.call_id, call.a_from_tag)] = call
         self.media_path.anchor(call)
         self.session_timers.started(call)
         return call
@@ -448,20 +448,20 @@ class CallEngine:
     def move_caller(self, call: Call, dialog: Dialog, transport: str, addr: Address) -> None:
         """Another party takes the caller's place (a transfer): requests in ``dialog`` are the
         caller side's from now on."""
-        self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
-        self._legs_by_callid.pop(dialog.call_id, None)
+        self.by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
+        self.legs_by_callid.pop(dialog.call_id, None)
         call.a_dialog, call.a_transport, call.a_addr = dialog, transport, addr
         call.a_tag = dialog.local_tag
-        self._by_a_dialog[(dialog.call_id, dialog.remote_tag or "")] = call
+        self.by_a_dialog[(dialog.call_id, dialog.remote_tag or "")] = call
 
     def forget_caller_dialog(self, call: Call) -> None:
-        self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
+        self.by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
 
     def adopt_leg(self, call: Call, leg: BLeg) -> None:
         """A leg now answers for ``call`` (it came from another call: attended transfer)."""
         call.all_legs.append(leg)
         if leg.dialog is not None:
-            self._legs_by_callid[leg.dialog.call_id] = leg
+            self.legs_by_callid[leg.dialog.call_id] = leg
 
     # -- requests --------------------------------------------------------------------------
     def _request(self, event: RequestReceived, transport: str, now: float) -> None:
@@ -476,7 +476,7 @@ class CallEngine:
             if request(event, transport, now):
                 return
         if req.to.tag:
-            self._in_dialog(req, transport, now)
+            in_dialog(self, req, transport, now)
         elif req.method == "SUBSCRIBE":
             events = ", ".join(e for s in self.services for e in s.events)
             self.reply(transport, req, 489, "Bad Event", extra=[("Allow-Events", events)] if events else None)
@@ -492,78 +492,6 @@ class CallEngine:
 
     def route_new(self, call: Call, now: float) -> None:
         route_new(self, call, now)
-
-    def _in_dialog(self, req: Request, transport: str, now: float) -> None:
-        call = self._by_a_dialog.get((req.call_id, req.from_.tag or ""))
-        this: Dialog | None
-        other: Dialog | None
-        if call is not None and req.to.tag == call.a_tag:
-            leg = call.answered
-            this, other = call.a_dialog, leg.dialog if leg else None
-            side = "caller"
-            other_transport, other_addr = (leg.transport, leg.addr) if leg else ("", ("", 0))
-        else:
-            leg = self._legs_by_callid.get(req.call_id)
-            call = leg.call if leg else None
-            if (
-                leg is None
-                or call is None
-                or call.answered is not leg
-                or leg.dialog is None
-                or not leg.dialog.matches(req)
-            ):
-                self.reply(transport, req, 481)
-                return
-            this, other = leg.dialog, call.a_dialog
-            side = "callee"
-            other_transport, other_addr = call.a_transport, call.a_addr
-        if call is not None and side == "caller" and this is not None and call.answered is None:
-            # Answered but with nobody on the other side yet (parked, waiting in a queue, being
-            # routed again after an app): the caller may hang up; anything else waits.
-            if this.receive_request(req) and req.method == "BYE":
-                self.network.send_response(transport, make_response(req, 200))
-                if call.anchor is not None:
-                    self.media_path.caller_music_off(call)
-                self.cancel_legs(call)
-                cause = "caller_bye_parked" if call.parked is not None else "caller_bye_waiting"
-                self.end(call, now, "answered", cause, 200)
-            else:
-                self.reply(transport, req, 200 if req.method == "OPTIONS" else 491)
-            return
-        if this is None or other is None or call.state is not CallState.ANSWERED:
-            self.reply(transport, req, 481)
-            return
-        if not this.receive_request(req):
-            self.reply(transport, req, 500, "Server Internal Error (CSeq out of order)")
-            return
-        if req.method == "BYE":
-            self.network.send_response(transport, make_response(req, 200))
-            if any(bye(call, side, now) for bye in self.asking("bye")):
-                return
-            self.send(other_transport, other.create_request("BYE"), other_addr)
-            self.end(call, now, "answered", f"{side}_bye", 200)
-            return
-        if req.method == "REFER":
-            for refer in self.asking("refer"):
-                if refer(call, req, side, this, transport, now):
-                    return
-            self.reply(transport, req, 501, "Not Implemented (transfer)")
-            return
-        if req.method == "OPTIONS":
-            self.reply(transport, req, 200, extra=[("Allow", ALLOW)])
-            return
-        if self.session_timers.local_update(call, "a" if side == "caller" else "b", req, transport, now):
-            return
-        toward = "b" if side == "caller" else "a"
-        if req.method == "INVITE":
-            self.media_path.hold_music(call, toward, req)
-        forwarded = other.create_request(
-            req.method,
-            body=self.media_path.through(call, toward, req.body, req.headers.get("Content-Type")),
-            content_type=req.headers.get("Content-Type"),
-        )
-        key = self.send(other_transport, forwarded, other_addr)
-        self._relays[key] = Relay(call, req, transport, forwarded, other, other_transport, other_addr)
 
     # -- legs ------------------------------------------------------------------------------
     def leg_headers(self, call: Call, to: str) -> Headers:
@@ -630,7 +558,7 @@ class CallEngine:
         call.legs.append(leg)
         call.all_legs.append(leg)
         self._legs_by_key[key] = leg
-        self._legs_by_callid[invite.call_id] = leg
+        self.legs_by_callid[invite.call_id] = leg
         return leg
 
     def resend(self, leg: BLeg, invite: Request) -> None:
@@ -651,10 +579,10 @@ class CallEngine:
         if leg is not None:
             self._leg_response(leg, resp, now)
             return
-        relay = self._relays.get(key)
+        relay = self.relays.get(key)
         if relay is not None and resp.is_final:
-            del self._relays[key]
-            self._relay_response(relay, resp, now)
+            del self.relays[key]
+            relay_response(self, relay, resp, now)
 
     def _leg_response(self, leg: BLeg, resp: Response, now: float) -> None:
         call, status = leg.call, resp.status
@@ -788,27 +716,6 @@ class CallEngine:
                 return
         self.reject(call, status if status >= 400 else 480, now, "failed", "unavailable")
 
-    def _relay_response(self, relay: Relay, resp: Response, now: float) -> None:
-        relay.other.receive_response(resp)
-        if relay.forwarded.method == "INVITE" and 200 <= resp.status < 300:
-            ack = relay.other.create_ack(relay.forwarded.cseq.seq)
-            self.send(relay.other_transport, ack, relay.other_addr)
-        extra = []
-        if 200 <= resp.status < 300 and relay.request.method in ("INVITE", "UPDATE"):
-            extra.append(("Contact", self.network.contact(relay.transport)))
-            extra += self.session_timers.relayed_2xx_headers(relay.request)
-            self.session_timers.refreshed(relay.call, now)
-        toward = "a" if relay.other is not relay.call.a_dialog else "b"
-        out = make_response(
-            relay.request,
-            resp.status,
-            resp.reason,
-            body=self.media_path.through(relay.call, toward, resp.body, resp.headers.get("Content-Type")),
-            content_type=resp.headers.get("Content-Type"),
-            extra=extra,
-        )
-        self.network.send_response(relay.transport, out)
-
     def _timed_out(
         self, key: TransactionKey, event: TransactionTimedOut | TransportError, now: float
     ) -> None:
@@ -821,7 +728,7 @@ class CallEngine:
         if leg is not None:
             self.leg_failed(leg, 408 if isinstance(event, TransactionTimedOut) else 503, now)
             return
-        relay = self._relays.pop(key, None)
+        relay = self.relays.pop(key, None)
         if relay is not None:
             self.reply(relay.transport, relay.request, 408)
             return
@@ -857,7 +764,7 @@ class CallEngine:
 
     def forget_leg(self, leg: BLeg) -> None:
         self._legs_by_key.pop(leg.key, None)
-        self._legs_by_callid.pop(leg.invite.call_id, None)
+        self.legs_by_callid.pop(leg.invite.call_id, None)
 
     def release_leg(self, leg: BLeg) -> None:
         """Hang up an answered leg and let the call go on without it (park, a redirecting app)."""
@@ -897,7 +804,7 @@ class CallEngine:
         self.media_path.close(call)
         self.calls.pop(call.id, None)
         self._by_a_key.pop(call.a_key, None)
-        self._by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
+        self.by_a_dialog.pop((call.a_invite.call_id, call.a_from_tag), None)
         ended = self.wall()
         self.session_timers.forget(call)
         for ended_hook in self.asking("ended"):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from centrex.calls.codecs import first_g711_pt
 from centrex.calls.directory import UserInfo
-from centrex.calls.engine import ALLOW
+from centrex.calls.in_dialog import ALLOW
 from centrex.calls.model import BLeg, Call, CallState, LegState, Side, Transfer
 from centrex.calls.services import CallService
 from centrex.pbx.refer import notify_refer, refer_target, replaces_of
