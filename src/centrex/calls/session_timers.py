@@ -31,6 +31,7 @@ from centrex.sip.session_timer import (
     TIMER,
     SessionTimer,
     TimerPolicy,
+    UasDecision,
     refresh_headers,
     supports_timer,
     uac_after_422,
@@ -75,15 +76,20 @@ class SessionTimers:
         Session-Expires or Min-SE."""
         if req.headers.get("Session-Expires") is None:
             return True  # nothing to refuse (most phones): no negotiation on the hot path
+        return self._negotiate(req, transport) is not None
+
+    def _negotiate(self, req: Request, transport: str) -> UasDecision | None:
+        """§9 for a request we answer: None when it was refused here (422, or 400 for a broken
+        Session-Expires or Min-SE)."""
         try:
             decision = uas_negotiate(req, self.policy)
         except SipParseError as exc:
             self.core.reply(transport, req, 400, f"Bad Request ({exc.reason[:60]})")
-            return False
+            return None
         if decision.reject is not None:
             self.core.network.send_response(transport, decision.reject)
-            return False
-        return True
+            return None
+        return decision
 
     def started(self, call: Call) -> None:
         state = self._calls[call.id] = _Calls()
@@ -162,13 +168,8 @@ class SessionTimers:
         answered here with the negotiated timer, nothing relayed. False: it carries an offer."""
         if req.method != "UPDATE" or req.body:
             return False
-        try:
-            decision = uas_negotiate(req, self.policy)
-        except SipParseError as exc:
-            self.core.reply(transport, req, 400, f"Bad Request ({exc.reason[:60]})")
-            return True
-        if decision.reject is not None:
-            self.core.network.send_response(transport, decision.reject)
+        decision = self._negotiate(req, transport)
+        if decision is None:
             return True
         state = self._calls.get(call.id)
         if state is not None and decision.timer is not None:
