@@ -236,34 +236,27 @@ def test_kill_9_with_calls_answered_bills_their_talk_time_and_the_restart_hangs_
     assert all(2000 <= c.duration_ms <= 4500 for c in cdrs), [c.duration_ms for c in cdrs]
 
 
-def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -> None:
-    """Issue 13 §3: two SIPp phones answer and then vanish — no RTP, no BYE. With a 2 s no-media
-    timeout the switch hangs up both within it and the CDR is answered, cause media_timeout, with
-    the time the call was up."""
-    if subprocess.run(["which", "sipp"], capture_output=True).returncode != 0:
-        pytest.skip("SIPp is not installed (Debian package sip-tester)")
-    env, passwords, domain = demo_env(tmp_path, CENTREX_MEDIA_TIMEOUT_S="2")
+def call_between_vanishing_phones(
+    tmp_path: Path,
+    env: dict[str, str],
+    passwords: dict[str, str],
+    domain: list[str],
+    callee: str,
+    caller: str,
+) -> tuple[list[int], float, CallDetail, CdrOutcome]:
+    """One call from a SIPp caller (``caller`` scenario) to a SIPp callee (``callee``) that both
+    wait for the switch to hang up: their exit codes, how long it took, the call's CDR and outcome."""
     server, sip = serve(env, tmp_path / "serve.log")
     phones: list[subprocess.Popen[bytes]] = []
     try:
         a, b = register_pair(sip, passwords, domain)
-        phones.append(
-            subprocess.Popen(
-                sipp(sip, "uas_answer.xml", "1002", b, *domain, "-m", "1"),
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-            )
-        )
+        answering = sipp(sip, callee, "1002", b, *domain, "-m", "1")
+        phones.append(subprocess.Popen(answering, cwd=tmp_path, stdout=subprocess.DEVNULL))
         time.sleep(0.3)
-        caller = sipp(sip, "uac_call_callee_bye.xml", "1001", a, "-au", "1001", "-ap", passwords["1001"])
+        calling = sipp(sip, caller, "1001", a, "-au", "1001", "-ap", passwords["1001"])
         started = time.monotonic()
-        phones.append(
-            subprocess.Popen(
-                [*caller, *domain, "-key", "callee", "1002", "-m", "1"],
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-            )
-        )
+        calling += [*domain, "-key", "callee", "1002", "-m", "1"]
+        phones.append(subprocess.Popen(calling, cwd=tmp_path, stdout=subprocess.DEVNULL))
         codes = [p.wait(timeout=40) for p in phones]
         took = time.monotonic() - started
         sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
@@ -277,6 +270,19 @@ def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -
                 p.wait(timeout=10)
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    return codes, took, cdr, outcome
+
+
+def test_phones_that_vanish_are_hung_up_when_their_media_stops(tmp_path: Path) -> None:
+    """Issue 13 §3: two SIPp phones answer and then vanish — no RTP, no BYE. With a 2 s no-media
+    timeout the switch hangs up both within it and the CDR is answered, cause media_timeout, with
+    the time the call was up."""
+    if subprocess.run(["which", "sipp"], capture_output=True).returncode != 0:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    env, passwords, domain = demo_env(tmp_path, CENTREX_MEDIA_TIMEOUT_S="2")
+    codes, took, cdr, outcome = call_between_vanishing_phones(
+        tmp_path, env, passwords, domain, "uas_answer.xml", "uac_call_callee_bye.xml"
+    )
     assert codes == [0, 0], "a phone never got the switch's BYE"
     assert took < 30  # registration, set-up and the 2 s, on a loaded 2-core machine
     assert (cdr.disposition, outcome.hangup_cause) == ("answered", "media_timeout")
@@ -297,33 +303,9 @@ def test_a_phone_that_stops_answering_session_refreshes_is_hung_up(tmp_path: Pat
         CENTREX_SIP_MIN_SE="2",
         CENTREX_SIP_TEST_SHORT_TIMERS="1",
     )
-    server, sip = serve(env, tmp_path / "serve.log")
-    phones: list[subprocess.Popen[bytes]] = []
-    try:
-        a, b = register_pair(sip, passwords, domain)
-        callee = sipp(sip, "uas_answer_timer_vanish.xml", "1002", b, *domain, "-m", "1")
-        phones.append(subprocess.Popen(callee, cwd=tmp_path, stdout=subprocess.DEVNULL))
-        time.sleep(0.3)
-        caller = sipp(sip, "uac_call_timer.xml", "1001", a, "-au", "1001", "-ap", passwords["1001"])
-        phones.append(
-            subprocess.Popen(
-                [*caller, *domain, "-key", "callee", "1002", "-m", "1"],
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-            )
-        )
-        codes = [p.wait(timeout=40) for p in phones]
-        sessions = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'centrex.sqlite3'}"))
-        with sessions() as s:
-            [cdr] = s.scalars(select(CallDetail)).all()
-            outcome = s.scalars(select(CdrOutcome)).one()
-    finally:
-        for p in phones:
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=10)
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    codes, _, cdr, outcome = call_between_vanishing_phones(
+        tmp_path, env, passwords, domain, "uas_answer_timer_vanish.xml", "uac_call_timer.xml"
+    )
     assert codes == [0, 0], "a phone never got the switch's BYE"
     assert (cdr.disposition, outcome.hangup_cause) == ("answered", "session_expired")
     assert 2000 <= cdr.duration_ms <= 6000, cdr.duration_ms
