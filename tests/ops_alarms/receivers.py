@@ -25,7 +25,7 @@ def webhook_receiver(statuses: list[int] | None = None) -> Iterator[Received]:
     got = Received(list(statuses or []))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             got.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             status = got.statuses.pop(0) if got.statuses else 200

@@ -77,7 +77,9 @@ def test_a_condition_has_one_open_alarm_and_one_ticket(db: Db) -> None:
     t0 = et(2026, 12, 7, 10)
     with transaction(db.sessions) as s:
         first = raise_alarm(s, key="disk:/var", component="disk", priority=2, summary="8% free", now=t0)
-        again = raise_alarm(s, key="disk:/var", component="disk", priority=2, summary="7% free", now=et(2026, 12, 7, 11))
+        again = raise_alarm(
+            s, key="disk:/var", component="disk", priority=2, summary="7% free", now=et(2026, 12, 7, 11)
+        )
         assert again.id == first.id
     with transaction(db.sessions) as s:
         alarm = s.scalars(select(AlarmRow)).one()
@@ -91,7 +93,9 @@ def test_a_condition_has_one_open_alarm_and_one_ticket(db: Db) -> None:
         )
         assert [n.address for n in notices(s, "alarm.raised")] == ["noc@provider.example"]
         # Seen as more urgent: priority 1 and the 8-hour clock from the first alert.
-        raise_alarm(s, key="disk:/var", component="disk", priority=1, summary="1% free", now=et(2026, 12, 7, 12))
+        raise_alarm(
+            s, key="disk:/var", component="disk", priority=1, summary="1% free", now=et(2026, 12, 7, 12)
+        )
     with transaction(db.sessions) as s:
         alarm = s.scalars(select(AlarmRow)).one()
         assert (alarm.priority, alarm.summary, alarm.due_at) == (1, "1% free", et(2026, 12, 7, 18))
@@ -99,7 +103,9 @@ def test_a_condition_has_one_open_alarm_and_one_ticket(db: Db) -> None:
         assert clear_alarm(s, "disk:/var", now=et(2026, 12, 7, 13)) is None  # nothing open
         assert open_alarm(s, "disk:/var") is None
     with transaction(db.sessions) as s:  # the condition returns: a new incident, a new ticket
-        raise_alarm(s, key="disk:/var", component="disk", priority=2, summary="9% free", now=et(2026, 12, 8, 9))
+        raise_alarm(
+            s, key="disk:/var", component="disk", priority=2, summary="9% free", now=et(2026, 12, 8, 9)
+        )
         assert len(s.scalars(select(AlarmRow)).all()) == 2
         assert len(s.scalars(select(TicketRow)).all()) == 2
         assert [n.event for n in notices(s, "alarm.cleared")] == ["alarm.cleared"]
@@ -111,7 +117,9 @@ def test_a_priority_2_clock_runs_out_over_the_weekend_and_escalates_once(db: Db)
         raise_alarm(s, key="carrier:gw1", component="carrier", priority=2, summary="gw1 down", now=raised)
         raise_alarm(s, key="carrier:gw2", component="carrier", priority=2, summary="gw2 down", now=raised)
     with transaction(db.sessions) as s:
-        acknowledge_alarm(s, open_alarm(s, "carrier:gw2"), by="operator:olive@provider.example", now=et(2026, 12, 7, 9))  # type: ignore[arg-type]
+        acknowledge_alarm(
+            s, open_alarm(s, "carrier:gw2"), by="operator:olive@provider.example", now=et(2026, 12, 7, 9)
+        )  # type: ignore[arg-type]
     with transaction(db.sessions) as s:
         # Monday morning is 64 wall-clock hours later, but only 2 business hours: nothing is due.
         assert check_clocks(s, et(2026, 12, 7, 9), db.policy) == []
@@ -144,7 +152,9 @@ def test_a_priority_1_clock_is_eight_hours_of_a_holiday_too(db: Db) -> None:
 
 def test_a_cleared_alarm_does_not_escalate(db: Db) -> None:
     with transaction(db.sessions) as s:
-        raise_alarm(s, key="rtpengine", component="rtpengine", priority=1, summary="no ping", now=et(2026, 12, 7, 1))
+        raise_alarm(
+            s, key="rtpengine", component="rtpengine", priority=1, summary="no ping", now=et(2026, 12, 7, 1)
+        )
         clear_alarm(s, "rtpengine", now=et(2026, 12, 7, 1, 5))
     with transaction(db.sessions) as s:
         assert check_clocks(s, et(2026, 12, 8), db.policy) == []
@@ -160,7 +170,9 @@ def test_a_tenant_ticket_has_its_own_clock_and_escalates(db: Db) -> None:
             tenant_id=db.tenants["alpha"],
             now=opened,
         )
-        other = open_ticket(s, subject="Voicemail light stuck", opened_by="user:2002@alpha.example.com", now=opened)
+        other = open_ticket(
+            s, subject="Voicemail light stuck", opened_by="user:2002@alpha.example.com", now=opened
+        )
         assert ticket.due_at == et(2026, 12, 29, 15)
         assert [n.event for n in notices(s, "ticket.opened")] == ["ticket.opened", "ticket.opened"]
         acknowledge_ticket(s, other, by="operator:olive@provider.example", now=et(2026, 12, 28, 9))
@@ -173,7 +185,13 @@ def test_a_service_affecting_alarm_leaves_an_outage_that_billing_credits(db: Db)
     start, end = datetime(2026, 12, 7, 6, 0, tzinfo=UTC), datetime(2026, 12, 7, 20, 30, tzinfo=UTC)
     with transaction(db.sessions) as s:
         raise_alarm(
-            s, key="sip:udp", component="sip", priority=1, summary="no answer to OPTIONS", service_affecting=True, now=start
+            s,
+            key="sip:udp",
+            component="sip",
+            priority=1,
+            summary="no answer to OPTIONS",
+            service_affecting=True,
+            now=start,
         )
         raise_alarm(s, key="carrier:gw9", component="carrier", priority=2, summary="gw9 down", now=start)
     with transaction(db.sessions) as s:
@@ -215,12 +233,20 @@ def test_a_tenant_alarm_affects_only_its_tenant(db: Db) -> None:
 def test_notices_reach_a_real_mail_server_and_a_signed_webhook(db: Db) -> None:
     secret = new_secret()
     with smtp_server() as (mail, smtp_port), webhook_receiver([503]) as hook:
-        policy = replace(db.policy, notify=("noc@provider.example", hook.url()), escalate=("duty@provider.example",))
+        policy = replace(
+            db.policy, notify=("noc@provider.example", hook.url()), escalate=("duty@provider.example",)
+        )
         configure(policy)
         raised = et(2026, 12, 7, 10)
         with transaction(db.sessions) as s:
             raise_alarm(
-                s, key="database", component="database", priority=1, summary="unreachable", now=raised, details={"error": "refused"}
+                s,
+                key="database",
+                component="database",
+                priority=1,
+                summary="unreachable",
+                now=raised,
+                details={"error": "refused"},
             )
         mailer = Mailer(SmtpConfig("127.0.0.1", smtp_port, "alarms@provider.example"))
         notifier = Notifier(db.sessions, mailer, secret)
@@ -238,7 +264,7 @@ def test_notices_reach_a_real_mail_server_and_a_signed_webhook(db: Db) -> None:
         assert f"due_at: {et(2026, 12, 7, 18).isoformat()}" in body and '"error": "refused"' in body
         # The webhook: twice (503, then 200), the same id, signed, verifiable with the secret.
         assert len(hook.requests) == 2
-        (path1, h1, b1), (path2, h2, b2) = hook.requests
+        (path1, h1, b1), (_path2, h2, b2) = hook.requests
         assert path1 == "/alarms" and h1["webhook-id"] == h2["webhook-id"] and b1 == b2
         assert h2["webhook-signature"].startswith("v1,")
         assert verify(secret, h2, b2, now=int(et(2026, 12, 7, 10, 1).timestamp()))
@@ -279,5 +305,7 @@ def test_an_undeliverable_notice_is_retried_then_marked_failed(db: Db) -> None:
     outcome = Notifier(db.sessions, None).deliver_due(t0)
     assert outcome.retried == 1
     with transaction(db.sessions) as s:
-        waiting = s.scalars(select(AlarmNotificationRow).where(AlarmNotificationRow.status == "pending")).one()
+        waiting = s.scalars(
+            select(AlarmNotificationRow).where(AlarmNotificationRow.status == "pending")
+        ).one()
         assert waiting.detail == "no mailer: set CENTREX_SMTP_HOST" and waiting.next_try_at > t0

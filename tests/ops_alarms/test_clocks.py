@@ -72,7 +72,9 @@ def test_priority_2_across_the_change_to_daylight_time(hours: BusinessHours) -> 
 
 
 def test_the_operator_sets_its_own_hours_zone_and_calendar() -> None:
-    settings = Settings(business_hours="09:00-13:00", business_timezone="Europe/London", business_calendar="GB")
+    settings = Settings(
+        business_hours="09:00-13:00", business_timezone="Europe/London", business_calendar="GB"
+    )
     hours = AlarmPolicy.from_settings(settings).hours
     london = parse_zone("Europe/London")
     # Thursday 24 Dec 2026 12:00: 1 h; Christmas (Friday) and Boxing Day (substitute, Monday 28)

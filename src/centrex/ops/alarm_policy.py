@@ -39,7 +39,10 @@ class AlarmPolicy:
 
         opens, closes = parse_hours(settings.business_hours)
         hours = BusinessHours(
-            opens, closes, parse_zone(settings.business_timezone), business_calendar(settings.business_calendar)
+            opens,
+            closes,
+            parse_zone(settings.business_timezone),
+            business_calendar(settings.business_calendar),
         )
         return cls(hours, settings.alarm_notify, settings.alarm_escalate)
 

@@ -194,7 +194,9 @@ def acknowledge_alarm(session: Session, alarm: AlarmRow, *, by: str, now: dateti
             ticket.acknowledged_at, ticket.acknowledged_by = now, by[:200]
             if ticket.status == OPEN:
                 ticket.status = "acknowledged"
-        audit(session, "alarm.acknowledge", "alarms", alarm.id, {"by": by}, alarm.tenant_id, actor=by, now=now)
+        audit(
+            session, "alarm.acknowledge", "alarms", alarm.id, {"by": by}, alarm.tenant_id, actor=by, now=now
+        )
     session.flush()
     return alarm
 
@@ -209,7 +211,9 @@ def record_outages(session: Session, alarm: AlarmRow) -> int:
         tenants = [alarm.tenant_id]
     else:
         tenants = list(
-            session.scalars(select(Tenant.id).where(Tenant.status != TenantStatus.TERMINATED).order_by(Tenant.id))
+            session.scalars(
+                select(Tenant.id).where(Tenant.status != TenantStatus.TERMINATED).order_by(Tenant.id)
+            )
         )
     description = f"monitoring: {alarm.component} alarm {alarm.key}: {alarm.summary}"[:500]
     for tenant_id in tenants:
@@ -227,7 +231,11 @@ def record_outages(session: Session, alarm: AlarmRow) -> int:
             "billing.outage.record",
             "outages",
             outage.id,
-            {"start": alarm.raised_at.isoformat(), "end": alarm.cleared_at.isoformat(), "alarm_id": str(alarm.id)},
+            {
+                "start": alarm.raised_at.isoformat(),
+                "end": alarm.cleared_at.isoformat(),
+                "alarm_id": str(alarm.id),
+            },
             tenant_id,
             now=alarm.cleared_at,
         )

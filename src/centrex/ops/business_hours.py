@@ -43,7 +43,9 @@ def parse_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"not a time zone of the IANA database (e.g. America/New_York), got {name!r}") from None
+        raise ValueError(
+            f"not a time zone of the IANA database (e.g. America/New_York), got {name!r}"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.ops.mailer import MailError, Mailer, Message
+from centrex.ops.mailer import Mailer, MailError, Message
 from centrex.store.db import transaction
 from centrex.store.models.alarms import AlarmNotificationRow
 
@@ -69,7 +69,9 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: int, toleranc
     return any(hmac.compare_digest(expected, sig) for sig in lower.get("webhook-signature", "").split())
 
 
-def webhook_request(secret: str, msg_id: str, timestamp: int, payload: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+def webhook_request(
+    secret: str, msg_id: str, timestamp: int, payload: dict[str, object]
+) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "content-type": "application/json",
@@ -83,7 +85,9 @@ def webhook_request(secret: str, msg_id: str, timestamp: int, payload: dict[str,
 def email_of(row: AlarmNotificationRow) -> Message:
     data = row.payload.get("data", {})
     what = row.event.replace(".", " ")
-    subject = f"[Centrex P{data.get('priority', '?')}] {what}: {data.get('summary') or data.get('subject', '')}"
+    subject = (
+        f"[Centrex P{data.get('priority', '?')}] {what}: {data.get('summary') or data.get('subject', '')}"
+    )
     lines = [f"{what} at {row.payload.get('timestamp')}", ""]
     lines += [f"{k}: {v}" for k, v in data.items() if v is not None and k != "details"]
     if data.get("details"):
@@ -105,7 +109,12 @@ class Notifier:
     configured — never dropped silently, the row says why."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], mailer: Mailer | None, webhook_secret: str = "", *, timeout_s: float = WEBHOOK_TIMEOUT_S
+        self,
+        sessions: sessionmaker[Session],
+        mailer: Mailer | None,
+        webhook_secret: str = "",
+        *,
+        timeout_s: float = WEBHOOK_TIMEOUT_S,
     ) -> None:
         self.sessions = sessions
         self.mailer = mailer

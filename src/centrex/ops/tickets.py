@@ -74,11 +74,15 @@ def open_ticket(
     session.flush()
     if alarm is None:  # an alarm's own notice already told the same people
         queue(session, policy.notify, "ticket.opened", ticket_data(ticket), now, ticket_id=ticket.id)
-    audit(session, "ticket.open", "tickets", ticket.id, ticket_data(ticket), tenant_id, actor=opened_by, now=now)
+    audit(
+        session, "ticket.open", "tickets", ticket.id, ticket_data(ticket), tenant_id, actor=opened_by, now=now
+    )
     return ticket
 
 
-def acknowledge_ticket(session: Session, ticket: TicketRow, *, by: str, now: datetime | None = None) -> TicketRow:
+def acknowledge_ticket(
+    session: Session, ticket: TicketRow, *, by: str, now: datetime | None = None
+) -> TicketRow:
     """The operator responds: the clock stops (and the alarm's, for a ticket opened from one)."""
     now = now or utcnow()
     if ticket.status == RESOLVED:
@@ -88,7 +92,16 @@ def acknowledge_ticket(session: Session, ticket: TicketRow, *, by: str, now: dat
         alarm = session.get(AlarmRow, ticket.alarm_id) if ticket.alarm_id else None
         if alarm is not None and alarm.acknowledged_at is None:
             alarm.acknowledged_at, alarm.acknowledged_by = now, by[:200]
-        audit(session, "ticket.acknowledge", "tickets", ticket.id, {"by": by}, ticket.tenant_id, actor=by, now=now)
+        audit(
+            session,
+            "ticket.acknowledge",
+            "tickets",
+            ticket.id,
+            {"by": by},
+            ticket.tenant_id,
+            actor=by,
+            now=now,
+        )
     session.flush()
     return ticket
 
@@ -104,6 +117,13 @@ def resolve_ticket(
     ticket.status, ticket.resolved_at, ticket.resolution = RESOLVED, now, resolution
     session.flush()
     audit(
-        session, "ticket.resolve", "tickets", ticket.id, {"resolution": resolution}, ticket.tenant_id, actor=by, now=now
+        session,
+        "ticket.resolve",
+        "tickets",
+        ticket.id,
+        {"resolution": resolution},
+        ticket.tenant_id,
+        actor=by,
+        now=now,
     )
     return ticket

@@ -23,7 +23,9 @@ def alarm_clocks(ctx: JobContext) -> JobReport:
         if ctx.dry_run:
             session.rollback()
             return JobReport(
-                f"{len(escalated)} would escalate", {"escalated": len(escalated)}, [{"escalated": e} for e in escalated]
+                f"{len(escalated)} would escalate",
+                {"escalated": len(escalated)},
+                [{"escalated": e} for e in escalated],
             )
         session.commit()
     settings = load_settings()
@@ -32,6 +34,11 @@ def alarm_clocks(ctx: JobContext) -> JobReport:
     return JobReport(
         f"{len(escalated)} escalated; notifications: {delivery.sent} sent, {delivery.retried} to retry, "
         f"{delivery.failed} failed",
-        {"escalated": len(escalated), "sent": delivery.sent, "retried": delivery.retried, "failed": delivery.failed},
+        {
+            "escalated": len(escalated),
+            "sent": delivery.sent,
+            "retried": delivery.retried,
+            "failed": delivery.failed,
+        },
         [{"escalated": e} for e in escalated],
     )

@@ -105,7 +105,10 @@ def upgrade() -> None:
         sa.Column("detail", sa.String(500), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alarm_notifications")),
         sa.ForeignKeyConstraint(
-            ["alarm_id"], ["alarms.id"], name=op.f("fk_alarm_notifications_alarm_id_alarms"), ondelete="CASCADE"
+            ["alarm_id"],
+            ["alarms.id"],
+            name=op.f("fk_alarm_notifications_alarm_id_alarms"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
