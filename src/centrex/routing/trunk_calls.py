@@ -88,19 +88,29 @@ class TrunkCalls(CallService):
         """OPTIONS to each gateway marked down whose probe is due: any answer brings it back."""
         assert self.routes is not None
         for g in self.health.due_probes(self.routes.table(now).gateways(), now):
-            headers = Headers()
-            headers.add("Max-Forwards", "70")
-            headers.add("From", f"<sip:ping@{g.host}>;tag={new_tag()}")
-            headers.add("To", f"<sip:{g.host}:{g.port}>")
-            headers.add("Call-ID", new_call_id())
-            headers.add("CSeq", "1 OPTIONS")
-            uri = f"sip:{g.host}:{g.port}" + (
-                "" if g.transport == "UDP" else f";transport={g.transport.lower()}"
-            )
-            key = self.core.send(
-                g.transport, Request("OPTIONS", parse_uri(uri), headers, b""), (g.host, g.port)
-            )
-            self._probes[key] = g
+            self._options(g)
+
+    def probe_all(self, now: float) -> int:
+        """OPTIONS to every gateway of every enabled trunk, up or down (the monitoring poll of
+        ops/monitor.py, hosted-pbx.txt Monitoring 1): no answer or a 5xx marks one down, which
+        ``self.health`` then shows. Returns how many were probed."""
+        if self.routes is None:
+            return 0
+        gateways = self.routes.table(now).gateways()
+        for g in gateways:
+            self._options(g)
+        return len(gateways)
+
+    def _options(self, g: Gateway) -> None:
+        headers = Headers()
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f"<sip:ping@{g.host}>;tag={new_tag()}")
+        headers.add("To", f"<sip:{g.host}:{g.port}>")
+        headers.add("Call-ID", new_call_id())
+        headers.add("CSeq", "1 OPTIONS")
+        uri = f"sip:{g.host}:{g.port}" + ("" if g.transport == "UDP" else f";transport={g.transport.lower()}")
+        key = self.core.send(g.transport, Request("OPTIONS", parse_uri(uri), headers, b""), (g.host, g.port))
+        self._probes[key] = g
 
     def response(self, key: TransactionKey, resp: Response, now: float) -> bool:
         if self.registrar.response(key, resp, now):
