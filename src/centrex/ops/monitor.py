@@ -130,10 +130,8 @@ class Monitor:
         fresh = [f for f in bad if f.key not in self.mailed]
         if self.mailer is None or not to or not fresh:
             return
-        lines = [
-            f"P{f.priority} {f.component} ({f.key}): {f.summary}, since {self.bad_since.get(f.key, now):%H:%M:%S} UTC"
-            for f in fresh
-        ]
+        since = {f.key: f"{self.bad_since.get(f.key, now):%Y-%m-%d %H:%M:%S} UTC" for f in fresh}
+        lines = [f"P{f.priority} {f.component} ({f.key}): {f.summary}, since {since[f.key]}" for f in fresh]
         message = Message(
             to=to,
             subject=f"[Centrex P1] monitoring cannot record alarms: {fresh[0].summary}"[:200],
