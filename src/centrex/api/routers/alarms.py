@@ -83,13 +83,13 @@ def get_alarm(alarm_id: uuid.UUID, ops: OperatorDep) -> Any:
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmOut)
-def acknowledge(alarm_id: uuid.UUID, ops: OperatorDep) -> Any:
+def acknowledge_an_alarm(alarm_id: uuid.UUID, ops: OperatorDep) -> Any:
     """The operator has responded: the response clock stops (and its ticket's). Again: no change."""
     return acknowledge_alarm(ops.session, _alarm(ops, alarm_id), by=ops.principal.label)
 
 
 @router.post("/alarms/{alarm_id}/clear", response_model=AlarmOut)
-def clear(alarm_id: uuid.UUID, ops: OperatorDep) -> Any:
+def clear_an_alarm(alarm_id: uuid.UUID, ops: OperatorDep) -> Any:
     """Clear by hand (monitoring clears what it raised by itself when the condition is over)."""
     row = _alarm(ops, alarm_id)
     if row.cleared_at is not None:

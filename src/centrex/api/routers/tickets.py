@@ -70,7 +70,7 @@ def _page(session: Any, stmt: Any, paging: Any) -> dict[str, Any]:
 
 
 @router.post("/tenants/{tenant_id}/tickets", response_model=TicketOut, status_code=201)
-def report(body: TicketIn, data: TenantDep) -> Any:
+def report_a_ticket(body: TicketIn, data: TenantDep) -> Any:
     """Report a fault (office administrator or back-up only); the response clock starts now."""
     data.require(Resource.TICKET, Action.CREATE)
     return open_ticket(
@@ -123,12 +123,12 @@ def get_ticket(ticket_id: uuid.UUID, ops: OperatorDep) -> Any:
 
 
 @router.post("/tickets/{ticket_id}/acknowledge", response_model=TicketOut)
-def acknowledge(ticket_id: uuid.UUID, ops: OperatorDep) -> Any:
+def acknowledge_a_ticket(ticket_id: uuid.UUID, ops: OperatorDep) -> Any:
     return acknowledge_ticket(ops.session, _ticket(ops, ticket_id), by=ops.principal.label)
 
 
 @router.post("/tickets/{ticket_id}/resolve", response_model=TicketOut)
-def resolve(ticket_id: uuid.UUID, body: ResolveIn, ops: OperatorDep) -> Any:
+def resolve_a_ticket(ticket_id: uuid.UUID, body: ResolveIn, ops: OperatorDep) -> Any:
     return resolve_ticket(
         ops.session, _ticket(ops, ticket_id), by=ops.principal.label, resolution=body.resolution
     )
