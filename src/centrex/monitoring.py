@@ -24,7 +24,7 @@ from centrex.ops.monitor_checks import (
     sip_udp_check,
     tcp_listener_check,
 )
-from centrex.routing.trunk_calls import TrunkCalls
+from centrex.routing.trunk_calls import TrunkCalls, monitored_gateways
 
 
 def _port(sip: SipService, name: str) -> int | None:
@@ -42,7 +42,7 @@ def gateway_states(sip: SipService) -> Sequence[GatewayState]:
         return []
     now = sip.clock()
     out = []
-    for g in trunks.routes.table(now).gateways():
+    for g in monitored_gateways(trunks.routes.table(now)):
         state = trunks.health.states.get(g.id)
         up = state is None or state.down_since is None
         out.append((str(g.id), f"{g.host}:{g.port}/{g.transport}", up))

@@ -152,12 +152,17 @@ async def test_carriers_are_polled_by_options(sessions: sessionmaker[Session], s
         alive = Gateway(uuid.uuid4(), "127.0.0.1", carrier.port)
         dead = Gateway(uuid.uuid4(), "127.0.0.1", free_port())
         trunk = Trunk(uuid.uuid4(), "carrier", TrunkKind.CARRIER, (alive, dead))
+        # A tenant's own IP-PBX, unreachable too: customer equipment is not monitored (Monitoring 3).
+        pbx = Trunk(uuid.uuid4(), "pbx", TrunkKind.PBX, (Gateway(uuid.uuid4(), "127.0.0.1", free_port()),))
         trunks = switch.engine.service(TrunkCalls)
-        trunks.routes = Routes(RoutingTable({trunk.id: trunk}))
+        trunks.routes = Routes(RoutingTable({trunk.id: trunk, pbx.id: pbx}))
         check = carrier_check(lambda: switch.run_in_engine(trunks.probe_all), lambda: gateway_states(switch))
         monitor = Monitor(sessions, [("carriers", check)], policy=POLICY)
-        first = await monitor.poll()  # nothing known yet: both up, probes sent
+        first = await monitor.poll()  # nothing known yet: both up, probes sent (not to the PBX)
         assert [f.ok for f in first] == [True, True]
+        assert sorted(trunks._probes.values(), key=lambda g: g.port) == sorted(
+            [alive, dead], key=lambda g: g.port
+        )
         deadline = asyncio.get_running_loop().time() + 15
         while all(up for _, _, up in gateway_states(switch)):
             assert asyncio.get_running_loop().time() < deadline, "the dead gateway was never marked down"

@@ -7,7 +7,7 @@
 | database | ``SELECT 1`` (store/db.py ping) | database | 1 | yes |
 | rtpengine | an ng ``ping``, answered ``pong`` | rtpengine | 1 | yes, when it anchors the calls |
 | built-in relay | RTP ports left to anchor a call | relay | 1 | no: calls up go on |
-| carriers | OPTIONS to every trunk gateway (1) | carrier:<gateway> | 2 | no: other gateways take the calls |
+| carriers | OPTIONS to carrier, peer, 911 gateways (1) | carrier:<gateway> | 2 | no: others carry calls |
 | disk | free share of the data dir's file system | disk:<path> | 2 (1 under a quarter of it) | no |
 
 (1) routing/trunk_calls.py probe_all; the gateway health the switch keeps from those answers and from

@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
+def monitored_gateways(table: RoutingTable) -> list[Gateway]:
+    """The gateways monitoring polls: the operator's trunks, not a tenant's IP-PBX (hosted-pbx.txt
+    Monitoring 3: customer-provided equipment "will not be monitored" without an agreement)."""
+    return [g for t in table.trunks.values() if t.enabled and t.kind is not TrunkKind.PBX for g in t.gateways]
+
+
 class RouteSource(Protocol):
     """The routing table and the DIDs (routing/storage.py StoreRoutes; tests build them by hand)."""
 
@@ -91,12 +97,13 @@ class TrunkCalls(CallService):
             self._options(g)
 
     def probe_all(self, now: float) -> int:
-        """OPTIONS to every gateway of every enabled trunk, up or down (the monitoring poll of
-        ops/monitor.py, hosted-pbx.txt Monitoring 1): no answer or a 5xx marks one down, which
-        ``self.health`` then shows. Returns how many were probed."""
+        """OPTIONS to every gateway of every enabled carrier, peer and emergency trunk, up or down
+        (the monitoring poll of ops/monitor.py, hosted-pbx.txt Monitoring 1): no answer or a 5xx
+        marks one down, which ``self.health`` then shows. A tenant's own IP-PBX is not polled:
+        "Customer-provided equipment ... will not be monitored" (Monitoring 3). Returns how many."""
         if self.routes is None:
             return 0
-        gateways = self.routes.table(now).gateways()
+        gateways = monitored_gateways(self.routes.table(now))
         for g in gateways:
             self._options(g)
         return len(gateways)
