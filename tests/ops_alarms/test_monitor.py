@@ -64,8 +64,9 @@ class Routes:
 
 
 def sip_service(sessions: sessionmaker[Session], port: int = 0) -> SipService:
-    # T1 of 20 ms: an unanswered OPTIONS times out (64*T1) in 1.3 s instead of 32 s.
-    config = SipConfig(host="127.0.0.1", port=port, timers=TimerConfig(t1=0.02))
+    # T1 of 100 ms: an unanswered OPTIONS times out (64*T1) in 6.4 s instead of 32 s, and a loaded
+    # machine still answers one in time.
+    config = SipConfig(host="127.0.0.1", port=port, timers=TimerConfig(t1=0.1))
     return SipService(
         StoreDirectory(sessions),
         config,
@@ -104,8 +105,8 @@ async def test_a_sip_listener_that_stops_answering_is_an_outage(sessions: sessio
     monitor = Monitor(
         sessions,
         [
-            ("udp", sip_udp_check("0.0.0.0", lambda: port, timeout_s=1.0)),
-            ("tcp", tcp_listener_check("tcp", "127.0.0.1", lambda: port, timeout_s=1.0)),
+            ("udp", sip_udp_check("0.0.0.0", lambda: port, timeout_s=3.0)),
+            ("tcp", tcp_listener_check("tcp", "127.0.0.1", lambda: port, timeout_s=3.0)),
         ],
         clock=clock,
         policy=POLICY,
@@ -153,17 +154,15 @@ async def test_carriers_are_polled_by_options(sessions: sessionmaker[Session], s
         dead = Gateway(uuid.uuid4(), "127.0.0.1", free_port())
         trunk = Trunk(uuid.uuid4(), "carrier", TrunkKind.CARRIER, (alive, dead))
         # A tenant's own IP-PBX, unreachable too: customer equipment is not monitored (Monitoring 3).
-        pbx = Trunk(uuid.uuid4(), "pbx", TrunkKind.PBX, (Gateway(uuid.uuid4(), "127.0.0.1", free_port()),))
+        customer = Gateway(uuid.uuid4(), "127.0.0.1", free_port())
+        pbx = Trunk(uuid.uuid4(), "pbx", TrunkKind.PBX, (customer,))
         trunks = switch.engine.service(TrunkCalls)
         trunks.routes = Routes(RoutingTable({trunk.id: trunk, pbx.id: pbx}))
         check = carrier_check(lambda: switch.run_in_engine(trunks.probe_all), lambda: gateway_states(switch))
         monitor = Monitor(sessions, [("carriers", check)], policy=POLICY)
         first = await monitor.poll()  # nothing known yet: both up, probes sent (not to the PBX)
         assert [f.ok for f in first] == [True, True]
-        assert sorted(trunks._probes.values(), key=lambda g: g.port) == sorted(
-            [alive, dead], key=lambda g: g.port
-        )
-        deadline = asyncio.get_running_loop().time() + 15
+        deadline = asyncio.get_running_loop().time() + 60
         while all(up for _, _, up in gateway_states(switch)):
             assert asyncio.get_running_loop().time() < deadline, "the dead gateway was never marked down"
             await asyncio.sleep(0.1)
@@ -177,6 +176,7 @@ async def test_carriers_are_polled_by_options(sessions: sessionmaker[Session], s
             False,
         )
         assert alarm.details == {"gateway": f"127.0.0.1:{dead.port}/UDP"}
+        assert customer.id not in trunks.health.states  # never probed, so never marked down
     finally:
         await carrier.stop()
 
