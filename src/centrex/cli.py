@@ -578,6 +578,10 @@ def serve(
     jobs: Annotated[
         bool | None, typer.Option("--jobs/--no-jobs", help="run the scheduled jobs on this node (default on)")
     ] = None,
+    monitor: Annotated[
+        bool | None,
+        typer.Option("--monitor/--no-monitor", help="poll this node's components, raise alarms (default on)"),
+    ] = None,
 ) -> None:
     """Run the service: SIP, media, the HTTP API and the scheduled jobs in one process."""
     from centrex.server import run
@@ -594,6 +598,7 @@ def serve(
         log_level=log_level,
         log_format=log_format,
         jobs=jobs,
+        monitor=monitor,
     )
     from centrex.ops.jobs import builtin_registry
     from centrex.ops.scheduler import UnknownJob

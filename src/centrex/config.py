@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from centrex.billing.periods import business_calendar
+from centrex.ops.business_hours import parse_hours, parse_zone
 from centrex.sip.digest import ALGORITHMS
 
 MEDIA_RELAYS = ("builtin", "rtpengine")
@@ -98,6 +99,23 @@ class Settings(BaseSettings):
     # business_calendar): "US" = Federal Reserve bank holidays, "none" = Monday to Friday only.
     business_calendar: str = "US"
 
+    # -- alarms and trouble tickets (ops/alarms.py, ops/monitor.py; hosted-pbx.txt Monitoring 1-2) --
+    # The operator's working hours on business days (business_calendar), for priority 2's "24
+    # business hours" (ops/business_hours.py), in its time zone.
+    business_hours: str = "08:00-17:00"
+    business_timezone: str = "America/New_York"
+    # Who is told of every alarm and ticket, and who when a response clock runs out: e-mail
+    # addresses and http(s) webhook URLs, comma-separated. Webhooks are signed Standard-Webhooks
+    # style with alarm_webhook_secret ("whsec_" + base64).
+    alarm_notify: Annotated[tuple[str, ...], NoDecode] = ()
+    alarm_escalate: Annotated[tuple[str, ...], NoDecode] = ()
+    alarm_webhook_secret: str = Field("", repr=False)
+    # How often this node polls its components (SIP listeners, database, relay or rtpengine,
+    # carriers' gateways, disk), and the free share of the data dir's disk below which it alarms.
+    monitor: bool = True
+    monitor_interval_s: float = Field(30.0, gt=0)
+    monitor_disk_min_free: float = Field(0.10, ge=0, le=1)
+
     # -- media ------------------------------------------------------------------------------------
     # "builtin" (media/relay.py, in this process) or "rtpengine" (the Debian rtpengine-daemon,
     # driven over its ng port at rtpengine_ng).
@@ -158,7 +176,7 @@ class Settings(BaseSettings):
     def _port_range(cls, value: Any) -> Any:
         return parse_port_range(value) if isinstance(value, str) else value
 
-    @field_validator("jobs_skip", "dns_servers", mode="before")
+    @field_validator("jobs_skip", "dns_servers", "alarm_notify", "alarm_escalate", mode="before")
     @classmethod
     def _names(cls, value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)
@@ -178,6 +196,25 @@ class Settings(BaseSettings):
     @classmethod
     def _calendar(cls, value: Any) -> str:
         return business_calendar(str(value)).name
+
+    @field_validator("business_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> str:
+        opens, closes = parse_hours(str(value))
+        return f"{opens:%H:%M}-{closes:%H:%M}"
+
+    @field_validator("business_timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: Any) -> str:
+        return parse_zone(str(value)).key
+
+    @field_validator("alarm_notify", "alarm_escalate", mode="after")
+    @classmethod
+    def _contacts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for contact in value:
+            if not contact.startswith(("http://", "https://")) and "@" not in contact:
+                raise ValueError(f"each contact must be an e-mail address or an http(s) URL, got {contact!r}")
+        return value
 
     @field_validator("media_relay", mode="before")
     @classmethod

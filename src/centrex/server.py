@@ -31,6 +31,9 @@ from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager, raise_fd_limit
+from centrex.monitoring import build_monitor
+from centrex.ops.alarm_policy import AlarmPolicy
+from centrex.ops.alarm_policy import configure as configure_alarms
 from centrex.ops.jobs import builtin_registry
 from centrex.ops.logs import configure_logging
 from centrex.ops.scheduler import Scheduler
@@ -208,6 +211,19 @@ async def serve(settings: Settings) -> None:
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
     register_component(app, "sip", sip.health)
+    # Alarms and tickets (issue 19 part 2): the operator's hours and contacts, and the monitor
+    # polling this node's components (ops/monitor.py); --no-monitor leaves it off.
+    alarm_policy = AlarmPolicy.from_settings(settings)
+    configure_alarms(alarm_policy)
+    monitoring = (
+        asyncio.create_task(
+            build_monitor(settings, sessions, engine, sip, ports, alarm_policy).run_forever(
+                settings.monitor_interval_s
+            )
+        )
+        if settings.monitor
+        else None
+    )
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
@@ -229,6 +245,8 @@ async def serve(settings: Settings) -> None:
     finally:
         if housekeeping is not None:
             housekeeping.cancel()
+        if monitoring is not None:
+            monitoring.cancel()
         await apps.stop()
         await sip.stop()
         await resolver.close()

@@ -36,7 +36,7 @@ class Fuzz:
         a = world.a
         self.ids: dict[str, str] = {"tenant_id": str(a.id)}
         aliases = {"message": "vm_message"}
-        for name in ("user", "device", "queue", "recording", "message", "cdr"):
+        for name in ("user", "device", "queue", "recording", "message", "cdr", "alarm", "ticket"):
             key = aliases.get(name, name)
             if key in a.ids:
                 self.ids[f"{name}_id"] = str(a.ids[key])

@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from centrex.calls.auth import PhoneAuthenticator
 from centrex.calls.directory import CachedDirectory, Directory
@@ -47,6 +48,8 @@ from centrex.transport import StreamTransport, UdpTransport
 from centrex.transport.base import OutputGate, SipTransport
 from centrex.transport.stream import StreamLimits
 from centrex.transport.tls import client_context, ensure_certificate, server_context
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +445,13 @@ class SipService:
         else:
             self.engine.handle(event, name, now)
         self._arm_engine_timer()
+
+    def run_in_engine(self, work: Callable[[float], _T]) -> _T:
+        """``work(now)`` on the engine from outside a SIP event (ops/monitor.py probes every trunk
+        gateway this way), then the engine's timer armed for the transactions it started."""
+        result = work(self.clock())
+        self._arm_engine_timer()
+        return result
 
     def _arm_engine_timer(self) -> None:
         at = self.engine.next_timer()

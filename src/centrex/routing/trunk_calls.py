@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 TRUNK_SETUP_S = 4.0  # no answer at all from a trunk gateway this long: try the next target
 
 
+def monitored_gateways(table: RoutingTable) -> list[Gateway]:
+    """The gateways monitoring polls: the operator's trunks, not a tenant's IP-PBX (hosted-pbx.txt
+    Monitoring 3: customer-provided equipment "will not be monitored" without an agreement)."""
+    return [g for t in table.trunks.values() if t.enabled and t.kind is not TrunkKind.PBX for g in t.gateways]
+
+
 class RouteSource(Protocol):
     """The routing table and the DIDs (routing/storage.py StoreRoutes; tests build them by hand)."""
 
@@ -88,19 +94,30 @@ class TrunkCalls(CallService):
         """OPTIONS to each gateway marked down whose probe is due: any answer brings it back."""
         assert self.routes is not None
         for g in self.health.due_probes(self.routes.table(now).gateways(), now):
-            headers = Headers()
-            headers.add("Max-Forwards", "70")
-            headers.add("From", f"<sip:ping@{g.host}>;tag={new_tag()}")
-            headers.add("To", f"<sip:{g.host}:{g.port}>")
-            headers.add("Call-ID", new_call_id())
-            headers.add("CSeq", "1 OPTIONS")
-            uri = f"sip:{g.host}:{g.port}" + (
-                "" if g.transport == "UDP" else f";transport={g.transport.lower()}"
-            )
-            key = self.core.send(
-                g.transport, Request("OPTIONS", parse_uri(uri), headers, b""), (g.host, g.port)
-            )
-            self._probes[key] = g
+            self._options(g)
+
+    def probe_all(self, now: float) -> int:
+        """OPTIONS to every gateway of every enabled carrier, peer and emergency trunk, up or down
+        (the monitoring poll of ops/monitor.py, hosted-pbx.txt Monitoring 1): no answer or a 5xx
+        marks one down, which ``self.health`` then shows. A tenant's own IP-PBX is not polled:
+        "Customer-provided equipment ... will not be monitored" (Monitoring 3). Returns how many."""
+        if self.routes is None:
+            return 0
+        gateways = monitored_gateways(self.routes.table(now))
+        for g in gateways:
+            self._options(g)
+        return len(gateways)
+
+    def _options(self, g: Gateway) -> None:
+        headers = Headers()
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f"<sip:ping@{g.host}>;tag={new_tag()}")
+        headers.add("To", f"<sip:{g.host}:{g.port}>")
+        headers.add("Call-ID", new_call_id())
+        headers.add("CSeq", "1 OPTIONS")
+        uri = f"sip:{g.host}:{g.port}" + ("" if g.transport == "UDP" else f";transport={g.transport.lower()}")
+        key = self.core.send(g.transport, Request("OPTIONS", parse_uri(uri), headers, b""), (g.host, g.port))
+        self._probes[key] = g
 
     def response(self, key: TransactionKey, resp: Response, now: float) -> bool:
         if self.registrar.response(key, resp, now):

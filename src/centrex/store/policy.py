@@ -48,6 +48,7 @@ class Resource(StrEnum):
     CONFERENCE = "conference"  # conference bridges and who is in their rooms now
     ATTENDANT = "attendant"  # auto attendant menus, their options and schedules
     PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
+    TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
 
 
 class Action(StrEnum):
@@ -160,6 +161,12 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # lets a non-administrator through only for a queue they are a member of.
     **{(Resource.QUEUE, act): STAFF for act in (R, C, U, D)},
     (Resource.QUEUE_LIVE, R): STAFF | ALL_USERS,
+    # Trouble tickets (issue 19 part 2): "Customer must designate one Office Administrator and one
+    # Office Administrator back-up that will contact CNI-Independents to report issues"
+    # (hosted-pbx.txt, MACs): they alone open a tenant's tickets; the operator's are opened from
+    # alarms and answered through the operator routes (/tickets).
+    (Resource.TICKET, R): STAFF,
+    (Resource.TICKET, C): ADMINS,
     (Resource.AUDIT, R): STAFF,
     (Resource.TOKEN, R): STAFF,
     (Resource.TOKEN, C): STAFF,

@@ -3,9 +3,10 @@ here and one line in ``builtin_registry``."""
 
 from __future__ import annotations
 
+from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
-from centrex.ops.periods import Daily, Monthly
+from centrex.ops.periods import Daily, Every, Monthly
 from centrex.ops.scheduler import Job, Registry
 
 
@@ -35,6 +36,14 @@ def builtin_registry() -> Registry:
                 Daily(6, 0),
                 collections,
                 "notices of non-payment, suspension and reinstatement (cpaas.txt §3.4)",
+            ),
+            Job(
+                "alarm-clocks",
+                Every(60),
+                alarm_clocks,
+                "escalate alarms and tickets past their response time, send their e-mails and webhooks"
+                " (hosted-pbx.txt Monitoring 2)",
+                lease_s=300.0,
             ),
         ]
     )
