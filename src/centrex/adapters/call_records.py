@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import queue
 import socket
 import threading
@@ -43,6 +42,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.adapters.interrupted import Recovered, close_interrupted
+from centrex.adapters.registration_sync import Change, notify_changes
 from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.location import AorKey, Binding, LocationService, contact_key
 from centrex.numbers.classes import CallClass, Direction
@@ -289,10 +289,12 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
     alive: dict[uuid.UUID, datetime] = {}
     ended: list[CallEnded] = []
     saves: dict[tuple[uuid.UUID, str, str], Binding] = {}
+    changes: list[Change] = []  # registration changes, in order, for the other nodes
 
     def flush_saves() -> None:
         if not saves:
             return
+        changes.extend(("s", b) for b in saves.values())
         s.execute(
             delete(_REGISTRATIONS).where(
                 and_(
@@ -340,6 +342,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
                 if w.contact_key is not None:
                     where.append(_REGISTRATIONS.c.contact_key == w.contact_key[:512])
                 s.execute(delete(_REGISTRATIONS).where(*where))
+                changes.append(("r", (w.tenant_id, w.username, w.contact_key)))
             elif isinstance(w, PurgeRegistrations):
                 s.execute(delete(_REGISTRATIONS).where(_REGISTRATIONS.c.expires_at <= w.before))
             elif isinstance(s, Session):
@@ -351,6 +354,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
                     w.apply(joined)
                     joined.flush()
     flush_saves()
+    notify_changes(s, node_id, changes)  # delivered to the other nodes when this commits
     if journal:
         s.execute(insert(_JOURNAL), list(journal.values()))
     if answers:
@@ -512,7 +516,10 @@ class CallRecords:
         # This process as a switch node: its journal rows carry the id, its heartbeat bounds how
         # long they are known to have been up (adapters/interrupted.py).
         self.node_id = uuid.uuid4()
-        self.node_name = name or f"{socket.gethostname()}:{os.getpid()}"
+        # The node's name outlives the process (CENTREX_NODE_NAME, default the host name): a
+        # restarted node closes the calls of its earlier life at once; other nodes' calls wait
+        # until their heartbeat is stale. Two nodes on one host need names of their own.
+        self.node_name = (name or socket.gethostname())[:128]
         # What the store holds per contact: (source, transport, user, expires_at). A refresh from
         # the same flow is written only when the stored expiry no longer covers half of the new
         # lifetime: phones refresh every few minutes and each write costs the store.
@@ -573,9 +580,12 @@ class CallRecords:
         return self._write(Heartbeat(self.node_id, now or datetime.now(UTC)))
 
     def recover(self, now: datetime | None = None, *, stale_s: float = 0.0) -> Recovered:
-        """Close the calls of nodes whose heartbeat stopped (every other node's at a lone
-        switch's start): CDRs with their known talk time, and their dialogs to hang up."""
-        return close_interrupted(self.sessions, now, own_node=self.node_id, stale_s=stale_s)
+        """Close the calls of nodes whose heartbeat stopped (every other node's with ``stale_s``
+        0) and of this node's earlier life (its name): CDRs with their known talk time, and their
+        dialogs to hang up. Several survivors may run it at once; each call is closed once."""
+        return close_interrupted(
+            self.sessions, now, own_node=self.node_id, stale_s=stale_s, own_name=self.node_name
+        )
 
     def close_interrupted(self, now: datetime | None = None) -> int:
         """Close every call in the journal, this node's too (a tool's, or a test's, "after the crash")."""
@@ -625,6 +635,21 @@ class CallRecords:
         except Exception:
             # The registration holds in memory; the phone's next refresh writes it again.
             log.exception("sip.registration.persist_failed device=%s", b.username)
+
+    def remembered(self, b: Binding) -> None:
+        """Another node stored ``b`` (adapters/registration_sync.py): the store holds it now."""
+        self._stored[(b.tenant_id, b.username, contact_key(b.contact))] = (
+            b.source,
+            b.transport,
+            b.user_id,
+            float(b.expires_at),
+        )
+
+    def forgotten(self, tenant_id: uuid.UUID, username: str, key: str | None) -> None:
+        """Another node removed a contact of a device (``key`` None: all of them) from the store."""
+        for k in [k for k in self._stored if k[0] == tenant_id and k[1] == username]:
+            if key is None or k[2] == key:
+                del self._stored[k]
 
     def removed(self, aor: AorKey, contact: str | None) -> None:
         """One contact of a device unregistered, or all of them (``contact`` None)."""

@@ -125,6 +125,13 @@ class SipConfig:
     # billed up to its node's last heartbeat (issue 13 §3). Other nodes' calls are closed once
     # their heartbeat is ``3 ×`` this old.
     heartbeat_s: float = field(default_factory=lambda: _positive_env("CENTREX_SIP_HEARTBEAT_S", 10.0))
+    # A node whose heartbeat is this old is dead: a survivor closes, bills and hangs up its calls
+    # (docs/scale-out.md). 0: three heartbeats.
+    node_stale_s: float = 0.0
+
+    @property
+    def stale_after(self) -> float:
+        return self.node_stale_s if self.node_stale_s > 0 else 3 * self.heartbeat_s
     # RFC 4028 session timers (CENTREX_SIP_SESSION_EXPIRES, CENTREX_SIP_MIN_SE; sip/session_timer.py).
     session: TimerPolicy = field(default_factory=lambda: policy_from_env(os.environ))
 
@@ -268,7 +275,7 @@ class SipService:
         if self.records is not None:
             # Before the first packet: close what a crash left open (billed up to its last
             # heartbeat), bring registrations back; the calls' dialogs get BYE once we listen.
-            recovered = self.records.recover()
+            recovered = self.records.recover(stale_s=c.stale_after)
             self.records.register_node()
             restored = self.records.load_registrations(self.location, self.clock())
             log.info("sip.registrations.restored count=%d", restored)
@@ -403,16 +410,20 @@ class SipService:
         hung up here (two nodes on one store; the operations issue)."""
         assert self.records is not None
         every = self.config.heartbeat_s
-        beats = 0
         while True:
             await asyncio.sleep(every)
             try:
                 self.records.heartbeat()
-                beats += 1
-                if beats % max(1, round(HOUSEKEEPING_S / every)) == 0:
-                    recovered = await asyncio.to_thread(self.records.recover, stale_s=3 * every)
-                    if recovered.dialogs:
-                        self.engine.end_dialogs(recovered.dialogs)
+                # Every beat: two small reads while all nodes are alive (switch_nodes, then the
+                # journal rows of nodes not alive), so a dead node's calls end within
+                # stale_after + one heartbeat.
+                recovered = await asyncio.to_thread(self.records.recover, stale_s=self.config.stale_after)
+                if recovered.calls:
+                    log.warning(
+                        "sip.nodes.took_over calls=%d dialogs=%d", recovered.calls, len(recovered.dialogs)
+                    )
+                if recovered.dialogs:
+                    self.engine.end_dialogs(recovered.dialogs)
             except Exception:
                 log.exception("sip.heartbeat.failed")
 
