@@ -214,6 +214,7 @@ class Heartbeat:
 
     node_id: uuid.UUID
     at: datetime
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +287,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
     journal: dict[uuid.UUID, dict[str, Any]] = {}  # started in this batch
     answers: dict[uuid.UUID, CallAnswered] = {}  # started in an earlier batch
     dialogs: dict[uuid.UUID, list[dict[str, Any]]] = {}  # of calls started in an earlier batch
-    alive: dict[uuid.UUID, datetime] = {}
+    alive: dict[uuid.UUID, Heartbeat] = {}
     ended: list[CallEnded] = []
     saves: dict[tuple[uuid.UUID, str, str], Binding] = {}
     changes: list[Change] = []  # registration changes, in order, for the other nodes
@@ -318,7 +319,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
             else:
                 dialogs[w.call_id] = as_json
         elif isinstance(w, Heartbeat):
-            alive[w.node_id] = w.at
+            alive[w.node_id] = w
         elif isinstance(w, CallAnswered):
             row = journal.get(w.call_id)
             if row is not None:
@@ -367,8 +368,25 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
         )
     if dialogs:
         s.execute(_DIALOGS, [{"dialogs_call_id": str(c), "dialogs": d} for c, d in dialogs.items()])
-    if alive:
-        s.execute(_ALIVE, [{"node": n, "alive_at": at} for n, at in alive.items()])
+    for beat in alive.values():
+        if s.execute(_ALIVE, {"node": beat.node_id, "alive_at": beat.at}).rowcount == 0:  # type: ignore[attr-defined]
+            # Our row is gone: another node took us for dead (a stall longer than its
+            # node_stale_s) and closed our calls then. We are alive: say so again, or every call
+            # we journal from now on would look like a dead node's.
+            log.warning(
+                "sip.node.row_missing node=%s (declared dead by another node; re-registered)", beat.node_id
+            )
+            s.execute(
+                insert(_NODES),
+                {
+                    "id": beat.node_id,
+                    "name": beat.name[:128],
+                    "started_at": beat.at,
+                    "alive_at": beat.at,
+                    "created_at": beat.at,
+                    "updated_at": beat.at,
+                },
+            )
     write_cdrs(s, ended)
 
 
@@ -577,7 +595,7 @@ class CallRecords:
 
     def heartbeat(self, now: datetime | None = None) -> int:
         """This node is alive: the time its calls are known to have been up until."""
-        return self._write(Heartbeat(self.node_id, now or datetime.now(UTC)))
+        return self._write(Heartbeat(self.node_id, now or datetime.now(UTC), self.node_name))
 
     def recover(self, now: datetime | None = None, *, stale_s: float = 0.0) -> Recovered:
         """Close the calls of nodes whose heartbeat stopped (every other node's with ``stale_s``
