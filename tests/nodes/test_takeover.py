@@ -34,7 +34,9 @@ def answered_calls(node: CallRecords, user: User, device: Device, count: int) ->
     ids = [uuid.uuid4() for _ in range(count)]
     for i, call_id in enumerate(ids):
         node.call_started(
-            CallStarted(call_id, user.tenant_id, user.site_id, user.id, device.id, "1001", "1002", "on_net", T0)
+            CallStarted(
+                call_id, user.tenant_id, user.site_id, user.id, device.id, "1001", "1002", "on_net", T0
+            )
         )
         node.call_answered(CallAnswered(call_id, user.tenant_id, "1002", T0 + timedelta(seconds=1 + i % 3)))
     return ids
@@ -92,7 +94,9 @@ def test_a_live_nodes_calls_wait_for_its_heartbeat_to_go_stale(db_url: str, tmp_
     assert me.recover(T0 + timedelta(seconds=16), stale_s=5).calls == 2  # 6 s: dead
 
 
-def test_a_node_restarted_under_its_name_closes_its_earlier_calls_at_once(db_url: str, tmp_path: Path) -> None:
+def test_a_node_restarted_under_its_name_closes_its_earlier_calls_at_once(
+    db_url: str, tmp_path: Path
+) -> None:
     before, user, device = store(db_url, tmp_path)
     before.register_node(T0)
     answered_calls(before, user, device, 3)
