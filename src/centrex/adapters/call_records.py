@@ -612,32 +612,35 @@ class CallRecords:
     # -- registrations ---------------------------------------------------------------------
     def load_registrations(self, location: LocationService, now: float) -> int:
         """Fill the location service with the registrations that have not expired."""
+        return self.apply_stored(location, self.stored_registrations(now))
+
+    def stored_registrations(self, now: float) -> list[Binding]:
+        """The registrations in the store that have not expired (a read; any thread)."""
         with self.sessions() as s:
             rows = s.scalars(select(Registration).where(Registration.expires_at > _utc(now))).all()
-        for r in rows:
-            self._stored[(r.tenant_id, r.username, r.contact_key)] = (
+        return [
+            Binding(
+                r.tenant_id,
+                r.username,
+                r.device_id,
+                r.user_id,
+                r.contact,
+                r.expires_at.timestamp(),
+                r.call_id,
+                r.cseq,
                 (r.source_host, r.source_port),
                 r.transport,
-                r.user_id,
-                r.expires_at.timestamp(),
+                r.q,
             )
-            location.save(
-                notify=False,
-                binding=Binding(
-                    r.tenant_id,
-                    r.username,
-                    r.device_id,
-                    r.user_id,
-                    r.contact,
-                    r.expires_at.timestamp(),
-                    r.call_id,
-                    r.cseq,
-                    (r.source_host, r.source_port),
-                    r.transport,
-                    r.q,
-                ),
-            )
-        return len(rows)
+            for r in rows
+        ]
+
+    def apply_stored(self, location: LocationService, bindings: list[Binding]) -> int:
+        """Put registrations read from the store into ``location`` (on the event loop)."""
+        for b in bindings:
+            self.remembered(b)
+            location.save(b, notify=False)
+        return len(bindings)
 
     def saved(self, b: Binding) -> None:
         if not self._needs_write(b):

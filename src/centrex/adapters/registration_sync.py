@@ -159,8 +159,10 @@ class RegistrationSync:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     if not first:
-                        # What was committed while we were not listening: read it all again.
-                        self._call(self._reload)
+                        # What was committed while we were not listening: read it all again
+                        # (here, off the event loop), then apply it there.
+                        stored = self.records.stored_registrations(time.time())
+                        self._call(self.records.apply_stored, self.location, stored)
                     first = False
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0):
@@ -174,9 +176,6 @@ class RegistrationSync:
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # the loop closed: the process is stopping
             self._loop.call_soon_threadsafe(fn, *args)
-
-    def _reload(self) -> None:
-        self.records.load_registrations(self.location, time.time())
 
     def _apply(self, payload: str) -> None:
         try:
