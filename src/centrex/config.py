@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     # -- calls that always end (issue 13 §3; calls/service.py SipConfig) ---------------------------
     # How often this node writes its heartbeat: after a crash an answered call is billed up to it.
     sip_heartbeat_s: float = Field(10.0, gt=0)
+
+    # -- several nodes on one PostgreSQL (docs/scale-out.md) ---------------------------------------
+    # This node's name, unique among the nodes sharing the store (default: the host name); a node
+    # restarted under the same name closes the calls of its earlier life at once.
+    node_name: str = Field("", max_length=128)
+    # A node whose heartbeat is this old is dead: a survivor closes and bills its calls (0: three
+    # heartbeats).
+    node_stale_s: float = Field(0.0, ge=0)
     # RFC 4028 session timers: the interval asked for and the shortest accepted (90 s by the RFC;
     # less only with sip_test_short_timers, which tests set and no deployment should).
     sip_session_expires: int = Field(1800, ge=1)

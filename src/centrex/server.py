@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.adapters.call_records import CallRecords
 from centrex.adapters.directory_store import StoreDirectory
 from centrex.adapters.recording import RecordingListener
+from centrex.adapters.registration_sync import RegistrationSync
 from centrex.api.app import create_app, register_component
 from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.directory import Directory
@@ -164,18 +165,26 @@ async def serve(settings: Settings) -> None:
             # the request rate from the settings.
             guard=replace(guard_config(os.environ), rate_per_s=settings.sip_rate, burst=settings.sip_burst),
             heartbeat_s=settings.sip_heartbeat_s,
+            node_stale_s=settings.node_stale_s,  # docs/scale-out.md
             session=TimerPolicy(
                 session_expires=settings.sip_session_expires,
                 min_se=settings.sip_min_se,
                 allow_short=settings.sip_test_short_timers,
             ),
         ),
-        records=CallRecords(sessions),
+        records=CallRecords(sessions, name=settings.node_name),
         services=standard_services().ordered(),
     )
     # Trunk gateways by host name (RFC 3263); CENTREX_DNS_SERVERS=host[:port],... replaces resolv.conf.
     resolver = make_resolver(settings.dns_servers)
     attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings), resolver)
+    # Several nodes on one PostgreSQL: the others' registrations, by LISTEN/NOTIFY, listening
+    # before the SIP service reads the stored ones (docs/scale-out.md).
+    sync = None
+    if RegistrationSync.wanted(engine) and isinstance(sip.records, CallRecords):
+        sync = RegistrationSync(engine, sip.records, sip.location)
+        sync.start(loop)
+        await asyncio.to_thread(sync.listening.wait, 10.0)
     await sip.start()
     # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports
     # (one allocator for the relay and the app server, so they never reach for the same port).
@@ -249,6 +258,8 @@ async def serve(settings: Settings) -> None:
             monitoring.cancel()
         await apps.stop()
         await sip.stop()
+        if sync is not None:
+            await asyncio.to_thread(sync.stop)
         await resolver.close()
         recordings.close()  # before the relays: running recordings get their rows completed
         relays.close()

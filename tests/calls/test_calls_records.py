@@ -175,8 +175,10 @@ def test_an_answered_call_cut_short_is_billed_up_to_its_nodes_last_heartbeat(
 
 
 def test_a_live_nodes_calls_are_left_alone_and_a_stale_ones_are_closed(db_url: str, tmp_path: Path) -> None:
-    node_a, user, device = setup(db_url, tmp_path)
-    node_b = CallRecords(node_a.sessions)
+    first, user, device = setup(db_url, tmp_path)
+    # Two nodes on one store have names of their own (CENTREX_NODE_NAME; the default, the host
+    # name, would make each take the other for its own earlier life).
+    node_a, node_b = CallRecords(first.sessions, name="a"), CallRecords(first.sessions, name="b")
     node_a.register_node(T0)
     node_b.register_node(T0)
     call = uuid.uuid4()

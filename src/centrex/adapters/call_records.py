@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import queue
 import socket
 import threading
@@ -43,6 +42,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.adapters.interrupted import Recovered, close_interrupted
+from centrex.adapters.registration_sync import Change, notify_changes
 from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.location import AorKey, Binding, LocationService, contact_key
 from centrex.numbers.classes import CallClass, Direction
@@ -214,6 +214,7 @@ class Heartbeat:
 
     node_id: uuid.UUID
     at: datetime
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,13 +287,15 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
     journal: dict[uuid.UUID, dict[str, Any]] = {}  # started in this batch
     answers: dict[uuid.UUID, CallAnswered] = {}  # started in an earlier batch
     dialogs: dict[uuid.UUID, list[dict[str, Any]]] = {}  # of calls started in an earlier batch
-    alive: dict[uuid.UUID, datetime] = {}
+    alive: dict[uuid.UUID, Heartbeat] = {}
     ended: list[CallEnded] = []
     saves: dict[tuple[uuid.UUID, str, str], Binding] = {}
+    changes: list[Change] = []  # registration changes, in order, for the other nodes
 
     def flush_saves() -> None:
         if not saves:
             return
+        changes.extend(("s", b) for b in saves.values())
         s.execute(
             delete(_REGISTRATIONS).where(
                 and_(
@@ -316,7 +319,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
             else:
                 dialogs[w.call_id] = as_json
         elif isinstance(w, Heartbeat):
-            alive[w.node_id] = w.at
+            alive[w.node_id] = w
         elif isinstance(w, CallAnswered):
             row = journal.get(w.call_id)
             if row is not None:
@@ -340,6 +343,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
                 if w.contact_key is not None:
                     where.append(_REGISTRATIONS.c.contact_key == w.contact_key[:512])
                 s.execute(delete(_REGISTRATIONS).where(*where))
+                changes.append(("r", (w.tenant_id, w.username, w.contact_key)))
             elif isinstance(w, PurgeRegistrations):
                 s.execute(delete(_REGISTRATIONS).where(_REGISTRATIONS.c.expires_at <= w.before))
             elif isinstance(s, Session):
@@ -351,6 +355,7 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
                     w.apply(joined)
                     joined.flush()
     flush_saves()
+    notify_changes(s, node_id, changes)  # delivered to the other nodes when this commits
     if journal:
         s.execute(insert(_JOURNAL), list(journal.values()))
     if answers:
@@ -363,8 +368,25 @@ def apply_writes(s: Session | Connection, writes: Sequence[Write], node_id: uuid
         )
     if dialogs:
         s.execute(_DIALOGS, [{"dialogs_call_id": str(c), "dialogs": d} for c, d in dialogs.items()])
-    if alive:
-        s.execute(_ALIVE, [{"node": n, "alive_at": at} for n, at in alive.items()])
+    for beat in alive.values():
+        if s.execute(_ALIVE, {"node": beat.node_id, "alive_at": beat.at}).rowcount == 0:  # type: ignore[attr-defined]
+            # Our row is gone: another node took us for dead (a stall longer than its
+            # node_stale_s) and closed our calls then. We are alive: say so again, or every call
+            # we journal from now on would look like a dead node's.
+            log.warning(
+                "sip.node.row_missing node=%s (declared dead by another node; re-registered)", beat.node_id
+            )
+            s.execute(
+                insert(_NODES),
+                {
+                    "id": beat.node_id,
+                    "name": beat.name[:128],
+                    "started_at": beat.at,
+                    "alive_at": beat.at,
+                    "created_at": beat.at,
+                    "updated_at": beat.at,
+                },
+            )
     write_cdrs(s, ended)
 
 
@@ -512,7 +534,10 @@ class CallRecords:
         # This process as a switch node: its journal rows carry the id, its heartbeat bounds how
         # long they are known to have been up (adapters/interrupted.py).
         self.node_id = uuid.uuid4()
-        self.node_name = name or f"{socket.gethostname()}:{os.getpid()}"
+        # The node's name outlives the process (CENTREX_NODE_NAME, default the host name): a
+        # restarted node closes the calls of its earlier life at once; other nodes' calls wait
+        # until their heartbeat is stale. Two nodes on one host need names of their own.
+        self.node_name = (name or socket.gethostname())[:128]
         # What the store holds per contact: (source, transport, user, expires_at). A refresh from
         # the same flow is written only when the stored expiry no longer covers half of the new
         # lifetime: phones refresh every few minutes and each write costs the store.
@@ -570,12 +595,15 @@ class CallRecords:
 
     def heartbeat(self, now: datetime | None = None) -> int:
         """This node is alive: the time its calls are known to have been up until."""
-        return self._write(Heartbeat(self.node_id, now or datetime.now(UTC)))
+        return self._write(Heartbeat(self.node_id, now or datetime.now(UTC), self.node_name))
 
     def recover(self, now: datetime | None = None, *, stale_s: float = 0.0) -> Recovered:
-        """Close the calls of nodes whose heartbeat stopped (every other node's at a lone
-        switch's start): CDRs with their known talk time, and their dialogs to hang up."""
-        return close_interrupted(self.sessions, now, own_node=self.node_id, stale_s=stale_s)
+        """Close the calls of nodes whose heartbeat stopped (every other node's with ``stale_s``
+        0) and of this node's earlier life (its name): CDRs with their known talk time, and their
+        dialogs to hang up. Several survivors may run it at once; each call is closed once."""
+        return close_interrupted(
+            self.sessions, now, own_node=self.node_id, stale_s=stale_s, own_name=self.node_name
+        )
 
     def close_interrupted(self, now: datetime | None = None) -> int:
         """Close every call in the journal, this node's too (a tool's, or a test's, "after the crash")."""
@@ -584,32 +612,35 @@ class CallRecords:
     # -- registrations ---------------------------------------------------------------------
     def load_registrations(self, location: LocationService, now: float) -> int:
         """Fill the location service with the registrations that have not expired."""
+        return self.apply_stored(location, self.stored_registrations(now))
+
+    def stored_registrations(self, now: float) -> list[Binding]:
+        """The registrations in the store that have not expired (a read; any thread)."""
         with self.sessions() as s:
             rows = s.scalars(select(Registration).where(Registration.expires_at > _utc(now))).all()
-        for r in rows:
-            self._stored[(r.tenant_id, r.username, r.contact_key)] = (
+        return [
+            Binding(
+                r.tenant_id,
+                r.username,
+                r.device_id,
+                r.user_id,
+                r.contact,
+                r.expires_at.timestamp(),
+                r.call_id,
+                r.cseq,
                 (r.source_host, r.source_port),
                 r.transport,
-                r.user_id,
-                r.expires_at.timestamp(),
+                r.q,
             )
-            location.save(
-                notify=False,
-                binding=Binding(
-                    r.tenant_id,
-                    r.username,
-                    r.device_id,
-                    r.user_id,
-                    r.contact,
-                    r.expires_at.timestamp(),
-                    r.call_id,
-                    r.cseq,
-                    (r.source_host, r.source_port),
-                    r.transport,
-                    r.q,
-                ),
-            )
-        return len(rows)
+            for r in rows
+        ]
+
+    def apply_stored(self, location: LocationService, bindings: list[Binding]) -> int:
+        """Put registrations read from the store into ``location`` (on the event loop)."""
+        for b in bindings:
+            self.remembered(b)
+            location.save(b, notify=False)
+        return len(bindings)
 
     def saved(self, b: Binding) -> None:
         if not self._needs_write(b):
@@ -625,6 +656,21 @@ class CallRecords:
         except Exception:
             # The registration holds in memory; the phone's next refresh writes it again.
             log.exception("sip.registration.persist_failed device=%s", b.username)
+
+    def remembered(self, b: Binding) -> None:
+        """Another node stored ``b`` (adapters/registration_sync.py): the store holds it now."""
+        self._stored[(b.tenant_id, b.username, contact_key(b.contact))] = (
+            b.source,
+            b.transport,
+            b.user_id,
+            float(b.expires_at),
+        )
+
+    def forgotten(self, tenant_id: uuid.UUID, username: str, key: str | None) -> None:
+        """Another node removed a contact of a device (``key`` None: all of them) from the store."""
+        for k in [k for k in self._stored if k[0] == tenant_id and k[1] == username]:
+            if key is None or k[2] == key:
+                del self._stored[k]
 
     def removed(self, aor: AorKey, contact: str | None) -> None:
         """One contact of a device unregistered, or all of them (``contact`` None)."""

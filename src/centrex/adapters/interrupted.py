@@ -10,6 +10,14 @@ call it journals carries its node (adapters/call_records.py). When a node's hear
 Their dialogs are returned so the caller can send BYE on each: a carrier leg left up goes on
 billing the provider (issue 13 §3). Running it twice closes nothing more; each call's CDR and the
 removal of its journal row are one transaction.
+
+Several nodes on one PostgreSQL (docs/scale-out.md): every survivor looks for stale nodes on each
+heartbeat, so two may find the same dead node at once. A call is taken over exactly once: its
+journal row is locked (``FOR UPDATE SKIP LOCKED``: the other survivor passes over it) and the CDR
+is written only if this transaction's ``DELETE`` of the row removed it (rowcount 1) — on SQLite,
+where there is no row lock, the store's single writer gives the same answer.
+A node whose ``name`` is this node's own is this node's earlier life (killed, then restarted): its
+calls are closed at once, whatever its heartbeat says.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.calls.dialog_record import DialogRecord, records_from_json
@@ -49,21 +57,33 @@ def close_interrupted(
     *,
     own_node: uuid.UUID | None = None,
     stale_s: float = 0.0,
+    own_name: str | None = None,
 ) -> Recovered:
     """Close the journalled calls of nodes other than ``own_node`` whose heartbeat is older than
-    ``stale_s`` (0: every other node's, as at a single switch's start)."""
+    ``stale_s`` (0: every other node's, as at a single switch's start) or whose name is
+    ``own_name`` (this node's earlier life), and calls of no known node."""
     now = now or datetime.now(UTC)
     out = Recovered()
     with transaction(sessions) as s:
         nodes = {n.id: n for n in s.scalars(select(SwitchNode))}
         cutoff = now - timedelta(seconds=stale_s)
-        dead = {i for i, n in nodes.items() if i != own_node and n.alive_at <= cutoff}
-        query = select(ActiveCall)
-        if own_node is not None:
-            query = query.where(or_(ActiveCall.node_id.is_(None), ActiveCall.node_id != own_node))
-        for row in s.scalars(query).all():
-            if row.node_id is not None and row.node_id in nodes and row.node_id not in dead:
-                continue  # another node that is alive holds it
+        dead = {
+            i
+            for i, n in nodes.items()
+            if i != own_node and (n.alive_at <= cutoff or (own_name is not None and n.name == own_name))
+        }
+        alive = [i for i in nodes if i not in dead]
+        query = select(ActiveCall).where(
+            or_(ActiveCall.node_id.is_(None), ActiveCall.node_id.not_in(alive))
+            if alive
+            else ActiveCall.id.is_not(None)
+        )
+        # One survivor per row: locked rows (another survivor's) are passed over (PostgreSQL).
+        rows = s.scalars(query.with_for_update(skip_locked=True)).all()
+        for row in rows:
+            if s.execute(delete(ActiveCall).where(ActiveCall.id == row.id)).rowcount != 1:  # type: ignore[attr-defined]
+                continue  # another survivor closed it first
+            s.expunge(row)
             node = nodes.get(row.node_id) if row.node_id is not None else None
             last_up = node.alive_at if node is not None else None
             answered = row.answered_at is not None
@@ -101,12 +121,12 @@ def close_interrupted(
                 )
             )
             out.dialogs.extend(records_from_json(row.dialogs))
-            s.delete(row)
             out.calls += 1
             out.answered += int(answered)
+        s.flush()
         for node_id in dead:
             if not s.scalars(select(ActiveCall.id).where(ActiveCall.node_id == node_id).limit(1)).first():
-                s.delete(nodes[node_id])
+                s.execute(delete(SwitchNode).where(SwitchNode.id == node_id))
     if out.calls:
         log.warning(
             "sip.calls.interrupted closed=%d answered=%d dialogs=%d (their switch process stopped)",

@@ -104,18 +104,18 @@ class LocationService:
                 self.listener.removed(binding.aor, old.contact)
             self.listener.saved(binding)
 
-    def remove(self, aor: AorKey, contact: str) -> None:
+    def remove(self, aor: AorKey, contact: str, *, notify: bool = True) -> None:
         contacts = self._aors.get(aor)
         if contacts is not None:
             contacts.pop(contact_key(contact), None)
             if not contacts:
                 self._drop_aor(aor)
-        if self.listener is not None:
+        if notify and self.listener is not None:
             self.listener.removed(aor, contact)
 
-    def remove_all(self, aor: AorKey) -> None:
+    def remove_all(self, aor: AorKey, *, notify: bool = True) -> None:
         self._drop_aor(aor)
-        if self.listener is not None:
+        if notify and self.listener is not None:
             self.listener.removed(aor, None)
 
     def purge(self, now: float) -> int:

@@ -128,8 +128,15 @@ class SipConfig:
     # billed up to its node's last heartbeat (issue 13 §3). Other nodes' calls are closed once
     # their heartbeat is ``3 ×`` this old.
     heartbeat_s: float = field(default_factory=lambda: _positive_env("CENTREX_SIP_HEARTBEAT_S", 10.0))
+    # A node whose heartbeat is this old is dead: a survivor closes, bills and hangs up its calls
+    # (docs/scale-out.md). 0: three heartbeats.
+    node_stale_s: float = 0.0
     # RFC 4028 session timers (CENTREX_SIP_SESSION_EXPIRES, CENTREX_SIP_MIN_SE; sip/session_timer.py).
     session: TimerPolicy = field(default_factory=lambda: policy_from_env(os.environ))
+
+    @property
+    def stale_after(self) -> float:
+        return self.node_stale_s if self.node_stale_s > 0 else 3 * self.heartbeat_s
 
     def __post_init__(self) -> None:
         bad = [a for a in self.digest_algorithms if a not in ALGORITHMS]
@@ -239,6 +246,7 @@ class SipService:
         self._timer_at: float | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._ban_sync: asyncio.Task[None] | None = None
         self.advertised = self.config.advertised_host or (
             guess_local_ip() if self.config.host in ("0.0.0.0", "::") else self.config.host
@@ -271,7 +279,7 @@ class SipService:
         if self.records is not None:
             # Before the first packet: close what a crash left open (billed up to its last
             # heartbeat), bring registrations back; the calls' dialogs get BYE once we listen.
-            recovered = self.records.recover()
+            recovered = self.records.recover(stale_s=c.stale_after)
             self.records.register_node()
             restored = self.records.load_registrations(self.location, self.clock())
             log.info("sip.registrations.restored count=%d", restored)
@@ -314,6 +322,7 @@ class SipService:
                 sent = self.engine.end_dialogs(recovered.dialogs)
                 log.warning("sip.recovery.bye sent=%d calls=%d", sent, recovered.calls)
             self._heartbeat = loop.create_task(self._beat())
+            self._watch = loop.create_task(self._watch_nodes())
         self._ban_sync = loop.create_task(self._sync_bans())
 
     async def _start_tls(self, c: SipConfig) -> None:
@@ -354,7 +363,7 @@ class SipService:
             transport.admit = lambda source: self.guard.admit_connection(source, self.clock())
 
     async def stop(self) -> None:
-        for task in (self._housekeeping, self._heartbeat, self._ban_sync):
+        for task in (self._housekeeping, self._heartbeat, self._watch, self._ban_sync):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -402,22 +411,34 @@ class SipService:
                     log.exception("purging expired registrations failed")
 
     async def _beat(self) -> None:
-        """The heartbeat, and the calls of other nodes whose heartbeat stopped: closed, billed and
-        hung up here (two nodes on one store; the operations issue)."""
+        """The heartbeat: this node is alive, and its calls were up, until now."""
         assert self.records is not None
-        every = self.config.heartbeat_s
-        beats = 0
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(self.config.heartbeat_s)
             try:
                 self.records.heartbeat()
-                beats += 1
-                if beats % max(1, round(HOUSEKEEPING_S / every)) == 0:
-                    recovered = await asyncio.to_thread(self.records.recover, stale_s=3 * every)
-                    if recovered.dialogs:
-                        self.engine.end_dialogs(recovered.dialogs)
             except Exception:
                 log.exception("sip.heartbeat.failed")
+
+    async def _watch_nodes(self) -> None:
+        """The calls of other nodes whose heartbeat stopped: closed, billed and hung up here (two
+        nodes on one store; docs/scale-out.md). Apart from the heartbeat, so a slow store read
+        here never delays this node's own heartbeat. Each pass is two small reads while every
+        node is alive (switch_nodes, then the journal rows of nodes not alive), so a dead node's
+        calls end within ``stale_after`` and a heartbeat."""
+        assert self.records is not None
+        while True:
+            await asyncio.sleep(self.config.heartbeat_s)
+            try:
+                recovered = await asyncio.to_thread(self.records.recover, stale_s=self.config.stale_after)
+                if recovered.calls:
+                    log.warning(
+                        "sip.nodes.took_over calls=%d dialogs=%d", recovered.calls, len(recovered.dialogs)
+                    )
+                if recovered.dialogs:
+                    self.engine.end_dialogs(recovered.dialogs)
+            except Exception:
+                log.exception("sip.nodes.watch_failed")
 
     def media_stopped(self, call_id: str) -> None:
         """The media relay's no-media timeout for a call (media/relay.py ``on_idle``)."""
