@@ -202,7 +202,7 @@ class TrunkCalls(CallService):
         if refusal is not None:
             core.reject(call, refusal.status, now, "rejected", refusal.cause, refusal.reason)
             return
-        if classification.is_emergency:
+        if classification.to_emergency_provider:  # 911, and the 933 test (e911/numbers.py)
             core.deliver(call, Destination("emergency"), now)
             return
         if not classification.routable:
