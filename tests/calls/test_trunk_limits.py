@@ -15,7 +15,16 @@ from centrex.routing.trunk_calls import TrunkCalls
 from centrex.sip.message import Request
 
 from .engine_harness import SDP
-from .test_calls_trunks import DID_1001, DID_1002, carrier_invite, final_to_caller, gw, out_invites, setup, trunk
+from .test_calls_trunks import (
+    DID_1001,
+    DID_1002,
+    carrier_invite,
+    final_to_caller,
+    gw,
+    out_invites,
+    setup,
+    trunk,
+)
 
 
 def test_a_carrier_at_its_call_limit_refuses_the_next_inbound_call_with_503_and_reason() -> None:
@@ -29,7 +38,10 @@ def test_a_carrier_at_its_call_limit_refuses_the_next_inbound_call_with_503_and_
     b.request(carrier_invite(DID_1002, "192.0.2.10", 5060), ("192.0.2.10", 5060))
     refused = final_to_caller(b)
     assert (refused.status, refused.reason) == (503, "Service Unavailable (trunk call limit: carrier-in)")
-    assert refused.headers.get("Reason") == 'SIP;cause=503;text="Service Unavailable (trunk call limit: carrier-in)"'
+    assert (
+        refused.headers.get("Reason")
+        == 'SIP;cause=503;text="Service Unavailable (trunk call limit: carrier-in)"'
+    )
     assert refused.headers.get("Retry-After") is None
     assert b.ended[-1].hangup_cause == "trunk_calls"
     assert len(b.invites()) == 1  # the second call never rang anyone
@@ -122,7 +134,9 @@ def test_pbx_trunk_calls_are_classified_from_the_trunks_site_and_carrier_calls_f
     b.org.directory.sites[nyc.id] = nyc
     at_nyc = trunk("pbx-nyc", gw("10.1.1.1"), kind=TrunkKind.PBX, tenant_id=tenant.id, site_id=nyc.id)
     no_site = trunk("pbx-nosite", gw("10.1.1.2"), kind=TrunkKind.PBX, tenant_id=tenant.id)
-    routes.routing = replace(routes.routing, trunks={**routes.routing.trunks, at_nyc.id: at_nyc, no_site.id: no_site})
+    routes.routing = replace(
+        routes.routing, trunks={**routes.routing.trunks, at_nyc.id: at_nyc, no_site.id: no_site}
+    )
     b.request(carrier_invite("+12125550199", "10.1.1.1", 5060, caller=DID_1001), ("10.1.1.1", 5060))
     call = next(c for c in b.engine.calls.values() if c.trunk is not None and c.trunk.name == "pbx-nyc")
     assert call.classification.call_class is CallClass.LOCAL and call.site_id == nyc.id
