@@ -35,9 +35,7 @@ class Signal:
     cause: str = ""
 
 
-def call_signals(
-    session: Session, calls: Select[Any], since: datetime, limit: int
-) -> list[Signal]:
+def call_signals(session: Session, calls: Select[Any], since: datetime, limit: int) -> list[Signal]:
     """``calls``: a select of CallDetail already scoped (a tenant's, or every tenant's)."""
     stmt = (
         calls.add_columns(CdrOutcome.hangup_cause)
@@ -63,9 +61,7 @@ def call_signals(
     return out
 
 
-def spike_signals(
-    session: Session, spikes: Select[Any], since: datetime, limit: int
-) -> list[Signal]:
+def spike_signals(session: Session, spikes: Select[Any], since: datetime, limit: int) -> list[Signal]:
     stmt = spikes.where(FraudSpike.window_end >= since).order_by(FraudSpike.window_end.desc()).limit(limit)
     return [
         Signal(
