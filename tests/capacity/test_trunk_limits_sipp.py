@@ -1,6 +1,7 @@
 """SIPp plays a carrier against a real Centrex SIP service (issue 15 §1): a carrier trunk at its
 simultaneous-call limit refuses the next call from it with 503 and a Reason naming the limit and
-the trunk (no Retry-After); when the first call ends the trunk takes calls again."""
+the trunk (no Retry-After); when the first call ends the trunk takes calls again. A phone's call out
+skips a carrier at its limit for the next route (failover)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 from centrex.routing.trunk_calls import TrunkCalls
 from centrex.store.db import transaction
 from centrex.store.models import PhoneNumber, User
-from centrex.store.models.trunks import GatewayRole, TrunkKind, TrunkRow
+from centrex.store.models.trunks import GatewayRole, OutboundRouteRow, TrunkKind, TrunkRow
 from tests.interop.conftest import Server, free_udp_port
 from tests.interop.test_interop_trunks import add_trunk, use_store_routes
 
@@ -62,3 +63,33 @@ async def test_a_carrier_at_its_call_limit_refuses_the_next_call_with_503_and_re
         assert result.returncode == 0, result.output[-3000:]
     assert server.ended[-1].disposition == "answered"
     assert limits.calls_on(trunk_id) == 0  # free again once the call ended
+
+
+async def test_a_full_carrier_is_skipped_for_the_next_route(server: Server) -> None:
+    first, second = free_udp_port(), free_udp_port()
+    full = add_trunk(server, "carrier-a", TrunkKind.CARRIER, [(first, GatewayRole.PRIMARY)])
+    spare = add_trunk(server, "carrier-b", TrunkKind.CARRIER, [(second, GatewayRole.PRIMARY)])
+    with transaction(server.sessions) as s:
+        s.execute(update(TrunkRow).where(TrunkRow.id == full).values(max_calls=1))
+        s.add(OutboundRouteRow(trunk_id=full, prefix="1", priority=10))
+        s.add(OutboundRouteRow(trunk_id=spare, prefix="1", priority=20))
+    use_store_routes(server)
+    a, b = free_udp_port(), free_udp_port()
+    await server.register("1001", a)
+    await server.register("1002", b)
+    gw_a = asyncio.create_task(server.sipp("uas_answer.xml", "gw", port=first, client=False, timeout_s=15))
+    gw_b = asyncio.create_task(server.sipp("uas_answer.xml", "gw", port=second, client=False, timeout_s=15))
+    await asyncio.sleep(0.3)
+    held = asyncio.create_task(
+        server.sipp(str(HERE / "uac_call_held.xml"), "1002", port=b, callee="2125550199", timeout_s=15)
+    )
+    await asyncio.sleep(1.5)  # carrier-a carries its one call
+    assert server.service.engine.service(TrunkCalls).limits.calls_on(full) == 1
+    second_call = await server.sipp("uac_call.xml", "1001", port=a, callee="2125550198", timeout_s=15)
+    assert second_call.returncode == 0, second_call.output[-3000:]
+    cdr = server.ended[-1]
+    assert (cdr.disposition, cdr.trunk) == ("answered", "carrier-b")
+    for task in (held, gw_a, gw_b):
+        result = await task
+        assert result.returncode == 0, result.output[-3000:]
+    assert server.ended[-1].trunk == "carrier-a"
