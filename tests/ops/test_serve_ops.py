@@ -75,7 +75,7 @@ def serve(tmp_path: Path, *flags: str) -> tuple[list[dict[str, object]], list[tu
         request_id = health.headers["X-Request-ID"]
         register_badly(sip_port)
         runs: list[tuple[str, str]] = []
-        while time.monotonic() < deadline and "--no-jobs" not in flags and len(runs) < 4:
+        while time.monotonic() < deadline and "--no-jobs" not in flags and len(runs) < 5:
             with make_sessionmaker(engine)() as s:
                 runs = [
                     (r.job, r.status) for r in s.scalars(select(JobRun).where(JobRun.status != "running"))
@@ -100,10 +100,17 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("billing-run", "ok"),
         ("cdr-retention", "ok"),
         ("collections", "ok"),
+        ("fraud-spikes", "ok"),
         ("recording-retention", "ok"),
     ]
     done = {line["msg"].split()[1] for line in lines if str(line["msg"]).startswith("job.done")}  # type: ignore[union-attr]
-    assert done == {"job=recording-retention", "job=cdr-retention", "job=billing-run", "job=collections"}
+    assert done == {
+        "job=recording-retention",
+        "job=cdr-retention",
+        "job=billing-run",
+        "job=collections",
+        "job=fraud-spikes",
+    }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]
     assert (failed["call_id"], failed["tenant"]) == ("ops-log-test-1@127.0.0.1", "ops.example.com")
