@@ -13,8 +13,10 @@ from sqlalchemy import select, update
 
 from centrex.routing.trunk_calls import TrunkCalls
 from centrex.store.db import transaction
-from centrex.store.models import PhoneNumber, User
-from centrex.store.models.trunks import GatewayRole, OutboundRouteRow, TrunkKind, TrunkRow
+from centrex.store.models import PhoneNumber, Site, Tenant, User
+from centrex.store.models.admission import TollPermission
+from centrex.store.models.trunks import GatewayRole, OutboundRouteRow, TrunkGatewayRow, TrunkKind, TrunkRow
+from tests.capacity.test_capacity_sipp import set_units
 from tests.interop.conftest import Server, free_udp_port
 from tests.interop.test_interop_trunks import add_trunk, use_store_routes
 
@@ -93,3 +95,68 @@ async def test_a_full_carrier_is_skipped_for_the_next_route(server: Server) -> N
         result = await task
         assert result.returncode == 0, result.output[-3000:]
     assert server.ended[-1].trunk == "carrier-a"
+
+
+async def test_an_ip_trunking_tenants_calls_are_admitted_at_the_trunks_site(server: Server) -> None:
+    """A tenant's PBX trunk at its Main Office (§V.9): its calls out are classified and counted there —
+    international refused until the tenant enables it, then allowed; the site's one unit in use
+    refuses the next call with 503 and a Reason naming the site."""
+    pbx, carrier = free_udp_port(), free_udp_port()
+    out = add_trunk(server, "carrier", TrunkKind.CARRIER, [(carrier, GatewayRole.PRIMARY)])
+    with transaction(server.sessions) as s:
+        tenant = s.scalars(select(Tenant)).one()
+        main = s.scalars(select(Site).where(Site.name == "Main Office")).one()
+        tenant_id, main_id = tenant.id, main.id
+        s.add(OutboundRouteRow(trunk_id=out, prefix=""))
+    with transaction(server.sessions) as s:
+        row = TrunkRow(
+            name="acme-pbx",
+            kind=TrunkKind.PBX,
+            tenant_id=tenant_id,
+            site_id=main_id,  # the PBX sits at the Main Office (§V.9)
+            inbound_networks=["127.0.0.1/32"],  # it sends from a pool of ports
+        )
+        s.add(row)
+        s.flush()
+        s.add(TrunkGatewayRow(trunk_id=row.id, host="127.0.0.1", port=pbx))
+    set_units(server, "Main Office", 1)
+    use_store_routes(server)
+    caller = "+12175550101"
+
+    refused = await server.sipp(str(HERE / "uac_trunk_403.xml"), caller, port=pbx, callee="011442079460000")
+    assert refused.returncode == 0, refused.output[-3000:]
+    assert server.ended[-1].hangup_cause == "toll_international"
+
+    with transaction(server.sessions) as s:
+        s.add(TollPermission(tenant_id=tenant_id, international=True))  # the tenant's own: no user
+    await asyncio.sleep(2.5)  # the guard's cache
+    gw = asyncio.create_task(server.sipp("uas_answer.xml", "gw", port=carrier, client=False, timeout_s=15))
+    await asyncio.sleep(0.3)
+    done = await server.sipp("uac_trunk_call.xml", caller, port=pbx, callee="011442079460000", timeout_s=15)
+    assert done.returncode == 0, done.output[-3000:]
+    assert (await gw).returncode == 0
+    cdr = server.ended[-1]
+    assert (cdr.disposition, cdr.call_class, cdr.site_id, cdr.trunk) == (
+        "answered",
+        "international",
+        main_id,
+        "carrier",
+    )
+
+    gw = asyncio.create_task(server.sipp("uas_answer.xml", "gw", port=carrier, client=False, timeout_s=15))
+    await asyncio.sleep(0.3)
+    held = asyncio.create_task(
+        server.sipp(
+            str(HERE / "uac_trunk_call_held.xml"), caller, port=pbx, callee="2175289901", timeout_s=15
+        )
+    )
+    await asyncio.sleep(1.5)  # the site's one unit is in use by the PBX's call
+    full = await server.sipp(
+        str(HERE / "uac_trunk_503.xml"), caller, port=free_udp_port(), callee="2175289902"
+    )
+    assert full.returncode == 0, full.output[-3000:]
+    assert server.ended[-1].hangup_cause == "capacity_site"
+    for task in (held, gw):
+        result = await task
+        assert result.returncode == 0, result.output[-3000:]
+    assert server.ended[-1].call_class == "local"  # 217-528 is the Main Office's own exchange

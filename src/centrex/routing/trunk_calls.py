@@ -247,6 +247,22 @@ class TrunkCalls(CallService):
         if refusal is not None:
             core.reject(call, refusal.status, now, "rejected", refusal.cause, refusal.reason)
             return
+        if not classification.is_emergency:
+            # An IP-trunking tenant's call is admitted like a phone's (issue 15): the site's capacity
+            # (at the trunk's site, §V.9) and the toll-fraud guard (tenant-wide: no user).
+            for admit_hook in core.asking("admit"):
+                refused = admit_hook(call, now)
+                if refused is not None:
+                    core.reject(
+                        call,
+                        refused.status,
+                        now,
+                        "rejected",
+                        refused.cause,
+                        refused.reason,
+                        [reason_header(refused)],
+                    )
+                    return
         if classification.to_emergency_provider:  # 911, and the 933 test (e911/numbers.py)
             core.deliver(call, Destination("emergency"), now)
             return
