@@ -79,7 +79,6 @@ def _exit_now() -> None:
     os._exit(1)
 
 
-
 async def start_app_server(
     sip: SipService, sessions: sessionmaker[Session], settings: Settings | AppConfig, ports: PortAllocator
 ) -> AppServer:
@@ -212,9 +211,7 @@ async def serve(settings: Settings) -> None:
     # Scheduled jobs (ops/jobs: retention, billing run, collections); --no-jobs leaves them to others.
     scheduler = Scheduler(sessions, builtin_registry().without(settings.jobs_skip))
     housekeeping = (
-        asyncio.create_task(scheduler.run_forever(settings.jobs_delay_s))
-        if settings.jobs
-        else None
+        asyncio.create_task(scheduler.run_forever(settings.jobs_delay_s)) if settings.jobs else None
     )
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too

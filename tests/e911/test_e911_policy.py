@@ -17,9 +17,18 @@ def test_emergency_is_never_refused(ground: RefusalGround) -> None:
 
 
 @pytest.mark.parametrize("ground", list(RefusalGround))
-@pytest.mark.parametrize("call_class", [c for c in CallClass if c is not CallClass.EMERGENCY])
+@pytest.mark.parametrize(
+    "call_class", [c for c in CallClass if c not in (CallClass.EMERGENCY, CallClass.EMERGENCY_TEST)]
+)
 def test_other_calls_may_be_refused(call_class: CallClass, ground: RefusalGround) -> None:
     assert may_refuse(call_class, ground) is True
+
+
+@pytest.mark.parametrize("ground", list(RefusalGround))
+def test_the_933_test_passes_only_suspension_credit_and_restriction(ground: RefusalGround) -> None:
+    """e911/numbers.py: 933 is free and checks the address 911 would give; it is no emergency."""
+    passes = ground in (RefusalGround.SUSPENSION, RefusalGround.CREDIT, RefusalGround.RESTRICTION)
+    assert may_refuse(CallClass.EMERGENCY_TEST, ground) is not passes
 
 
 def test_the_grounds_of_the_design() -> None:

@@ -219,6 +219,7 @@ def test_a_node_can_leave_jobs_out() -> None:
         "recording-retention",
         "cdr-retention",
         "alarm-clocks",
+        "fraud-spikes",
     ]
     with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
         builtin_registry().without(("billing",))

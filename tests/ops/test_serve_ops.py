@@ -75,7 +75,7 @@ def serve(tmp_path: Path, *flags: str) -> tuple[list[dict[str, object]], list[tu
         request_id = health.headers["X-Request-ID"]
         register_badly(sip_port)
         runs: list[tuple[str, str]] = []
-        while time.monotonic() < deadline and "--no-jobs" not in flags and len(runs) < 5:
+        while time.monotonic() < deadline and "--no-jobs" not in flags and len(runs) < 6:
             with make_sessionmaker(engine)() as s:
                 runs = [
                     (r.job, r.status) for r in s.scalars(select(JobRun).where(JobRun.status != "running"))
@@ -101,6 +101,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("billing-run", "ok"),
         ("cdr-retention", "ok"),
         ("collections", "ok"),
+        ("fraud-spikes", "ok"),
         ("recording-retention", "ok"),
     ]
     done = {line["msg"].split()[1] for line in lines if str(line["msg"]).startswith("job.done")}  # type: ignore[union-attr]
@@ -110,6 +111,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=billing-run",
         "job=collections",
         "job=alarm-clocks",
+        "job=fraud-spikes",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

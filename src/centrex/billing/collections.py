@@ -14,12 +14,12 @@ from enum import StrEnum
 
 from centrex.billing.money import ZERO, to_cents
 from centrex.billing.periods import add_business_days, add_months
+from centrex.e911.numbers import RefusalGround, may_refuse
 from centrex.numbers.classes import CallClass
 
 LATE_CHARGE_MONTHLY_RATE = Decimal("0.015")  # cpaas.txt §4.5: one and one-half percent per month
 DISPUTE_PERIOD_DAYS = 60  # cpaas.txt §4.6
 NON_PAYMENT_CURE_BUSINESS_DAYS = 5  # cpaas.txt §3.4
-EMERGENCY_CLASSES: frozenset[CallClass] = frozenset({CallClass.EMERGENCY, CallClass.EMERGENCY_TEST})
 
 
 # --- late charges (cpaas.txt §4.5) --------------------------------------------------------------
@@ -129,8 +129,8 @@ def check_credit(
 ) -> CreditDecision:
     """Admit a new billable call only while the open balance plus unbilled usage is under the credit
     limit set in the credit review (cpaas.txt §4.2). 911 is always admitted (DESIGN: emergency
-    calls are never refused for credit)."""
-    if call_class in EMERGENCY_CLASSES:
+    calls are never refused for credit; the free 933 test passes too: e911/numbers.py)."""
+    if not may_refuse(call_class, RefusalGround.CREDIT):
         return CreditDecision(True, "emergency calls are never refused for credit")
     if credit_limit is None:
         return CreditDecision(True, "no credit limit set")
@@ -175,7 +175,8 @@ def standing(
 def call_allowed(account: Standing, call_class: CallClass) -> bool:
     """Emergency (911, and the 933 test) calls are allowed whatever the standing — also when
     suspended for non-payment (DESIGN.md: "emergency calls are never refused for capacity, credit,
-    suspension, fair use or fraud"). Other calls are refused while suspended (cpaas.txt §3.4 (i))."""
-    if call_class in EMERGENCY_CLASSES:
+    suspension, fair use or fraud"; e911/numbers.py, the one definition, says what 933 passes).
+    Other calls are refused while suspended (cpaas.txt §3.4 (i))."""
+    if not may_refuse(call_class, RefusalGround.SUSPENSION):
         return True
     return account is not Standing.SUSPENDED

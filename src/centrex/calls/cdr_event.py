@@ -9,9 +9,7 @@ from centrex.calls.events import CallEnded
 from centrex.calls.model import Call
 
 
-def call_ended(
-    call: Call, ended: datetime, now: float, disposition: str, cause: str, code: int
-) -> CallEnded:
+def call_ended(call: Call, ended: datetime, now: float, disposition: str, cause: str, code: int) -> CallEnded:
     duration_ms = round((now - call.answered_mono) * 1000) if call.answered_mono is not None else 0
     caller = call.caller
     if caller is not None:

@@ -23,6 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from centrex.e911.numbers import DIALLED_CODES
+
 
 class Argument(enum.Enum):
     """What may follow a feature's code in the dialled string."""
@@ -60,7 +62,7 @@ DEFAULT_CODES: Mapping[str, str] = {f.name: f.code for f in FEATURES}
 APPS: Mapping[str, str] = {"voicemail": "vm-main", "voicemail_login": "vm-login", "conference": "conf-main"}
 
 CODE_SYNTAX = re.compile(r"[*#][0-9]{1,4}")  # * or #, then digits: 2-5 keys in all
-_EMERGENCY = ("911", "933")  # 911 and its test number, also inside 9911, *911, #9339, …
+_EMERGENCY = DIALLED_CODES  # 911 and its test number (e911/numbers.py), also inside 9911, *911, #9339, …
 
 
 @dataclass(frozen=True, slots=True)

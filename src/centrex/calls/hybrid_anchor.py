@@ -41,6 +41,7 @@ class TenantPolicy(Protocol):
     @property
     def idle(self) -> bool: ...
 
+
 log = logging.getLogger(__name__)
 
 BUILTIN, RTPENGINE = "builtin", "rtpengine"

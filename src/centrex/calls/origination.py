@@ -146,7 +146,7 @@ def route_new(core: CallEngine, call: Call, now: float) -> None:
             return
         core.deliver(call, destination, now)
         return
-    if classification.is_emergency:
+    if classification.to_emergency_provider:  # 911, and the 933 test (e911/numbers.py)
         core.deliver(call, Destination("emergency"), now)
         return
     cls = classification.call_class

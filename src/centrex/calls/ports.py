@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 
 
-
 class Network(Protocol):
     """What the engine needs from the transports, by transport name ("UDP", "TCP", "TLS")."""
 

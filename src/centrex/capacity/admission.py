@@ -3,7 +3,8 @@ each site's access and refuses one more than the site, its burst or its enterpri
 
 What is counted (voip-service-guide.txt §2.2: a site's simultaneous calling capacity is "based on
 the transport capacity" — its data access): every call that crosses the site's link —
-- a phone's call off the switch (to the public network), at the phone's site (``admit``);
+- a phone's call off the switch (to the public network), at the phone's site, and an IP-trunking
+  tenant's call off the switch from its PBX trunk, at the trunk's site (``admit``);
 - a call from a trunk (carrier or the tenant's PBX trunk) to a user, at the user's site;
 - a call between phones of two sites of the tenant, at both sites (``deliver`` of a user).
 A call between two phones of one site never leaves its LAN and is not counted. 911 is neither
@@ -80,7 +81,8 @@ class CapacityAdmission(CallService):
 
     # -- hooks -------------------------------------------------------------------------------
     def admit(self, call: Call, now: float) -> Refusal | None:
-        if call.device is None or call.site_id is None or not self._off_net(call):
+        # A phone's call, or an IP-trunking tenant's from its PBX trunk at the trunk's site (§V.9).
+        if (call.device is None and call.trunk is None) or call.site_id is None or not self._off_net(call):
             return None
         return self._take(call, [call.site_id], now)
 

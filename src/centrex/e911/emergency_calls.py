@@ -1,7 +1,8 @@
 """911 calls as a service of the call core (voip-service-guide.txt §V.14; issue #6 point 6).
 
 To the emergency route of the caller's registered location, the callback number as ANI, the
-location as PIDF-LO by value (RFC 6442); the tenant's contacts are told of every 911 call.
+location as PIDF-LO by value (RFC 6442); the tenant's contacts are told of every 911 call. The 933
+address read-back test goes the same way (as 933, without the notices: e911/numbers.py).
 Never refused by any other rule: the core's admission lets emergency calls through
 (e911/policy.py may_refuse) and this service is what they are delivered to.
 """
@@ -12,6 +13,7 @@ import logging
 
 from centrex.calls.model import Call
 from centrex.calls.services import CallService, Destination
+from centrex.e911.numbers import provider_number
 from centrex.e911.pidf import location_headers, multipart_mixed, pidf_lo
 from centrex.e911.placed import EmergencyCallPlaced, EmergencyLocation, EmergencyServices
 from centrex.routing.model import Target
@@ -59,15 +61,17 @@ class EmergencyCalls(CallService):
             )
         name, callback = core.caller_id(call)
         log.warning(
-            "sip.emergency.call call=%s tenant=%s callback=%s location=%s psap=%s routes=%d",
+            "sip.emergency.call call=%s test=%s tenant=%s callback=%s location=%s psap=%s routes=%d",
             call.id,
+            not call.classification.is_emergency,
             call.tenant.id,
             callback,
             location.address.one_line() if location else "none registered",
             location.psap if location else None,
             len(targets),
         )
-        if self.emergency is not None:
+        test = not call.classification.is_emergency  # the 933 read-back test: no 911 notices
+        if self.emergency is not None and not test:
             placed = EmergencyCallPlaced(
                 call.id,
                 call.tenant.id,
@@ -105,4 +109,4 @@ class EmergencyCalls(CallService):
             else:
                 call.extra_body = ("application/pidf+xml", pidf.encode())
             call.extra_headers = tuple(location_headers(cid).items())
-        self.trunks.start_targets(call, "911", targets, now)
+        self.trunks.start_targets(call, provider_number(call.classification.call_class), targets, now)

@@ -8,32 +8,14 @@ Kari's Law (47 CFR 9.16): 911 works from every station without any prefix, so no
 restriction (class of service, outbound barring) applies to it.
 
 Admission code (capacity/, fairuse/, billing credit, pbx/ restrictions, e911/nomadic) asks
-`may_refuse` before refusing anything. 933 test calls are ordinary calls for admission.
+`may_refuse` before refusing anything. The definition (911 and its dialled forms; what the 933
+address test passes) is e911/numbers.py, the one place admission, collections and routing read.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from centrex.numbers.classes import CallClass
+from centrex.e911.numbers import NEVER_REFUSED, RefusalGround, may_refuse
 
 __all__ = ["EMERGENCY_CLASSES", "RefusalGround", "may_refuse"]
 
-
-class RefusalGround(StrEnum):
-    CAPACITY = "capacity"  # simultaneous call capacity, trunk or site limits
-    CREDIT = "credit"  # credit limit, prepaid balance, unpaid invoices
-    SUSPENSION = "suspension"  # tenant or user suspended
-    RESTRICTION = "restriction"  # tenant call restrictions / class of service
-    FAIR_USE = "fair_use"  # fair-use policy enforcement
-    FRAUD = "fraud"  # fraud monitors, velocity and destination blocks
-    NOMADIC_HOLD = "nomadic_hold"  # unverified nomadic device (voip-service-guide.txt §V.14.3)
-
-
-EMERGENCY_CLASSES = frozenset({CallClass.EMERGENCY})
-
-
-def may_refuse(call_class: CallClass, ground: RefusalGround) -> bool:
-    """False for an emergency call, whatever the ground; True otherwise (the caller then applies
-    its own rule)."""
-    return call_class not in EMERGENCY_CLASSES
+EMERGENCY_CLASSES = NEVER_REFUSED

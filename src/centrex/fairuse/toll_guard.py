@@ -71,13 +71,14 @@ class TollGuard(CallService):
     # -- hooks -------------------------------------------------------------------------------
     def admit(self, call: Call, now: float) -> Refusal | None:
         c = call.classification
-        if self.source is None or call.device is None or not may_refuse(c.call_class, RefusalGround.FRAUD):
+        phone_or_pbx = call.device is not None or call.trunk is not None  # a PBX trunk's: tenant-wide
+        if self.source is None or not phone_or_pbx or not may_refuse(c.call_class, RefusalGround.FRAUD):
             return None
         if c.kind is not DestinationKind.E164 or c.call_class is CallClass.ON_NET:
             return None
         tenant_id, user_id = call.tenant.id, call.caller.id if call.caller else None
         view = self.source.view(tenant_id, now)
-        why = destination_refusal(c.call_class, c.destination, view, user_id)
+        why = destination_refusal(c.call_class, c.destination, view, user_id, tenant_only=call.device is None)
         international = c.call_class is CallClass.INTERNATIONAL
         if why is None and international and view.tenant.max_international_calls is not None:
             up = sum(1 for m in self.meters.values() if m.tenant_id == tenant_id and m.international)

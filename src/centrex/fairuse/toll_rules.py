@@ -55,11 +55,12 @@ def high_risk_prefix(
 
 
 def destination_refusal(
-    call_class: CallClass, e164: str, view: TollView, user_id: uuid.UUID | None
+    call_class: CallClass, e164: str, view: TollView, user_id: uuid.UUID | None, *, tenant_only: bool = False
 ) -> str | None:
     """Why the destination is not allowed (a CDR cause), or None. Both the tenant and the user must
-    have it enabled; a high-risk prefix needs premium."""
-    user = view.user(user_id)
+    have it enabled (``tenant_only``: an IP-trunking tenant's PBX trunk, which has no user — the
+    tenant's permission alone); a high-risk prefix needs premium."""
+    user = view.tenant if tenant_only else view.user(user_id)
     premium = call_class is CallClass.PREMIUM or high_risk_prefix(e164, view.high_risk) is not None
     if premium and not (view.tenant.premium and user.premium):
         return "toll_premium"

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from centrex.e911.numbers import NEVER_REFUSED, to_emergency_provider
 from centrex.numbers.classes import CallClass
 from centrex.numbers.dialplan import CallerSite, DialPlan, Shape, parse_dialled
 from centrex.numbers.e164 import PhoneNumberError, nanp_parts, region_of, to_e164
@@ -73,7 +74,13 @@ class Classification:
 
     @property
     def is_emergency(self) -> bool:
-        return self.call_class is CallClass.EMERGENCY
+        """911 in any dialled form: never refused (e911/numbers.py, the one definition)."""
+        return self.call_class in NEVER_REFUSED
+
+    @property
+    def to_emergency_provider(self) -> bool:
+        """911 and the 933 test: routed to the emergency provider (e911/numbers.py)."""
+        return to_emergency_provider(self.call_class)
 
     @property
     def routable(self) -> bool:

@@ -17,6 +17,8 @@ from urllib.parse import unquote
 
 import phonenumbers
 
+from centrex.e911.numbers import EMERGENCY_NUMBER, TEST_NUMBER
+
 __all__ = [
     "CallerSite",
     "DialPlan",
@@ -122,7 +124,7 @@ def _emergency(digits: str, plan: DialPlan) -> Shape | None:
     prefixes = ["", "1", "+1", "9", "91"]
     if plan.outside_line_prefix:
         prefixes += [plan.outside_line_prefix, plan.outside_line_prefix + "1"]
-    for code, shape in (("911", Shape.EMERGENCY), ("933", Shape.EMERGENCY_TEST)):
+    for code, shape in ((EMERGENCY_NUMBER, Shape.EMERGENCY), (TEST_NUMBER, Shape.EMERGENCY_TEST)):
         if digits in {p + code for p in prefixes}:
             return shape
     return None

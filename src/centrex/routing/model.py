@@ -68,6 +68,14 @@ class Trunk:
     register: bool = False
     register_domain: str = ""  # the carrier's domain in the REGISTER (default: the gateway address)
     register_expires: int = 600
+    # Issue 15: limits in both directions (None: none) — simultaneous calls and new calls per second
+    # (routing/trunk_limits.py); the originating location its calls are classified from
+    # (voip-service-guide.txt §V.9): a pbx trunk's site, else a carrier's NPA-NXX and state.
+    max_calls: int | None = None
+    max_cps: int | None = None
+    site_id: uuid.UUID | None = None
+    origin_npa_nxx: str | None = None
+    origin_state: str | None = None
 
     def accepts_from(self, ip: str, port: int | None = None) -> bool:
         """A request from ``ip``:``port`` is this trunk's: it comes from one of its gateways (its

@@ -203,6 +203,34 @@ def check_trunk(t: Trunk) -> list[RuleError]:
             RuleError("tech_prefix", "up to 16 digits", f"{t.tech_prefix!r} is not up to 16 digits")
         )
     errors += check_gateways(t.gateways)
+    errors += check_trunk_admission(t)
+    return errors
+
+
+def check_trunk_admission(t: Trunk) -> list[RuleError]:
+    """Issue 15: the per-trunk limits are positive (None: no limit); the originating location
+    (voip-service-guide.txt §V.9) is a site for a pbx trunk, an NPA-NXX and state for the others."""
+    errors = []
+    for name in ("max_calls", "max_cps"):
+        value = getattr(t, name)
+        if value is not None and (not isinstance(value, int) or value < 1 or value > 100_000):
+            errors.append(RuleError(name, "1 to 100000, or null", f"{name} {value!r} is not 1 to 100000"))
+    if t.site_id is not None and t.kind is not TrunkKind.PBX:
+        errors.append(
+            RuleError(
+                "site_id", "a site only for pbx trunks", f"a {t.kind.value} trunk has an origin, not a site"
+            )
+        )
+    if (t.origin_npa_nxx is None) != (t.origin_state is None):
+        errors.append(
+            RuleError("origin_npa_nxx", "both or neither", "origin_npa_nxx and origin_state go together")
+        )
+    if t.origin_npa_nxx is not None and not (
+        len(t.origin_npa_nxx) == 6 and _DIGITS.fullmatch(t.origin_npa_nxx)
+    ):
+        errors.append(RuleError("origin_npa_nxx", "6 digits", f"{t.origin_npa_nxx!r} is not an NPA-NXX"))
+    if t.origin_state is not None and not (len(t.origin_state) == 2 and t.origin_state.isalpha()):
+        errors.append(RuleError("origin_state", "2 letters", f"{t.origin_state!r} is not a state"))
     return errors
 
 

@@ -43,7 +43,7 @@ from centrex.routing.rules import (
 )
 from centrex.store.access import OperatorData, snapshot
 from centrex.store.errors import Conflict, Invalid, NotFound
-from centrex.store.models import NumberStatus, NumberTarget, PhoneNumber, Tenant
+from centrex.store.models import NumberStatus, NumberTarget, PhoneNumber, Site, Tenant
 from centrex.store.models.trunks import (
     EmergencyRouteRow,
     NumberFormat,
@@ -84,6 +84,11 @@ def trunk_of(row: TrunkRow, gateways: Iterable[TrunkGatewayRow]) -> Trunk:
         number_format=row.number_format.value,
         tech_prefix=row.tech_prefix,
         enabled=row.enabled,
+        max_calls=row.max_calls,
+        max_cps=row.max_cps,
+        site_id=row.site_id,
+        origin_npa_nxx=row.origin_npa_nxx,
+        origin_state=row.origin_state,
     )
 
 
@@ -285,6 +290,11 @@ def _as_model_trunk(values: dict[str, Any], gateways: list[dict[str, Any]], trun
         number_format=str(values.get("number_format", "e164")),
         tech_prefix=str(values.get("tech_prefix", "")),
         enabled=bool(values.get("enabled", True)),
+        max_calls=values.get("max_calls"),
+        max_cps=values.get("max_cps"),
+        site_id=values.get("site_id"),
+        origin_npa_nxx=values.get("origin_npa_nxx"),
+        origin_state=values.get("origin_state"),
     )
 
 
@@ -315,6 +325,15 @@ def _gateway_columns(g: dict[str, Any]) -> dict[str, Any]:
 def _check_tenant(session: Session, tenant_id: uuid.UUID | None) -> None:
     if tenant_id is not None and session.get(Tenant, tenant_id) is None:
         raise Invalid(f"tenant {tenant_id} does not exist", field="tenant_id", rule="exists")
+
+
+def _check_site(session: Session, site_id: uuid.UUID | None, tenant_id: uuid.UUID | None) -> None:
+    """A pbx trunk's originating site (voip-service-guide.txt §V.9) is one of its tenant's."""
+    if site_id is None:
+        return
+    site = session.get(Site, site_id)
+    if site is None or site.tenant_id != tenant_id:
+        raise Invalid(f"site {site_id} is not a site of the trunk's tenant", field="site_id", rule="exists")
 
 
 def _check_name_free(session: Session, name: str, exclude: uuid.UUID | None = None) -> None:
@@ -351,6 +370,7 @@ def create_trunk(ops: OperatorData, values: dict[str, Any], gateways: list[dict[
     values, gws = _enum_values(values), [_enum_values(g) for g in _gateway_specs(gateways)]
     _raise_problems(check_trunk(_as_model_trunk(values, gws, uuid.uuid4())), "the trunk is not valid")
     _check_tenant(ops.session, values.get("tenant_id"))
+    _check_site(ops.session, values.get("site_id"), values.get("tenant_id"))
     _check_name_free(ops.session, values["name"])
     row = TrunkRow(**_trunk_columns(values))
     ops.session.add(row)
@@ -409,6 +429,8 @@ def update_trunk(
         _check_tenant(ops.session, changes["tenant_id"])
         if row.tenant_id is not None and changes["tenant_id"] != row.tenant_id:
             _check_not_routed_to(ops.session, row, "tenant_id")
+    if "site_id" in changes or "tenant_id" in changes:
+        _check_site(ops.session, merged.get("site_id"), merged.get("tenant_id"))
     if "name" in changes:
         _check_name_free(ops.session, changes["name"], exclude=row.id)
     if merged["kind"] != TrunkKind.PBX.value and row.kind.value == TrunkKind.PBX.value:
@@ -443,6 +465,11 @@ _TRUNK_FIELDS = (
     "number_format",
     "tech_prefix",
     "enabled",
+    "max_calls",
+    "max_cps",
+    "site_id",
+    "origin_npa_nxx",
+    "origin_state",
 )
 
 

@@ -21,10 +21,13 @@ from centrex.calls.admission import admission
 from centrex.calls.dialling import dialled_of, loose_e164, privacy_requested, remote_identity
 from centrex.calls.model import BLeg, Call, CallState, LegState
 from centrex.calls.origination import DEFAULT_SITE
-from centrex.calls.services import CallService, Destination
+from centrex.calls.services import CallService, Destination, Refusal
+from centrex.e911.numbers import RefusalGround, may_refuse
 from centrex.numbers.classify import DestinationKind, classify, classify_e164
+from centrex.numbers.dialplan import CallerSite
 from centrex.routing.model import Gateway, NumberRoute, RoutingTable, Target, Trunk, TrunkKind
 from centrex.routing.select import GatewayHealth, outbound_targets, pbx_targets, request_number
+from centrex.routing.trunk_limits import TrunkLimits, reason_header, trunk_refusal
 from centrex.routing.trunk_register import TrunkRegistrar
 from centrex.sip.digest import build_authorization
 from centrex.sip.events import Address, TransactionKey, TransactionTimedOut, TransportError
@@ -69,6 +72,7 @@ class TrunkCalls(CallService):
         self.rand = rand
         self.trunk_setup_s = trunk_setup_s
         self._probes: dict[TransactionKey, Gateway] = {}
+        self.limits = TrunkLimits()  # per-trunk calls and calls per second (issue 15 §1)
 
     def attach(self, core: CallEngine) -> None:
         super().attach(core)
@@ -145,6 +149,41 @@ class TrunkCalls(CallService):
             return True
         return self.registrar.timed_out(key, now)
 
+    # -- issue 15: the trunk's origin and limits ----------------------------------------------
+    def origin(self, trunk: Trunk) -> CallerSite:
+        """Where a trunk's calls originate, for their classification (local/LD, intra/interstate:
+        voip-service-guide.txt §V.9 "based on ... each call's originating location"): a pbx
+        trunk's site, else the NPA-NXX and state the operator gave a carrier; the switch's default
+        site only when neither is known."""
+        if trunk.site_id is not None:
+            site = self.core.directory.site(trunk.site_id)
+            if site is not None:
+                try:
+                    return CallerSite(site.npa_nxx, site.state)
+                except ValueError:
+                    pass
+        if trunk.origin_npa_nxx and trunk.origin_state:
+            try:
+                return CallerSite(trunk.origin_npa_nxx, trunk.origin_state)
+            except ValueError:
+                pass
+        return DEFAULT_SITE
+
+    def _take(self, call: Call, side: str, trunk: Trunk, now: float) -> Refusal | None:
+        """Count the call on ``trunk``, or the refusal when the trunk is at a limit (911 never)."""
+        limit = self.limits.over(trunk, now)
+        if limit is not None and may_refuse(call.classification.call_class, RefusalGround.CAPACITY):
+            self.limits.count_refused(trunk, limit)
+            log.info(
+                "trunk.refused call=%s trunk=%s limit=%s side=%s", call.id, trunk.name, limit.value, side
+            )
+            return trunk_refusal(limit, trunk)
+        self.limits.take(call.id, side, trunk, now)
+        return None
+
+    def ended(self, call: Call, now: float) -> None:
+        self.limits.release(call.id)
+
     # -- calls from trunks -----------------------------------------------------------------
     def incoming(self, req: Request, key: TransactionKey, addr: Address, transport: str, now: float) -> bool:
         if self.routes is None:
@@ -172,7 +211,7 @@ class TrunkCalls(CallService):
             if tenant is None:
                 core.reply(transport, req, 403, "Forbidden (trunk has no tenant)")
                 return
-            classification = classify(raw, DEFAULT_SITE, tenant.dial_plan)
+            classification = classify(raw, self.origin(trunk), tenant.dial_plan)
             direction = "outbound"
         else:
             e164 = loose_e164(raw)
@@ -184,7 +223,7 @@ class TrunkCalls(CallService):
                 log.info("sip.inbound.unknown_number trunk=%s dialled=%r", trunk.name, raw)
                 core.reply(transport, req, 404, "Not Found (no such number here)")
                 return
-            classification = replace(classify_e164(e164, DEFAULT_SITE), dialled=raw)
+            classification = replace(classify_e164(e164, self.origin(trunk)), dialled=raw)
             direction = "inbound"
         call = core.new_call(
             req,
@@ -195,7 +234,7 @@ class TrunkCalls(CallService):
             tenant=tenant,
             device=None,
             caller=None,
-            site_id=None,
+            site_id=trunk.site_id if trunk.kind is TrunkKind.PBX else None,
             dialled=raw,
             classification=classification,
         )
@@ -212,6 +251,12 @@ class TrunkCalls(CallService):
             direction,
         )
         core.started(call, remote_number or "")
+        refused = self._take(call, "in", trunk, now)
+        if refused is not None:
+            core.reject(
+                call, refused.status, now, "rejected", refused.cause, refused.reason, [reason_header(refused)]
+            )
+            return
         if route is not None:
             self._route_number(call, route, now)
             return
@@ -219,7 +264,23 @@ class TrunkCalls(CallService):
         if refusal is not None:
             core.reject(call, refusal.status, now, "rejected", refusal.cause, refusal.reason)
             return
-        if classification.is_emergency:
+        if not classification.is_emergency:
+            # An IP-trunking tenant's call is admitted like a phone's (issue 15): the site's capacity
+            # (at the trunk's site, §V.9) and the toll-fraud guard (tenant-wide: no user).
+            for admit_hook in core.asking("admit"):
+                refused = admit_hook(call, now)
+                if refused is not None:
+                    core.reject(
+                        call,
+                        refused.status,
+                        now,
+                        "rejected",
+                        refused.cause,
+                        refused.reason,
+                        [reason_header(refused)],
+                    )
+                    return
+        if classification.to_emergency_provider:  # 911, and the 933 test (e911/numbers.py)
             core.deliver(call, Destination("emergency"), now)
             return
         if not classification.routable:
@@ -306,7 +367,20 @@ class TrunkCalls(CallService):
 
     def _try_next(self, call: Call, now: float) -> None:
         core = self.core
-        target = call.targets.pop(0)
+        refused: Refusal | None = None
+        while call.targets:
+            target = call.targets.pop(0)
+            refused = self._take(call, "out", target.trunk, now)
+            if refused is None:
+                break
+            # A gateway of a trunk at its limit: on to the next target of the route (failover).
+        else:
+            assert refused is not None
+            self.limits.release(call.id, "out")
+            core.reject(
+                call, refused.status, now, "failed", refused.cause, refused.reason, [reason_header(refused)]
+            )
+            return
         call.out_trunk = target.trunk
         g = target.gateway
         number = request_number(target.trunk, call.out_number)

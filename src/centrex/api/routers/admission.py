@@ -11,16 +11,20 @@ Tenant routes (office administrator, back-up, operator):
   the tenant's concurrent-international limit.
 Operator routes: ``GET/PUT /capacity/links`` (bandwidth → most calls, §V.3.8) and
 ``GET/POST/DELETE /fraud/high-risk-prefixes``.
+Fraud signals in one view (fairuse/fraud_view.py): ``GET /fraud/signals`` (operator, every tenant or
+``tenant_id``) and ``GET /tenants/{id}/fraud/signals`` (the tenant's own; call-record readers).
 Changes reach the switch within its 2 s caches.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
@@ -29,8 +33,9 @@ from centrex.api.deps import OperatorDep, TenantDep
 from centrex.api.routers.numbering import ProblemRoute, remember_session
 from centrex.capacity.rules import burst_ceiling, link_max_calls
 from centrex.capacity.storage import load_enterprise
+from centrex.fairuse.fraud_view import signals as fraud_signals
 from centrex.store.errors import Conflict, NotFound
-from centrex.store.models import Site, User
+from centrex.store.models import CallDetail, Site, User
 from centrex.store.models.admission import (
     CapacityBlock,
     CapacitySettings,
@@ -38,7 +43,9 @@ from centrex.store.models.admission import (
     LinkCapacity,
     TollPermission,
 )
+from centrex.store.models.fraud import FraudSpike
 from centrex.store.policy import Action, Resource
+from centrex.store.types import utcnow
 
 router = APIRouter(tags=["admission"], route_class=ProblemRoute, dependencies=[Depends(remember_session)])
 
@@ -236,3 +243,63 @@ def delete_prefix(prefix_id: uuid.UUID, ops: OperatorDep) -> Response:
     ops.audit("fraud.high_risk.delete", "high_risk_prefixes", row.id, {"prefix": row.prefix}, None, None)
     ops.session.delete(row)
     return Response(status_code=204)
+
+
+# --- fraud signals in one view ---------------------------------------------------------------------
+
+
+class SignalOut(BaseModel):
+    kind: str = Field(description="toll_refusal, spend_cutoff, spike or sip_ban")
+    at: datetime
+    tenant_id: uuid.UUID | None
+    subject: str = Field(description="the caller, the destination prefix or the banned address")
+    detail: str
+    cause: str
+
+
+def _since(since: datetime | None) -> datetime:
+    return since.astimezone(UTC) if since is not None and since.tzinfo else (since or utcnow() - SIGNAL_DAYS)
+
+
+SIGNAL_DAYS = timedelta(days=7)
+SignalLimit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/fraud/signals", response_model=list[SignalOut])
+def operator_fraud_signals(
+    ops: OperatorDep,
+    tenant_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    limit: SignalLimit = 100,
+) -> Any:
+    ops.require_operator()
+    calls, spikes = select(CallDetail), select(FraudSpike)
+    if tenant_id is not None:
+        calls = calls.where(CallDetail.tenant_id == tenant_id)
+        spikes = spikes.where(FraudSpike.tenant_id == tenant_id)
+    found = fraud_signals(
+        ops.session,
+        calls=calls,
+        spikes=spikes,
+        tenant_id=tenant_id,
+        since=_since(since),
+        now=utcnow(),
+        limit=limit,
+    )
+    return [SignalOut(**asdict(x)) for x in found]
+
+
+@router.get("/tenants/{tenant_id}/fraud/signals", response_model=list[SignalOut])
+def tenant_fraud_signals(data: TenantDep, since: datetime | None = None, limit: SignalLimit = 100) -> Any:
+    calls = data.select(CallDetail, Resource.CDR)
+    spikes = select(FraudSpike).where(FraudSpike.tenant_id == data.tenant_id)
+    found = fraud_signals(
+        data.session,
+        calls=calls,
+        spikes=spikes,
+        tenant_id=data.tenant_id,
+        since=_since(since),
+        now=utcnow(),
+        limit=limit,
+    )
+    return [SignalOut(**asdict(x)) for x in found]

@@ -68,6 +68,17 @@ class TrunkIn(BaseModel):
     number_format: NumberFormat = NumberFormat.E164
     tech_prefix: str = Field("", max_length=64)
     enabled: bool = True
+    max_calls: int | None = Field(None, description="simultaneous calls, both directions (null: no limit)")
+    max_cps: int | None = Field(None, description="new calls per second, both directions (null: no limit)")
+    site_id: uuid.UUID | None = Field(
+        None, description="pbx trunks: the tenant's site it originates from (§V.9)"
+    )
+    origin_npa_nxx: str | None = Field(
+        None, max_length=6, description="carrier/peer: NPA-NXX of its origin (§V.9)"
+    )
+    origin_state: str | None = Field(
+        None, max_length=2, description="carrier/peer: state of its origin (§V.9)"
+    )
 
 
 class TrunkPatch(BaseModel):
@@ -81,6 +92,11 @@ class TrunkPatch(BaseModel):
     number_format: NumberFormat | None = None
     tech_prefix: str | None = Field(None, max_length=64)
     enabled: bool | None = None
+    max_calls: int | None = None
+    max_cps: int | None = None
+    site_id: uuid.UUID | None = None
+    origin_npa_nxx: str | None = Field(None, max_length=6)
+    origin_state: str | None = Field(None, max_length=2)
 
 
 class TrunkOut(BaseModel):
@@ -95,6 +111,11 @@ class TrunkOut(BaseModel):
     number_format: NumberFormat
     tech_prefix: str
     enabled: bool
+    max_calls: int | None
+    max_cps: int | None
+    site_id: uuid.UUID | None
+    origin_npa_nxx: str | None
+    origin_state: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -118,6 +139,11 @@ def trunk_out(session: Session, row: TrunkRow) -> TrunkOut:
         number_format=row.number_format,
         tech_prefix=row.tech_prefix,
         enabled=row.enabled,
+        max_calls=row.max_calls,
+        max_cps=row.max_cps,
+        site_id=row.site_id,
+        origin_npa_nxx=row.origin_npa_nxx,
+        origin_state=row.origin_state,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
+from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
 from centrex.ops.periods import Daily, Every, Monthly
 from centrex.ops.scheduler import Job, Registry
@@ -44,6 +45,12 @@ def builtin_registry() -> Registry:
                 "escalate alarms and tickets past their response time, send their e-mails and webhooks"
                 " (hosted-pbx.txt Monitoring 2)",
                 lease_s=300.0,
+            ),
+            Job(
+                "fraud-spikes",
+                Every(FRAUD_SPIKES_EVERY_S),
+                fraud_spikes_job(),
+                "international/premium minutes of the last hour against each tenant's baseline (issue 15)",
             ),
         ]
     )

@@ -70,6 +70,16 @@ class TrunkRow(Base, Row):
     number_format: Mapped[NumberFormat] = mapped_column(EnumText(NumberFormat), default=NumberFormat.E164)
     tech_prefix: Mapped[str] = mapped_column(String(16), default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Issue 15 (migration 0021). Per-trunk limits, in both directions: simultaneous calls and new
+    # calls per second (None: no limit). The trunk's originating location (voip-service-guide.txt
+    # §V.9): a pbx trunk's site of its tenant; a carrier's or peer's NPA-NXX and state.
+    max_calls: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_cps: Mapped[int | None] = mapped_column(Integer, default=None)
+    site_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("sites.id", ondelete="SET NULL"), default=None
+    )
+    origin_npa_nxx: Mapped[str | None] = mapped_column(String(6), default=None)
+    origin_state: Mapped[str | None] = mapped_column(String(2), default=None)
 
 
 class TrunkGatewayRow(Base, Row):
