@@ -113,9 +113,7 @@ def test_the_builtin_job_raises_one_priority_1_alarm_per_tenant_for_its_spikes(a
         assert "60 international/premium minutes" in alarm.summary
     # The next hour's spike counts on the same open alarm instead of opening another.
     with transaction(sessions) as s:
-        s.add_all(
-            cdr(a, NOW + timedelta(minutes=30), 900, f"+88216{i:06d}", "premium") for i in range(4, 8)
-        )
+        s.add_all(cdr(a, NOW + timedelta(minutes=30), 900, f"+88216{i:06d}", "premium") for i in range(4, 8))
     assert job.run(JobContext(sessions, NOW + timedelta(hours=1))).counts == {"spikes": 1}
     with sessions() as s:
         again = open_alarm(s, f"fraud-spike:{a}")
