@@ -214,7 +214,9 @@ def check_contact(name: str, phone: str, email: str, field: str) -> tuple[str, s
     return name.strip(), e164, normalized
 
 
-def check_contacts(contacts: list[tuple[str, str, str]], field: str = "contacts") -> list[tuple[str, str, str]]:
+def check_contacts(
+    contacts: list[tuple[str, str, str]], field: str = "contacts"
+) -> list[tuple[str, str, str]]:
     """peering-policy.txt, Operational Requirements and Procedures: "you will provide us with a
     list of your organization's emergency contacts" -- at least one, each reachable by phone and
     e-mail."""
