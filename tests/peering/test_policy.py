@@ -50,7 +50,9 @@ def test_prefixes_outside_the_policy_are_refused_naming_the_rule(prefix: str, ru
     assert info.value.rule == rule, str(info.value)
 
 
-@pytest.mark.parametrize("prefix", ["8.0.0.0/8", "23.128.0.0/22", "104.16.0.0/24", "2606:4700::/32", "2a0e::/16"])
+@pytest.mark.parametrize(
+    "prefix", ["8.0.0.0/8", "23.128.0.0/22", "104.16.0.0/24", "2606:4700::/32", "2a0e::/16"]
+)
 def test_public_prefixes_from_slash_8_to_24_and_16_to_48_are_agreed(prefix: str) -> None:
     assert str(parse_prefix(prefix)) == prefix
 
