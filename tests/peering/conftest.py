@@ -13,6 +13,7 @@ from centrex.ops import peering
 from centrex.store.access import OperatorData, Principal
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Role, TokenKind
+from tests.api.conftest import api  # noqa: F401 - the API fixture, for test_cli_api.py
 
 OPERATOR = Principal(TokenKind.OPERATOR, uuid.UUID(int=0), frozenset({Role.OPERATOR}), "test:operator")
 OUR_ASN = 397000
