@@ -45,6 +45,7 @@ from centrex.sip.session_timer import TimerPolicy, policy_from_env
 from centrex.sip.transaction import TimerConfig
 from centrex.transport import StreamTransport, UdpTransport
 from centrex.transport.base import OutputGate, SipTransport
+from centrex.transport.dscp import SIGNALLING_TOS
 from centrex.transport.stream import StreamLimits
 from centrex.transport.tls import client_context, ensure_certificate, server_context
 
@@ -127,6 +128,8 @@ class SipConfig:
     heartbeat_s: float = field(default_factory=lambda: _positive_env("CENTREX_SIP_HEARTBEAT_S", 10.0))
     # RFC 4028 session timers (CENTREX_SIP_SESSION_EXPIRES, CENTREX_SIP_MIN_SE; sip/session_timer.py).
     session: TimerPolicy = field(default_factory=lambda: policy_from_env(os.environ))
+    # The TOS byte of every SIP listener, UDP, TCP and TLS (transport/dscp.py; config.py sip_dscp).
+    signalling_tos: int = SIGNALLING_TOS
 
     def __post_init__(self) -> None:
         bad = [a for a in self.digest_algorithms if a not in ALGORITHMS]
@@ -278,7 +281,12 @@ class SipService:
         self.bans.attach(asyncio.get_running_loop())
         for attempt in range(10):
             udp = await UdpTransport.start(
-                c.host, c.port, self._on_event, timers=c.timers, advertised_host=self.advertised
+                c.host,
+                c.port,
+                self._on_event,
+                tos=c.signalling_tos,
+                timers=c.timers,
+                advertised_host=self.advertised,
             )
             self._guard(udp)
             self.transports["UDP"] = udp
@@ -290,6 +298,7 @@ class SipService:
                     c.host,
                     port,
                     self._on_event,
+                    tos=c.signalling_tos,
                     timers=c.timers,
                     advertised_host=self.advertised,
                     limits=c.stream,
@@ -327,6 +336,7 @@ class SipService:
                 self._on_event,
                 ssl_context=server_context(cert, key),
                 client_ssl=client_context(),
+                tos=c.signalling_tos,
                 timers=c.timers,
                 advertised_host=self.advertised,
                 limits=c.stream,
