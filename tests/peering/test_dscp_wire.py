@@ -129,6 +129,7 @@ def capture(tmp: Path, bpf: str) -> Iterator[list[Packet]]:
             proc.stderr.read() if proc.stderr else ""
         )
         seen += proc.stderr.readline() if proc.stderr else ""
+    time.sleep(1.0)  # "Capturing on" comes as dumpcap starts: give it a moment before traffic
     packets: list[Packet] = []
     try:
         yield packets
@@ -197,7 +198,7 @@ def assert_signalling(packets: list[Packet], svc: Service, caller_sip: int, dscp
     from_tls = [p for p in packets if p.proto == "tcp" and p.src == svc.tls]
     # The app server answers the switch's INVITE from its own port on 127.0.0.1.
     from_apps = [p for p in packets if p.proto == "udp" and p.dst == svc.sip and p.src != caller_sip]
-    assert len(from_udp) >= 5 and len(from_tls) >= 3 and len(from_apps) >= 2, (from_udp, from_tls, from_apps)
+    assert len(from_udp) >= 5 and len(from_tls) >= 2 and len(from_apps) >= 2, (from_udp, from_tls, from_apps)
     assert {p.dscp for p in from_udp} == {dscp}
     assert {p.dscp for p in from_tls} == {dscp}
     assert {p.dscp for p in from_apps} == {dscp}
@@ -210,8 +211,8 @@ def test_builtin_relay_and_app_server_rtp_are_ef_and_sip_is_cs3_by_default(tmp_p
     with serve(tmp_path, rtp) as svc:
         bpf = f"(udp and (port {svc.sip} or portrange {rtp[0]}-{rtp[1]})) or (tcp port {svc.tls})"
         with capture(tmp_path, bpf) as packets:
-            tls_register(svc)
             caller_sip, caller_media = voicemail_call(svc, tmp_path)
+            tls_register(svc)
     assert_signalling(packets, svc, caller_sip, CS3)
     media = [p for p in packets if p.proto == "udp" and in_range(p.src, rtp)]
     to_phone = [p for p in media if p.dst == caller_media]  # the relay's leg a to the phone
@@ -240,8 +241,8 @@ def test_rtpengine_media_is_ef_and_sip_is_cs5_when_set(tmp_path: Path) -> None:
                 f"portrange {engine[0]}-{engine[1]})) or (tcp port {svc.tls})"
             )
             with capture(tmp_path, bpf) as packets:
-                tls_register(svc)
                 caller_sip, caller_media = voicemail_call(svc, tmp_path)
+                tls_register(svc)
     finally:
         stop(proc)
     assert_signalling(packets, svc, caller_sip, CS5)

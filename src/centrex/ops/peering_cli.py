@@ -9,20 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from centrex.config import load_settings
-from centrex.ops import peering
-from centrex.ops.peering_bird import check, render
-from centrex.store.access import OperatorData, Principal
-from centrex.store.db import make_engine, make_sessionmaker, transaction
-from centrex.store.errors import StoreError
-from centrex.store.migrate import upgrade
-from centrex.store.models import Role, TokenKind
+if TYPE_CHECKING:
+    from centrex.store.access import OperatorData
+
+# The store, the policy and Jinja2 are imported by the commands that use them: every other `centrex`
+# command (serve among them) starts without them.
 
 peering_app = typer.Typer(
     help="Settlement-free peering: POPs, peers, BIRD configuration.", no_args_is_help=True
@@ -45,6 +42,13 @@ def fail(message: str) -> None:
 @contextmanager
 def _operator(db: str | None, data_dir: Path | None) -> Iterator[OperatorData]:
     """One transaction as the operator; a refused change is one line and exit status 2."""
+    from centrex.config import load_settings
+    from centrex.store.access import OperatorData, Principal
+    from centrex.store.db import make_engine, make_sessionmaker, transaction
+    from centrex.store.errors import StoreError
+    from centrex.store.migrate import upgrade
+    from centrex.store.models import Role, TokenKind
+
     try:
         settings = load_settings(db_url=db, data_dir=data_dir)
     except ValueError as exc:
@@ -83,6 +87,8 @@ def pop_add(
     data_dir: DataOpt = None,
 ) -> None:
     """Add one of our points of presence."""
+    from centrex.ops import peering
+
     with _operator(db, data_dir) as ops:
         pop = peering.add_pop(ops, peering.PopSpec(name, facility, city, router_id, local_asn, meet_me_room))
         console.print(f"POP {pop.name} added ({pop.facility}, {pop.city})", highlight=False)
@@ -91,6 +97,8 @@ def pop_add(
 @peering_app.command("pops")
 def pops(db: DbOpt = None, data_dir: DataOpt = None) -> None:
     """Our points of presence."""
+    from centrex.ops import peering
+
     with _operator(db, data_dir) as ops:
         table = Table("name", "facility", "city", "meet-me room", "router id", "ASN")
         for p in peering.list_pops(ops):
@@ -120,6 +128,8 @@ def add(
     data_dir: DataOpt = None,
 ) -> None:
     """Add a peer with its emergency contacts, sessions at our POPs and agreed prefixes."""
+    from centrex.ops import peering
+
     contacts = [tuple(_split(c, 3, 3, "--contact")) for c in contact]
     sessions = []
     for s in session:
@@ -149,6 +159,8 @@ def list_(
     data_dir: DataOpt = None,
 ) -> None:
     """Peers (active ones unless --all)."""
+    from centrex.ops import peering
+
     with _operator(db, data_dir) as ops:
         peers = peering.list_peers(ops, include_depeered=all_)
         if as_json:
@@ -174,6 +186,8 @@ def show(
     data_dir: DataOpt = None,
 ) -> None:
     """One peer: contacts, sessions, agreed prefixes (JSON)."""
+    from centrex.ops import peering
+
     with _operator(db, data_dir) as ops:
         print(json.dumps(peering.describe(peering.find_peer(ops, peer)), indent=2))
 
@@ -186,6 +200,8 @@ def de_peer(
     data_dir: DataOpt = None,
 ) -> None:
     """End a peering now (peering-policy.txt: at will, no notice); generate the config again after."""
+    from centrex.ops import peering
+
     with _operator(db, data_dir) as ops:
         row = peering.depeer(ops, peering.find_peer(ops, peer), reason)
         pops = sorted({s.pop.name for s in row.sessions})
@@ -208,6 +224,9 @@ def bird_config(
     data_dir: DataOpt = None,
 ) -> None:
     """The BIRD 2 configuration of POP's peering router; refused (exit 2) if BIRD's parser refuses it."""
+    from centrex.ops import peering
+    from centrex.ops.peering_bird import check, render
+
     with _operator(db, data_dir) as ops:
         view = peering.active_at(ops, peering.find_pop(ops, pop))
         text = render(

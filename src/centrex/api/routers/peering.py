@@ -18,7 +18,6 @@ from centrex.api.deps import OperatorDep
 from centrex.api.fields import E164, Out
 from centrex.api.routers.numbering import ProblemRoute, remember_session
 from centrex.ops import peering
-from centrex.ops.peering_bird import render
 from centrex.store.models.peering import Peer, PeeringPop
 
 router = APIRouter(tags=["peering"], route_class=ProblemRoute, dependencies=[Depends(remember_session)])
@@ -157,6 +156,8 @@ def bird_conf(pop_id: uuid.UUID, ops: OperatorDep) -> PlainTextResponse:
     """The BIRD 2 configuration of the POP's peering router: one BGP protocol per session of a peer
     that has not de-peered, each with filters of exactly the agreed prefixes and no default route.
     ``centrex peering bird-config --pop NAME`` writes the same and checks it with ``bird -p``."""
+    from centrex.ops.peering_bird import render  # Jinja2: loaded by the first request that needs it
+
     view = peering.active_at(ops, _pop(ops, pop_id))
     text = render(view, generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     return PlainTextResponse(text)
