@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from centrex.config import Settings, load_settings
 from centrex.ops.jobs_cli import jobs_app
+from centrex.ops.peering_cli import peering_app
 from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
@@ -36,6 +37,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(billing_app, name="billing")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(peering_app, name="peering")
 console = Console()
 err = Console(stderr=True)
 

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # The source guard's request rate per source address (calls/guard.py GuardConfig defaults).
     sip_rate: float = Field(50.0, gt=0)
     sip_burst: float = Field(200.0, gt=0)
+    # DSCP of SIP signalling (transport/dscp.py; docs/peering.md "DSCP"): cs3 (24, the default:
+    # what phones, enterprise QoS policies and our peers' classifiers take as call signalling) or
+    # cs5 (40, RFC 4594's Signaling class). Media is always EF (46).
+    sip_dscp: Literal["cs3", "cs5"] = "cs3"
 
     # -- e-mail (ops/mailer.py); no host: nothing is sent, senders log that they could not --------
     smtp_host: str = ""

@@ -50,6 +50,7 @@ from centrex.sip.session_timer import TimerPolicy
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 from centrex.switchboard import attach_admission, standard_services
+from centrex.transport.dscp import signalling_tos
 from centrex.transport.resolve import Resolver
 
 console = Console()
@@ -165,6 +166,7 @@ async def serve(settings: Settings) -> None:
             guard=replace(guard_config(os.environ), rate_per_s=settings.sip_rate, burst=settings.sip_burst),
             heartbeat_s=settings.sip_heartbeat_s,
             node_stale_s=settings.node_stale_s,  # docs/scale-out.md
+            signalling_tos=signalling_tos(settings.sip_dscp),  # CENTREX_SIP_DSCP: cs3 | cs5
             session=TimerPolicy(
                 session_expires=settings.sip_session_expires,
                 min_se=settings.sip_min_se,

@@ -35,8 +35,19 @@ class Fuzz:
         self.world = world
         a = world.a
         self.ids: dict[str, str] = {"tenant_id": str(a.id)}
-        aliases = {"message": "vm_message"}
-        for name in ("user", "device", "queue", "recording", "message", "cdr", "alarm", "ticket"):
+        aliases = {"message": "vm_message", "pop": "peering_pop"}
+        for name in (
+            "user",
+            "device",
+            "queue",
+            "recording",
+            "message",
+            "cdr",
+            "alarm",
+            "ticket",
+            "peer",
+            "pop",
+        ):
             key = aliases.get(name, name)
             if key in a.ids:
                 self.ids[f"{name}_id"] = str(a.ids[key])

@@ -76,6 +76,7 @@ from centrex.sip.sdp import (
     parse_sdp,
 )
 from centrex.transport.base import SipTransport
+from centrex.transport.dscp import SIGNALLING_TOS, signalling_tos
 from centrex.transport.udp import UdpTransport
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class AppConfig:
     mail_from: str = ""
     prompts: str = "auto"
     voicemail: VoicemailSettings = field(default_factory=VoicemailSettings)
+    sip_tos: int = SIGNALLING_TOS  # its SIP socket's marking, as the switch's (config.py sip_dscp)
 
     @classmethod
     def from_settings(cls, settings: Settings, **changes: object) -> AppConfig:
@@ -109,6 +111,7 @@ class AppConfig:
             "data_dir": settings.data_dir,
             "smtp": smtp,
             "mail_from": f"voicemail@{domain}",
+            "sip_tos": signalling_tos(settings.sip_dscp),
         }
         values.update(changes)
         return cls(**values)  # type: ignore[arg-type]
@@ -164,7 +167,7 @@ class AppServer:
         self._loop = asyncio.get_running_loop()
         self.prompt_mode = await asyncio.to_thread(self.prompts.prepare)
         self._host = host
-        self.transport = await UdpTransport.start(host, port, self._on_event)
+        self.transport = await UdpTransport.start(host, port, self._on_event, tos=self.config.sip_tos)
         log.info("app server on %s:%d (prompts: %s)", *self.address, self.prompt_mode)
 
     @property

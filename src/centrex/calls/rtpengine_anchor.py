@@ -52,7 +52,7 @@ from typing import Any
 from centrex.media.errors import MediaError
 from centrex.media.g711 import Pcm
 from centrex.media.music import music_pcm
-from centrex.media.relay import LegStats
+from centrex.media.relay import EF_TOS, LegStats
 from centrex.media.rtpengine import NgClient, NgError, NgUnreachable, StreamStats, stream_stats
 from centrex.media.wav import write_wav
 from centrex.sip.errors import SipParseError
@@ -173,8 +173,10 @@ class RtpengineAnchor:
         keep_stats: int = 1000,
         retry_after_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        tos: int | None = EF_TOS,
     ) -> None:
         self.client = client
+        self.tos = tos  # DSCP EF on the media rtpengine sends (RFC 4594 §4.1), None: rtpengine's own
         self.music_file = music_file
         self.music_blob = music_blob  # send the WAV's bytes: a daemon on another host has no such file
         self.prompt_dir = prompt_dir or (music_file.parent / "prompts" if music_file else None)
@@ -334,13 +336,18 @@ class RtpengineAnchor:
         fields: dict[str, Any] = {"call-id": call_id, "from-tag": "a", "sdp": self._sdp(call, "a")}
         if to_tag:
             fields["to-tag"] = "b"
-        reply = self.client.request("offer", flags=list(FLAGS), **fields)
+        reply = self.client.request("offer", flags=list(FLAGS), **fields, **self._tos())
         return sdp_media_address(str(reply.get("sdp", "")))
 
     def _answer(self, call_id: str, call: _Call) -> tuple[str, int]:
         fields = {"call-id": call_id, "from-tag": "a", "to-tag": "b", "sdp": self._sdp(call, "b")}
-        reply = self.client.request("answer", flags=list(FLAGS), **fields)
+        reply = self.client.request("answer", flags=list(FLAGS), **fields, **self._tos())
         return sdp_media_address(str(reply.get("sdp", "")))
+
+    def _tos(self) -> dict[str, int]:
+        """The ng ``TOS`` key: rtpengine marks the call's outgoing RTP with it, whatever its own
+        ``--tos`` says (unset by default: rtpengine's packets went out unmarked, issue 19 part 4)."""
+        return {} if self.tos is None else {"TOS": self.tos}
 
     def _resignal(self, call_id: str, call: _Call, why: str) -> None:
         """Offer and answer again with both legs' current SDP (two round trips, ~0.3 ms)."""

@@ -46,6 +46,7 @@ from centrex.sip.session_timer import TimerPolicy, policy_from_env
 from centrex.sip.transaction import TimerConfig
 from centrex.transport import StreamTransport, UdpTransport
 from centrex.transport.base import OutputGate, SipTransport
+from centrex.transport.dscp import SIGNALLING_TOS
 from centrex.transport.stream import StreamLimits
 from centrex.transport.tls import client_context, ensure_certificate, server_context
 
@@ -133,6 +134,8 @@ class SipConfig:
     node_stale_s: float = 0.0
     # RFC 4028 session timers (CENTREX_SIP_SESSION_EXPIRES, CENTREX_SIP_MIN_SE; sip/session_timer.py).
     session: TimerPolicy = field(default_factory=lambda: policy_from_env(os.environ))
+    # The TOS byte of every SIP listener, UDP, TCP and TLS (transport/dscp.py; config.py sip_dscp).
+    signalling_tos: int = SIGNALLING_TOS
 
     @property
     def stale_after(self) -> float:
@@ -289,7 +292,12 @@ class SipService:
         self.bans.attach(asyncio.get_running_loop())
         for attempt in range(10):
             udp = await UdpTransport.start(
-                c.host, c.port, self._on_event, timers=c.timers, advertised_host=self.advertised
+                c.host,
+                c.port,
+                self._on_event,
+                tos=c.signalling_tos,
+                timers=c.timers,
+                advertised_host=self.advertised,
             )
             self._guard(udp)
             self.transports["UDP"] = udp
@@ -301,6 +309,7 @@ class SipService:
                     c.host,
                     port,
                     self._on_event,
+                    tos=c.signalling_tos,
                     timers=c.timers,
                     advertised_host=self.advertised,
                     limits=c.stream,
@@ -339,6 +348,7 @@ class SipService:
                 self._on_event,
                 ssl_context=server_context(cert, key),
                 client_ssl=client_context(),
+                tos=c.signalling_tos,
                 timers=c.timers,
                 advertised_host=self.advertised,
                 limits=c.stream,
