@@ -33,6 +33,8 @@ from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager, raise_fd_limit
 from centrex.ops.jobs import builtin_registry
 from centrex.ops.logs import configure_logging
+from centrex.ops.metrics import Metrics
+from centrex.ops.metrics_switch import watch_switch
 from centrex.ops.scheduler import Scheduler
 from centrex.pbx.apps import Apps
 from centrex.pbx.conference_lookup import ConferenceLookup
@@ -126,7 +128,7 @@ async def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)  # once, before anything logs
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
-    app = create_app(engine=engine)
+    app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
     config = uvicorn.Config(
         app,
         host=settings.bind,
@@ -208,6 +210,8 @@ async def serve(settings: Settings) -> None:
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
     register_component(app, "sip", sip.health)
+    # /metrics: calls, registrations, relay, record writer, gateways (ops/metrics_switch.py).
+    watch_switch(app.state.metrics, sip, relays, sip.engine.service(TrunkCalls), app.state.admission)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
@@ -216,7 +220,7 @@ async def serve(settings: Settings) -> None:
         console.print(f"centrex: database {engine.dialect.name} {settings.database_url.split('@')[-1]}")
         console.print(
             f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
-            f"(docs /docs, OpenAPI /openapi.json, health /healthz)",
+            f"(docs /docs, OpenAPI /openapi.json, health /healthz /livez /readyz, metrics /metrics)",
             highlight=False,
         )
         console.print(
