@@ -123,6 +123,27 @@ class ApiLatency:
         try:
             await self.app(scope, receive, observed)
         finally:
-            route: Any = scope.get("route")
-            template = getattr(route, "path", None) or UNMATCHED
+            template = route_template(scope)
             self.histogram.labels(scope["method"], template, str(status)).observe(time.perf_counter() - began)
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that took the request, with the prefix it was included under.
+
+    FastAPI puts the route in the scope; since 0.16x an included router's route keeps its own path
+    (``/tenants/{tenant_id}/users``), the ``/api/v1`` it was included under is only in the
+    request's path: it is the part of the path before what the route's pattern matches."""
+    route: Any = scope.get("route")
+    template = getattr(route, "path", None)
+    pattern = getattr(route, "path_regex", None)
+    if not template or pattern is None:
+        return UNMATCHED
+    path = scope["path"]
+    if pattern.match(path):
+        return str(template)
+    at = path.find("/", 1)
+    while at > 0:
+        if pattern.match(path[at:]):
+            return path[:at] + str(template)
+        at = path.find("/", at + 1)
+    return str(template)
