@@ -178,7 +178,7 @@ class SwitchCollector(Collector):
         blocked = CounterMetricFamily(
             "centrex_calls_blocked",
             "Calls refused by the switch, by reason (capacity_site, capacity_burst, "
-            "capacity_enterprise, toll-fraud limits, restricted, blocked, suspended, nomadic_hold...).",
+            "capacity_enterprise, toll_premium, spend_limit, restricted, blocked, tenant_suspended...).",
             labels=["reason"],
         )
         for reason, n in sorted(c.blocked.items()):
