@@ -24,6 +24,8 @@ from prometheus_client.registry import Collector
 from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.calls.location import AorKey, Binding, LocationListener
 from centrex.calls.model import CallState
+from centrex.routing.model import Gateway, RoutingTable
+from centrex.routing.resolved import expand_table
 
 if TYPE_CHECKING:
     from centrex.calls.service import SipService
@@ -91,21 +93,29 @@ class _CountingListener:
 
 
 class _Gateways:
-    """The enabled trunks' gateways, read from the routing table in a worker thread before each
-    scrape (the table may need the store; the event loop must not wait for it)."""
+    """The enabled trunks' gateways. The stored routing table is read in a worker thread before
+    each scrape (it may need the store; the event loop must not wait for it); gateways named by
+    host name are expanded on the loop from the DNS answers already cached (routing/resolved.py),
+    never looked up for a scrape."""
 
     def __init__(self, trunks: TrunkCalls, clock: Callable[[], float]) -> None:
         self.trunks = trunks
         self.clock = clock
-        self.listed: list[tuple[str, Any]] = []
+        self.table: RoutingTable | None = None
 
     def refresh(self) -> None:
         routes = getattr(self.trunks, "routes", None)
-        if routes is None:
-            self.listed = []
-            return
-        table = routes.table(self.clock())
-        self.listed = [(t.name, g) for t in table.trunks.values() if t.enabled for g in t.gateways]
+        stored = getattr(routes, "routes", routes)  # under ResolvingRoutes, the store's table
+        self.table = stored.table(self.clock()) if stored is not None else None
+
+    def listed(self) -> list[tuple[str, Gateway]]:
+        table = self.table
+        if table is None:
+            return []
+        lookup = getattr(getattr(self.trunks, "routes", None), "lookup", None)
+        if lookup is not None:
+            table = expand_table(table, lookup, lambda query: None)
+        return [(t.name, g) for t in table.trunks.values() if t.enabled for g in t.gateways]
 
 
 class SwitchCollector(Collector):
@@ -294,7 +304,7 @@ class SwitchCollector(Collector):
             "Failures (5xx, timeouts, failed OPTIONS) since the gateway last answered.",
             labels=["trunk", "gateway"],
         )
-        for trunk, g in gateways.listed:
+        for trunk, g in gateways.listed():
             labels = [trunk, f"{g.transport.lower()}:{g.host}:{g.port}"]
             up.add_metric(labels, 1 if health.is_up(g, now) else 0)
             state = health.states.get(g.id)
