@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     # Seconds after start before the first pass of jobs: a restarted node serves its phones first.
     jobs_delay_s: float = Field(60.0, ge=0)
     # Who may read /metrics without an operator token (ops/metrics.py): networks, comma-separated
-    # CIDRs; empty: nobody (operator token only). Default: this host.
+    # CIDRs; "none" (or [] in the TOML file): nobody, operator token only. Default: this host.
     metrics_allow: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.0/8", "::1/128")
 
     @classmethod
@@ -171,6 +171,8 @@ class Settings(BaseSettings):
     @field_validator("metrics_allow", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str) and value.strip().lower() == "none":
+            return ()  # an empty variable means "unset" (env_ignore_empty): "none" is nobody
         items = value.split(",") if isinstance(value, str) else list(value)
         names = tuple(str(n).strip() for n in items if str(n).strip())
         for name in names:

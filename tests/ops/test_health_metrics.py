@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from centrex.api.app import create_app
+from centrex.config import SettingsError, load_settings
 from centrex.ops.demo import seed_demo
 from centrex.ops.metrics import Metrics
 from centrex.store.db import make_engine, make_sessionmaker, transaction
@@ -114,3 +115,16 @@ def test_livez_answers_when_the_database_does_not(tmp_path: Path) -> None:
         not_ready = c.get("/readyz")
         assert (not_ready.status_code, not_ready.json()) == (503, {"status": "not ready"})
         assert c.get("/healthz").status_code == 503
+
+
+def test_metrics_allow_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().metrics_allow == ("127.0.0.0/8", "::1/128")
+    monkeypatch.setenv("CENTREX_METRICS_ALLOW", "10.1.0.0/16, 192.0.2.9")
+    allowed = Metrics(load_settings().metrics_allow)
+    assert allowed.allowed_address("10.1.200.3") and allowed.allowed_address("192.0.2.9")
+    assert not allowed.allowed_address("127.0.0.1") and not allowed.allowed_address("testclient")
+    monkeypatch.setenv("CENTREX_METRICS_ALLOW", "none")  # operator token only
+    assert not Metrics(load_settings().metrics_allow).allowed_address("127.0.0.1")
+    monkeypatch.setenv("CENTREX_METRICS_ALLOW", "10.1.0.0/33")
+    with pytest.raises(SettingsError, match="CENTREX_METRICS_ALLOW"):
+        load_settings()
