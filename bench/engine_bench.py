@@ -2,6 +2,7 @@
 
     PYTHONPATH=.:src .venv/bin/python bench/engine_bench.py [N]       # best of RUNS (5) x N calls
     RUNS=1 PYTHONPATH=.:src valgrind --tool=callgrind .venv/bin/python bench/engine_bench.py N
+    OBS=1 ...                                                   # with the metrics and log labels
 
 The engine with every standard service, driven by the tests' fake network and memory directory
 (tests/calls/engine_harness.py): INVITE → 407 → INVITE with digest → 180 → 200 → BYE from the
@@ -20,9 +21,17 @@ import time
 
 from tests.calls.engine_harness import in_dialog, make_bench
 
+from centrex.calls.log_labels import CallLabels
+from centrex.ops.metrics_switch import CallCounts
+
 
 def run(n: int) -> float:
     b = make_bench()
+    if os.environ.get("OBS") == "1":
+        # What `centrex serve` adds per call for /metrics and log labels (docs/performance.md
+        # "Metrics and log labels on the call path"): the call counters and the end's log label.
+        b.engine.listeners.append(CallCounts())
+        b.engine.register(CallLabels())
     b.register("1001", 5061)
     b.register("1002", 5062)
     b.net.take()

@@ -108,7 +108,9 @@ def test_serve_listens_where_it_says_and_is_healthy(tmp_path: Path) -> None:
         health = None
         while time.monotonic() < deadline:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                # The components are shown to the operator only (api/routers/health.py).
+                operator = {"Authorization": f"Bearer {demo['operator_token']}"}
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=operator, timeout=2)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)

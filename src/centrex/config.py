@@ -12,6 +12,7 @@ store/db.py imports it (normalize_db_url), so it must never import the store or 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
@@ -162,6 +163,9 @@ class Settings(BaseSettings):
     jobs_skip: Annotated[tuple[str, ...], NoDecode] = ()
     # Seconds after start before the first pass of jobs: a restarted node serves its phones first.
     jobs_delay_s: float = Field(60.0, ge=0)
+    # Who may read /metrics without an operator token (ops/metrics.py): networks, comma-separated
+    # CIDRs; "none" (or [] in the TOML file): nobody, operator token only. Default: this host.
+    metrics_allow: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.0/8", "::1/128")
 
     @classmethod
     def settings_customise_sources(
@@ -193,6 +197,20 @@ class Settings(BaseSettings):
     def _names(cls, value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(str(n).strip() for n in items if str(n).strip())
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str) and value.strip().lower() == "none":
+            return ()  # an empty variable means "unset" (env_ignore_empty): "none" is nobody
+        items = value.split(",") if isinstance(value, str) else list(value)
+        names = tuple(str(n).strip() for n in items if str(n).strip())
+        for name in names:
+            try:
+                ipaddress.ip_network(name, strict=False)
+            except ValueError:
+                raise ValueError(f"each entry must be an address or network (CIDR), got {name!r}") from None
+        return names
 
     @field_validator("sip_digest", mode="before")
     @classmethod

@@ -37,6 +37,8 @@ from centrex.ops.alarm_policy import AlarmPolicy
 from centrex.ops.alarm_policy import configure as configure_alarms
 from centrex.ops.jobs import builtin_registry
 from centrex.ops.logs import configure_logging
+from centrex.ops.metrics import Metrics
+from centrex.ops.metrics_switch import watch_switch
 from centrex.ops.scheduler import Scheduler
 from centrex.pbx.apps import Apps
 from centrex.pbx.conference_lookup import ConferenceLookup
@@ -130,7 +132,7 @@ async def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)  # once, before anything logs
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
-    app = create_app(engine=engine)
+    app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
     config = uvicorn.Config(
         app,
         host=settings.bind,
@@ -232,6 +234,8 @@ async def serve(settings: Settings) -> None:
         if settings.monitor
         else None
     )
+    # /metrics: calls, registrations, relay, record writer, gateways (ops/metrics_switch.py).
+    watch_switch(app.state.metrics, sip, relays, sip.engine.service(TrunkCalls), app.state.admission)
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
@@ -240,7 +244,7 @@ async def serve(settings: Settings) -> None:
         console.print(f"centrex: database {engine.dialect.name} {settings.database_url.split('@')[-1]}")
         console.print(
             f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
-            f"(docs /docs, OpenAPI /openapi.json, health /healthz)",
+            f"(docs /docs, OpenAPI /openapi.json, health /healthz /livez /readyz, metrics /metrics)",
             highlight=False,
         )
         console.print(

@@ -50,6 +50,7 @@ class Service:
     token: str
     user_ids: list[str]
     log: Path
+    operator_token: str = ""  # /healthz shows its components to the operator only
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -78,7 +79,9 @@ def start_service(data: Path, db_url: str, users: int = 50, env: dict[str, str] 
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"http://127.0.0.1:{http}/healthz", timeout=2).status_code == 200:
-                return Service(proc, http, db_url, demo.tenant_id, demo.office_admin_token, ids, log)
+                return Service(
+                    proc, http, db_url, demo.tenant_id, demo.office_admin_token, ids, log, demo.operator_token
+                )
         assert proc.poll() is None, log.read_text()[-3000:]
         time.sleep(0.2)
     proc.kill()

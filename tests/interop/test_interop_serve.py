@@ -52,6 +52,8 @@ def test_serve_listens_for_sip_on_udp_tcp_and_tls(tmp_path: Path) -> None:
             [*CENTREX, "demo", "--json"], env=env, capture_output=True, text=True, check=True, timeout=120
         ).stdout
     )
+    operator = {"Authorization": f"Bearer {demo['operator_token']}"}  # /healthz details are the operator's
+    health_url = f"http://127.0.0.1:{http_port}/healthz"
     proc = subprocess.Popen(
         [
             *CENTREX,
@@ -75,7 +77,7 @@ def test_serve_listens_for_sip_on_udp_tcp_and_tls(tmp_path: Path) -> None:
         health = None
         while time.monotonic() < deadline and health is None:
             try:
-                health = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2)
+                health = httpx.get(f"http://127.0.0.1:{http_port}/healthz", headers=operator, timeout=2)
             except httpx.TransportError:
                 time.sleep(0.2)
         assert health is not None and health.status_code == 200, "server did not come up"
@@ -115,7 +117,7 @@ def test_serve_listens_for_sip_on_udp_tcp_and_tls(tmp_path: Path) -> None:
                 timeout=30,
             )
             assert reg.returncode == 0, reg.stdout[-2000:]
-            sip = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()["components"]["sip"]
+            sip = httpx.get(health_url, headers=operator, timeout=2).json()["components"]["sip"]
             assert "1 contacts registered" in sip["detail"]
         # A phone over TLS: it trusts the certificate made at first start in the data dir.
         cert = tmp_path / "sip-cert.pem"
@@ -132,7 +134,7 @@ def test_serve_listens_for_sip_on_udp_tcp_and_tls(tmp_path: Path) -> None:
             )
         finally:
             phone.close()
-        sip = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()["components"]["sip"]
+        sip = httpx.get(health_url, headers=operator, timeout=2).json()["components"]["sip"]
         assert f"TLS 127.0.0.1:{tls_port}" in sip["detail"]
         assert f"{2 if SIPP else 1} contacts registered" in sip["detail"]
     finally:

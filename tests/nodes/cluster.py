@@ -63,9 +63,12 @@ class Node:
     http: int
     proc: subprocess.Popen[bytes]
     log: Path
+    operator_token: str = ""
 
     def health(self) -> dict[str, object]:
-        body = httpx.get(f"http://127.0.0.1:{self.http}/healthz", timeout=5).json()
+        """The node's /healthz with its details (an operator's view: others see only the status)."""
+        headers = {"Authorization": f"Bearer {self.operator_token}"}
+        body = httpx.get(f"http://127.0.0.1:{self.http}/healthz", headers=headers, timeout=5).json()
         assert isinstance(body, dict)
         return body
 
@@ -89,6 +92,7 @@ class Cluster:
     db_name: str = ""
     passwords: dict[str, str] = field(default_factory=dict)
     domain: str = ""
+    operator_token: str = ""
 
     @property
     def db_url(self) -> str:
@@ -120,6 +124,7 @@ class Cluster:
         data = json.loads(demo.stdout)
         self.passwords = {ln["sip_username"]: ln["sip_password"] for ln in data["lines"]}
         self.domain = data["sip_domain"]
+        self.operator_token = data["operator_token"]
 
     def start_node(self, name: str, rtp: tuple[int, int]) -> Node:
         http, sip = free_port(), free_port()
@@ -128,7 +133,7 @@ class Cluster:
         args = [*CENTREX, "serve", "--bind", "127.0.0.1", "--http-port", str(http), "--sip-port", str(sip)]
         args += ["--sip-tls-port", str(free_port()), "--rtp-ports", f"{rtp[0]}-{rtp[1]}"]
         proc = subprocess.Popen(args, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-        node = Node(name, sip, http, proc, log)
+        node = Node(name, sip, http, proc, log, self.operator_token)
         self.nodes.append(node)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

@@ -31,7 +31,9 @@ import logging
 import queue
 import socket
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -425,6 +427,10 @@ class RecordWriter:
         self.submitted = 0
         self.commits = 0  # transactions committed (for tests and the benchmark)
         self.lost = 0
+        self.durable = 0  # the last sequence number committed
+        # (last sequence number, when handed to the thread) of each batch not yet committed:
+        # the oldest one's age is the writer's lag (ops/metrics_switch.py).
+        self.waiting: deque[tuple[int, float]] = deque()
         self._queue: queue.SimpleQueue[list[tuple[int, Write]] | object] = queue.SimpleQueue()
         self._pending: list[tuple[int, Write]] = []
         self._loop_thread = threading.get_ident()  # made on the loop (SipService.start)
@@ -446,7 +452,15 @@ class RecordWriter:
     def _hand_over(self) -> None:
         pending, self._pending = self._pending, []
         if pending:
+            self.waiting.append((pending[-1][0], time.monotonic()))
             self._queue.put(pending)
+
+    def lag_s(self, now: float) -> float:
+        """How long the oldest write not yet committed has waited (0: none waits)."""
+        try:
+            return max(0.0, now - self.waiting[0][1])
+        except IndexError:
+            return 0.0
 
     async def stop(self) -> None:
         """Commit everything queued, then end the thread."""
@@ -473,6 +487,9 @@ class RecordWriter:
             self._commit([w for _, w in pairs])
             last = max(seq for seq, _ in pairs)
             if last:
+                self.durable = last
+                while self.waiting and self.waiting[0][0] <= last:
+                    self.waiting.popleft()
                 with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
                     self.loop.call_soon_threadsafe(self.on_durable, last)
         if self._conn is not None:

@@ -1,4 +1,5 @@
-"""The FastAPI application: REST under /api/v1, OpenAPI at /openapi.json, health at /healthz."""
+"""The FastAPI application: REST under /api/v1, OpenAPI at /openapi.json, health at /healthz,
+/livez and /readyz, Prometheus metrics at /metrics."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from centrex.api.idempotency import Idempotency
 from centrex.api.principals import PrincipalCache
 from centrex.api.request_id import RequestIdMiddleware
 from centrex.api.routers import health
+from centrex.ops.metrics import ApiLatency, Metrics
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
 
 Probe = Callable[[], tuple[bool, str]]
+OPS_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")  # api/routers/health.py
 
 
 def api_routers() -> list[APIRouter]:
@@ -55,7 +58,10 @@ def admission_config(engine: Engine, wanted: AdmissionConfig | None = None) -> A
 
 
 def create_app(
-    db_url: str | None = None, engine: Engine | None = None, admission: AdmissionConfig | None = None
+    db_url: str | None = None,
+    engine: Engine | None = None,
+    admission: AdmissionConfig | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     if engine is None:
         if not db_url:
@@ -73,13 +79,16 @@ def create_app(
     app.state.principals.watch(app.state.sessionmaker)
     app.state.components = {}
     app.state.admission = Gate(admission_config(engine, admission))
+    app.state.metrics = metrics or Metrics()  # /metrics (ops/metrics.py)
     app.add_middleware(Idempotency)  # inside the gate: a replay is answered without a thread
-    app.add_middleware(Admission, gate=app.state.admission)  # the last added runs first
+    # The last added runs first. Probes and scrapes are never queued behind the API's load.
+    app.add_middleware(Admission, gate=app.state.admission, exempt=OPS_PATHS)
     errors.install(app)
     for router in api_routers():
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
+    app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too
     openapi.install(app)
     return app
 

@@ -30,13 +30,14 @@ from centrex.calls.engine import CallEngine
 from centrex.calls.events import CallAnswered, CallDialogs, CallEnded, CallStarted
 from centrex.calls.guard import GuardConfig, SourceGuard, guard_config, stream_limits
 from centrex.calls.location import LocationService
+from centrex.calls.log_labels import CallLabels
 from centrex.calls.ports import CallJournal
 from centrex.calls.registrar import ExpiryPolicy, Registrar
 from centrex.calls.services import CallService
 from centrex.fairuse.ban_service import BanService
 from centrex.fairuse.ban_store import service_key
 from centrex.fairuse.bans import Realm
-from centrex.ops.logs import sip_logged
+from centrex.ops.logs import call_scoped, index_calls, sip_logged
 from centrex.sip.conformance import SWITCH_CONFORMANCE, Conformance
 from centrex.sip.digest import ALGORITHMS
 from centrex.sip.endpoint import SipEndpoint
@@ -243,6 +244,9 @@ class SipService:
             services=services,
             session_policy=self.config.session,
         )
+        # Every line of a call carries its Call-ID and tenant (ops/logs.py), timers and ends too.
+        self.engine.register(CallLabels())
+        index_calls(self.engine)
         self.transports: dict[str, SipTransport] = {}
         self.tls_certificate: str | None = None  # the PEM file phones may pin, once TLS is up
         self._timer: asyncio.TimerHandle | None = None
@@ -450,6 +454,7 @@ class SipService:
             except Exception:
                 log.exception("sip.nodes.watch_failed")
 
+    @call_scoped
     def media_stopped(self, call_id: str) -> None:
         """The media relay's no-media timeout for a call (media/relay.py ``on_idle``)."""
         self.engine.media_stopped(call_id, self.clock())
@@ -497,6 +502,7 @@ class SipService:
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(max(0.0, at - self.clock()), self._on_engine_timer)
 
+    @call_scoped
     def _on_engine_timer(self) -> None:
         self._timer = None
         self._timer_at = None

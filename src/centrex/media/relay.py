@@ -27,8 +27,8 @@ import random
 import resource
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from centrex.media.errors import MediaError, PortsExhausted
@@ -95,6 +95,24 @@ class LegStats:
     dropped: int  # arrived for a leg with nowhere to send yet, or from a non-latched source
     lost: int  # RFC 3550 §A.3 cumulative lost of the leg's incoming stream
     jitter_ms: float  # RFC 3550 §A.8 interarrival jitter of the leg's incoming stream
+
+
+@dataclass(slots=True)
+class RelayTotals:
+    """Packets over many relays: received from the phones, sent to them, lost on the way in
+    (RFC 3550 §A.3, per stream) and dropped here (no destination yet, or a stranger's)."""
+
+    packets_in: int = 0
+    packets_out: int = 0
+    lost: int = 0
+    dropped: int = 0
+
+    def add(self, legs: Iterable[LegStats]) -> None:
+        for s in legs:
+            self.packets_in += s.packets_in
+            self.packets_out += s.packets_out
+            self.lost += s.lost
+            self.dropped += s.dropped
 
 
 class _Leg:
@@ -494,6 +512,8 @@ class RelayManager:
         self._on_idle = on_idle
         self._relays: dict[str, RtpRelay] = {}
         self._attaching: set[asyncio.Task[RtpRelay]] = set()
+        # Packets of the relays already closed (ops/metrics_switch.py adds the open ones' at scrape).
+        self.closed_totals = RelayTotals()
         # By default what the descriptor limit allows (relay_budget); the port range is the other cap.
         self.max_relays = max_relays if max_relays is not None else relay_budget()
 
@@ -559,10 +579,19 @@ class RelayManager:
             return None
         stats = {leg: relay.stats(leg) for leg in LEGS}
         relay.close("hang-up")
+        self.closed_totals.add(stats.values())
         return stats
 
+    def totals(self) -> RelayTotals:
+        """Packets relayed since start: the closed relays' and the open ones' so far."""
+        total = RelayTotals(*astuple(self.closed_totals))
+        for relay in self._relays.values():
+            total.add(relay.stats(leg) for leg in LEGS)
+        return total
+
     def _idle(self, relay: RtpRelay) -> None:
-        self._relays.pop(relay.call_id, None)
+        if self._relays.pop(relay.call_id, None) is not None:
+            self.closed_totals.add(relay.stats(leg) for leg in LEGS)
         if self._on_idle is not None:
             self._on_idle(relay.call_id)
 
