@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from centrex.config import Settings, load_settings
 from centrex.ops.jobs_cli import jobs_app
+from centrex.store import secretbox
 from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
@@ -56,6 +57,7 @@ def _settings(
         raise
     if config is not None:  # parts that read the settings later (load_settings()) read this file too
         os.environ["CENTREX_CONFIG"] = str(config.resolve())
+    secretbox.configure(settings.secrets_key_path)  # webhook secrets at rest (migration 0023 too)
     return settings
 
 

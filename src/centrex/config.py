@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         validation_alias="CENTREX_DATA",
     )
     db_url: str = Field("", validation_alias="CENTREX_DB")
+    # The key that encrypts webhook signing secrets at rest (store/secretbox.py); empty: secret.key in
+    # the data dir. Keep it out of the database's backups (docs/deployment.md, "Secrets").
+    secrets_key_file: str = ""
 
     # -- listening ------------------------------------------------------------------------------
     bind: str = "0.0.0.0"
@@ -132,6 +135,9 @@ class Settings(BaseSettings):
     jobs_skip: Annotated[tuple[str, ...], NoDecode] = ()
     # Seconds after start before the first pass of jobs: a restarted node serves its phones first.
     jobs_delay_s: float = Field(60.0, ge=0)
+    # cpaas.txt §3.2: the inactive-accounts job terminates accounts idle over 120 days when on (their
+    # 30-day export window opens); off, it only reports them.
+    inactive_deactivate: bool = False
 
     @classmethod
     def settings_customise_sources(
@@ -210,6 +216,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return normalize_db_url(self.db_url or f"sqlite:///{self.data_dir / 'centrex.sqlite3'}")
+
+    @property
+    def secrets_key_path(self) -> Path:
+        return Path(self.secrets_key_file) if self.secrets_key_file else self.data_dir / "secret.key"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given values (None: unchanged), validated: SettingsError names the field
