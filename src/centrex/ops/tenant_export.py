@@ -21,7 +21,7 @@ import io
 import json
 import uuid
 import zipfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ def tenant_tables() -> list[Table]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
@@ -91,7 +91,7 @@ def write_archive(
             if not rows:
                 continue
             manifest["tables"][table.name] = len(rows)
-            zf.writestr(f"tables/{table.name}.json", json.dumps(rows, indent=1))
+            zf.writestr(f"tables/{table.name}.json", json.dumps(rows, indent=1, default=str))
             if table.name == "cdrs":
                 zf.writestr("tables/cdrs.csv", _csv(rows))
         for folder, model in (("voicemail", VoicemailMessage), ("recordings", CallRecording)):
@@ -104,7 +104,7 @@ def write_archive(
                     manifest["files"][folder] += 1
                 else:
                     manifest["files"]["missing"] += 1
-        zf.writestr("manifest.json", json.dumps(manifest, indent=1))
+        zf.writestr("manifest.json", json.dumps(manifest, indent=1, default=str))
     return manifest
 
 

@@ -381,9 +381,9 @@ def port_out_check(number_id: uuid.UUID, body: PortOutIn, data: TenantDep) -> An
     decision, _, number = storage.port_out_check(
         data, number_id, body.port_on or today, required_by_law=body.required_by_law
     )
-    if decision.allowed and not port_out_pin_matches(data.session, data.tenant_id, body.pin):
+    if not body.required_by_law and not port_out_pin_matches(data.session, data.tenant_id, body.pin):
         # The tenant's PIN protects its numbers from being ported away (checked against its hash).
-        return PortOutOut(allowed=False, reason="the port-out PIN is missing or wrong", e164=number.e164)
+        raise Conflict(f"{number.e164}: the port-out PIN is missing or wrong", field="pin", rule="port_out_pin")
     return PortOutOut(allowed=decision.allowed, reason=decision.reason, e164=number.e164)
 
 
