@@ -11,7 +11,8 @@ from centrex.store import secretbox
 @pytest.fixture(autouse=True)
 def secret_key(tmp_path: Path) -> Iterator[Path]:
     """Each test's webhook-secret key in its own directory (store/secretbox.py)."""
+    before = secretbox.key_path()
     path = tmp_path / "keys" / "secret.key"
     secretbox.configure(path)
     yield path
-    secretbox.configure(Path("/nonexistent/unconfigured.key"))
+    secretbox.configure(before)

@@ -383,7 +383,9 @@ def port_out_check(number_id: uuid.UUID, body: PortOutIn, data: TenantDep) -> An
     )
     if not body.required_by_law and not port_out_pin_matches(data.session, data.tenant_id, body.pin):
         # The tenant's PIN protects its numbers from being ported away (checked against its hash).
-        raise Conflict(f"{number.e164}: the port-out PIN is missing or wrong", field="pin", rule="port_out_pin")
+        raise Conflict(
+            f"{number.e164}: the port-out PIN is missing or wrong", field="pin", rule="port_out_pin"
+        )
     return PortOutOut(allowed=decision.allowed, reason=decision.reason, e164=number.e164)
 
 
