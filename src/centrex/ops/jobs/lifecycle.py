@@ -87,6 +87,8 @@ def voicemail_retention(ctx: JobContext) -> JobReport:
         )
         plans = []
         for tenant_id, days in policies:
+            if days is None:
+                continue
             cutoff = ctx.now - timedelta(days=days)
             n, size = s.execute(
                 select(func.count(), func.coalesce(func.sum(VoicemailMessage.size_bytes), 0)).where(
@@ -202,11 +204,11 @@ def inactive_accounts(ctx: JobContext, *, deactivate: bool = False) -> JobReport
     principal = _system("inactive-accounts")
     for tenant_id, _, last in found:
         with transaction(ctx.sessions) as s:
-            tenant = s.get(Tenant, tenant_id)
-            if tenant is None or tenant.status is TenantStatus.TERMINATED:
+            row = s.get(Tenant, tenant_id)
+            if row is None or row.status is TenantStatus.TERMINATED:
                 continue
-            before = {"status": tenant.status.value, "last_activity": last.isoformat()}
-            tenant.status = TenantStatus.TERMINATED
+            before = {"status": row.status.value, "last_activity": last.isoformat()}
+            row.status = TenantStatus.TERMINATED
             mark_terminated(s, tenant_id, ctx.now, reason="inactive")
             AccessBase(s, principal).audit(
                 "tenant.deactivate_inactive",
