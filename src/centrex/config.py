@@ -74,6 +74,10 @@ class Settings(BaseSettings):
 
     # -- listening ------------------------------------------------------------------------------
     bind: str = "0.0.0.0"
+    # The address phones and carriers reach this host at, put in Via/Contact/Record-Route and SDP
+    # (the public address behind 1:1 NAT); empty: the bind address, or the default route's address
+    # when bound to 0.0.0.0 (docs/deployment.md, "Public address").
+    public_address: str = ""
     sip_port: Port = 5060
     sip_tls_port: Port = 5061
     http_port: Port = 8080

@@ -153,6 +153,7 @@ async def serve(settings: Settings) -> None:
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
+            advertised_host=settings.public_address or None,
             digest_algorithms=settings.sip_digest,  # config.py: CENTREX_SIP_DIGEST
             tls_port=settings.sip_tls_port,
             # A configured certificate (both files), else a self-signed one kept in the data dir.
