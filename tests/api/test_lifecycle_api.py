@@ -108,3 +108,44 @@ def test_the_port_out_pin_is_kept_as_a_hash_and_guards_port_out(api: Api) -> Non
     assert entry["after"] == {"pin": "(set)"}  # the audit never holds the PIN
     assert api.call("DELETE", f"{t(api)}/port-out-pin", adm(api)).status_code == 204
     assert api.call("POST", check, adm(api), json=body).status_code == 200
+
+
+def test_the_deletion_job_removes_every_row_of_a_fully_provisioned_tenant(api: Api) -> None:
+    """The world's tenant A has a bit of everything other families provision (billing, queues,
+    conferences, trunks, 911 ...): after its export window, the job leaves none of it, and B intact."""
+    from centrex.ops.jobs import builtin_registry
+    from centrex.ops.scheduler import run_job
+    from centrex.ops.tenant_export import tenant_tables
+    from centrex.store.models import Tenant
+    from centrex.store.types import utcnow
+
+    sessions = api.app.state.sessionmaker
+
+    def rows_of(tenant_id: Any) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with sessions() as s:
+            found = {}
+            for table in tenant_tables():
+                if table.name == "audit_log":
+                    continue
+                n = s.scalar(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id))
+                if n:
+                    found[table.name] = int(n)
+            return found
+
+    before_b = rows_of(api.world.b.id)
+    assert len(rows_of(api.world.a.id)) >= 10
+    assert (
+        api.call("PATCH", t(api), api.world.operator_token, json={"status": "terminated"}).status_code == 200
+    )
+    job = builtin_registry().get("tenant-deletion")
+    later = utcnow() + timedelta(days=30, seconds=1)
+    done = run_job(sessions, job, later)
+    assert done.status == "ok", done.error
+    assert done.report is not None and done.report.counts["tenants"] == 1
+    assert rows_of(api.world.a.id) == {}
+    assert rows_of(api.world.b.id) == before_b
+    with sessions() as s:
+        assert s.get(Tenant, api.world.a.id) is None
+    assert api.call("GET", f"{t(api)}/lifecycle", api.world.operator_token).status_code == 404
