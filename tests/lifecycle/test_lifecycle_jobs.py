@@ -266,3 +266,42 @@ def test_a_deletion_that_crashes_leaves_the_tombstone_and_every_row(
     assert done.report is not None and done.report.counts["tenants"] == 1
     assert tenant_rows(sessions, seeded.tenant_id) == {}
     assert len(audits(sessions, "tenant.purge_start")) == 1  # the tombstone was written once
+
+
+def test_the_jobs_command_lists_and_dry_runs_the_lifecycle_jobs(tmp_path: Path) -> None:
+    """`centrex jobs list` and `centrex jobs run NAME --dry-run --as-of` as an operator types them."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "data" / "centrex.sqlite3"
+    engine = make_engine(f"sqlite:///{db}")
+    from centrex.store.migrate import upgrade
+
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as s:
+        seeded = seed(s, tmp_path / "data", NOW)
+    set_policy(sessions, seeded.tenant_id, 30)
+    engine.dispose()
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "CENTREX_SECRETS_KEY_FILE": str(tmp_path / "k")}
+
+    def centrex(*args: str) -> str:
+        cmd = [sys.executable, "-m", "centrex.cli", *args, "--data-dir", str(tmp_path / "data")]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "200"})
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = centrex("jobs", "list")
+    for name in ("voicemail-retention", "inactive-accounts", "tenant-deletion"):
+        assert name in listed
+    out = centrex("jobs", "run", "voicemail-retention", "--dry-run", "--as-of", NOW.isoformat())
+    assert "dry run: nothing changed" in out and "2 voicemail messages would be deleted" in out
+    assert voicemail_ages(make_sessionmaker(make_engine(f"sqlite:///{db}")), seeded.tenant_id) == [
+        10,
+        45,
+        400,
+    ]
+    out = centrex("jobs", "run", "voicemail-retention", "--as-of", NOW.isoformat())
+    assert "2 voicemail messages deleted" in out

@@ -4,6 +4,7 @@ secrets stored before it (and decrypting them on the way down)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import subprocess
@@ -69,7 +70,9 @@ def test_centrex_db_upgrade_makes_the_database_0600(tmp_path: Path) -> None:
     assert mode(tmp_path / "centrex.sqlite3") == 0o600
 
 
-def test_a_webhook_signing_secret_is_encrypted_with_the_key_file(db_url: str, secret_key: Path) -> None:
+def test_a_webhook_signing_secret_is_encrypted_with_the_key_file(
+    db_url: str, secret_key: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
     with transaction(sessions) as s:
@@ -96,10 +99,15 @@ def test_a_webhook_signing_secret_is_encrypted_with_the_key_file(db_url: str, se
         assert s.scalar(select(EmergencyContact.signing_secret)) == "whsec_plain-secret-value"
     assert secret_key.exists() and mode(secret_key) == 0o600  # made on first use, owner only
 
-    # Another key (the database alone, stolen, or the key file lost): the secret does not open.
+    # Another key (the database alone, stolen, or the key file lost): the secret does not open; the
+    # contact reads as one without a secret (its 911 notices still go, unsigned) and the log says why.
     secretbox.configure(secret_key.parent / "other.key")
-    with sessions() as s, pytest.raises(secretbox.SecretKeyError, match="does not open with the key"):
-        s.scalar(select(EmergencyContact.signing_secret))
+    with pytest.raises(secretbox.SecretKeyError, match="does not open with the key"):
+        secretbox.decrypt(raw)
+    with sessions() as s, caplog.at_level(logging.ERROR, "centrex.store.secretbox"):
+        assert s.scalar(select(EmergencyContact.signing_secret)) is None
+        assert s.scalar(select(EmergencyContact.address)) == "https://h.example/911"
+    assert "other.key" in caplog.text and "does not open" in caplog.text
     engine.dispose()
 
 

@@ -13,6 +13,7 @@ so code above the model sees the plaintext. Migration 0023 encrypts rows written
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Dialect, String, TypeDecorator
 
+log = logging.getLogger(__name__)
 PREFIX = "enc:v1:"
 _lock = threading.Lock()
 _path: Path | None = None
@@ -94,7 +96,12 @@ def decrypt(stored: str) -> str:
 
 
 class EncryptedText(TypeDecorator[str]):
-    """A string column kept encrypted (``enc:v1:`` + Fernet token) in the database."""
+    """A string column kept encrypted (``enc:v1:`` + Fernet token) in the database.
+
+    A value that does not open (the key file changed or lost) reads as None with an error in the
+    log naming the key file: the row stays usable, as one without a secret (a 911 webhook is then
+    sent unsigned: telling someone of a 911 call matters more than the signature, and the contacts'
+    e-mails must not fail with it)."""
 
     impl = String(500)
     cache_ok = True
@@ -103,4 +110,10 @@ class EncryptedText(TypeDecorator[str]):
         return None if value is None else encrypt(str(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else decrypt(value)
+        if value is None:
+            return None
+        try:
+            return decrypt(value)
+        except SecretKeyError as exc:
+            log.error("secret.unreadable %s", exc)
+            return None
