@@ -298,10 +298,8 @@ def test_the_jobs_command_lists_and_dry_runs_the_lifecycle_jobs(tmp_path: Path) 
         assert name in listed
     out = centrex("jobs", "run", "voicemail-retention", "--dry-run", "--as-of", NOW.isoformat())
     assert "dry run: nothing changed" in out and "2 voicemail messages would be deleted" in out
-    assert voicemail_ages(make_sessionmaker(make_engine(f"sqlite:///{db}")), seeded.tenant_id) == [
-        10,
-        45,
-        400,
-    ]
+    check = make_engine(f"sqlite:///{db}")
+    assert voicemail_ages(make_sessionmaker(check), seeded.tenant_id) == [10, 45, 400]
+    check.dispose()
     out = centrex("jobs", "run", "voicemail-retention", "--as-of", NOW.isoformat())
     assert "2 voicemail messages deleted" in out
