@@ -100,10 +100,21 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("billing-run", "ok"),
         ("cdr-retention", "ok"),
         ("collections", "ok"),
+        ("inactive-accounts", "ok"),
         ("recording-retention", "ok"),
+        ("tenant-deletion", "ok"),
+        ("voicemail-retention", "ok"),
     ]
     done = {line["msg"].split()[1] for line in lines if str(line["msg"]).startswith("job.done")}  # type: ignore[union-attr]
-    assert done == {"job=recording-retention", "job=cdr-retention", "job=billing-run", "job=collections"}
+    assert done == {
+        "job=recording-retention",
+        "job=cdr-retention",
+        "job=billing-run",
+        "job=collections",
+        "job=voicemail-retention",
+        "job=inactive-accounts",
+        "job=tenant-deletion",
+    }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]
     assert (failed["call_id"], failed["tenant"]) == ("ops-log-test-1@127.0.0.1", "ops.example.com")
