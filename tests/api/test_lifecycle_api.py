@@ -73,6 +73,17 @@ def test_termination_opens_a_30_day_export_window_then_export_is_refused(api: Ap
     api.call("PATCH", t(api), api.world.operator_token, json={"status": "active"})
     assert api.call("GET", f"{t(api)}/lifecycle", adm(api)).json()["terminated_at"] is None
 
+    # Once its deletion began, a tenant can neither export nor come back.
+    api.call("PATCH", t(api), api.world.operator_token, json={"status": "terminated"})
+    with transaction(api.app.state.sessionmaker) as s:
+        row = s.scalar(select(TenantLifecycle).where(TenantLifecycle.tenant_id == api.world.a.id))
+        assert row is not None
+        row.purge_started_at = row.terminated_at
+    assert api.call("GET", f"{t(api)}/export", adm(api)).status_code == 409
+    r = api.call("PATCH", t(api), api.world.operator_token, json={"status": "active"})
+    assert r.status_code == 409 and "cannot be reinstated" in r.text
+    assert api.call("GET", f"{t(api)}/lifecycle", adm(api)).json()["status"] == "terminated"
+
 
 def test_the_voicemail_policy_is_set_and_audited(api: Api) -> None:
     r = api.call("PATCH", f"{t(api)}/lifecycle", adm(api), json={"voicemail_retention_days": 45})

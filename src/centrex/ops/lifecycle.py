@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from centrex.ops.retention_periods import EXPORT_WINDOW
 from centrex.store.credentials import hash_password, verify_password
+from centrex.store.errors import Conflict
 from centrex.store.models.lifecycle import TenantLifecycle
 
 
@@ -36,11 +37,19 @@ def mark_terminated(s: Session, tenant_id: uuid.UUID, now: datetime, reason: str
 
 
 def clear_terminated(s: Session, tenant_id: uuid.UUID) -> None:
-    """Reinstated before its deletion began: the window no longer runs."""
+    """Reinstated before its deletion began: the window no longer runs. Once the deletion began
+    (its files may be gone) the tenant cannot come back: 409."""
     row = lifecycle_of(s, tenant_id)
-    if row is not None and row.purge_started_at is None:
-        row.terminated_at = None
-        row.terminated_reason = ""
+    if row is None or row.terminated_at is None:
+        return
+    if row.purge_started_at is not None:
+        raise Conflict(
+            "the tenant's data is being deleted; it cannot be reinstated",
+            field="status",
+            rule="cpaas.txt §2.3.8",
+        )
+    row.terminated_at = None
+    row.terminated_reason = ""
 
 
 def export_until(row: TenantLifecycle | None) -> datetime | None:
