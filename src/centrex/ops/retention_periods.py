@@ -3,7 +3,7 @@
 The jobs that enforce them are in ops/jobs/ (``builtin_registry``). The CPaaS stores (message
 content, transcriptions, engagement history, insights, message and application detail records) do
 not exist yet: when they land, their jobs register in the same registry and take their periods from
-here (docs/operations.md, "Retention and lifecycle jobs").
+here (docs/lifecycle.md).
 """
 
 from __future__ import annotations
