@@ -24,6 +24,15 @@ PG = os.environ.get("CENTREX_TEST_PG", "")
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _secrets_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The key of webhook secrets at rest (store/secretbox.py) in the session's temporary directory,
+    not ./var of the working directory."""
+    from centrex.store import secretbox
+
+    secretbox.configure(tmp_path_factory.mktemp("keys") / "secret.key")
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tmpl") / "template.sqlite3"

@@ -70,9 +70,16 @@ class Settings(BaseSettings):
         validation_alias="CENTREX_DATA",
     )
     db_url: str = Field("", validation_alias="CENTREX_DB")
+    # The key that encrypts webhook signing secrets at rest (store/secretbox.py); empty: secret.key in
+    # the data dir. Keep it out of the database's backups (docs/deployment.md, "Secrets").
+    secrets_key_file: str = ""
 
     # -- listening ------------------------------------------------------------------------------
     bind: str = "0.0.0.0"
+    # The address phones and carriers reach this host at, put in Via/Contact/Record-Route and SDP
+    # (the public address behind 1:1 NAT); empty: the bind address, or the default route's address
+    # when bound to 0.0.0.0 (docs/deployment.md, "Public address").
+    public_address: str = ""
     sip_port: Port = 5060
     sip_tls_port: Port = 5061
     http_port: Port = 8080
@@ -166,6 +173,9 @@ class Settings(BaseSettings):
     # Who may read /metrics without an operator token (ops/metrics.py): networks, comma-separated
     # CIDRs; "none" (or [] in the TOML file): nobody, operator token only. Default: this host.
     metrics_allow: Annotated[tuple[str, ...], NoDecode] = ("127.0.0.0/8", "::1/128")
+    # cpaas.txt §3.2: the inactive-accounts job terminates accounts idle over 120 days when on (their
+    # 30-day export window opens); off, it only reports them.
+    inactive_deactivate: bool = False
 
     @classmethod
     def settings_customise_sources(
@@ -277,6 +287,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return normalize_db_url(self.db_url or f"sqlite:///{self.data_dir / 'centrex.sqlite3'}")
+
+    @property
+    def secrets_key_path(self) -> Path:
+        return Path(self.secrets_key_file) if self.secrets_key_file else self.data_dir / "secret.key"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given values (None: unchanged), validated: SettingsError names the field

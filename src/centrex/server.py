@@ -49,6 +49,7 @@ from centrex.routing.resolved import ResolvingRoutes
 from centrex.routing.storage import StoreRoutes
 from centrex.routing.trunk_calls import TrunkCalls
 from centrex.sip.session_timer import TimerPolicy
+from centrex.store import secretbox
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 from centrex.switchboard import attach_admission, standard_services
@@ -130,6 +131,7 @@ def attach_switch_services(
 
 async def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)  # once, before anything logs
+    secretbox.configure(settings.secrets_key_path)  # before the migrations: 0023 encrypts with it
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
@@ -157,6 +159,7 @@ async def serve(settings: Settings) -> None:
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
+            advertised_host=settings.public_address or None,
             digest_algorithms=settings.sip_digest,  # config.py: CENTREX_SIP_DIGEST
             tls_port=settings.sip_tls_port,
             # A configured certificate (both files), else a self-signed one kept in the data dir.
@@ -213,7 +216,7 @@ async def serve(settings: Settings) -> None:
     sip.engine.listeners.append(recordings)
     sip.engine.may_record = recordings.may_record  # recorded calls never go direct (direct_media)
     # Scheduled jobs (ops/jobs: retention, billing run, collections); --no-jobs leaves them to others.
-    scheduler = Scheduler(sessions, builtin_registry().without(settings.jobs_skip))
+    scheduler = Scheduler(sessions, builtin_registry(settings).without(settings.jobs_skip))
     housekeeping = (
         asyncio.create_task(scheduler.run_forever(settings.jobs_delay_s)) if settings.jobs else None
     )

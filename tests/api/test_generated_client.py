@@ -20,12 +20,12 @@ from centrex.api.app import create_app
 from tests.api.conftest import Api
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
-# The generator has no model for audio, PDF or CSV bodies; as octet-stream they arrive as bytes.
+# The generator has no model for audio, PDF, CSV or zip bodies; as octet-stream they arrive as bytes.
 CONFIG = {
     "project_name_override": "centrex_client",
     "package_name_override": "centrex_client",
     "content_type_overrides": {
-        t: "application/octet-stream" for t in ("application/pdf", "audio/wav", "text/csv")
+        t: "application/octet-stream" for t in ("application/pdf", "audio/wav", "text/csv", "application/zip")
     },
     "post_hooks": [],
 }

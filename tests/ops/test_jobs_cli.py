@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from tests.ops.test_retention_jobs import call_ids, seed_cdrs
 def centrex(*args: str, db: str, data: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "centrex.cli", *args, "--db", db, "--data-dir", str(data)]
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", **env_vars}
+    if "PYTHONPATH" in os.environ:  # this checkout's code, not an installed copy's
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -49,7 +52,7 @@ def test_mistakes_are_one_line(sqlite_url: str, tmp_path: Path) -> None:
     assert unknown.returncode == 2
     assert unknown.stderr == (
         "error: no job 'vacuum' (jobs: recording-retention, cdr-retention, billing-run, collections,"
-        " alarm-clocks, fraud-spikes)\n"
+        " alarm-clocks, fraud-spikes, voicemail-retention, inactive-accounts, tenant-deletion)\n"
     )
     bad = centrex("jobs", "run", "cdr-retention", "--as-of", "yesterday", db=sqlite_url, data=tmp_path)
     assert bad.returncode == 2

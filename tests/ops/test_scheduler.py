@@ -220,6 +220,9 @@ def test_a_node_can_leave_jobs_out() -> None:
         "cdr-retention",
         "alarm-clocks",
         "fraud-spikes",
+        "voicemail-retention",
+        "inactive-accounts",
+        "tenant-deletion",
     ]
     with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
         builtin_registry().without(("billing",))

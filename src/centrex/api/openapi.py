@@ -60,7 +60,7 @@ STANDARD = {
 }
 
 CREATING = ("post", "put")
-BINARY = ("application/pdf", "audio/wav", "text/csv")
+BINARY = ("application/pdf", "audio/wav", "text/csv", "application/zip")
 
 
 def operation_id(route: APIRoute) -> str:

@@ -14,6 +14,7 @@ from rich.table import Table
 from centrex.config import Settings, load_settings
 from centrex.ops import job_runs
 from centrex.ops.scheduler import UnknownJob, run_job
+from centrex.store import secretbox
 from centrex.store.db import make_engine, make_sessionmaker
 
 jobs_app = typer.Typer(help="Scheduled jobs (retention, billing run, collections).", no_args_is_help=True)
@@ -33,7 +34,9 @@ def fail(message: str) -> None:
 
 def _settings(db: str | None, data_dir: Path | None) -> Settings:
     try:
-        return load_settings(db_url=db, data_dir=data_dir)
+        settings = load_settings(db_url=db, data_dir=data_dir)
+        secretbox.configure(settings.secrets_key_path)
+        return settings
     except ValueError as exc:
         fail(str(exc))
         raise
@@ -56,12 +59,13 @@ def jobs_list(db: DbOpt = None, data_dir: DataOpt = None) -> None:
     """The scheduled jobs: when each runs, its last run and whether its current period is done."""
     from centrex.ops.jobs import builtin_registry  # here: it brings billing, which most commands skip
 
-    factory = make_sessionmaker(make_engine(_settings(db, data_dir).database_url))
+    settings = _settings(db, data_dir)
+    factory = make_sessionmaker(make_engine(settings.database_url))
     now = datetime.now(UTC)
     table = Table(title="scheduled jobs")
     for col in ("job", "schedule", "current period", "last run", "outcome"):
         table.add_column(col)
-    for job in builtin_registry():
+    for job in builtin_registry(settings):
         period, _ = job.period.latest(now)
         last = job_runs.last_run(factory, job.name)
         if last is None:
@@ -92,13 +96,14 @@ def jobs_run(
     """Run one job now (under its lock, recorded like a scheduled run) and print its report."""
     from centrex.ops.jobs import builtin_registry
 
+    settings = _settings(db, data_dir)
     try:
-        job = builtin_registry().get(name)
+        job = builtin_registry(settings).get(name)
     except UnknownJob as exc:
         fail(str(exc))
         return
     when = _as_of(as_of)
-    factory = make_sessionmaker(make_engine(_settings(db, data_dir).database_url))
+    factory = make_sessionmaker(make_engine(settings.database_url))
     progress = Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), TimeElapsedColumn(), console=err
     )

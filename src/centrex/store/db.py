@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,9 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            database = make_url(url).database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                private_files(Path(database))
         pool: dict[str, Any] = {}
         if make_url(url).database not in (None, "", ":memory:"):  # a file: a QueuePool
             pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT}
@@ -49,6 +53,20 @@ def make_engine(url: str) -> Engine:
         max_overflow=POOL_OVERFLOW,
         pool_timeout=POOL_TIMEOUT,
     )
+
+
+def private_files(db: Path) -> None:
+    """The database file readable by its owner only (0600; issue 19: secrets at rest): made so when
+    new, and set so when an older one was 0644. SQLite creates the -wal and -shm files with the
+    database's mode; those left by an earlier run are set too."""
+    if not db.exists():
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is a new database
+    for f in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        try:
+            if f.stat().st_mode & 0o077:
+                f.chmod(0o600)
+        except FileNotFoundError:
+            pass
 
 
 def pool_capacity(engine: Engine) -> int:

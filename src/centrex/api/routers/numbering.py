@@ -26,6 +26,7 @@ from centrex.api.routers.numbers import NumberOut, RoutingIn, set_routing
 from centrex.numbers import storage
 from centrex.numbers.listings import ListingDesignation
 from centrex.numbers.storage import ProblemList
+from centrex.ops.lifecycle import port_out_pin_matches
 from centrex.store.errors import Conflict, Invalid
 from centrex.store.models.numbering import DirectoryListing, PortOrder, RateCenterEntry
 from centrex.store.policy import Action, Resource
@@ -350,6 +351,9 @@ class PortOutIn(BaseModel):
         None, description="the requested port date (default today): invoices past due by then count"
     )
     required_by_law: bool = False
+    pin: str | None = Field(
+        None, max_length=10, description="the tenant's port-out PIN, as the gaining carrier quotes it"
+    )
 
 
 class PortOutOut(BaseModel):
@@ -377,6 +381,11 @@ def port_out_check(number_id: uuid.UUID, body: PortOutIn, data: TenantDep) -> An
     decision, _, number = storage.port_out_check(
         data, number_id, body.port_on or today, required_by_law=body.required_by_law
     )
+    if not body.required_by_law and not port_out_pin_matches(data.session, data.tenant_id, body.pin):
+        # The tenant's PIN protects its numbers from being ported away (checked against its hash).
+        raise Conflict(
+            f"{number.e164}: the port-out PIN is missing or wrong", field="pin", rule="port_out_pin"
+        )
     return PortOutOut(allowed=decision.allowed, reason=decision.reason, e164=number.e164)
 
 

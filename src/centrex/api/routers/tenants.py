@@ -14,6 +14,7 @@ from centrex.api.checks import same_tenant
 from centrex.api.deps import OperatorDep, PagingDep, PrincipalDep, SessionDep, TenantDep
 from centrex.api.fields import Out, Page, SipDomain, page_of
 from centrex.billing.availability import require_site_available
+from centrex.ops.lifecycle import clear_terminated, mark_terminated
 from centrex.store.errors import Conflict
 from centrex.store.models import (
     CallingScope,
@@ -114,6 +115,10 @@ def patch_tenant(body: TenantPatch, data: TenantDep, ops: OperatorDep) -> Any:
         changes["suspended_at"] = utcnow()
     elif "status" in changes and changes["status"] is not TenantStatus.SUSPENDED:
         changes["suspended_at"] = None
+    if changes.get("status") is TenantStatus.TERMINATED:  # the 30-day export window opens
+        mark_terminated(data.session, data.tenant_id, utcnow())
+    elif "status" in changes:
+        clear_terminated(data.session, data.tenant_id)
     if "pricing_plan" in changes:  # issue 15 §4: every site must be available on the new plan
         for site in data.session.scalars(select(Site).where(Site.tenant_id == data.tenant_id)):
             require_site_available(site.state, site.country, changes["pricing_plan"])

@@ -3,15 +3,24 @@ here and one line in ``builtin_registry``."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
+from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
 from centrex.ops.periods import Daily, Every, Monthly
 from centrex.ops.scheduler import Job, Registry
 
+if TYPE_CHECKING:
+    from centrex.config import Settings
 
-def builtin_registry() -> Registry:
+
+def builtin_registry(settings: Settings | None = None) -> Registry:
+    """``settings``: the operator's switches some jobs read (``inactive_deactivate``); default off."""
+    deactivate = bool(settings and settings.inactive_deactivate)
     return Registry(
         [
             Job(
@@ -51,6 +60,25 @@ def builtin_registry() -> Registry:
                 Every(FRAUD_SPIKES_EVERY_S),
                 fraud_spikes_job(),
                 "international/premium minutes of the last hour against each tenant's baseline (issue 15)",
+            ),
+            Job(
+                "voicemail-retention",
+                Daily(3, 15),
+                voicemail_retention,
+                "delete voicemail older than its tenant's policy (tenant_lifecycle.voicemail_retention_days)",
+            ),
+            Job(
+                "inactive-accounts",
+                Daily(4, 0),
+                partial(inactive_accounts, deactivate=deactivate),
+                "accounts idle over 120 days: report, or terminate with inactive_deactivate (cpaas.txt §3.2)",
+            ),
+            Job(
+                "tenant-deletion",
+                Daily(4, 30),
+                tenant_deletion,
+                "delete terminated tenants 30 days after termination, once the export window closed "
+                "(cpaas.txt §2.3.8)",
             ),
         ]
     )

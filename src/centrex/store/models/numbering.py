@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.store.models.base import Base, Row, TenantOwned
+from centrex.store.secretbox import EncryptedText
 from centrex.store.types import EnumText, UTCDateTime
 
 
@@ -136,9 +137,10 @@ class EmergencyContact(Base, TenantOwned):
     kind: Mapped[NotifyKind] = mapped_column(EnumText(NotifyKind))
     address: Mapped[str] = mapped_column(String(2048))
     name: Mapped[str] = mapped_column(String(200), default="")
-    # A webhook's HMAC signing key (e911/notice.py): shown once when made, never again, kept as
-    # given because the sender needs it to sign; "(set)" in the audit log.
-    signing_secret: Mapped[str | None] = mapped_column(String(100), default=None)
+    # A webhook's HMAC signing key (e911/notice.py): shown once when made, never again; the sender
+    # needs it to sign, so it is encrypted (store/secretbox.py, key outside the database), not
+    # hashed; "(set)" in the audit log.
+    signing_secret: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
 
 
 class NumberUsage(Base, Row):
