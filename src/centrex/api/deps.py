@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,7 +15,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from centrex.store.access import OperatorData, Principal, TenantData, authenticate
+from centrex.store.access import AccessBase, OperatorData, Principal, TenantData, authenticate
+from centrex.store.errors import NotFound
+from centrex.store.models import Tenant
+
+# The request's session, for the route that runs its endpoint and commit in one thread hop
+# (api/dispatch.py one_hop). Set by get_session in the request's own task.
+current_session: ContextVar[Session | None] = ContextVar("centrex_api_session", default=None)
 
 
 # The end of a request (commit or rollback, and the connection back to the pool) runs on a
@@ -37,11 +44,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Opened on the event loop (a Session takes no connection until its first query), so a request
     spends no worker thread on it; closed on a thread of its own (_finish)."""
     session = request.app.state.sessionmaker()
+    token = current_session.set(session)
     try:
         yield session
     except BaseException:
         await anyio.to_thread.run_sync(_finish, session, False, limiter=CapacityLimiter(1))
         raise
+    finally:
+        current_session.reset(token)
+    if session.info.pop("committed", False) and not session.in_transaction():
+        session.close()  # committed with the endpoint (one_hop): no connection, no I/O left
+        return
     await anyio.to_thread.run_sync(_finish, session, True, limiter=CapacityLimiter(1))
 
 
@@ -70,15 +83,43 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def tenant_data(
-    session: SessionDep, principal: PrincipalDep, tenant_id: Annotated[uuid.UUID, Path()]
+class KnownTenantData(TenantData):
+    """TenantData for a tenant this process has just seen exist (PrincipalCache.tenant_known):
+    the caller's right to it is checked at once, the Tenant row is read only if a route asks."""
+
+    def __init__(self, session: Session, principal: Principal, tenant_id: uuid.UUID) -> None:
+        AccessBase.__init__(self, session, principal)
+        if not principal.is_operator and principal.tenant_id != tenant_id:
+            raise NotFound("tenant not found", field="tenant_id")
+        self.tenant_id = tenant_id
+        self._tenant: Tenant | None = None
+
+    @property
+    def tenant(self) -> Tenant:  # type: ignore[override]
+        if self._tenant is None:
+            tenant = self.session.get(Tenant, self.tenant_id)
+            if tenant is None:  # removed by another process within the cache's few seconds
+                raise NotFound("tenant not found", field="tenant_id")
+            self._tenant = tenant
+        return self._tenant
+
+
+async def tenant_data(
+    request: Request, session: SessionDep, principal: PrincipalDep, tenant_id: Annotated[uuid.UUID, Path()]
 ) -> TenantData:
-    """Every tenant route depends on this; another tenant's resources are simply not found."""
-    return TenantData(session, principal, tenant_id)
+    """Every tenant route depends on this; another tenant's resources are simply not found.
+
+    Async: a tenant seen a moment ago costs no query and no worker thread."""
+    cache = request.app.state.principals
+    if cache.tenant_known(tenant_id):
+        return KnownTenantData(session, principal, tenant_id)
+    data = await run_in_threadpool(TenantData, session, principal, tenant_id)
+    cache.remember_tenant(tenant_id)
+    return data
 
 
-def operator_data(session: SessionDep, principal: PrincipalDep) -> OperatorData:
-    return OperatorData(session, principal)
+async def operator_data(session: SessionDep, principal: PrincipalDep) -> OperatorData:
+    return OperatorData(session, principal)  # no query: async, no worker thread
 
 
 TenantDep = Annotated[TenantData, Depends(tenant_data)]
