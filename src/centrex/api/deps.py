@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from anyio import CapacityLimiter
 from fastapi import Depends, Path, Query, Request
+from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from centrex.store.access import AccessBase, OperatorData, Principal, TenantData, authenticate
-from centrex.store.errors import NotFound
+from centrex.store.errors import Invalid, NotFound
 from centrex.store.models import Tenant
 
 # The request's session, for the route that runs its endpoint and commit in one thread hop
@@ -159,3 +160,79 @@ def like_pattern(text: str) -> str:
     """`%text%` for LIKE with the caller's own % and _ taken literally (escape character "\\")."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+class Listing(Paging):
+    """?limit&offset, plus ?sort=field,-field and ?search= of a list (as Wazo's `order`/`direction`
+    and `search`, in the `sort` form of JSON:API): sorting only by the fields the endpoint allows,
+    searching a case-insensitive substring of the columns it names."""
+
+    def __init__(
+        self,
+        limit: int,
+        offset: int,
+        sort: list[tuple[Any, bool]],
+        search: str | None,
+        searchable: tuple[Any, ...],
+    ) -> None:
+        super().__init__(limit, offset)
+        self.sort = sort  # (column, descending), in the order asked
+        self.search = search
+        self.searchable = searchable
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        """`stmt` searched and sorted as asked; its own order stays as the tie-break."""
+        if self.search and self.searchable:
+            pattern = like_pattern(self.search)
+            stmt = stmt.where(or_(*(c.ilike(pattern, escape="\\") for c in self.searchable)))
+        if self.sort:
+            asked = [c.desc() if desc else c.asc() for c, desc in self.sort]
+            stmt = stmt.order_by(None).order_by(*asked, *stmt._order_by_clauses)
+        return stmt
+
+
+def _parse_sort(text: str | None, sortable: Mapping[str, Any]) -> list[tuple[Any, bool]]:
+    out: list[tuple[Any, bool]] = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        desc = part.startswith("-")
+        name = part.lstrip("+-")
+        if name not in sortable:
+            raise Invalid(
+                f"cannot sort by {name!r}; sortable fields: {', '.join(sortable)}",
+                field="sort",
+                rule="sortable",
+            )
+        out.append((sortable[name], desc))
+    return out
+
+
+def listing(sortable: Mapping[str, Any], searchable: tuple[Any, ...] = ()) -> Callable[..., Any]:
+    """The list dependency of an endpoint, used as `Annotated[Listing, Depends(listing(...))]`:
+    `sortable` maps the field names a caller may sort by to
+    their columns; `searchable` are the columns ?search= looks in (none: no ?search)."""
+    sort_doc = f"comma-separated fields to sort by, '-' for descending: {', '.join(sortable)}"
+    search_doc = "case-insensitive substring of " + ", ".join(getattr(c, "key", str(c)) for c in searchable)
+
+    async def with_search(
+        limit: int = 50, offset: int = 0, sort: str | None = None, search: str | None = None
+    ) -> Listing:
+        return Listing(limit, offset, _parse_sort(sort, sortable), search, searchable)
+
+    async def without_search(limit: int = 50, offset: int = 0, sort: str | None = None) -> Listing:
+        return Listing(limit, offset, _parse_sort(sort, sortable), None, ())
+
+    # The parameters' documented types, as objects: this module's string annotations could not see
+    # the texts above.
+    params: dict[str, Any] = {
+        "limit": Annotated[int, Query(ge=1, le=500, description="items per page")],
+        "offset": Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")],
+        "sort": Annotated[str | None, Query(max_length=200, description=sort_doc)],
+        "search": Annotated[str | None, Query(max_length=200, description=search_doc)],
+        "return": Listing,
+    }
+    with_search.__annotations__ = params
+    without_search.__annotations__ = {k: v for k, v in params.items() if k != "search"}
+    return with_search if searchable else without_search
