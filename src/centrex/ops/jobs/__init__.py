@@ -4,8 +4,9 @@ here and one line in ``builtin_registry``."""
 from __future__ import annotations
 
 from centrex.ops.jobs.billing import billing_run, collections
+from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
-from centrex.ops.periods import Daily, Monthly
+from centrex.ops.periods import Daily, Every, Monthly
 from centrex.ops.scheduler import Job, Registry
 
 
@@ -35,6 +36,12 @@ def builtin_registry() -> Registry:
                 Daily(6, 0),
                 collections,
                 "notices of non-payment, suspension and reinstatement (cpaas.txt §3.4)",
+            ),
+            Job(
+                "idempotency-keys",
+                Every(3600),
+                idempotency_keys,
+                "delete Idempotency-Key answers older than 24 hours (api/idempotency.py)",
             ),
         ]
     )
