@@ -215,7 +215,11 @@ def test_a_node_can_leave_jobs_out() -> None:
 
     skip = load_settings(jobs_skip=" billing-run, collections ").jobs_skip
     assert skip == ("billing-run", "collections")
-    assert [j.name for j in builtin_registry().without(skip)] == ["recording-retention", "cdr-retention"]
+    assert [j.name for j in builtin_registry().without(skip)] == [
+        "recording-retention",
+        "cdr-retention",
+        "idempotency-keys",
+    ]
     with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
         builtin_registry().without(("billing",))
     with pytest.raises(ValueError, match="registered twice"):

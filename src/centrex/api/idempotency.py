@@ -18,7 +18,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import delete, select
@@ -85,14 +84,6 @@ def keep(factory: sessionmaker[Session], caller: str, key: str, kept: Kept) -> N
             )
     except IntegrityError:
         pass
-
-
-def sweep(factory: sessionmaker[Session], now: Any = None) -> int:
-    """Delete the records older than 24 hours (the ops job "idempotency-keys"); how many."""
-    cutoff = (now or utcnow()) - timedelta(seconds=TTL_SECONDS)
-    with transaction(factory) as session:
-        result: Any = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
-        return int(result.rowcount or 0)
 
 
 class Idempotency:
