@@ -21,5 +21,6 @@ OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ("PUT", "/capacity/links", lambda w: [{"bandwidth_kbps": 1536, "max_calls": 41}]),
     ("GET", "/fraud/high-risk-prefixes", None),
     ("POST", "/fraud/high-risk-prefixes", lambda w: {"prefix": f"+88{ext()}", "note": "test"}),
+    ("DELETE", "/fraud/high-risk-prefixes/{high_risk_prefix}", None),
 ]
 REFUSED_ROUTES: list[tuple[str, str, Body, set[str], int]] = []

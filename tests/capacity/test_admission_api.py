@@ -119,8 +119,9 @@ def test_high_risk_prefixes_are_the_operators(api: Api) -> None:
     bad = api.call("POST", "/api/v1/fraud/high-risk-prefixes", op, json={"prefix": "4470"})
     assert bad.status_code == 422 and "prefix" in bad.text
     listed = api.call("GET", "/api/v1/fraud/high-risk-prefixes", op).json()
-    assert [p["prefix"] for p in listed] == ["+4470"]
-    assert api.call("DELETE", f"/api/v1/fraud/high-risk-prefixes/{listed[0]['id']}", op).status_code == 204
+    mine = [p for p in listed if p["prefix"] == "+4470"]  # the world holds a prefix of its own too
+    assert len(mine) == 1 and len(listed) == len({p["prefix"] for p in listed})
+    assert api.call("DELETE", f"/api/v1/fraud/high-risk-prefixes/{mine[0]['id']}", op).status_code == 204
     assert (
         api.call("GET", "/api/v1/fraud/high-risk-prefixes", api.world.a.tokens["office_admin"]).status_code
         == 404

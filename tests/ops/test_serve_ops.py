@@ -75,7 +75,7 @@ def serve(tmp_path: Path, *flags: str) -> tuple[list[dict[str, object]], list[tu
         request_id = health.headers["X-Request-ID"]
         register_badly(sip_port)
         runs: list[tuple[str, str]] = []
-        while time.monotonic() < deadline and "--no-jobs" not in flags and len(runs) < 9:
+        while time.monotonic() < deadline and "--no-jobs" not in flags and len(runs) < 10:
             with make_sessionmaker(engine)() as s:
                 runs = [
                     (r.job, r.status) for r in s.scalars(select(JobRun).where(JobRun.status != "running"))
@@ -102,6 +102,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("cdr-retention", "ok"),
         ("collections", "ok"),
         ("fraud-spikes", "ok"),
+        ("idempotency-keys", "ok"),
         ("inactive-accounts", "ok"),
         ("recording-retention", "ok"),
         ("tenant-deletion", "ok"),
@@ -118,6 +119,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=voicemail-retention",
         "job=inactive-accounts",
         "job=tenant-deletion",
+        "job=idempotency-keys",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from centrex import __version__
-from centrex.api import errors, openapi
+from centrex.api import dispatch, errors, openapi
 from centrex.api import routers as routers_pkg
 from centrex.api.admission import Admission, AdmissionConfig, Gate
 from centrex.api.idempotency import Idempotency
@@ -84,9 +84,12 @@ def create_app(
     # The last added runs first. Probes and scrapes are never queued behind the API's load.
     app.add_middleware(Admission, gate=app.state.admission, exempt=OPS_PATHS)
     errors.install(app)
-    for router in api_routers():
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(health.router)
+    for router in api_routers():  # flattened: one segment tree over all routes (api/dispatch.py)
+        if not dispatch.flatten(app, router, prefix="/api/v1"):
+            app.include_router(router, prefix="/api/v1")
+    if not dispatch.flatten(app, health.router):
+        app.include_router(health.router)
+    dispatch.install(app)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too
     openapi.install(app)

@@ -6,22 +6,30 @@ The first 2xx answer to (caller, key) is kept for 24 hours and replayed, with
 with a different request is a 422; a retry that arrives while the first is still running is a 409.
 An answer that is not 2xx is not kept: nothing was created, so a retry may run again.
 
-The caller is the bearer token (its SHA-256: the store never holds a token). Kept in this process's
-memory, bounded: a single `centrex serve` honours keys across retries, not across a restart.
+The caller is the bearer token (its SHA-256: the store never holds a token). The answers are kept
+in the database (table idempotency_keys, migration 0020), so a retry after a restart, or at
+another node, gets the same answer; the job "idempotency-keys" (ops/jobs) deletes them after 24 h,
+and one past 24 h is ignored until then. "Still in progress" (409) is known per process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 
+import anyio.to_thread
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from centrex.store.db import transaction
+from centrex.store.models import IdempotencyRecord
+from centrex.store.types import utcnow
+
 TTL_SECONDS = 24 * 3600
-MAX_KEYS = 10_000
 MAX_KEY_LENGTH = 200
 METHODS = ("POST", "PUT")
 
@@ -32,13 +40,55 @@ class Kept:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
-    at: float
+
+
+def load(factory: sessionmaker[Session], caller: str, key: str) -> Kept | None:
+    """The answer kept for (caller, key) within the last 24 hours."""
+    cutoff = utcnow() - timedelta(seconds=TTL_SECONDS)
+    with factory() as session:
+        row = session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.caller == caller,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.created_at >= cutoff,
+            )
+        )
+        if row is None:
+            return None
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in row.headers]
+        return Kept(row.fingerprint, row.status, headers, row.body)
+
+
+def keep(factory: sessionmaker[Session], caller: str, key: str, kept: Kept) -> None:
+    """Store the first answer; a record past 24 h not yet swept is replaced, a concurrent one
+    (another node) wins."""
+    cutoff = utcnow() - timedelta(seconds=TTL_SECONDS)
+    try:
+        with transaction(factory) as session:
+            session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.caller == caller,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.created_at < cutoff,
+                )
+            )
+            session.add(
+                IdempotencyRecord(
+                    caller=caller,
+                    key=key,
+                    fingerprint=kept.fingerprint,
+                    status=kept.status,
+                    headers=[[k.decode("latin-1"), v.decode("latin-1")] for k, v in kept.headers],
+                    body=kept.body,
+                )
+            )
+    except IntegrityError:
+        pass
 
 
 class Idempotency:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.kept: OrderedDict[tuple[str, str], Kept] = OrderedDict()
         self.running: set[tuple[str, str]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,8 +108,21 @@ class Idempotency:
         body, receive = await _buffer(receive)
         request = f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode('latin-1')}"
         fingerprint = hashlib.sha256(request.encode() + b"\n" + body).hexdigest()
-        self._expire()
-        kept = self.kept.get(slot)
+        if slot in self.running:  # checked and taken before any await: no two runs of one key here
+            await _error(send, 409, "a request with this Idempotency-Key is still in progress")
+            return
+        self.running.add(slot)
+        try:
+            await self._answer(scope, receive, send, slot, fingerprint)
+        finally:
+            self.running.discard(slot)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, slot: tuple[str, str], fingerprint: str
+    ) -> None:
+        caller, key = slot
+        factory = scope["app"].state.sessionmaker
+        kept = await anyio.to_thread.run_sync(load, factory, caller, key)
         if kept is not None:
             if kept.fingerprint != fingerprint:
                 await _error(send, 422, "this Idempotency-Key was used for a different request")
@@ -73,14 +136,10 @@ class Idempotency:
             )
             await send({"type": "http.response.body", "body": kept.body})
             return
-        if slot in self.running:
-            await _error(send, 409, "a request with this Idempotency-Key is still in progress")
-            return
-        self.running.add(slot)
         start: Message = {}
         parts: list[bytes] = []
 
-        async def keep(message: Message) -> None:
+        async def record(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
                 start = message
@@ -88,25 +147,11 @@ class Idempotency:
                 parts.append(message.get("body", b""))
             await send(message)
 
-        try:
-            await self.app(scope, receive, keep)
-        finally:
-            self.running.discard(slot)
+        await self.app(scope, receive, record)
         status = int(start.get("status", 500))
         if 200 <= status < 300:
-            self.kept[slot] = Kept(
-                fingerprint, status, list(start.get("headers", [])), b"".join(parts), time.time()
-            )
-            while len(self.kept) > MAX_KEYS:
-                self.kept.popitem(last=False)
-
-    def _expire(self) -> None:
-        limit = time.time() - TTL_SECONDS
-        while self.kept:
-            oldest = next(iter(self.kept.values()))
-            if oldest.at >= limit:
-                break
-            self.kept.popitem(last=False)
+            answer = Kept(fingerprint, status, list(start.get("headers", [])), b"".join(parts))
+            await anyio.to_thread.run_sync(keep, factory, caller, key, answer)
 
 
 async def _buffer(receive: Receive) -> tuple[bytes, Receive]:

@@ -29,7 +29,7 @@ from fastapi.responses import Response
 from sqlalchemy import Select, exists, or_
 from sqlalchemy.orm import Session
 
-from centrex.api.deps import PagingDep, TenantDep
+from centrex.api.deps import Listing, TenantDep, listing
 from centrex.api.fields import Out, Page, page_of
 from centrex.store.access import TenantData
 from centrex.store.errors import Invalid
@@ -208,10 +208,25 @@ def _out(cdr: CallDetail, outcome: CdrOutcome | None) -> dict[str, Any]:
     }
 
 
+CdrListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {
+                "start": CallDetail.start,
+                "duration_ms": CallDetail.duration_ms,
+                "caller": CallDetail.caller,
+                "callee": CallDetail.callee,
+            }
+        )
+    ),
+]
+
+
 @router.get("/cdrs", response_model=Page[CdrOut])
-def list_cdrs(data: TenantDep, paging: PagingDep, filters: FiltersDep) -> Any:
-    """The tenant's call records, newest first."""
-    rows, total = data.page(filters.apply(data), paging.limit, paging.offset)
+def list_cdrs(data: TenantDep, paging: CdrListing, filters: FiltersDep) -> Any:
+    """The tenant's call records, newest first (or as `sort` asks)."""
+    rows, total = data.page(paging.apply(filters.apply(data)), paging.limit, paging.offset)
     outcomes = _outcomes(data, [r.id for r in rows])
     return page_of([_out(r, outcomes.get(r.id)) for r in rows], total, paging.limit, paging.offset)
 

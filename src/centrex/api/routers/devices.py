@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from centrex.api.checks import same_tenant, site_ref
-from centrex.api.deps import PagingDep, TenantDep
+from centrex.api.deps import Listing, TenantDep, listing
 from centrex.api.fields import Out, Page, page_of
 from centrex.store.credentials import new_sip_secret, sip_ha1s
 from centrex.store.errors import Conflict, Invalid
@@ -72,9 +72,24 @@ class ButtonsIn(BaseModel):
     buttons: list[Button] = Field(max_length=120)
 
 
+DeviceListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {
+                "sip_username": Device.sip_username,
+                "description": Device.description,
+                "created_at": Device.created_at,
+            },
+            (Device.sip_username, Device.description),
+        )
+    ),
+]
+
+
 @router.get("", response_model=Page[DeviceOut])
-def list_devices(data: TenantDep, paging: PagingDep, user_id: uuid.UUID | None = None) -> Any:
-    stmt = data.select(Device).order_by(Device.sip_username)
+def list_devices(data: TenantDep, paging: DeviceListing, user_id: uuid.UUID | None = None) -> Any:
+    stmt = paging.apply(data.select(Device).order_by(Device.sip_username))
     if user_id:
         stmt = stmt.where(Device.user_id == user_id)
     rows, total = data.page(stmt, paging.limit, paging.offset)

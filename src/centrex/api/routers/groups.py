@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from centrex.api.checks import extension_free
-from centrex.api.deps import PagingDep, TenantDep
+from centrex.api.deps import Listing, PagingDep, TenantDep, listing
 from centrex.api.fields import Destination, Extension, Out, Page, page_of
 from centrex.store.access import jsonable
 from centrex.store.errors import Conflict, Invalid
@@ -86,9 +86,21 @@ def _set_members(data: TenantDep, group: HuntGroup, member_ids: list[uuid.UUID])
     data.session.flush()
 
 
+GroupListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {"name": HuntGroup.name, "extension": HuntGroup.extension, "created_at": HuntGroup.created_at},
+            (HuntGroup.name, HuntGroup.extension),
+        )
+    ),
+]
+
+
 @router.get("/hunt-groups", response_model=Page[HuntGroupOut])
-def list_hunt_groups(data: TenantDep, paging: PagingDep) -> Any:
-    rows, total = data.page(data.select(HuntGroup).order_by(HuntGroup.extension), paging.limit, paging.offset)
+def list_hunt_groups(data: TenantDep, paging: GroupListing) -> Any:
+    stmt = paging.apply(data.select(HuntGroup).order_by(HuntGroup.extension))
+    rows, total = data.page(stmt, paging.limit, paging.offset)
     return page_of([_out(data, g) for g in rows], total, paging.limit, paging.offset)
 
 

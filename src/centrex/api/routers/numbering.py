@@ -55,7 +55,7 @@ class ProblemRoute(APIRoute):
         return run
 
 
-def remember_session(request: Request, session: SessionDep) -> None:
+async def remember_session(request: Request, session: SessionDep) -> None:
     """The request's session (the same one TenantDep and OperatorDep use: dependencies are cached
     per request), kept for `ProblemRoute` to roll back."""
     request.state.centrex_session = session

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from centrex.api.checks import TARGET_MODELS
-from centrex.api.deps import OperatorDep, PagingDep, TenantDep
+from centrex.api.deps import Listing, OperatorDep, PagingDep, TenantDep, listing
 from centrex.api.fields import E164, Out, Page, page_of
 from centrex.numbers import storage as number_storage
 from centrex.store.errors import Conflict, Invalid, NotFound
@@ -111,16 +111,27 @@ def allocate(number_id: uuid.UUID, body: AllocateIn, ops: OperatorDep) -> Any:
 # -- tenant: its numbers and their routing ---------------------------------------------------
 
 
+NumberListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {"e164": PhoneNumber.e164, "status": PhoneNumber.status, "kind": PhoneNumber.kind},
+            (PhoneNumber.e164,),
+        )
+    ),
+]
+
+
 @router.get("/tenants/{tenant_id}/numbers", response_model=Page[NumberOut])
 def list_numbers(
     data: TenantDep,
-    paging: PagingDep,
+    paging: NumberListing,
     status: NumberStatus | None = None,
     kind: NumberKind | None = None,
     prefix: str | None = None,
 ) -> Any:
     rows, total = data.page(
-        _filtered(data.select(PhoneNumber), status, kind, prefix), paging.limit, paging.offset
+        paging.apply(_filtered(data.select(PhoneNumber), status, kind, prefix)), paging.limit, paging.offset
     )
     return page_of(rows, total, paging.limit, paging.offset)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from centrex.api.checks import extension_free
-from centrex.api.deps import PagingDep, TenantDep
+from centrex.api.deps import Listing, TenantDep, listing
 from centrex.api.fields import Destination, Extension, Out, Page, page_of
 from centrex.api.routers.cdrs import _instant
 from centrex.pbx.queue_model import QueueEvent
@@ -208,9 +208,20 @@ def _audit_ids(values: dict[str, Any]) -> dict[str, Any]:
     return {k: [str(i) for i in v] if isinstance(v, list) else jsonable(v) for k, v in values.items()}
 
 
+QueueListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {"name": CallQueue.name, "extension": CallQueue.extension, "created_at": CallQueue.created_at},
+            (CallQueue.name, CallQueue.extension),
+        )
+    ),
+]
+
+
 @router.get("/queues", response_model=Page[QueueOut])
-def list_queues(data: TenantDep, paging: PagingDep) -> Any:
-    stmt = data.select(CallQueue, Resource.QUEUE).order_by(CallQueue.extension)
+def list_queues(data: TenantDep, paging: QueueListing) -> Any:
+    stmt = paging.apply(data.select(CallQueue, Resource.QUEUE).order_by(CallQueue.extension))
     rows, total = data.page(stmt, paging.limit, paging.offset)
     return page_of([_out(data, q) for q in rows], total, paging.limit, paging.offset)
 

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from centrex.api.checks import same_tenant
-from centrex.api.deps import OperatorDep, PagingDep, PrincipalDep, SessionDep, TenantDep
+from centrex.api.deps import Listing, OperatorDep, PagingDep, PrincipalDep, SessionDep, TenantDep, listing
 from centrex.api.fields import Out, Page, SipDomain, page_of
 from centrex.billing.availability import require_site_available
 from centrex.ops.lifecycle import clear_terminated, mark_terminated
@@ -68,15 +68,26 @@ class TenantOut(Out):
     created_at: datetime
 
 
+TenantListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {"name": Tenant.name, "sip_domain": Tenant.sip_domain, "created_at": Tenant.created_at},
+            (Tenant.name, Tenant.sip_domain),
+        )
+    ),
+]
+
+
 @router.get("/tenants", response_model=Page[TenantOut])
 def list_tenants(
     session: SessionDep,
     principal: PrincipalDep,
-    paging: PagingDep,
+    paging: TenantListing,
     status: TenantStatus | None = None,
     name: Annotated[str | None, Query(description="substring of the name")] = None,
 ) -> Any:
-    stmt = select(Tenant).order_by(Tenant.name)
+    stmt = paging.apply(select(Tenant).order_by(Tenant.name))
     if not principal.is_operator:
         # A tenant's people see their own tenant, and only if their role may read it.
         if not may(principal.roles, Resource.TENANT, Action.READ):

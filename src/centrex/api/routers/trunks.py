@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from centrex.api.deps import OperatorDep, PagingDep, TenantDep
+from centrex.api.deps import Listing, OperatorDep, PagingDep, TenantDep, listing
 from centrex.api.fields import Out, Page, page_of
 from centrex.api.routers.numbering import ProblemRoute, remember_session
 from centrex.routing import storage
@@ -162,12 +162,23 @@ def _not_null(changes: dict[str, Any], *keys: str) -> dict[str, Any]:
 # --- trunks (operator) ------------------------------------------------------------------------------
 
 
+TrunkListing = Annotated[
+    Listing,
+    Depends(
+        listing(
+            {"name": TrunkRow.name, "kind": TrunkRow.kind, "created_at": TrunkRow.created_at},
+            (TrunkRow.name,),
+        )
+    ),
+]
+
+
 @router.get("/trunks", response_model=Page[TrunkOut])
 def list_trunks(
-    ops: OperatorDep, paging: PagingDep, kind: TrunkKind | None = None, tenant_id: uuid.UUID | None = None
+    ops: OperatorDep, paging: TrunkListing, kind: TrunkKind | None = None, tenant_id: uuid.UUID | None = None
 ) -> Any:
     ops.require_operator()
-    stmt = select(TrunkRow).order_by(TrunkRow.name)
+    stmt = paging.apply(select(TrunkRow).order_by(TrunkRow.name))
     if kind is not None:
         stmt = stmt.where(TrunkRow.kind == kind)
     if tenant_id is not None:

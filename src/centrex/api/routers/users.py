@@ -18,7 +18,7 @@ from sqlalchemy import or_
 
 from centrex.api.checks import extension_free, same_tenant, site_ref
 from centrex.api.deps import Direction, PagingDep, TenantDep, like_pattern
-from centrex.api.fields import Destination, Extension, Out, Page, page_of
+from centrex.api.fields import Destination, Extension, Out, Page, page_columns
 from centrex.store.credentials import hash_password
 from centrex.store.models import CallRestrictionClass, Mailbox, User
 
@@ -132,8 +132,7 @@ def list_users(
         )
     if site_id:
         stmt = stmt.where(User.site_id == site_id)
-    rows, total = data.page(stmt, paging.limit, paging.offset)
-    return page_of(rows, total, paging.limit, paging.offset)
+    return page_columns(data, stmt, UserOut, paging.limit, paging.offset)
 
 
 @router.post("", response_model=UserOut, status_code=201)

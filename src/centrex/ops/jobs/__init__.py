@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
+from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
 from centrex.ops.periods import Daily, Every, Monthly
@@ -79,6 +80,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 tenant_deletion,
                 "delete terminated tenants 30 days after termination, once the export window closed "
                 "(cpaas.txt §2.3.8)",
+            ),
+            Job(
+                "idempotency-keys",
+                Every(3600),
+                idempotency_keys,
+                "delete Idempotency-Key answers older than 24 hours (api/idempotency.py)",
             ),
         ]
     )

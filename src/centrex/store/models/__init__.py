@@ -43,6 +43,7 @@ from centrex.store.models.enums import (
     TenantStatus,
     TokenKind,
 )
+from centrex.store.models.idempotency import IdempotencyRecord
 from centrex.store.models.people import Device, DeviceButton, Mailbox, User
 from centrex.store.models.routing import (
     CallRestrictionClass,
@@ -81,6 +82,7 @@ __all__ = [
     "HuntGroup",
     "HuntGroupMember",
     "HuntStrategy",
+    "IdempotencyRecord",
     "InvoiceLineRow",
     "InvoiceRow",
     "Mailbox",
