@@ -12,6 +12,7 @@ store/db.py imports it (normalize_db_url), so it must never import the store or 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
@@ -84,6 +85,19 @@ class Settings(BaseSettings):
     # The source guard's request rate per source address (calls/guard.py GuardConfig defaults).
     sip_rate: float = Field(50.0, gt=0)
     sip_burst: float = Field(200.0, gt=0)
+
+    # -- public address behind NAT (docs/switch.md "Public address and NAT") -------------------
+    # The address phones and carriers reach this service at, when it differs from the one it binds
+    # (a cloud host behind 1:1 NAT): written into Via, Contact and SDP. Empty: the bound address
+    # (or a guess of the host's own when binding 0.0.0.0). Per listener / relay where they differ:
+    # external_tls_ip for the TLS listener, external_media_ip for the relay's SDP (c= and o=).
+    external_ip: str = ""
+    external_tls_ip: str = ""
+    external_media_ip: str = ""
+    # Registrations over UDP whose Contact is not the address they came from (a phone behind NAT
+    # that does not know its public address) are granted at most this many seconds, so the
+    # phone's own re-REGISTER keeps its NAT binding open (calls/registrar.py ExpiryPolicy).
+    sip_nat_expires: int = Field(60, ge=60, le=3600)
 
     # -- e-mail (ops/mailer.py); no host: nothing is sent, senders log that they could not --------
     smtp_host: str = ""
@@ -163,6 +177,17 @@ class Settings(BaseSettings):
     def _names(cls, value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(str(n).strip() for n in items if str(n).strip())
+
+    @field_validator("external_ip", "external_tls_ip", "external_media_ip", mode="before")
+    @classmethod
+    def _external(cls, value: Any) -> str:
+        text = str(value).strip().strip("[]")
+        if text:
+            try:
+                ipaddress.ip_address(text)
+            except ValueError:
+                raise ValueError(f"must be an IP address (e.g. 203.0.113.10), got {value!r}") from None
+        return text
 
     @field_validator("sip_digest", mode="before")
     @classmethod

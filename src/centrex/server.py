@@ -22,6 +22,7 @@ from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.directory import Directory
 from centrex.calls.guard import guard_config
 from centrex.calls.hybrid_anchor import recording_tap, select_anchor
+from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
 from centrex.e911.emergency_calls import EmergencyCalls
@@ -151,6 +152,10 @@ async def serve(settings: Settings) -> None:
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
+            # The public address behind NAT (--external-ip; docs/switch.md "Public address and NAT").
+            advertised_host=settings.external_ip or None,
+            advertised_tls_host=settings.external_tls_ip or None,
+            expiry=ExpiryPolicy(nat_maximum=settings.sip_nat_expires),
             digest_algorithms=settings.sip_digest,  # config.py: CENTREX_SIP_DIGEST
             tls_port=settings.sip_tls_port,
             # A configured certificate (both files), else a self-signed one kept in the data dir.
@@ -183,7 +188,7 @@ async def serve(settings: Settings) -> None:
     relays = RelayManager(
         ports,
         bind_host=settings.bind,
-        advertise=sip.advertised,
+        advertise=settings.external_media_ip or sip.advertised,
         idle_timeout=settings.media_timeout_s,
         on_idle=sip.media_stopped,
     )

@@ -104,6 +104,8 @@ class SipConfig:
     host: str = "0.0.0.0"
     port: int = 5060
     advertised_host: str | None = None
+    # The TLS listener's public address where it differs (its own load balancer or NAT rule).
+    advertised_tls_host: str | None = None
     tcp: bool = True
     # SIP over TLS (RFC 3261 §26.2) on this port (0: any free port; None: no TLS). Without a
     # configured certificate, a self-signed one is made at first start in ``tls_dir`` and reused.
@@ -328,7 +330,7 @@ class SipService:
                 ssl_context=server_context(cert, key),
                 client_ssl=client_context(),
                 timers=c.timers,
-                advertised_host=self.advertised,
+                advertised_host=c.advertised_tls_host or self.advertised,
                 limits=c.stream,
             )
         except OSError:
@@ -482,4 +484,6 @@ class SipService:
     def contact(self, transport: str) -> str:
         t = self._transport(transport)
         suffix = "" if self._name(t) == "UDP" else f";transport={self._name(t).lower()}"
-        return f"<sip:{self.advertised}:{t.local_address[1]}{suffix}>"
+        host, port = t.local_address  # the listener's advertised address (Via sent-by too)
+        host = f"[{host}]" if ":" in host else host
+        return f"<sip:{host}:{port}{suffix}>"
