@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # SIP over TLS certificate and key files; empty: a self-signed one made in the data dir.
     sip_tls_cert: str = ""
     sip_tls_key: str = ""
+    # HTTPS on the HTTP port (the API, the portal and phone provisioning at /provision/): both
+    # files, or neither and TLS is terminated by a reverse proxy (docs/provisioning.md).
+    http_tls_cert: str = ""
+    http_tls_key: str = ""
     # Digest algorithms offered, most preferred first (RFC 8760). MD5,SHA-256 serves clients that
     # answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
     sip_digest: Annotated[tuple[str, ...], NoDecode] = ("SHA-256", "MD5")

@@ -139,6 +139,9 @@ async def serve(settings: Settings) -> None:
         # On SIGTERM, requests in progress get this long to finish; then their connections close.
         timeout_graceful_shutdown=GRACE_SECONDS,
         log_config=None,
+        # HTTPS with CENTREX_HTTP_TLS_CERT/_KEY (phones fetch their provisioning files here).
+        ssl_certfile=settings.http_tls_cert or None,
+        ssl_keyfile=settings.http_tls_key or None,
     )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
@@ -213,14 +216,17 @@ async def serve(settings: Settings) -> None:
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
     register_component(app, "sip", sip.health)
+    app.state.bans = sip.bans  # provisioning failures are banned by the same service (realm provisioning)
+    app.state.sip_server = (sip.advertised, sip.port)  # where provisioned phones register
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
     if server.started:
         port = server.servers[0].sockets[0].getsockname()[1]
         console.print(f"centrex: database {engine.dialect.name} {settings.database_url.split('@')[-1]}")
+        scheme = "https" if settings.http_tls_cert else "http"
         console.print(
-            f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
+            f"centrex: HTTP API {scheme}://{settings.bind}:{port}/api/v1 "
             f"(docs /docs, OpenAPI /openapi.json, health /healthz)",
             highlight=False,
         )

@@ -19,6 +19,7 @@ from centrex.api.idempotency import Idempotency
 from centrex.api.principals import PrincipalCache
 from centrex.api.request_id import RequestIdMiddleware
 from centrex.api.routers import health
+from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
 
 Probe = Callable[[], tuple[bool, str]]
@@ -79,6 +80,7 @@ def create_app(
     for router in api_routers():
         app.include_router(router, prefix="/api/v1")
     app.include_router(health.router)
+    app.include_router(provisioning_http.router)  # /provision/<file>: desk phones (issue 17 §2)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     openapi.install(app)
     return app

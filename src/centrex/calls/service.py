@@ -314,6 +314,9 @@ class SipService:
                 log.warning("sip.recovery.bye sent=%d calls=%d", sent, recovered.calls)
             self._heartbeat = loop.create_task(self._beat())
         self._ban_sync = loop.create_task(self._sync_bans())
+        # Services' own timers (trunk registrations, gateway probes) run from the start, not only
+        # after the first SIP message arrives (a registration trunk on an idle switch, issue 17 §5).
+        self._arm_engine_timer()
 
     async def _start_tls(self, c: SipConfig) -> None:
         if c.tls_cert and c.tls_key:
