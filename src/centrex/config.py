@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -192,6 +192,12 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"must be an IP address (e.g. 203.0.113.10), got {value!r}") from None
         return text
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if bool(self.http_tls_cert) != bool(self.http_tls_key):
+            raise ValueError("http_tls_cert and http_tls_key: both or neither (CENTREX_HTTP_TLS_CERT/_KEY)")
+        return self
 
     @field_validator("sip_digest", mode="before")
     @classmethod

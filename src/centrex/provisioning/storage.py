@@ -86,12 +86,6 @@ def authenticate(session: Session, username: str, password: str) -> tuple[Device
     return row, device
 
 
-def device_by_mac(session: Session, mac: str) -> Device | None:
-    """The one enabled device with this MAC (any tenant); none or several: None."""
-    found = list(session.scalars(select(Device).where(Device.mac_address == mac, Device.enabled.is_(True))))
-    return found[0] if len(found) == 1 else None
-
-
 def location_text(loc: RegisteredLocation | None) -> str | None:
     if loc is None:
         return None
