@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -18,10 +19,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from centrex.transport.tls import ensure_certificate
 from tests.interop.conftest import SCENARIOS, SIPP
 
 pytestmark = pytest.mark.interop
@@ -53,6 +56,8 @@ class Served:
     domain: str
     passwords: dict[str, str]
     tmp: Path
+    demo: dict[str, Any]
+    tls: ssl.SSLContext
 
     def sipp(
         self, scenario: str, user: str, port: int, *extra: str, client: bool = True
@@ -82,6 +87,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     sip_port, http_port = free_port(BOUND), free_port(BOUND)
     env = {**os.environ, "CENTREX_DATA": str(tmp_path), "CENTREX_SIP_DIGEST": "MD5,SHA-256"}
     env["CENTREX_RTP_PORTS"] = "31000-31999"
+    # HTTPS on the HTTP port (phones fetch their provisioning files there).
+    cert, key = ensure_certificate(tmp_path / "https", "localhost")
+    env["CENTREX_HTTP_TLS_CERT"], env["CENTREX_HTTP_TLS_KEY"] = str(cert), str(key)
+    tls = ssl.create_default_context(cafile=str(cert))
+    tls.check_hostname = False  # the certificate names 127.0.0.1, we bind 127.0.0.2: trust it alone
     demo = json.loads(
         subprocess.run(
             [*CENTREX, "demo", "--json"], env=env, capture_output=True, text=True, check=True, timeout=120
@@ -93,18 +103,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         [*CENTREX, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # slow on a loaded machine
         up = False
         while time.monotonic() < deadline and not up and proc.poll() is None:
             try:
-                up = httpx.get(f"http://{BOUND}:{http_port}/healthz", timeout=2).status_code == 200
+                up = (
+                    httpx.get(f"https://{BOUND}:{http_port}/healthz", timeout=2, verify=tls).status_code
+                    == 200
+                )
             except httpx.TransportError:
                 time.sleep(0.2)
         if not up:
             proc.kill()
             pytest.fail(f"server did not come up: {proc.communicate()[0][-3000:]}")
         passwords = {ln["sip_username"]: ln["sip_password"] for ln in demo["lines"]}
-        yield Served(proc, sip_port, http_port, demo["sip_domain"], passwords, tmp_path)
+        yield Served(proc, sip_port, http_port, demo["sip_domain"], passwords, tmp_path, demo, tls)
     finally:
         proc.terminate()
         try:
@@ -187,3 +200,39 @@ def test_keepalives_stun_on_udp_and_crlf_on_tcp(served: Served) -> None:
     with socket.create_connection((BOUND, served.sip_port), timeout=5) as t:
         t.sendall(b"\r\n\r\n")  # RFC 5626 §3.5.1 ping
         assert t.recv(16) == b"\r\n"  # pong
+
+
+def test_a_provisioned_phone_is_told_the_public_address_over_https(served: Served) -> None:
+    """`centrex serve` with CENTREX_HTTP_TLS_CERT/_KEY: a Yealink fetches its file over HTTPS and
+    is pointed at the advertised SIP address, not the bound one."""
+    api = httpx.Client(
+        base_url=f"https://{BOUND}:{served.http_port}/api/v1",
+        headers={"Authorization": f"Bearer {served.demo['office_admin_token']}"},
+        verify=served.tls,
+        timeout=30,
+    )
+    with api:
+        made = api.post(
+            f"/tenants/{served.demo['tenant_id']}/devices",
+            json={"sip_username": "desk-nat", "mac_address": "80:5e:c0:00:00:01"},
+        ).json()
+        put = api.put(
+            f"/tenants/{served.demo['tenant_id']}/devices/{made['id']}/provisioning",
+            json={"model": "yealink-t46u"},
+        )
+        assert put.status_code == 200, put.text
+    phone = httpx.Client(
+        base_url=f"https://{BOUND}:{served.http_port}",
+        headers={"User-Agent": "Yealink SIP-T46U 108.86.0.20 80:5e:c0:00:00:01"},
+        verify=served.tls,
+        timeout=30,
+    )
+    with phone:
+        assert phone.get("/provision/805ec0000001.cfg").status_code == 401
+        r = phone.get(
+            "/provision/805ec0000001.cfg", auth=(made["provisioning_username"], made["provisioning_password"])
+        )
+    assert r.status_code == 200, r.text
+    assert f"account.1.outbound_proxy.1.address = {PUBLIC}\n" in r.text
+    assert f"account.1.outbound_proxy.1.port = {served.sip_port}\n" in r.text
+    assert f"account.1.password = {made['sip_password']}\n" in r.text and BOUND not in r.text
