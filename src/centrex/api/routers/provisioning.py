@@ -41,7 +41,7 @@ class ProvisioningOut(BaseModel):
     http_password: str | None = Field(None, description="shown once, when made or rotated")
 
 
-class CredentialsOut(BaseModel):
+class ProvisioningCredentialsOut(BaseModel):
     http_username: str
     http_password: str
 
@@ -117,7 +117,7 @@ def put_provisioning(device_id: uuid.UUID, body: ProvisioningIn, data: TenantDep
     return _out(row, password)
 
 
-@router.post("/credentials", response_model=CredentialsOut)
+@router.post("/credentials", response_model=ProvisioningCredentialsOut)
 def rotate_credentials(device_id: uuid.UUID, data: TenantDep) -> Any:
     """New HTTP credentials for the phone, shown once; the old ones stop working at once. A device
     without any gets its first ones."""

@@ -21,7 +21,7 @@ from centrex.store.models.trunk_credentials import TrunkCredentialsRow
 router = APIRouter(tags=["routing"], route_class=ProblemRoute, dependencies=[Depends(remember_session)])
 
 
-class CredentialsIn(BaseModel):
+class TrunkCredentialsIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     auth_username: str = Field(min_length=1, max_length=128, pattern=r"^[^\s\"\\]+$")
     auth_password: str | None = Field(
@@ -38,7 +38,7 @@ class CredentialsIn(BaseModel):
     register_expires: int = Field(600, ge=60, le=86400)
 
 
-class CredentialsOut(BaseModel):
+class TrunkCredentialsOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     trunk_id: uuid.UUID
     auth_username: str | None = Field(description="null: the trunk has no credentials (IP-authenticated)")
@@ -59,7 +59,7 @@ def _out(row: TrunkCredentialsRow) -> dict[str, Any]:
     }
 
 
-@router.get("/trunks/{trunk_id}/credentials", response_model=CredentialsOut)
+@router.get("/trunks/{trunk_id}/credentials", response_model=TrunkCredentialsOut)
 def get_credentials(trunk_id: uuid.UUID, ops: OperatorDep) -> Any:
     trunk = storage.find_trunk(ops, trunk_id)
     row = credentials.credentials_of(ops.session, trunk.id)
@@ -75,8 +75,8 @@ def get_credentials(trunk_id: uuid.UUID, ops: OperatorDep) -> Any:
     return _out(row)
 
 
-@router.put("/trunks/{trunk_id}/credentials", response_model=CredentialsOut)
-def put_credentials(trunk_id: uuid.UUID, body: CredentialsIn, ops: OperatorDep) -> Any:
+@router.put("/trunks/{trunk_id}/credentials", response_model=TrunkCredentialsOut)
+def put_credentials(trunk_id: uuid.UUID, body: TrunkCredentialsIn, ops: OperatorDep) -> Any:
     trunk = storage.find_trunk(ops, trunk_id)
     b = body
     row = credentials.put_credentials(
