@@ -58,8 +58,8 @@ class Https:
 
 
 @pytest.fixture
-def https(sqlite_url: str, tmp_path: Path) -> Iterator[Https]:
-    engine = make_engine(sqlite_url)
+def https(db_url: str, tmp_path: Path) -> Iterator[Https]:
+    engine = make_engine(db_url)
     with transaction(make_sessionmaker(engine)) as session:
         demo = seed_demo(session, tmp_path)
     app = create_app(engine=engine)
