@@ -572,6 +572,10 @@ def serve(
         ),
     ] = None,
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
+    external_ip: Annotated[
+        str | None,
+        typer.Option(help="public address behind NAT: Via, Contact and SDP carry it (CENTREX_EXTERNAL_IP)"),
+    ] = None,
     rtp_ports: Annotated[str | None, typer.Option(help="RTP port range A-B (default 20000-30000)")] = None,
     log_level: Annotated[
         str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (default WARNING; CENTREX_LOG_LEVEL)")
@@ -598,6 +602,7 @@ def serve(
         sip_port=sip_port,
         sip_tls_port=sip_tls_port,
         http_port=http_port,
+        external_ip=external_ip,
         rtp_ports=rtp_ports,
         log_level=log_level,
         log_format=log_format,

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -76,10 +76,6 @@ class Settings(BaseSettings):
 
     # -- listening ------------------------------------------------------------------------------
     bind: str = "0.0.0.0"
-    # The address phones and carriers reach this host at, put in Via/Contact/Record-Route and SDP
-    # (the public address behind 1:1 NAT); empty: the bind address, or the default route's address
-    # when bound to 0.0.0.0 (docs/deployment.md, "Public address").
-    public_address: str = ""
     sip_port: Port = 5060
     sip_tls_port: Port = 5061
     http_port: Port = 8080
@@ -87,6 +83,10 @@ class Settings(BaseSettings):
     # SIP over TLS certificate and key files; empty: a self-signed one made in the data dir.
     sip_tls_cert: str = ""
     sip_tls_key: str = ""
+    # HTTPS on the HTTP port (the API, the portal and phone provisioning at /provision/): both
+    # files, or neither and TLS is terminated by a reverse proxy (docs/provisioning.md).
+    http_tls_cert: str = ""
+    http_tls_key: str = ""
     # Digest algorithms offered, most preferred first (RFC 8760). MD5,SHA-256 serves clients that
     # answer the first challenge whatever its algorithm (SIPp 3.6, old phones).
     sip_digest: Annotated[tuple[str, ...], NoDecode] = ("SHA-256", "MD5")
@@ -97,6 +97,19 @@ class Settings(BaseSettings):
     # what phones, enterprise QoS policies and our peers' classifiers take as call signalling) or
     # cs5 (40, RFC 4594's Signaling class). Media is always EF (46).
     sip_dscp: Literal["cs3", "cs5"] = "cs3"
+
+    # -- public address behind NAT (docs/switch.md "Public address and NAT") -------------------
+    # The address phones and carriers reach this service at, when it differs from the one it binds
+    # (a cloud host behind 1:1 NAT): written into Via, Contact and SDP. Empty: the bound address
+    # (or a guess of the host's own when binding 0.0.0.0). Per listener / relay where they differ:
+    # external_tls_ip for the TLS listener, external_media_ip for the relay's SDP (c= and o=).
+    external_ip: str = ""
+    external_tls_ip: str = ""
+    external_media_ip: str = ""
+    # Registrations over UDP whose Contact is not the address they came from (a phone behind NAT
+    # that does not know its public address) are granted at most this many seconds, so the
+    # phone's own re-REGISTER keeps its NAT binding open (calls/registrar.py ExpiryPolicy).
+    sip_nat_expires: int = Field(60, ge=60, le=3600)
 
     # -- e-mail (ops/mailer.py); no host: nothing is sent, senders log that they could not --------
     smtp_host: str = ""
@@ -221,6 +234,23 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"each entry must be an address or network (CIDR), got {name!r}") from None
         return names
+
+    @field_validator("external_ip", "external_tls_ip", "external_media_ip", mode="before")
+    @classmethod
+    def _external(cls, value: Any) -> str:
+        text = str(value).strip().strip("[]")
+        if text:
+            try:
+                ipaddress.ip_address(text)
+            except ValueError:
+                raise ValueError(f"must be an IP address (e.g. 203.0.113.10), got {value!r}") from None
+        return text
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if bool(self.http_tls_cert) != bool(self.http_tls_key):
+            raise ValueError("http_tls_cert and http_tls_key: both or neither (CENTREX_HTTP_TLS_CERT/_KEY)")
+        return self
 
     @field_validator("sip_digest", mode="before")
     @classmethod

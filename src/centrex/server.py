@@ -23,6 +23,7 @@ from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.directory import Directory
 from centrex.calls.guard import guard_config
 from centrex.calls.hybrid_anchor import recording_tap, select_anchor
+from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
 from centrex.e911.emergency_calls import EmergencyCalls
@@ -146,6 +147,9 @@ async def serve(settings: Settings) -> None:
         # On SIGTERM, requests in progress get this long to finish; then their connections close.
         timeout_graceful_shutdown=GRACE_SECONDS,
         log_config=None,
+        # HTTPS with CENTREX_HTTP_TLS_CERT/_KEY (phones fetch their provisioning files here).
+        ssl_certfile=settings.http_tls_cert or None,
+        ssl_keyfile=settings.http_tls_key or None,
     )
     server = uvicorn.Server(config)
     loop = asyncio.get_running_loop()
@@ -159,7 +163,10 @@ async def serve(settings: Settings) -> None:
         SipConfig(
             host=settings.bind,
             port=settings.sip_port,
-            advertised_host=settings.public_address or None,
+            # The public address behind NAT (--external-ip; docs/switch.md "Public address and NAT").
+            advertised_host=settings.external_ip or None,
+            advertised_tls_host=settings.external_tls_ip or None,
+            expiry=ExpiryPolicy(nat_maximum=settings.sip_nat_expires),
             digest_algorithms=settings.sip_digest,  # config.py: CENTREX_SIP_DIGEST
             tls_port=settings.sip_tls_port,
             # A configured certificate (both files), else a self-signed one kept in the data dir.
@@ -201,7 +208,7 @@ async def serve(settings: Settings) -> None:
     relays = RelayManager(
         ports,
         bind_host=settings.bind,
-        advertise=sip.advertised,
+        advertise=settings.external_media_ip or sip.advertised,
         idle_timeout=settings.media_timeout_s,
         on_idle=sip.media_stopped,
     )
@@ -239,14 +246,17 @@ async def serve(settings: Settings) -> None:
     )
     # /metrics: calls, registrations, relay, record writer, gateways (ops/metrics_switch.py).
     watch_switch(app.state.metrics, sip, relays, sip.engine.service(TrunkCalls), app.state.admission)
+    app.state.bans = sip.bans  # provisioning failures are banned by the same service (realm provisioning)
+    app.state.sip_server = (sip.advertised, sip.port)  # where provisioned phones register
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
     if server.started:
         port = server.servers[0].sockets[0].getsockname()[1]
         console.print(f"centrex: database {engine.dialect.name} {settings.database_url.split('@')[-1]}")
+        scheme = "https" if settings.http_tls_cert else "http"
         console.print(
-            f"centrex: HTTP API http://{settings.bind}:{port}/api/v1 "
+            f"centrex: HTTP API {scheme}://{settings.bind}:{port}/api/v1 "
             f"(docs /docs, OpenAPI /openapi.json, health /healthz /livez /readyz, metrics /metrics)",
             highlight=False,
         )

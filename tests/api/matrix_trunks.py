@@ -32,3 +32,14 @@ OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ("PATCH", "/emergency-routes/{emergency_route}", lambda w: {"priority": 10}),
     ("DELETE", "/emergency-routes/{emergency_route}", None),
 ]
+
+# Trunk credentials (issue 17 §5, api/routers/trunk_credentials.py): the operator's, like trunks.
+OPERATOR_ROUTES += [
+    (
+        "PUT",
+        "/trunks/{carrier_trunk}/credentials",
+        lambda w: {"auth_username": "acct1", "auth_password": "s3cret-carrier", "register": True},
+    ),
+    ("GET", "/trunks/{carrier_trunk}/credentials", None),
+    ("DELETE", "/trunks/{carrier_trunk}/credentials", None),
+]

@@ -13,6 +13,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "centrex.toml.example
 def test_the_example_settings_file_loads() -> None:
     s = load_settings(EXAMPLE)
     assert s.database_url.startswith("postgresql")
-    assert (s.public_address, s.sip_port, s.rtp_ports) == ("203.0.113.5", 5060, (20000, 30000))
+    assert (s.external_ip, s.sip_port, s.rtp_ports) == ("203.0.113.5", 5060, (20000, 30000))
     assert s.secrets_key_path == Path("/etc/centrex/secret.key")
     assert s.data_dir == Path("/var/lib/centrex") and s.inactive_deactivate is False

@@ -124,6 +124,7 @@ def cdr_rows(ev: CallEnded, now: datetime) -> CdrRows:
         "hangup_cause": ev.hangup_cause[:64],
         "sip_code": ev.sip_code,
         "outcome": ev.disposition,
+        "trunk": ev.trunk,  # the trunk's name (issue 17 §5)
         **stamps,
     }
     legs = [

@@ -21,6 +21,7 @@ from centrex.api.principals import PrincipalCache
 from centrex.api.request_id import RequestIdMiddleware
 from centrex.api.routers import health
 from centrex.ops.metrics import ApiLatency, Metrics
+from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
 
 Probe = Callable[[], tuple[bool, str]]
@@ -89,6 +90,8 @@ def create_app(
             app.include_router(router, prefix="/api/v1")
     if not dispatch.flatten(app, health.router):
         app.include_router(health.router)
+    if not dispatch.flatten(app, provisioning_http.router):  # /provision/<file>: desk phones (issue 17 §2)
+        app.include_router(provisioning_http.router)
     dispatch.install(app)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too

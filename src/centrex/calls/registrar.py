@@ -28,6 +28,22 @@ class ExpiryPolicy:
     default: int = 3600
     minimum: int = 60
     maximum: int = 3600
+    # A UDP registration from behind NAT (``behind_nat``) is granted at most this long: the
+    # phone's own re-REGISTER is then the keep-alive of its NAT binding (docs/switch.md "Public
+    # address and NAT"; CENTREX_SIP_NAT_EXPIRES, 60 s under ``centrex serve``). None: no cap.
+    nat_maximum: int | None = None
+
+
+def behind_nat(contact: SipUri, source: Address, transport: str) -> bool:
+    """A UDP Contact that is not the address the REGISTER came from (the Via's received/rport):
+    the phone is behind a NAT it does not know about, and its binding there lasts only as long
+    as traffic keeps it open. Over TCP/TLS the phone's connection carries requests back to it
+    (RFC 5626 §3.5.1 CRLF keep-alives keep that open) so there is nothing to shorten."""
+    if transport.upper() != "UDP":
+        return False
+    host = contact.host.strip("[]").lower()
+    port = contact.port or 5060
+    return (host, port) != (source[0].lower(), source[1])
 
 
 def _expires_value(text: str | None) -> int | None:
@@ -95,7 +111,12 @@ class Registrar:
                 return make_response(
                     request, 500, "Server Internal Error (out of order CSeq)", to_tag=new_tag()
                 )
-            changes.append((str(contact.uri), min(expires, self.policy.maximum), contact.params))
+            granted = min(expires, self.policy.maximum)
+            nat_cap = self.policy.nat_maximum
+            target = contact.uri
+            if nat_cap is not None and isinstance(target, SipUri) and behind_nat(target, addr, transport):
+                granted = min(granted, nat_cap)
+            changes.append((str(contact.uri), granted, contact.params))
         for uri, expires, params in changes:
             if expires == 0:
                 self.location.remove(aor, uri)

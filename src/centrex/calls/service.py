@@ -109,6 +109,8 @@ class SipConfig:
     host: str = "0.0.0.0"
     port: int = 5060
     advertised_host: str | None = None
+    # The TLS listener's public address where it differs (its own load balancer or NAT rule).
+    advertised_tls_host: str | None = None
     tcp: bool = True
     # SIP over TLS (RFC 3261 §26.2) on this port (0: any free port; None: no TLS). Without a
     # configured certificate, a self-signed one is made at first start in ``tls_dir`` and reused.
@@ -337,6 +339,9 @@ class SipService:
             self._heartbeat = loop.create_task(self._beat())
             self._watch = loop.create_task(self._watch_nodes())
         self._ban_sync = loop.create_task(self._sync_bans())
+        # Services' own timers (trunk registrations, gateway probes) run from the start, not only
+        # after the first SIP message arrives (a registration trunk on an idle switch, issue 17 §5).
+        self._arm_engine_timer()
 
     async def _start_tls(self, c: SipConfig) -> None:
         if c.tls_cert and c.tls_key:
@@ -354,7 +359,7 @@ class SipService:
                 client_ssl=client_context(),
                 tos=c.signalling_tos,
                 timers=c.timers,
-                advertised_host=self.advertised,
+                advertised_host=c.advertised_tls_host or self.advertised,
                 limits=c.stream,
             )
         except OSError:
@@ -529,4 +534,6 @@ class SipService:
     def contact(self, transport: str) -> str:
         t = self._transport(transport)
         suffix = "" if self._name(t) == "UDP" else f";transport={self._name(t).lower()}"
-        return f"<sip:{self.advertised}:{t.local_address[1]}{suffix}>"
+        host, port = t.local_address  # the listener's advertised address (Via sent-by too)
+        host = f"[{host}]" if ":" in host else host
+        return f"<sip:{host}:{port}{suffix}>"

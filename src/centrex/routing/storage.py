@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.numbers.classes import CallClass
 from centrex.numbers.storage import Problem, ProblemList
+from centrex.routing.credentials import with_credentials
 from centrex.routing.model import (
     EmergencyRoute,
     Gateway,
@@ -159,7 +160,8 @@ def load_routing_table(session: Session) -> RoutingTable:
         )
         if trunk_id in trunks
     )
-    return RoutingTable(trunks=trunks, routes=routes, emergency=emergency)
+    # Digest credentials and registrations of carrier trunks (routing/credentials.py, issue 17 §5).
+    return with_credentials(session, RoutingTable(trunks=trunks, routes=routes, emergency=emergency))
 
 
 def _number_route(session: Session, e164: str) -> NumberRoute | None:

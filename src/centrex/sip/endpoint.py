@@ -37,6 +37,7 @@ from centrex.sip.message import (
     new_tag,
     parse_message,
 )
+from centrex.sip.stun import binding_response
 from centrex.sip.transaction import (
     ClientTransaction,
     InviteClientTransaction,
@@ -164,7 +165,14 @@ class SipEndpoint:
 
     # -- public API ------------------------------------------------------------------------
     def receive_datagram(self, data: bytes, addr: Address, now: float) -> None:
-        """One UDP datagram, or one whole message cut from a stream. Never raises on bad input."""
+        """One UDP datagram, or one whole message cut from a stream. Never raises on bad input.
+        A STUN Binding request on UDP is a keep-alive (RFC 5626 §3.5.1, §4.4.2): answered with
+        the source address it came from (sip/stun.py), never parsed as SIP."""
+        if not self.reliable and data[:1] in (b"\x00", b"\x01"):
+            answer = binding_response(data, addr)
+            if answer is not None:
+                self.send(answer, addr)
+            return
         try:
             message = parse_message(data, stream=self.reliable)
         except SipParseError as exc:

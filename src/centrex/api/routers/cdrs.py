@@ -73,6 +73,7 @@ class CdrOut(Out):
     user_id: uuid.UUID | None
     site_id: uuid.UUID | None
     device_id: uuid.UUID | None
+    trunk: str | None = None  # the trunk the call left or came in by, by name
 
 
 class LegOut(Out):
@@ -205,6 +206,7 @@ def _out(cdr: CallDetail, outcome: CdrOutcome | None) -> dict[str, Any]:
         "user_id": cdr.user_id,
         "site_id": cdr.site_id,
         "device_id": outcome.device_id if outcome else None,
+        "trunk": outcome.trunk if outcome else None,
     }
 
 

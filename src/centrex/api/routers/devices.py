@@ -12,6 +12,7 @@ from sqlalchemy import select
 from centrex.api.checks import same_tenant, site_ref
 from centrex.api.deps import Listing, TenantDep, listing
 from centrex.api.fields import Out, Page, page_of
+from centrex.provisioning.storage import remember_sip_password
 from centrex.store.credentials import new_sip_secret, sip_ha1s
 from centrex.store.errors import Conflict, Invalid
 from centrex.store.models import ButtonKind, Device, DeviceButton, User
@@ -53,6 +54,9 @@ class DeviceOut(Out):
 class DeviceCreated(DeviceOut):
     sip_password: str = Field(description="shown once; only digest HA1 values are stored")
     sip_domain: str
+    # Auto-provisioning (issue 17 §2, api/routers/provisioning.py): the phone's HTTP credentials.
+    provisioning_username: str | None = None
+    provisioning_password: str | None = Field(None, description="shown once")
 
 
 class SecretOut(BaseModel):
@@ -111,10 +115,13 @@ def create_device(body: DeviceIn, data: TenantDep) -> Any:
     md5, sha = sip_ha1s(body.sip_username, data.tenant.sip_domain, password)
     values = body.model_dump(exclude={"password"})
     device = data.create(Device, "device.create", ha1_md5=md5, ha1_sha256=sha, **values)
+    provisioning = remember_sip_password(data.session, device, password)  # sealed, for its file
     return {
         **DeviceOut.model_validate(device).model_dump(),
         "sip_password": password,
         "sip_domain": data.tenant.sip_domain,
+        "provisioning_username": provisioning.username if provisioning else None,
+        "provisioning_password": provisioning.password if provisioning else None,
     }
 
 
@@ -148,6 +155,7 @@ def reset_secret(device_id: uuid.UUID, data: TenantDep) -> Any:
     password = new_sip_secret()
     md5, sha = sip_ha1s(device.sip_username, data.tenant.sip_domain, password)
     data.update(device, "mac.password_reset", {"ha1_md5": md5, "ha1_sha256": sha})
+    remember_sip_password(data.session, device, password)  # the provisioning file carries the new one
     return {
         "sip_username": device.sip_username,
         "sip_domain": data.tenant.sip_domain,

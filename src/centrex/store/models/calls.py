@@ -85,6 +85,7 @@ class CdrOutcome(Base, TenantOwned):
     hangup_cause: Mapped[str] = mapped_column(String(64))
     sip_code: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(32))  # the engine's disposition, incl. rejected/interrupted
+    trunk: Mapped[str | None] = mapped_column(String(100), default=None)  # the trunk it left or came in by
 
 
 class CdrLeg(Base, TenantOwned):

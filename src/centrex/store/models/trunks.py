@@ -91,7 +91,7 @@ class TrunkGatewayRow(Base, Row):
         CheckConstraint("port >= 1 AND port <= 65535", name="port_range"),
     )
     trunk_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("trunks.id", ondelete="CASCADE"), index=True)
-    host: Mapped[str] = mapped_column(String(45))  # an IP literal (IPv6 is at most 45 characters)
+    host: Mapped[str] = mapped_column(String(253))  # an IP literal or an RFC 1123 host name (0026)
     port: Mapped[int] = mapped_column(Integer, default=5060)
     transport: Mapped[SipTransport] = mapped_column(EnumText(SipTransport), default=SipTransport.UDP)
     role: Mapped[GatewayRole] = mapped_column(EnumText(GatewayRole), default=GatewayRole.PRIMARY)
