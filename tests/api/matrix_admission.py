@@ -5,6 +5,7 @@ table and the high-risk prefixes are the operator's."""
 
 from __future__ import annotations
 
+from tests.api.matrix_cdrs import CPNI_READERS
 from tests.api.matrix_roles import OP, STAFF, Body, ext
 
 TOLL = {"international": True, "premium": False, "spend_limit": "250.00"}
@@ -15,6 +16,8 @@ ROUTES: list[tuple[str, str, Body, set[str]]] = [
     ("GET", "/tenants/{t}/toll-permissions", None, STAFF),
     ("PUT", "/tenants/{t}/toll-permissions", lambda w: TOLL, STAFF),
     ("PUT", "/tenants/{t}/users/{user}/toll-permissions", lambda w: TOLL, STAFF),
+    # Fraud signals name callers and callees: call records, read as the CDRs are (CPNI).
+    ("GET", "/tenants/{t}/fraud/signals", None, CPNI_READERS),
 ]
 OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/capacity/links", None),
@@ -22,5 +25,6 @@ OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/fraud/high-risk-prefixes", None),
     ("POST", "/fraud/high-risk-prefixes", lambda w: {"prefix": f"+88{ext()}", "note": "test"}),
     ("DELETE", "/fraud/high-risk-prefixes/{high_risk_prefix}", None),
+    ("GET", "/fraud/signals", None),
 ]
 REFUSED_ROUTES: list[tuple[str, str, Body, set[str], int]] = []

@@ -46,20 +46,20 @@ class PopOut(Out):
     local_asn: int
 
 
-class ContactIn(BaseModel):
+class PeerContactIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     phone: E164
     email: str = Field(min_length=3, max_length=320)
 
 
-class SessionIn(BaseModel):
+class PeerSessionIn(BaseModel):
     pop: str = Field(min_length=1, max_length=36, description="one of our POPs, by name or id")
     neighbor: str = Field(max_length=45, description="the peer's router address")
     connection: Literal["meet_me_room", "cross_connect"] = "cross_connect"
     local_address: str | None = Field(None, max_length=45)
 
 
-class PrefixIn(BaseModel):
+class PeerPrefixIn(BaseModel):
     prefix: str = Field(max_length=49)
     direction: Literal["import", "export"] = Field(description="import: theirs, we accept; export: ours")
 
@@ -68,25 +68,27 @@ class PeerIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     asn: int = Asn
     notes: str = Field("", max_length=2000)
-    contacts: list[ContactIn] = Field(min_length=1, max_length=20, description="emergency contacts")
-    sessions: list[SessionIn] = Field(min_length=1, max_length=20)
-    prefixes: list[PrefixIn] = Field(min_length=1, max_length=500, description="agreed in advance of peering")
+    contacts: list[PeerContactIn] = Field(min_length=1, max_length=20, description="emergency contacts")
+    sessions: list[PeerSessionIn] = Field(min_length=1, max_length=20)
+    prefixes: list[PeerPrefixIn] = Field(
+        min_length=1, max_length=500, description="agreed in advance of peering"
+    )
 
 
-class ContactOut(BaseModel):
+class PeerContactOut(BaseModel):
     name: str
     phone: str
     email: str
 
 
-class SessionOut(BaseModel):
+class PeerSessionOut(BaseModel):
     pop: str
     neighbor: str
     local_address: str | None
     connection: str
 
 
-class PrefixOut(BaseModel):
+class PeerPrefixOut(BaseModel):
     prefix: str
     direction: str
 
@@ -99,9 +101,9 @@ class PeerOut(BaseModel):
     status: Literal["active", "depeered"]
     depeered_at: datetime | None
     depeer_reason: str | None
-    contacts: list[ContactOut]
-    sessions: list[SessionOut]
-    prefixes: list[PrefixOut]
+    contacts: list[PeerContactOut]
+    sessions: list[PeerSessionOut]
+    prefixes: list[PeerPrefixOut]
 
 
 class DepeerIn(BaseModel):
@@ -117,14 +119,14 @@ def peer_out(peer: Peer) -> PeerOut:
         status="depeered" if peer.depeered_at else "active",
         depeered_at=peer.depeered_at,
         depeer_reason=peer.depeer_reason,
-        contacts=[ContactOut(name=c.name, phone=c.phone, email=c.email) for c in peer.contacts],
+        contacts=[PeerContactOut(name=c.name, phone=c.phone, email=c.email) for c in peer.contacts],
         sessions=[
-            SessionOut(
+            PeerSessionOut(
                 pop=s.pop.name, neighbor=s.neighbor, local_address=s.local_address, connection=s.connection
             )
             for s in peer.sessions
         ],
-        prefixes=[PrefixOut(prefix=p.prefix, direction=p.direction) for p in peer.prefixes],
+        prefixes=[PeerPrefixOut(prefix=p.prefix, direction=p.direction) for p in peer.prefixes],
     )
 
 
