@@ -58,7 +58,9 @@ def subscribe(b: Bench, watcher: str, target: str, **kw: object) -> tuple[Respon
 
 
 def notifies(b: Bench) -> list[Request]:
-    return [s.message for s in b.net.take() if isinstance(s.message, Request) and s.message.method == "NOTIFY"]
+    return [
+        s.message for s in b.net.take() if isinstance(s.message, Request) and s.message.method == "NOTIFY"
+    ]
 
 
 def dialog_states(note: Request) -> list[tuple[str, str]]:
