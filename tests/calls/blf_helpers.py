@@ -23,12 +23,13 @@ def subscribe_req(
     to_tag: str | None = None,
     port: int = 5064,
     domain: str = DOMAIN_A,
+    watcher_domain: str = DOMAIN_A,
 ) -> Request:
     lines = [
         f"SUBSCRIBE sip:{target}@{domain} SIP/2.0",
         f"Via: SIP/2.0/UDP 10.0.0.9:{port};branch=z9hG4bK{call_id}{cseq}",
         "Max-Forwards: 70",
-        f"From: <sip:{watcher}@{DOMAIN_A}>;tag=w{watcher}{call_id}",
+        f"From: <sip:{watcher}@{watcher_domain}>;tag=w{watcher}{call_id}",
         f"To: <sip:{target}@{domain}>" + (f";tag={to_tag}" if to_tag else ""),
         f"Call-ID: {call_id}",
         f"CSeq: {cseq} SUBSCRIBE",

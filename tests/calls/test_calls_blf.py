@@ -177,3 +177,25 @@ def test_the_per_phone_limit_is_403_with_its_reason() -> None:
     blf.limit.held[device.id] = MAX_PER_DEVICE - 1
     resp, _ = subscribe(b, "1004", "1002", call_id="blf-y")
     assert resp.status == 200
+
+
+def test_another_tenants_watcher_of_the_same_extension_sees_nothing() -> None:
+    """Tenant B also has a 1002: its watcher gets tenant B's 1002, never tenant A's calls."""
+    b = bench()
+    subscribe(b, "1004", "1002")
+    ok, [first] = subscribe(
+        b, "2001", "1002", domain=DOMAIN_B, watcher_domain=DOMAIN_B, call_id="blf-b", port=5071
+    )
+    assert ok.status == 200 and ET.fromstring(first.body).get("entity") == "sip:1002@b.example.com"
+    b.call("1001", "1002")
+    [ring] = b.invites()
+    b.respond(ring, 180, to_tag="ph1002")
+    assert [n.call_id for n in notifies(b)] == ["blf-1"]
+
+
+def test_a_fetch_is_answered_once_and_kept_by_nobody() -> None:
+    b = bench()
+    ok, [only] = subscribe(b, "1004", "1002", expires=0)
+    assert ok.status == 200 and (only.headers.get("Subscription-State") or "").startswith("terminated")
+    blf = b.engine.service(DialogEvents)
+    assert not blf.subs and not blf.watchers and not blf.limit.held

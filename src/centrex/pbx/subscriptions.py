@@ -28,8 +28,9 @@ MAX_EXPIRES = 3600
 # could show; RFC 6665 §4.2.1.1 has such a SUBSCRIBE refused with 423 and Min-Expires.
 MIN_EXPIRES = 60
 # A phone's BLF and presence subscriptions together. The largest desk consoles (a Yealink T58 with
-# three EXP50 modules, 3 × 60 keys, plus its own 27) stay under 200; more is a loop or an abuse
-# (every one costs a NOTIFY on each call of the watched user). Over it: 403 with the reason.
+# three EXP50 expansion modules: about 200 programmable keys, not all of them BLF) stay under it;
+# more is a loop or an abuse (each costs a NOTIFY on every call of the watched user). Over it: 403
+# with the reason in the reason phrase.
 MAX_PER_DEVICE = 200
 
 
@@ -179,6 +180,7 @@ class Subscriptions(CallService):
             self.notify(sub, now)
         else:
             self.notify(sub, now, terminated=True)  # a fetch (RFC 6665 §4.4.3)
+            self.dropped(sub)
 
     def _refresh(self, sub: Subscription, req: Request, transport: str, now: float) -> None:
         core = self.core
