@@ -182,6 +182,8 @@ class DialogEvents(Subscriptions):
     def ended(self, call: Call, now: float) -> None:
         if self.watchers:
             self.sync(call, now)
+        for leg in call.all_legs:  # every leg that rang belongs to a call that ends
+            self._to_tags.pop(leg.invite.call_id, None)
 
     def legs_failed(self, call: Call, leg: BLeg, status: int, now: float) -> bool:
         if self.watchers:
