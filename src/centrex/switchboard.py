@@ -28,11 +28,14 @@ from centrex.fairuse.toll_storage import StoreToll
 from centrex.numbers.number_use import NumberUse, store_writer
 from centrex.pbx.apps import Apps
 from centrex.pbx.attended_transfer import AttendedTransfers
+from centrex.pbx.blf import DialogEvents
 from centrex.pbx.hunt_groups import HuntGroups
 from centrex.pbx.mwi import MessageWaiting
 from centrex.pbx.park import Park
 from centrex.pbx.pickup import Pickup
+from centrex.pbx.presence import Presence
 from centrex.pbx.queues import Queues
+from centrex.pbx.subscriptions import DeviceLimit
 from centrex.pbx.transfer import BlindTransfer
 from centrex.pbx.user_routing import UserRouting
 from centrex.routing.trunk_calls import TrunkCalls
@@ -48,6 +51,8 @@ class Services:
     toll: TollGuard
     number_use: NumberUse
     mwi: MessageWaiting
+    blf: DialogEvents
+    presence: Presence
     apps: Apps
     park: Park
     groups: HuntGroups
@@ -65,6 +70,8 @@ class Services:
             self.toll,
             self.number_use,
             self.mwi,
+            self.blf,
+            self.presence,
             self.park,
             self.groups,
             self.queues,
@@ -82,6 +89,7 @@ def standard_services() -> Services:
     users = UserRouting(apps)
     groups = HuntGroups()
     queues = Queues()
+    watch_limit = DeviceLimit()  # BLF and presence subscriptions of a phone, counted together
     return Services(
         trunks=trunks,
         emergency=EmergencyCalls(trunks),
@@ -89,6 +97,8 @@ def standard_services() -> Services:
         toll=TollGuard(),
         number_use=NumberUse(),
         mwi=MessageWaiting(),
+        blf=DialogEvents(watch_limit),
+        presence=Presence(watch_limit),
         apps=apps,
         park=Park(apps, users, queues),
         groups=groups,

@@ -239,7 +239,7 @@ def test_subscribe_to_another_event_is_489() -> None:
 
     b = bench()
     req = subscribe_req("1002")
-    req.headers.set("Event", "presence")
+    req.headers.set("Event", "as-feature-event")
     b.request(req, ("10.0.0.9", 5070))
     [resp] = [s.message for s in b.net.take() if isinstance(s.message, Response)]
     assert resp.status == 489

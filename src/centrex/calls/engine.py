@@ -600,6 +600,8 @@ class CallEngine:
         if status < 200:
             if leg.state is LegState.CALLING:
                 leg.state = LegState.RINGING
+                for ringing in self.asking("leg_ringing"):
+                    ringing(leg, resp, now)
             # Ringing is passed on only to a caller still waiting for its answer; a caller already
             # answered (queue, park recall, after an app) hears the relay meanwhile.
             if call.state is CallState.RINGING and leg in call.legs and call.a_dialog is None:

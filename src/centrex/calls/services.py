@@ -65,6 +65,7 @@ HOOKS = (
     "answered",
     "legs_failed",
     "leg_response",
+    "leg_ringing",
     "leg_failed",
     "timer",
     "ended",
@@ -128,6 +129,9 @@ class CallService:
     def leg_response(self, leg: BLeg, resp: Response, now: float) -> bool:
         """A response on a leg this service launched (``leg.owner``)."""
         return False
+
+    def leg_ringing(self, leg: BLeg, resp: Response, now: float) -> None:
+        """A leg's first provisional past 100 (180/183): the phone rings (the BLF dialog event)."""
 
     def leg_failed(self, leg: BLeg, status: int, now: float) -> bool:
         return False
