@@ -32,6 +32,7 @@ def test_defaults_are_the_codes_phones_have_always_dialled() -> None:
         "pickup": "*8",
         "agent_login": "*45",
         "agent_logout": "*46",
+        "intercom": "*90",
     }
     assert validate({}) == []
 
