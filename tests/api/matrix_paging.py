@@ -9,7 +9,12 @@ BASE = "/tenants/{t}/paging-groups"
 
 ROUTES: list[tuple[str, str, Body, set[str]]] = [
     ("GET", BASE, None, STAFF),
-    ("POST", BASE, lambda w: {"name": "Dock", "extension": ext(), "member_ids": [str(w.ids["end_user"])]}, STAFF),
+    (
+        "POST",
+        BASE,
+        lambda w: {"name": "Dock", "extension": ext(), "member_ids": [str(w.ids["end_user"])]},
+        STAFF,
+    ),
     ("GET", BASE + "/{paging_group}", None, STAFF),
     ("PATCH", BASE + "/{paging_group}", lambda w: {"name": "Dock doors", "member_ids": []}, STAFF),
     ("DELETE", BASE + "/{spare_paging_group}", None, STAFF),

@@ -17,7 +17,9 @@ def base(api: Api) -> str:  # noqa: F811
 def test_create_read_update_delete_and_the_switch_reads_it(api: Api) -> None:  # noqa: F811
     admin = api.world.a.tokens["office_admin"]
     end_user, other = str(api.world.a.ids["end_user"]), str(api.world.a.ids["user"])
-    r = api.call("POST", base(api), admin, json={"name": "All floors", "extension": "7800", "member_ids": [end_user]})
+    r = api.call(
+        "POST", base(api), admin, json={"name": "All floors", "extension": "7800", "member_ids": [end_user]}
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert (body["name"], body["extension"], body["member_ids"]) == ("All floors", "7800", [end_user])
@@ -37,7 +39,10 @@ def test_create_read_update_delete_and_the_switch_reads_it(api: Api) -> None:  #
     entries = api.audit(entity="paging_groups")
     assert any(e["before"] is None and e["after"]["extension"] == "7800" for e in entries)
     changed = next(e for e in entries if e["before"] and e["after"])
-    assert changed["before"]["member_ids"] == [end_user] and changed["after"]["member_ids"] == [other, end_user]
+    assert changed["before"]["member_ids"] == [end_user] and changed["after"]["member_ids"] == [
+        other,
+        end_user,
+    ]
 
     assert api.call("DELETE", f"{base(api)}/{body['id']}", admin).status_code == 204
     assert api.call("GET", f"{base(api)}/{body['id']}", admin).status_code == 404
@@ -60,7 +65,10 @@ def test_bad_input_taken_numbers_and_other_tenants_members_name_the_field(api: A
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
     # a hunt group may not take a paging group's number either
     r = api.call(
-        "POST", f"/api/v1/tenants/{api.world.a.id}/hunt-groups", admin, json={"name": "H", "extension": "7750"}
+        "POST",
+        f"/api/v1/tenants/{api.world.a.id}/hunt-groups",
+        admin,
+        json={"name": "H", "extension": "7750"},
     )
     assert r.status_code == 409
 
