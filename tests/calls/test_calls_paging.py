@@ -125,6 +125,18 @@ def test_a_member_leaves_and_the_pager_hanging_up_ends_the_page_for_everyone() -
     byes = [s for s in b.net.sent if isinstance(s.message, Request) and s.message.method == "BYE"]
     assert sorted(s.addr[1] for s in byes if s.addr) == [5062, 5064]  # the ones still listening
     assert not b.engine.calls and isinstance(b.ended[-1], CallEnded)
+    cdr = b.ended[-1]
+    assert (cdr.from_, cdr.to, cdr.disposition, cdr.hangup_cause) == (
+        "1001",
+        "7750",
+        "answered",
+        "caller_bye",
+    )
+    assert [(leg.extension, leg.disposition) for leg in cdr.legs] == [
+        ("1002", "answered"),
+        ("1003", "answered"),
+        ("1004", "answered"),
+    ]
     assert b.engine.service(Paging).active() == {}
     assert not b.engine.activity.busy(b.user("1002").id)  # members are free again
 

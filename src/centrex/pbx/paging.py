@@ -40,7 +40,7 @@ from centrex.calls.services import CallService, Destination
 from centrex.sip.dialog import Dialog
 from centrex.sip.errors import SipParseError
 from centrex.sip.events import RequestReceived
-from centrex.sip.message import Response, make_response
+from centrex.sip.message import Request, Response, make_response
 from centrex.sip.sdp import parse_sdp
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,10 @@ class Paging(CallService):
     def request(self, event: RequestReceived, transport: str, now: float) -> bool:
         """A member's phone hangs up (BYE in its dialog): it leaves the page, which goes on."""
         req = event.request
+        if req.method == "BYE" and self._pages:
+            call = self.core.by_a_dialog.get((req.call_id, req.from_.tag or ""))
+            if call is not None and call.id in self._pages and call.a_dialog is not None:
+                return self._pager_bye(call, req, transport, now)
         leg = self._members.get(req.call_id)
         if leg is None or not req.to.tag:
             return False
@@ -253,6 +257,15 @@ class Paging(CallService):
         if page is not None and page.listeners.pop(req.call_id, None) is not None:
             self._fan_out(call, page)
         log.info("sip.page.left call=%s member=%s", call.id, leg.label)
+        return True
+
+    def _pager_bye(self, call: Call, req: Request, transport: str, now: float) -> bool:
+        """The pager hangs up: the page ends (``ended`` hangs up the members)."""
+        assert call.a_dialog is not None
+        if req.to.tag != call.a_tag or not call.a_dialog.receive_request(req):
+            return False  # not this dialog's, or out of order: the core answers it
+        self.core.network.send_response(transport, make_response(req, 200))
+        self.core.end(call, now, "answered", "caller_bye", 200)
         return True
 
     def ended(self, call: Call, now: float) -> None:
