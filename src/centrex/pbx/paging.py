@@ -16,12 +16,11 @@ extension or feature code (calls/origination.py).
 rings that user's phones with the same headers, two-way, as an ordinary call of the core (the
 first phone to answer wins, the others are cancelled); no forwarding, no voicemail.
 
-**The headers.** ``Call-Info: <sip:DOMAIN>;answer-after=0`` (RFC 3261 Call-Info with the
-``answer-after`` parameter of draft-ietf-sip-answermode's predecessor: honoured by Yealink,
-Grandstream, Snom, Cisco SPA/MPP and Linphone/baresip) and ``Alert-Info:
-<http://127.0.0.1>;info=alert-autoanswer;delay=0`` (Polycom UC Software matches the
-``info=alert-autoanswer`` class of its ``voIpProt.SIP.alertInfo`` table, the form FreePBX sends;
-the URI keeps the header RFC 3261-valid, as the bare ``Alert-Info: info=alert-autoanswer`` is not).
+**The headers** (docs/switch.md "Paging and intercom" names who honours which).
+``Call-Info: <sip:DOMAIN>;answer-after=0`` (Snom, Gigaset, Grandstream, Cisco SPA/MPP, baresip)
+and ``Alert-Info: <http://127.0.0.1>;info=alert-autoanswer;delay=0`` (Yealink's documented
+``info=alert-autoanswer``, Polycom's alertInfo class of that value as FreePBX sends it, Aastra's
+``delay=0``); the URI keeps the Alert-Info RFC 3261-valid, as a bare ``info=…`` is not.
 """
 
 from __future__ import annotations
