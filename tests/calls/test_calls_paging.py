@@ -183,3 +183,20 @@ def test_intercom_to_a_busy_or_unknown_extension_and_a_tenant_code() -> None:
     b.call("1001", "*771002")
     [leg] = b.invites()
     assert leg.addr == ("10.0.0.9", 5062) and leg.message.headers.get("Call-Info")  # type: ignore[union-attr]
+
+
+def test_a_late_answer_is_hung_up_and_a_repeated_answer_acked_again() -> None:
+    b, anchor = page_bench()
+    b.call("1001", "7750")
+    legs = by_port(b)
+    b.respond(legs[5062], 200, to_tag="m2", body=phone_answer(5062))
+    b.respond(legs[5062], 200, to_tag="m2", body=phone_answer(5062))  # the 200 again: ACK again
+    sent = [s.message for s in b.net.sent if isinstance(s.message, Request)]
+    assert [m.method for m in sent].count("ACK") == 2 and anchor.fan[-1] == [("10.0.1.2", 6062)]
+    b.tick(9)  # 1003 and 1004 cancelled: not auto-answering
+    assert len(b.net.cancels) == 2
+    b.net.take()
+    b.respond(legs[5063], 200, to_tag="m3", body=phone_answer(5063))  # answered after the CANCEL
+    [ack, bye] = [s for s in b.net.take() if isinstance(s.message, Request)]
+    assert (ack.message.method, bye.message.method, bye.addr) == ("ACK", "BYE", ("10.0.0.9", 5063))
+    assert anchor.fan[-1] == [("10.0.1.2", 6062)]  # not a listener
