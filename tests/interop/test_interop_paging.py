@@ -121,8 +121,18 @@ async def test_a_page_reaches_three_phones_with_auto_answer_and_they_hear_the_pa
     streams = [[(p.sequence, p.payload) for p in packets[-common:]] for packets in heard]
     assert streams[0] == streams[1] == streams[2]
     assert len({p.payload for p in heard[0]}) > 10  # speech, not one repeated frame of silence
-    [cdr] = [e for e in server.ended if e.to == "page:7750"] or server.ended[-1:]
-    assert cdr.disposition == "answered"
+    [cdr] = server.ended  # one call: the pager's, with a leg per phone paged
+    assert (cdr.from_, cdr.to, cdr.disposition, cdr.hangup_cause) == (
+        "1001",
+        "7750",
+        "answered",
+        "caller_bye",
+    )
+    assert sorted((leg.extension, leg.disposition) for leg in cdr.legs) == [
+        ("1002", "answered"),
+        ("1003", "answered"),
+        ("1004", "answered"),
+    ]
 
 
 async def test_intercom_rings_one_phone_with_auto_answer(server: Server, tmp_path: Path) -> None:
