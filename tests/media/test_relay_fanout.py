@@ -26,7 +26,7 @@ async def test_the_pager_reaches_every_listener_and_a_leaver_stops_hearing() -> 
     assert opened is not None
     a_host, a_port = opened[0]
     await asyncio.sleep(0.05)  # forwarding starts on the loop's next turn
-    pager_t, _ = await phone()
+    pager_t, pager = await phone()
     listeners = [await phone() for _ in range(3)]
     addresses = [t.get_extra_info("sockname")[:2] for t, _ in listeners]
     try:
@@ -38,6 +38,11 @@ async def test_the_pager_reaches_every_listener_and_a_leaver_stops_hearing() -> 
             got = [parse_rtp(d) for d in await drain(p.got, 5)]
             assert [g.sequence for g in got] == [100, 101, 102, 103, 104]
             assert all(g.ssrc == 0xAB and g.payload == bytes([i]) * 160 for i, g in enumerate(got))
+        # A listener that sends anyway (ignoring a=recvonly) is not heard by the pager: one-way.
+        b_port = opened[1][1]
+        listeners[0][0].sendto(RtpPacket(0, 1, 0, 0xCD, b"\x01" * 160).pack(), ("127.0.0.1", b_port))
+        await asyncio.sleep(0.1)
+        assert pager.got.empty()
         anchor.fan_out("page-1", "b", addresses[:2])  # the third hung up
         pager_t.sendto(RtpPacket(0, 105, 800, 0xAB, b"\x05" * 160).pack(), (a_host, a_port))
         for _, p in listeners[:2]:

@@ -281,6 +281,9 @@ class RtpRelay:
                     src.ssrc = ssrc
                     src.reception = ReceptionStats(self._clock_rate)
                 src.reception.update((data[2] << 8) | data[3], int.from_bytes(data[4:8], "big"), now)
+            if src.copies:
+                src.dropped += 1  # a listener of a fan-out (a page) is not heard: one-way
+                return
             tap = src.tap
             if tap is not None:
                 tap((data, now))
@@ -354,7 +357,8 @@ class RtpRelay:
 
     def fan_out(self, leg: str, addresses: Iterable[Address]) -> None:
         """Send what goes out of ``leg`` to every one of ``addresses`` (their SDP addresses: a
-        listener sends nothing to latch on); an empty list returns the leg to its one remote."""
+        listener sends nothing to latch on), and forward nothing that arrives on it (one-way: a
+        phone that sends anyway is not heard); an empty list returns the leg to its one remote."""
         self._leg(leg).copies = tuple(addresses)
         self.last_activity = time.monotonic()
 
