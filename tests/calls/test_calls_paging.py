@@ -34,6 +34,9 @@ def phone_answer(port: int) -> bytes:
 class FanOutAnchor(Anchor):
     fan: list[list[tuple[str, int]]] = field(default_factory=list)
 
+    def can_fan_out(self, call_id: str) -> bool:
+        return True
+
     def fan_out(self, call_id: str, leg: str, addresses: list[tuple[str, int]]) -> None:
         assert leg == "b"
         self.fan.append(sorted(addresses))

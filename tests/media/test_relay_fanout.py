@@ -24,6 +24,7 @@ async def test_the_pager_reaches_every_listener_and_a_leaver_stops_hearing() -> 
     anchor = RelayAnchor(mgr)
     opened = anchor.open("page-1")
     assert opened is not None
+    assert anchor.can_fan_out("page-1") and not anchor.can_fan_out("another-call")
     a_host, a_port = opened[0]
     await asyncio.sleep(0.05)  # forwarding starts on the loop's next turn
     pager_t, pager = await phone()

@@ -69,7 +69,9 @@ GroupLookup = Callable[[uuid.UUID, str], "PagingGroupInfo | None"]
 
 @runtime_checkable
 class FanOut(Protocol):
-    """The anchor's fan-out (calls/media.py RelayAnchor.fan_out)."""
+    """The anchor's fan-out (calls/media.py RelayAnchor, calls/hybrid_anchor.py HybridAnchor)."""
+
+    def can_fan_out(self, call_id: str) -> bool: ...
 
     def fan_out(self, call_id: str, leg: str, addresses: list[tuple[str, int]]) -> None: ...
 
@@ -136,7 +138,8 @@ class Paging(CallService):
         core = self.core
         if call.direct:
             core.media_path.reanchor(call)
-        if call.anchor is None or not isinstance(core.media, FanOut):
+        media = core.media
+        if call.anchor is None or not isinstance(media, FanOut) or not media.can_fan_out(str(call.id)):
             core.reject(
                 call, 503, now, "failed", "paging_no_relay", "Service Unavailable (paging needs the relay)"
             )
