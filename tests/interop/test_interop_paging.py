@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from centrex.adapters.directory_store import StoreDirectory
 from centrex.calls.media import RelayAnchor
+from centrex.e911.notifier import EmergencyNotifier
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
 from centrex.media.rtp import parse_rtp
 from centrex.pbx.paging import Paging
 from centrex.pbx.paging_store import StorePaging
+from centrex.server import attach_switch_services
 from centrex.store.db import transaction
 from centrex.store.models.paging import PagingGroup, PagingGroupMember
 
@@ -69,7 +72,11 @@ def with_relay(server: Server) -> None:
     server.service.engine.media = RelayAnchor(
         RelayManager(PortAllocator(42000, 42999), bind_host="127.0.0.1")
     )
-    server.service.engine.service(Paging).groups = StorePaging(server.sessions)
+    # The store ports wired as `centrex serve` wires them: the paging groups among them.
+    attach_switch_services(
+        server.service, server.sessions, StoreDirectory(server.sessions), EmergencyNotifier(None)
+    )
+    assert isinstance(server.service.engine.service(Paging).groups, StorePaging)
 
 
 async def test_a_page_reaches_three_phones_with_auto_answer_and_they_hear_the_pager(
