@@ -44,6 +44,8 @@ from centrex.ops.scheduler import Scheduler
 from centrex.pbx.apps import Apps
 from centrex.pbx.conference_lookup import ConferenceLookup
 from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.paging import Paging
+from centrex.pbx.paging_store import StorePaging
 from centrex.pbx.queue_store import StoreQueues
 from centrex.pbx.queues import Queues
 from centrex.routing.resolved import ResolvingRoutes
@@ -125,6 +127,7 @@ def attach_switch_services(
     records = sip.records if isinstance(sip.records, CallRecords) else None
     engine.service(Queues).store = StoreQueues(sessions, write_later=records.write_later if records else None)
     engine.service(Apps).conference_by_extension = ConferenceLookup(sessions)
+    engine.service(Paging).groups = StorePaging(sessions)  # paging groups (issue 17 §3)
     current = sip.location.listener
     nomadic = NomadicListener(tracker, directory)
     sip.location.listener = Listeners([current, nomadic] if current is not None else [nomadic])

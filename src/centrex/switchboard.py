@@ -7,6 +7,7 @@ into the core"). The order matters where two services could answer the same ques
   the user routing takes it, to count (or refuse) a call crossing a site's link;
 - park before the hunt groups and queues (a parked call ringing its parker back is the parker's,
   not the group's); apps before the transfers (an app's REFER is a redirect; park leaves it too);
+- paging before the hunt groups: it takes only its own extensions and the intercom code;
 - hunt groups, queues, then apps resolve an extension that is not a user's (the dial plan);
 - the blind transfer last among REFERs (it answers every REFER no other service took);
 - the user routing last: when a user's phones all fail, their forwarding or voicemail applies.
@@ -14,7 +15,7 @@ into the core"). The order matters where two services could answer the same ques
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,7 @@ from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.blf import DialogEvents
 from centrex.pbx.hunt_groups import HuntGroups
 from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.paging import Paging
 from centrex.pbx.park import Park
 from centrex.pbx.pickup import Pickup
 from centrex.pbx.presence import Presence
@@ -61,6 +63,7 @@ class Services:
     attended: AttendedTransfers
     transfer: BlindTransfer
     users: UserRouting
+    paging: Paging = field(default_factory=Paging)  # paging groups and intercom (issue 17 §3)
 
     def ordered(self) -> list[CallService]:
         return [
@@ -73,6 +76,7 @@ class Services:
             self.blf,
             self.presence,
             self.park,
+            self.paging,
             self.groups,
             self.queues,
             self.apps,

@@ -32,6 +32,7 @@ def test_defaults_are_the_codes_phones_have_always_dialled() -> None:
         "pickup": "*8",
         "agent_login": "*45",
         "agent_logout": "*46",
+        "intercom": "*90",
     }
     assert validate({}) == []
 
@@ -84,9 +85,13 @@ def test_each_rule_names_the_feature_and_the_rule() -> None:
     assert rules({"voicemail": "#5", "conference": "#5"}) == {("conference", "unique")}
     # *8 takes an extension: *80 could never be dialled (it is pickup of extension 0).
     assert rules({"conference": "*80"}) == {("conference", "prefix")}
-    assert rules({"pickup": "*9"}) == {("pickup", "prefix")}  # *9 begins *97 and *98
-    first, second = validate({"pickup": "*9"})
+    assert rules({"pickup": "*9"}) == {("pickup", "prefix")}  # *9 begins *97, *98 and *90
+    first, second, third = validate({"pickup": "*9"})
     assert "*97 (voicemail)" in first.message and "*98 (voicemail_login)" in second.message
+    assert "*90 (intercom)" in third.message
+    # FreePBX's intercom code *80 would be pickup of extension 0 here: refused by the same rule.
+    assert rules({"intercom": "*80"}) == {("intercom", "prefix")}
+    assert features.effective({"intercom": "*77"}).match("*771002") == Match("intercom", "1002")
     # Moving both sides of a clash together is fine.
     assert rules({"pickup": "#8", "conference": "*80"}) == set()
 

@@ -54,6 +54,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("pickup", "*8", Argument.OPTIONAL, "*8<ext> answers a call ringing ext, *8 one ringing a group"),
     Feature("agent_login", "*45", Argument.REQUIRED, "*45<queue ext> logs the caller in as an agent"),
     Feature("agent_logout", "*46", Argument.REQUIRED, "*46<queue ext> logs the caller out"),
+    # Asterisk/FreePBX use *80 for intercom; here *8 is pickup and would begin it (the prefix
+    # rule below), so the default is *90 (pbx/paging.py; a tenant may change it like the others).
+    Feature("intercom", "*90", Argument.REQUIRED, "*90<ext> calls ext with auto-answer (intercom)"),
 )
 BY_NAME: Mapping[str, Feature] = {f.name: f for f in FEATURES}
 DEFAULT_CODES: Mapping[str, str] = {f.name: f.code for f in FEATURES}

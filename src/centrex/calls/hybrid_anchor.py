@@ -120,6 +120,14 @@ class HybridAnchor:
         if anchor is not None:
             anchor.announce(call_id, leg, payload_type, pcm)
 
+    def can_fan_out(self, call_id: str) -> bool:
+        """Paging (pbx/paging.py): only a call on the built-in relay can be fanned out."""
+        return self._owner.get(call_id) is self.builtin
+
+    def fan_out(self, call_id: str, leg: str, addresses: list[tuple[str, int]]) -> None:
+        if self._owner.get(call_id) is self.builtin:
+            self.builtin.fan_out(call_id, leg, addresses)
+
     def close(self, call_id: str) -> None:
         anchor = self._owner.pop(call_id, None)
         if anchor is not None:

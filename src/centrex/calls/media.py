@@ -42,6 +42,15 @@ class RelayAnchor:
         with contextlib.suppress(MediaError):
             self.manager.set_remote(call_id, leg, address, port)
 
+    def can_fan_out(self, call_id: str) -> bool:
+        return self.manager.get(call_id) is not None
+
+    def fan_out(self, call_id: str, leg: str, addresses: list[tuple[str, int]]) -> None:
+        """What the relay sends out of ``leg`` goes to every address (paging: pbx/paging.py)."""
+        relay = self.manager.get(call_id)
+        if relay is not None:
+            relay.fan_out(leg, addresses)
+
     def music(self, call_id: str, leg: str, payload_type: int, on: bool) -> None:
         """Music on hold to ``leg`` (the party put on hold), or stop it."""
         key = (call_id, leg)

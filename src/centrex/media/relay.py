@@ -119,6 +119,7 @@ class _Leg:
     __slots__ = (
         "bytes_in",
         "bytes_out",
+        "copies",
         "dropped",
         "expected_rtcp",
         "expected_rtp",
@@ -156,6 +157,9 @@ class _Leg:
         # Recording and feature-code taps (media/recorder.py): None unless the call is recorded
         # or watched, so an untapped packet pays one attribute test.
         self.tap: Callable[[tuple[bytes, float]], object] | None = None
+        # Fan-out (paging, pbx/paging.py): when set, what goes out of this leg goes to each of
+        # these addresses instead of the leg's one remote — one talker, many listeners.
+        self.copies: tuple[Address, ...] = ()
 
     def stats(self) -> LegStats:
         r = self.reception
@@ -277,11 +281,21 @@ class RtpRelay:
                     src.ssrc = ssrc
                     src.reception = ReceptionStats(self._clock_rate)
                 src.reception.update((data[2] << 8) | data[3], int.from_bytes(data[4:8], "big"), now)
+            if src.copies:
+                src.dropped += 1  # a listener of a fan-out (a page) is not heard: one-way
+                return
             tap = src.tap
             if tap is not None:
                 tap((data, now))
             dst = self._legs.get(other)
             if dst is None or dst.rtp_transport is None:
+                return
+            copies = dst.copies
+            if copies:
+                for copy in copies:
+                    dst.rtp_transport.sendto(data, copy)
+                dst.packets_out += len(copies)
+                dst.bytes_out += len(data) * len(copies)
                 return
             target = dst.remote_rtp or dst.expected_rtp
             if target is None:
@@ -340,6 +354,13 @@ class RtpRelay:
 
     def stats(self, leg: str) -> LegStats:
         return self._leg(leg).stats()
+
+    def fan_out(self, leg: str, addresses: Iterable[Address]) -> None:
+        """Send what goes out of ``leg`` to every one of ``addresses`` (their SDP addresses: a
+        listener sends nothing to latch on), and forward nothing that arrives on it (one-way: a
+        phone that sends anyway is not heard); an empty list returns the leg to its one remote."""
+        self._leg(leg).copies = tuple(addresses)
+        self.last_activity = time.monotonic()
 
     # -- recording (media/recorder.py) --------------------------------------------------------
 
