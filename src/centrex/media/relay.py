@@ -35,6 +35,7 @@ from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
 from centrex.media.recorder import CallRecorder, FeatureCodeWatch, RecordingResult
 from centrex.media.rtcp import ReceptionStats
+from centrex.media.srtp import SdesState, SrtpLeg
 
 EF_TOS = 0xB8  # DSCP 46 (EF) << 2
 LEGS = ("a", "b")
@@ -135,6 +136,7 @@ class _Leg:
         "rtcp_transport",
         "rtp_port",
         "rtp_transport",
+        "srtp",
         "ssrc",
         "tap",
     )
@@ -156,6 +158,18 @@ class _Leg:
         # Recording and feature-code taps (media/recorder.py): None unless the call is recorded
         # or watched, so an untapped packet pays one attribute test.
         self.tap: Callable[[tuple[bytes, float]], object] | None = None
+        # SDES-SRTP toward this leg's phone (media/srtp.py, calls/secure_media.py): None is plain RTP.
+        self.srtp: SrtpLeg | None = None
+
+    def send_rtp(self, data: bytes, target: Address) -> None:
+        """One RTP packet to this leg's phone, encrypted when the leg is SRTP (music, prompts)."""
+        if self.srtp is not None:
+            protected = self.srtp.protect(data, False)
+            if protected is None:
+                return
+            data = protected
+        assert self.rtp_transport is not None
+        self.rtp_transport.sendto(data, target)
 
     def stats(self) -> LegStats:
         r = self.reception
@@ -206,6 +220,7 @@ class RtpRelay:
         self._recorder: CallRecorder | None = None
         self._watches: dict[str, FeatureCodeWatch] = {}
         self._flush_timer: asyncio.TimerHandle | None = None
+        self.sdes: dict[str, SdesState] = {}  # per leg, kept by calls/secure_media.py
 
     def bind(self) -> RtpRelay:
         """Bind both legs' sockets now (their ports are known at once, for the SDP); packets that
@@ -261,6 +276,12 @@ class RtpRelay:
         src = self._legs[name]
 
         def handle(data: bytes, addr: Address) -> None:
+            if src.srtp is not None:  # authenticated before it may latch (RFC 3711 §3.3)
+                plain = src.srtp.unprotect(data, False)
+                if plain is None:
+                    src.dropped += 1
+                    return
+                data = plain
             now = time.monotonic()
             if addr != src.remote_rtp:
                 if src.remote_rtp is not None and now - src.last_seen < self.relatch_after:
@@ -287,6 +308,11 @@ class RtpRelay:
             if target is None:
                 src.dropped += 1
                 return
+            if dst.srtp is not None:
+                protected = dst.srtp.protect(data, False)
+                if protected is None:
+                    return
+                data = protected
             dst.rtp_transport.sendto(data, target)
             dst.packets_out += 1
             dst.bytes_out += len(data)
@@ -297,6 +323,12 @@ class RtpRelay:
         src = self._legs[name]
 
         def handle(data: bytes, addr: Address) -> None:
+            if src.srtp is not None:
+                plain = src.srtp.unprotect(data, True)
+                if plain is None:
+                    src.dropped += 1
+                    return
+                data = plain
             if src.remote_rtcp is None or (
                 addr != src.remote_rtcp and src.remote_rtp is not None and addr[0] == src.remote_rtp[0]
             ):
@@ -314,6 +346,11 @@ class RtpRelay:
                 target = (dst.remote_rtp[0], dst.remote_rtp[1] + 1)  # RFC 3550 §11 default
             if target is None:
                 return
+            if dst.srtp is not None:
+                protected = dst.srtp.protect(data, True)
+                if protected is None:
+                    return
+                data = protected
             dst.rtcp_transport.sendto(data, target)
             dst.rtcp_out += 1
 
@@ -340,6 +377,13 @@ class RtpRelay:
 
     def stats(self, leg: str) -> LegStats:
         return self._leg(leg).stats()
+
+    def set_srtp(self, leg: str, srtp: SrtpLeg | None) -> None:
+        """SRTP on ``leg`` from now (None: plain RTP again, after a re-INVITE to RTP/AVP)."""
+        self._leg(leg).srtp = srtp
+
+    def srtp(self, leg: str) -> SrtpLeg | None:
+        return self._leg(leg).srtp
 
     # -- recording (media/recorder.py) --------------------------------------------------------
 
@@ -558,6 +602,14 @@ class RelayManager:
 
     def get(self, call_id: str) -> RtpRelay | None:
         return self._relays.get(call_id)
+
+    def by_port(self, port: int) -> tuple[RtpRelay, str] | None:
+        """The relay and leg whose RTP port is ``port`` (the one an SDP we send names)."""
+        for relay in self._relays.values():
+            for name in LEGS:
+                if relay.local_port(name) == port:
+                    return relay, name
+        return None
 
     def sdp_address(self, call_id: str, leg: str) -> MediaAddress:
         """The address/port to write into the SDP sent to ``leg`` ('a' caller, 'b' callee)."""
