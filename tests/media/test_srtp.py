@@ -26,7 +26,9 @@ def test_crypto_attribute_parses_and_writes_rfc4568_lines() -> None:
     c = parse_crypto(line)
     assert c == Crypto(1, "AES_CM_128_HMAC_SHA1_80", KEY)
     assert str(c) == f"1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(KEY).decode()}"
-    assert parse_crypto(str(Crypto(2, "AES_CM_128_HMAC_SHA1_32", KEY))) == Crypto(2, "AES_CM_128_HMAC_SHA1_32", KEY)
+    assert parse_crypto(str(Crypto(2, "AES_CM_128_HMAC_SHA1_32", KEY))) == Crypto(
+        2, "AES_CM_128_HMAC_SHA1_32", KEY
+    )
     assert parse_crypto("1 F8_128_HMAC_SHA1_80 inline:" + base64.b64encode(KEY).decode()) is None
     assert parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:AAAA") is None  # 3 bytes, not 30
     assert parse_crypto("1 AES_CM_128_HMAC_SHA1_80 inline:!!!") is None

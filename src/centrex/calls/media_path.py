@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from centrex.calls.codecs import offered_codecs
@@ -63,7 +64,14 @@ class MediaPath:
         re-routed to where a direct call may not go (it is anchored again before the caller has
         heard any answer, so nobody notices)."""
         media = self.core.media
-        if self.direct(call, user, bindings):
+        asked: list[bool] = []
+
+        def recorded() -> bool:  # asked at most once per routing
+            if not asked:
+                asked.append(self.recorded(call, user))
+            return asked[0]
+
+        if self.direct(call, user, bindings, recorded):
             if not call.direct and call.anchor is not None and media is not None:
                 try:
                     media.close(str(call.id))
@@ -74,7 +82,7 @@ class MediaPath:
                 log.info("sip.media.direct call=%s to=%s", call.id, user.extension)
         elif call.direct:
             self.reanchor(call)
-        if not call.direct and call.b_offer is not None and self.recorded(call, user):
+        if not call.direct and call.b_offer is not None and recorded():
             # The recorder decodes G.711 only: a recorded call is offered nothing else (G.722 and
             # Opus pass through otherwise, calls/codecs.py offered_codecs).
             with contextlib.suppress(SipParseError, ValueError):
@@ -85,7 +93,9 @@ class MediaPath:
             call.direct = False
             self.anchor(call)
 
-    def direct(self, call: Call, user: UserInfo, bindings: list[Binding]) -> bool:
+    def direct(
+        self, call: Call, user: UserInfo, bindings: list[Binding], recorded: Callable[[], bool] | None = None
+    ) -> bool:
         """Media phone to phone, without the relay, when the tenant allows it (``direct_media``)
         and the call is between two phones of the tenant at one site: dialled by a user's phone,
         ringing a user's phones (not a hunt group, queue, app, trunk or park recall), nobody
@@ -118,7 +128,7 @@ class MediaPath:
             site = (device.site_id if device else None) or user.site_id
             if device is None or site != call.site_id:
                 return False
-        return not self.recorded(call, user)
+        return not (recorded() if recorded is not None else self.recorded(call, user))
 
     def recorded(self, call: Call, user: UserInfo) -> bool:
         """Whether a recording policy or the on-demand code may record the call (True in doubt)."""

@@ -115,7 +115,7 @@ class SecureMedia:
             if pair is None:
                 log.warning("sip.srtp.answer_without_key call=%s leg=%s: plain RTP", call_id, leg)
         else:
-            state.their_offer = theirs
+            state.their_offer, state.their_proto = theirs, audio.proto
 
     def sending(
         self, transport: str, message: Request | Response, toward_phone: Callable[[RtpRelay, str], bool]
@@ -158,6 +158,7 @@ class SecureMedia:
             else:
                 audio.attributes = [(n, v) for n, v in audio.attributes if n != "crypto"]
                 audio.attributes.insert(0, ("crypto", str(pair[1])))
+                audio.proto = state.their_proto  # the answer's profile is the offer's (RFC 3264 §6)
             self._keys(relay, leg, state, pair)
         message.body = str(sd).encode()
 

@@ -79,6 +79,7 @@ class SdesState:
 
     local_key: bytes
     their_offer: list[Crypto]
+    their_proto: str = "RTP/SAVP"
     offered: bool = False
     current: tuple[Crypto, Crypto] | None = None  # (theirs, ours) the leg is keyed with
 
