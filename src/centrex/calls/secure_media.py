@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from centrex.media.relay import RelayManager, RtpRelay
 from centrex.media.srtp import SAVP_PROTOS, SUITES, Crypto, SdesState, SrtpLeg, new_key, parse_crypto
 from centrex.sip.errors import SipParseError
+from centrex.sip.events import Address
 from centrex.sip.message import Request, Response
 from centrex.sip.sdp import Media, SessionDescription, parse_sdp
 
@@ -173,11 +174,20 @@ def relay_manager(anchor: object) -> RelayManager | None:
     return None
 
 
-def toward_phone(engine: CallEngine, message: Request | Response, relay: RtpRelay, leg: str) -> bool:
-    """Whether ``leg`` of the relay's call is a registered phone (not a carrier or an app)."""
+def toward_phone(
+    engine: CallEngine, message: Request | Response, addr: Address | None, relay: RtpRelay, leg: str
+) -> bool:
+    """Whether ``leg`` of the relay's call is a registered phone (not a carrier or an app). Only
+    asked for SDP going over TLS."""
     if leg == "b":
         b = engine.legs_by_callid.get(message.call_id)
-        return b is not None and b.user is not None
+        if b is not None:  # in the dialog (re-INVITE, its answer)
+            return b.user is not None
+        # The first INVITE of a leg is sent before the engine files the leg: a phone's is sent to
+        # the source of its registration (a carrier's to its gateway).
+        return addr is not None and any(
+            bd.source == addr and bd.transport in SECURE_TRANSPORTS for bd in engine.location.all()
+        )
     try:
         call = engine.calls.get(uuid.UUID(relay.call_id))
     except ValueError:

@@ -528,18 +528,18 @@ class SipService:
 
     def send_request(self, transport: str, request: Request, addr: Address) -> TransactionKey:
         t = self._transport(transport)
-        self._secure_sdp(self._name(t), request)
+        self._secure_sdp(self._name(t), request, addr)
         return t.send_request(request, addr)
 
     def send_response(self, transport: str, response: Response) -> None:
         t = self._transport(transport)
-        self._secure_sdp(self._name(t), response)
+        self._secure_sdp(self._name(t), response, None)
         t.send_response(response)
 
-    def _secure_sdp(self, transport: str, message: Request | Response) -> None:
+    def _secure_sdp(self, transport: str, message: Request | Response, addr: Address | None) -> None:
         if message.body:
             self.secure_media.sending(
-                transport, message, lambda relay, leg: toward_phone(self.engine, message, relay, leg)
+                transport, message, lambda relay, leg: toward_phone(self.engine, message, addr, relay, leg)
             )
 
     def send_cancel(self, transport: str, key: TransactionKey) -> None:
