@@ -180,3 +180,14 @@ def test_wideband_passes_through_unless_a_feature_decodes() -> None:
     # Only wideband offered: nothing to reduce to, the offer stays (the far side may refuse it).
     only_wide = parse_sdp(sdp(4000, "RTP/AVP", False, "9 111 101"))
     assert audio_codecs(g711_only(only_wide)) == ["g722/8000", "opus/48000", "telephone-event/8000"]
+
+
+async def test_sdp_is_matched_to_its_relay_leg_by_port_while_the_call_lasts() -> None:
+    low, high = free_range(4)
+    mgr = RelayManager(PortAllocator(low, high), bind_host="127.0.0.1")
+    one, two = await mgr.create("one"), mgr.create_now("two")
+    assert mgr.by_port(one.local_port("b")) == (one, "b") and mgr.by_port(two.local_port("a")) == (two, "a")
+    port = one.local_port("a")
+    mgr.destroy("one")
+    assert mgr.by_port(port) is None and mgr.by_port(two.local_port("b")) == (two, "b")
+    mgr.close()

@@ -555,6 +555,7 @@ class RelayManager:
         self.idle_timeout = idle_timeout
         self._on_idle = on_idle
         self._relays: dict[str, RtpRelay] = {}
+        self._port_calls: dict[tuple[int, str], str] = {}  # (RTP port, leg) -> call id, for by_port
         self._attaching: set[asyncio.Task[RtpRelay]] = set()
         # Packets of the relays already closed (ops/metrics_switch.py adds the open ones' at scrape).
         self.closed_totals = RelayTotals()
@@ -579,6 +580,7 @@ class RelayManager:
         except BaseException:
             self._relays.pop(call_id, None)
             raise
+        self._index(relay)
         return relay
 
     def create_now(self, call_id: str) -> RtpRelay:
@@ -590,6 +592,7 @@ class RelayManager:
         relay = RtpRelay(call_id, self.allocator, self.bind_host, self.idle_timeout, on_idle=self._idle)
         relay.bind()
         self._relays[call_id] = relay
+        self._index(relay)
         task = asyncio.get_running_loop().create_task(relay.attach())
         self._attaching.add(task)
         task.add_done_callback(self._attached)
@@ -604,12 +607,23 @@ class RelayManager:
         return self._relays.get(call_id)
 
     def by_port(self, port: int) -> tuple[RtpRelay, str] | None:
-        """The relay and leg whose RTP port is ``port`` (the one an SDP we send names)."""
-        for relay in self._relays.values():
-            for name in LEGS:
-                if relay.local_port(name) == port:
-                    return relay, name
+        """The open relay and leg whose RTP port is ``port`` (the one an SDP we send names)."""
+        for name in LEGS:
+            relay = self._relays.get(self._port_calls.get((port, name), ""))
+            if relay is not None and not relay.closed and relay.local_port(name) == port:
+                return relay, name
         return None
+
+    def _index(self, relay: RtpRelay) -> None:
+        for name in LEGS:
+            self._port_calls[(relay.local_port(name), name)] = relay.call_id
+
+    def _unindex(self, relay: RtpRelay) -> None:
+        for name in LEGS:
+            with contextlib.suppress(MediaError):
+                key = (relay.local_port(name), name)
+                if self._port_calls.get(key) == relay.call_id:
+                    del self._port_calls[key]
 
     def sdp_address(self, call_id: str, leg: str) -> MediaAddress:
         """The address/port to write into the SDP sent to ``leg`` ('a' caller, 'b' callee)."""
@@ -630,6 +644,7 @@ class RelayManager:
         if relay is None:
             return None
         stats = {leg: relay.stats(leg) for leg in LEGS}
+        self._unindex(relay)
         relay.close("hang-up")
         self.closed_totals.add(stats.values())
         return stats
@@ -643,6 +658,7 @@ class RelayManager:
 
     def _idle(self, relay: RtpRelay) -> None:
         if self._relays.pop(relay.call_id, None) is not None:
+            self._unindex(relay)
             self.closed_totals.add(relay.stats(leg) for leg in LEGS)
         if self._on_idle is not None:
             self._on_idle(relay.call_id)
