@@ -151,7 +151,7 @@ async def test_srtp_call_between_two_baresip_phones_over_tls(tls_server: Server,
         for leg in ("a", "b"):
             srtp = relay.srtp(leg)
             keyed[leg] = srtp is not None and srtp.inbound is not None and srtp.outbound is not None
-            stats[leg] = (relay.stats(leg), srtp.failed if srtp else None)
+            stats[leg] = (relay.stats(leg), srtp.failed if srtp else None, srtp.failed_rtcp if srtp else None)
         await caller.command("hangup")
         await caller.wait_event("CALL_CLOSED")
         await callee.wait_event("CALL_CLOSED")
@@ -167,9 +167,10 @@ async def test_srtp_call_between_two_baresip_phones_over_tls(tls_server: Server,
             logs["1002"] = await callee.close()
     # Each leg of the relay is SRTP both ways (the phone's key in, ours out)...
     assert keyed == {"a": True, "b": True}, (stats, logs)
-    for leg, (leg_stats, failed) in stats.items():
-        # ... and each phone's stream authenticated and decrypted under its key, and was relayed
-        # (re-encrypted) to the other phone.
+    for leg, (leg_stats, failed, _failed_rtcp) in stats.items():
+        # ... and each phone's RTP authenticated and decrypted under its key, and was relayed
+        # (re-encrypted) to the other phone. (An RTCP packet may be dropped: baresip 1.0 starts RTCP
+        # before SRTP and its first report can go out unprotected, which the relay refuses.)
         assert leg_stats.packets_in >= 50 and failed == 0, (leg, stats, logs)
         assert leg_stats.packets_out >= 50, (leg, stats, logs)
     for user, out in logs.items():

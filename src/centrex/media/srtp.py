@@ -9,6 +9,7 @@ which direction of a relay leg.
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ SUITES = {
     "AES_CM_128_HMAC_SHA1_32": Policy.SRTP_PROFILE_AES128_CM_SHA1_32,
 }
 KEY_SALT_LEN = 30
+log = logging.getLogger(__name__)
 SAVP_PROTOS = ("RTP/SAVP", "RTP/SAVPF")
 
 
@@ -88,20 +90,25 @@ class SrtpLeg:
     """The crypto of one relay leg: ``inbound`` decrypts what its phone sends (the phone's key),
     ``outbound`` encrypts what the relay sends it (our key). Either may be None: plain RTP."""
 
-    __slots__ = ("failed", "inbound", "outbound")
+    __slots__ = ("failed", "failed_rtcp", "inbound", "outbound")
 
     def __init__(self, inbound: Crypto | None, outbound: Crypto | None) -> None:
         self.inbound = session(inbound, False) if inbound else None
         self.outbound = session(outbound, True) if outbound else None
-        self.failed = 0  # packets that did not authenticate (dropped)
+        self.failed = 0  # RTP packets that did not authenticate or were replays (dropped)
+        self.failed_rtcp = 0  # the same for RTCP
 
     def unprotect(self, data: bytes, rtcp: bool) -> bytes | None:
         if self.inbound is None:
             return data
         try:
             return self.inbound.unprotect_rtcp(data) if rtcp else self.inbound.unprotect(data)
-        except SrtpError:
-            self.failed += 1
+        except SrtpError as exc:
+            log.debug("media.srtp.unprotect_failed rtcp=%s: %s", rtcp, exc)
+            if rtcp:
+                self.failed_rtcp += 1
+            else:
+                self.failed += 1
             return None
 
     def protect(self, data: bytes, rtcp: bool) -> bytes | None:
