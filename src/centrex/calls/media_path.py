@@ -8,9 +8,12 @@ services use it through ``core.media_path``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from centrex.calls.codecs import offered_codecs
 from centrex.calls.directory import UserInfo
 from centrex.calls.location import Binding
 from centrex.calls.model import Call
@@ -20,6 +23,7 @@ from centrex.sip.sdp import SessionDescription, is_on_hold, parse_sdp, rewrite_c
 
 if TYPE_CHECKING:
     from centrex.calls.engine import CallEngine
+    from centrex.calls.secure_media import SecureMedia
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 class MediaPath:
     def __init__(self, core: CallEngine) -> None:
         self.core = core
+        # SDES-SRTP keys of the relay's legs (calls/secure_media.py; set by calls/service.py).
+        self.secure: SecureMedia | None = None
 
     def anchor(self, call: Call) -> None:
         """Put the relay in the media path: the callee is offered the relay's b side, the caller
@@ -58,7 +64,14 @@ class MediaPath:
         re-routed to where a direct call may not go (it is anchored again before the caller has
         heard any answer, so nobody notices)."""
         media = self.core.media
-        if self.direct(call, user, bindings):
+        asked: list[bool] = []
+
+        def recorded() -> bool:  # asked at most once per routing
+            if not asked:
+                asked.append(self.recorded(call, user))
+            return asked[0]
+
+        if self.direct(call, user, bindings, recorded):
             if not call.direct and call.anchor is not None and media is not None:
                 try:
                     media.close(str(call.id))
@@ -69,13 +82,20 @@ class MediaPath:
                 log.info("sip.media.direct call=%s to=%s", call.id, user.extension)
         elif call.direct:
             self.reanchor(call)
+        if not call.direct and call.b_offer is not None and recorded():
+            # The recorder decodes G.711 only: a recorded call is offered nothing else (G.722 and
+            # Opus pass through otherwise, calls/codecs.py offered_codecs).
+            with contextlib.suppress(SipParseError, ValueError):
+                call.b_offer = str(offered_codecs(parse_sdp(call.b_offer), recorded=True)).encode()
 
     def reanchor(self, call: Call) -> None:
         if call.direct:
             call.direct = False
             self.anchor(call)
 
-    def direct(self, call: Call, user: UserInfo, bindings: list[Binding]) -> bool:
+    def direct(
+        self, call: Call, user: UserInfo, bindings: list[Binding], recorded: Callable[[], bool] | None = None
+    ) -> bool:
         """Media phone to phone, without the relay, when the tenant allows it (``direct_media``)
         and the call is between two phones of the tenant at one site: dialled by a user's phone,
         ringing a user's phones (not a hunt group, queue, app, trunk or park recall), nobody
@@ -97,6 +117,8 @@ class MediaPath:
             return False
         if call.answered is not None or call.a_dialog is not None or call.parked is not None:
             return False
+        if b"a=crypto" in call.a_invite.body:
+            return False  # SRTP: the relay keys each side itself (calls/secure_media.py)
         if not call.direct and call.anchor is None:
             return False  # never anchored (no relay, or no SDP offer): nothing to release
         if user.tenant_id != t.id or not bindings:
@@ -106,15 +128,19 @@ class MediaPath:
             site = (device.site_id if device else None) or user.site_id
             if device is None or site != call.site_id:
                 return False
+        return not (recorded() if recorded is not None else self.recorded(call, user))
+
+    def recorded(self, call: Call, user: UserInfo) -> bool:
+        """Whether a recording policy or the on-demand code may record the call (True in doubt)."""
         may_record = self.core.may_record
-        if may_record is not None:
-            try:
-                if may_record(t.id, (caller.id, user.id)):
-                    return False
-            except Exception:
-                log.exception("sip.media.recording_check_failed call=%s", call.id)
-                return False
-        return True
+        if may_record is None:
+            return False
+        parties = (call.caller.id, user.id) if call.caller is not None else (user.id,)
+        try:
+            return may_record(call.tenant.id, parties)
+        except Exception:
+            log.exception("sip.media.recording_check_failed call=%s", call.id)
+            return True
 
     def learn(self, call: Call, leg: str, sd: SessionDescription) -> None:
         media = self.core.media
@@ -123,6 +149,8 @@ class MediaPath:
         conn = (audio.connection if audio else None) or sd.connection
         if audio is not None and conn is not None and not conn.is_null:
             media.set_remote(str(call.id), leg, conn.address, audio.port)
+        if self.secure is not None:
+            self.secure.received(str(call.id), leg, sd)
 
     def hold_music(self, call: Call, held: str, req: Request) -> None:
         """A re-INVITE that puts the other side on hold (sendonly / inactive, or the old c=0.0.0.0)
@@ -166,6 +194,10 @@ class MediaPath:
         except (SipParseError, ValueError):
             return body
         self.learn(call, "b" if toward == "a" else "a", sd)
+        if is_on_hold(sd):
+            # The relay's music (G.711 frames, hold_music) goes to the held side: its codec must
+            # be one it can decode, whatever the call used before (calls/codecs.py).
+            sd = offered_codecs(sd, hold_music=True)
         address, port = call.anchor[0 if toward == "a" else 1]
         return str(rewrite_connection(sd, address, port)).encode()
 

@@ -33,6 +33,7 @@ from centrex.calls.location import LocationService
 from centrex.calls.log_labels import CallLabels
 from centrex.calls.ports import CallJournal
 from centrex.calls.registrar import ExpiryPolicy, Registrar
+from centrex.calls.secure_media import SecureMedia, relay_manager, toward_phone
 from centrex.calls.services import CallService
 from centrex.fairuse.ban_service import BanService
 from centrex.fairuse.ban_store import service_key
@@ -249,6 +250,9 @@ class SipService:
         # Every line of a call carries its Call-ID and tenant (ops/logs.py), timers and ends too.
         self.engine.register(CallLabels())
         index_calls(self.engine)
+        # SDES-SRTP (issue 17 §4): every SDP out and in passes calls/secure_media.py.
+        self.secure_media = SecureMedia(lambda: relay_manager(self.engine.media))
+        self.engine.media_path.secure = self.secure_media
         self.transports: dict[str, SipTransport] = {}
         self.tls_certificate: str | None = None  # the PEM file phones may pin, once TLS is up
         self._timer: asyncio.TimerHandle | None = None
@@ -523,10 +527,20 @@ class SipService:
         return self.transports.get(name) or self.transports["UDP"]
 
     def send_request(self, transport: str, request: Request, addr: Address) -> TransactionKey:
-        return self._transport(transport).send_request(request, addr)
+        t = self._transport(transport)
+        self._secure_sdp(self._name(t), request, addr)
+        return t.send_request(request, addr)
 
     def send_response(self, transport: str, response: Response) -> None:
-        self._transport(transport).send_response(response)
+        t = self._transport(transport)
+        self._secure_sdp(self._name(t), response, None)
+        t.send_response(response)
+
+    def _secure_sdp(self, transport: str, message: Request | Response, addr: Address | None) -> None:
+        if message.body:
+            self.secure_media.sending(
+                transport, message, lambda relay, leg: toward_phone(self.engine, message, addr, relay, leg)
+            )
 
     def send_cancel(self, transport: str, key: TransactionKey) -> None:
         self._transport(transport).send_cancel(key)

@@ -120,7 +120,7 @@ class MusicOnHold:
                 marker = 0x80 if i == 0 else 0
                 header = bytes((0x80, marker | self.payload_type)) + seq.to_bytes(2, "big")
                 header += ts.to_bytes(4, "big") + ssrc.to_bytes(4, "big")
-                leg.rtp_transport.sendto(header + frame, target)
+                leg.send_rtp(header + frame, target)
                 leg.packets_out += 1
                 self.sent += 1
                 self.announced += prompt

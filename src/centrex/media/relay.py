@@ -35,6 +35,7 @@ from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
 from centrex.media.recorder import CallRecorder, FeatureCodeWatch, RecordingResult
 from centrex.media.rtcp import ReceptionStats
+from centrex.media.srtp import SdesState, SrtpLeg
 
 EF_TOS = 0xB8  # DSCP 46 (EF) << 2
 LEGS = ("a", "b")
@@ -136,6 +137,7 @@ class _Leg:
         "rtcp_transport",
         "rtp_port",
         "rtp_transport",
+        "srtp",
         "ssrc",
         "tap",
     )
@@ -160,6 +162,18 @@ class _Leg:
         # Fan-out (paging, pbx/paging.py): when set, what goes out of this leg goes to each of
         # these addresses instead of the leg's one remote — one talker, many listeners.
         self.copies: tuple[Address, ...] = ()
+        # SDES-SRTP toward this leg's phone (media/srtp.py, calls/secure_media.py): None is plain RTP.
+        self.srtp: SrtpLeg | None = None
+
+    def send_rtp(self, data: bytes, target: Address) -> None:
+        """One RTP packet to this leg's phone, encrypted when the leg is SRTP (music, prompts)."""
+        if self.srtp is not None:
+            protected = self.srtp.protect(data, False)
+            if protected is None:
+                return
+            data = protected
+        assert self.rtp_transport is not None
+        self.rtp_transport.sendto(data, target)
 
     def stats(self) -> LegStats:
         r = self.reception
@@ -210,6 +224,7 @@ class RtpRelay:
         self._recorder: CallRecorder | None = None
         self._watches: dict[str, FeatureCodeWatch] = {}
         self._flush_timer: asyncio.TimerHandle | None = None
+        self.sdes: dict[str, SdesState] = {}  # per leg, kept by calls/secure_media.py
 
     def bind(self) -> RtpRelay:
         """Bind both legs' sockets now (their ports are known at once, for the SDP); packets that
@@ -265,6 +280,12 @@ class RtpRelay:
         src = self._legs[name]
 
         def handle(data: bytes, addr: Address) -> None:
+            if src.srtp is not None:  # authenticated before it may latch (RFC 3711 §3.3)
+                plain = src.srtp.unprotect(data, False)
+                if plain is None:
+                    src.dropped += 1
+                    return
+                data = plain
             now = time.monotonic()
             if addr != src.remote_rtp:
                 if src.remote_rtp is not None and now - src.last_seen < self.relatch_after:
@@ -301,6 +322,11 @@ class RtpRelay:
             if target is None:
                 src.dropped += 1
                 return
+            if dst.srtp is not None:
+                protected = dst.srtp.protect(data, False)
+                if protected is None:
+                    return
+                data = protected
             dst.rtp_transport.sendto(data, target)
             dst.packets_out += 1
             dst.bytes_out += len(data)
@@ -311,6 +337,12 @@ class RtpRelay:
         src = self._legs[name]
 
         def handle(data: bytes, addr: Address) -> None:
+            if src.srtp is not None:
+                plain = src.srtp.unprotect(data, True)
+                if plain is None:
+                    src.dropped += 1
+                    return
+                data = plain
             if src.remote_rtcp is None or (
                 addr != src.remote_rtcp and src.remote_rtp is not None and addr[0] == src.remote_rtp[0]
             ):
@@ -328,6 +360,11 @@ class RtpRelay:
                 target = (dst.remote_rtp[0], dst.remote_rtp[1] + 1)  # RFC 3550 §11 default
             if target is None:
                 return
+            if dst.srtp is not None:
+                protected = dst.srtp.protect(data, True)
+                if protected is None:
+                    return
+                data = protected
             dst.rtcp_transport.sendto(data, target)
             dst.rtcp_out += 1
 
@@ -361,6 +398,13 @@ class RtpRelay:
         phone that sends anyway is not heard); an empty list returns the leg to its one remote."""
         self._leg(leg).copies = tuple(addresses)
         self.last_activity = time.monotonic()
+
+    def set_srtp(self, leg: str, srtp: SrtpLeg | None) -> None:
+        """SRTP on ``leg`` from now (None: plain RTP again, after a re-INVITE to RTP/AVP)."""
+        self._leg(leg).srtp = srtp
+
+    def srtp(self, leg: str) -> SrtpLeg | None:
+        return self._leg(leg).srtp
 
     # -- recording (media/recorder.py) --------------------------------------------------------
 
@@ -532,6 +576,7 @@ class RelayManager:
         self.idle_timeout = idle_timeout
         self._on_idle = on_idle
         self._relays: dict[str, RtpRelay] = {}
+        self._port_calls: dict[tuple[int, str], str] = {}  # (RTP port, leg) -> call id, for by_port
         self._attaching: set[asyncio.Task[RtpRelay]] = set()
         # Packets of the relays already closed (ops/metrics_switch.py adds the open ones' at scrape).
         self.closed_totals = RelayTotals()
@@ -556,6 +601,7 @@ class RelayManager:
         except BaseException:
             self._relays.pop(call_id, None)
             raise
+        self._index(relay)
         return relay
 
     def create_now(self, call_id: str) -> RtpRelay:
@@ -567,6 +613,7 @@ class RelayManager:
         relay = RtpRelay(call_id, self.allocator, self.bind_host, self.idle_timeout, on_idle=self._idle)
         relay.bind()
         self._relays[call_id] = relay
+        self._index(relay)
         task = asyncio.get_running_loop().create_task(relay.attach())
         self._attaching.add(task)
         task.add_done_callback(self._attached)
@@ -579,6 +626,25 @@ class RelayManager:
 
     def get(self, call_id: str) -> RtpRelay | None:
         return self._relays.get(call_id)
+
+    def by_port(self, port: int) -> tuple[RtpRelay, str] | None:
+        """The open relay and leg whose RTP port is ``port`` (the one an SDP we send names)."""
+        for name in LEGS:
+            relay = self._relays.get(self._port_calls.get((port, name), ""))
+            if relay is not None and not relay.closed and relay.local_port(name) == port:
+                return relay, name
+        return None
+
+    def _index(self, relay: RtpRelay) -> None:
+        for name in LEGS:
+            self._port_calls[(relay.local_port(name), name)] = relay.call_id
+
+    def _unindex(self, relay: RtpRelay) -> None:
+        for name in LEGS:
+            with contextlib.suppress(MediaError):
+                key = (relay.local_port(name), name)
+                if self._port_calls.get(key) == relay.call_id:
+                    del self._port_calls[key]
 
     def sdp_address(self, call_id: str, leg: str) -> MediaAddress:
         """The address/port to write into the SDP sent to ``leg`` ('a' caller, 'b' callee)."""
@@ -599,6 +665,7 @@ class RelayManager:
         if relay is None:
             return None
         stats = {leg: relay.stats(leg) for leg in LEGS}
+        self._unindex(relay)
         relay.close("hang-up")
         self.closed_totals.add(stats.values())
         return stats
@@ -612,6 +679,7 @@ class RelayManager:
 
     def _idle(self, relay: RtpRelay) -> None:
         if self._relays.pop(relay.call_id, None) is not None:
+            self._unindex(relay)
             self.closed_totals.add(relay.stats(leg) for leg in LEGS)
         if self._on_idle is not None:
             self._on_idle(relay.call_id)

@@ -336,7 +336,7 @@ def negotiate_answer(
         if (
             m.media == "audio"
             and m.port != 0
-            and m.proto.upper() in ("RTP/AVP", "RTP/AVPF")
+            and m.proto.upper() in ("RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF")  # keys: secure_media
             and not audio_taken
         ):
             for pt in m.formats:
