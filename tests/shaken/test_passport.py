@@ -73,6 +73,8 @@ def test_the_passport_carries_the_rfc_8588_header_and_claims(pki: Pki) -> None:
 def test_a_signed_passport_verifies_against_the_test_ca(pki: Pki) -> None:
     result = _verify(pki, _header(pki))
     assert result.verstat is Verstat.PASSED and result.attest == "A"
+    quoted = _header(pki).replace("ppt=shaken", 'ppt="shaken"')  # RFC 8588 §6's example form
+    assert _verify(pki, quoted).verstat is Verstat.PASSED
     assert result.verstat.value == "TN-Validation-Passed"
 
 

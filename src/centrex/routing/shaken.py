@@ -157,7 +157,10 @@ _PARAM = re.compile(r";\s*([A-Za-z0-9_-]+)\s*=\s*(<[^>]*>|[^;]*)")
 def parse_identity(value: str) -> tuple[str, dict[str, str]]:
     """An Identity header's JWS and its parameters (info without its angle brackets)."""
     jws, _, rest = value.strip().partition(";")
-    params = {m.group(1).lower(): m.group(2).strip().strip("<>") for m in _PARAM.finditer(";" + rest)}
+    # RFC 8588's examples quote the type (ppt="shaken"), ATIS-1000074's do not: both are read.
+    params = {
+        m.group(1).lower(): m.group(2).strip().strip("<>").strip('"') for m in _PARAM.finditer(";" + rest)
+    }
     return jws.strip(), params
 
 
