@@ -149,6 +149,15 @@ class Settings(BaseSettings):
     # A call whose media stopped both ways this long is hung up (issue 13 §3).
     media_timeout_s: float = Field(60.0, gt=0)
 
+    # STIR/SHAKEN (issue 17 §5; docs/switch.md "Caller identity and STIR/SHAKEN"): outbound calls
+    # to carriers are signed with the EC P-256 key in shaken_key_file; shaken_cert_url is the x5u
+    # where its certificate (shaken_cert_file, checked against the key at start) is published.
+    # Incoming calls' Identity is verified against the CA bundle in shaken_ca_file (empty: not).
+    shaken_cert_url: str = ""
+    shaken_key_file: str = ""
+    shaken_cert_file: str = ""
+    shaken_ca_file: str = ""
+
     # Name servers for trunk gateways named by host name (RFC 3263), "host" or "host:port" (one
     # port for all); empty: the system's resolv.conf.
     dns_servers: Annotated[tuple[str, ...], NoDecode] = ()
@@ -248,6 +257,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:
+        if bool(self.shaken_key_file) != bool(self.shaken_cert_url):
+            raise ValueError("shaken_key_file and shaken_cert_url: both or neither (CENTREX_SHAKEN_*)")
         if bool(self.http_tls_cert) != bool(self.http_tls_key):
             raise ValueError("http_tls_cert and http_tls_key: both or neither (CENTREX_HTTP_TLS_CERT/_KEY)")
         return self

@@ -48,6 +48,8 @@ from centrex.pbx.paging import Paging
 from centrex.pbx.paging_store import StorePaging
 from centrex.pbx.queue_store import StoreQueues
 from centrex.pbx.queues import Queues
+from centrex.routing import caller_identity
+from centrex.routing.caller_ids import StoreCallerIds
 from centrex.routing.resolved import ResolvingRoutes
 from centrex.routing.storage import StoreRoutes
 from centrex.routing.trunk_calls import TrunkCalls
@@ -121,6 +123,7 @@ def attach_switch_services(
         ResolvingRoutes(stored, resolver.cached, resolver.prefetch) if resolver is not None else stored
     )
     engine.service(EmergencyCalls).emergency = StoreEmergency(sessions, notifier.submit)
+    engine.service(TrunkCalls).identity.caller_ids = StoreCallerIds(sessions)  # issue 17 §5
     attach_admission(engine, sessions)  # capacity/ and the toll-fraud guard (issue 15)
     tracker = NomadicTracker(sessions)
     engine.nomadic = tracker
@@ -194,6 +197,13 @@ async def serve(settings: Settings) -> None:
     # Trunk gateways by host name (RFC 3263); CENTREX_DNS_SERVERS=host[:port],... replaces resolv.conf.
     resolver = make_resolver(settings.dns_servers)
     attach_switch_services(sip, sessions, directory, EmergencyNotifier.from_settings(settings), resolver)
+    caller_identity.configure(  # STIR/SHAKEN signing and verification (config.py shaken_*)
+        sip.engine.service(TrunkCalls).identity,
+        key_file=settings.shaken_key_file,
+        cert_url=settings.shaken_cert_url,
+        cert_file=settings.shaken_cert_file,
+        ca_file=settings.shaken_ca_file,
+    )
     # Several nodes on one PostgreSQL: the others' registrations, by LISTEN/NOTIFY, listening
     # before the SIP service reads the stored ones (docs/scale-out.md).
     sync = None

@@ -121,7 +121,7 @@ async def test_an_ip_trunking_tenants_calls_are_admitted_at_the_trunks_site(serv
         s.add(TrunkGatewayRow(trunk_id=row.id, host="127.0.0.1", port=pbx))
     set_units(server, "Main Office", 1)
     use_store_routes(server)
-    caller = "+12175550101"
+    caller = "+12175281001"  # the tenant's own DID: the caller ID policy refuses any other (issue 17 §5)
 
     refused = await server.sipp(str(HERE / "uac_trunk_403.xml"), caller, port=pbx, callee="011442079460000")
     assert refused.returncode == 0, refused.output[-3000:]

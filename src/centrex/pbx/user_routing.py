@@ -14,6 +14,7 @@ from centrex.calls.directory import UserInfo
 from centrex.calls.model import BLeg, Call, CallState
 from centrex.calls.services import CallService, Destination
 from centrex.pbx.apps import Apps
+from centrex.pbx.diversion import diversion_headers, external_number
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,14 @@ class UserRouting(CallService):
     def forward(self, call: Call, destination: str, now: float, why: str) -> None:
         target = self.core.directory.user_by_extension(call.tenant.id, destination.strip())
         log.info("sip.call.forward call=%s why=%s to=%r", call.id, why, destination)
+        number = external_number(destination) if target is None else None
+        if number is not None and call.target is not None:
+            # Off the switch (issue 17 §5): through a trunk with Diversion and History-Info.
+            diverting = call.target.number or call.target.extension
+            call.extra_headers += diversion_headers(diverting, number, call.tenant.domain, why)
+            self.core.ring_back(call)
+            self.core.deliver(call, Destination("number", number, reason=f"forward_{why}"), now)
+            return
         if target is None:
             self.core.reject(call, 480, now, "failed", f"forward_{why}_unroutable")
             return

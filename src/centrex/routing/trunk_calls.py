@@ -25,6 +25,7 @@ from centrex.calls.services import CallService, Destination, Refusal
 from centrex.e911.numbers import RefusalGround, may_refuse
 from centrex.numbers.classify import DestinationKind, classify, classify_e164
 from centrex.numbers.dialplan import CallerSite
+from centrex.routing.caller_identity import CallerIdentity
 from centrex.routing.model import Gateway, NumberRoute, RoutingTable, Target, Trunk, TrunkKind
 from centrex.routing.select import GatewayHealth, outbound_targets, pbx_targets, request_number
 from centrex.routing.trunk_limits import TrunkLimits, reason_header, trunk_refusal
@@ -73,6 +74,7 @@ class TrunkCalls(CallService):
         self.trunk_setup_s = trunk_setup_s
         self._probes: dict[TransactionKey, Gateway] = {}
         self.limits = TrunkLimits()  # per-trunk calls and calls per second (issue 15 §1)
+        self.identity = CallerIdentity()  # caller ID policy and STIR/SHAKEN (issue 17 §5)
 
     def attach(self, core: CallEngine) -> None:
         super().attach(core)
@@ -183,6 +185,7 @@ class TrunkCalls(CallService):
 
     def ended(self, call: Call, now: float) -> None:
         self.limits.release(call.id)
+        self.identity.ended(call)
 
     # -- calls from trunks -----------------------------------------------------------------
     def incoming(self, req: Request, key: TransactionKey, addr: Address, transport: str, now: float) -> bool:
@@ -241,6 +244,8 @@ class TrunkCalls(CallService):
         call.direction, call.trunk = direction, trunk
         call.remote_identity, call.remote_number = remote_name, remote_number
         call.privacy = privacy_requested(req)
+        if route is not None:
+            self.identity.inbound(call, req, route.e164)  # STIR/SHAKEN verstat for the callee
         log.info(
             "sip.call.start call=%s tenant=%s trunk=%s from=%r dialled=%r direction=%s",
             call.id,
@@ -333,10 +338,18 @@ class TrunkCalls(CallService):
     def deliver(self, call: Call, destination: Destination, now: float) -> bool:
         if destination.kind != "number":
             return False
-        self.route_out(call, str(destination.value), now)
+        forwarded = (destination.reason or "").startswith("forward_")
+        self.route_out(call, str(destination.value), now, forwarded=forwarded)
         return True
 
-    def route_out(self, call: Call, e164: str, now: float) -> None:
+    def route_out(self, call: Call, e164: str, now: float, *, forwarded: bool = False) -> None:
+        decided = self.identity.outbound(call, self.core.caller_id(call)[1], forwarded=forwarded, now=now)
+        if not decided.allowed:  # cpaas.txt §2.3.2 (vii): no fake numbers (routing/caller_policy.py)
+            refusal = Refusal(403, "caller_id_not_owned", decided.reason)
+            self.core.reject(
+                call, 403, now, "rejected", refusal.cause, refusal.reason, [reason_header(refusal)]
+            )
+            return
         targets: list[Target] = []
         if self.routes is not None:
             targets = outbound_targets(
@@ -388,7 +401,7 @@ class TrunkCalls(CallService):
         if g.transport != "UDP":
             params += f";transport={g.transport.lower()}"
         uri = f"sip:{number}@{g.host}:{g.port}{params}"
-        name, caller_number = core.caller_id(call)
+        name, caller_number = self.identity.caller(call, *core.caller_id(call))
         identity = f"{quote(name)} <sip:{caller_number}@{call.tenant.domain};user=phone>"
         headers = core.leg_headers(call, f"<sip:{number}@{g.host}>")
         if call.privacy:
@@ -402,6 +415,11 @@ class TrunkCalls(CallService):
         if call.privacy:
             headers.add("Privacy", "id")
         headers.add("Supported", "100rel")  # RFC 3262: carriers that require PRACK get one (engine)
+        if target.trunk.kind is not TrunkKind.PBX:
+            for name_value in self.identity.identity(call, call.out_number, caller_number):
+                headers.add(*name_value)
+        # A verstat meant for our phones (a carrier's call forwarded out) is not the carrier's.
+        call.extra_headers = tuple(h for h in call.extra_headers if h[0] != "P-Asserted-Identity")
         core.launch(call, uri, headers, g.transport, (g.host, g.port), None, None, target, owner=self)
         core.arm(call, "trunk_setup", now + self.trunk_setup_s)
 
