@@ -5,6 +5,8 @@ into the core"). The order matters where two services could answer the same ques
 - trunks first (an INVITE from a trunk's address is not a phone's), then 911;
 - admission next (capacity, then the toll-fraud guard): capacity sees a user destination before
   the user routing takes it, to count (or refuse) a call crossing a site's link;
+- the owners (pbx/owners.py) before park, the groups, queues and apps: a retrieval, queue or
+  conference room another node owns is redirected there before anything here takes it;
 - park before the hunt groups and queues (a parked call ringing its parker back is the parker's,
   not the group's); apps before the transfers (an app's REFER is a redirect; park leaves it too);
 - hunt groups, queues, then apps resolve an extension that is not a user's (the dial plan);
@@ -30,6 +32,7 @@ from centrex.pbx.apps import Apps
 from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.hunt_groups import HuntGroups
 from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.owners import Owners
 from centrex.pbx.park import Park
 from centrex.pbx.pickup import Pickup
 from centrex.pbx.queues import Queues
@@ -48,6 +51,7 @@ class Services:
     toll: TollGuard
     number_use: NumberUse
     mwi: MessageWaiting
+    owners: Owners
     apps: Apps
     park: Park
     groups: HuntGroups
@@ -65,6 +69,7 @@ class Services:
             self.toll,
             self.number_use,
             self.mwi,
+            self.owners,
             self.park,
             self.groups,
             self.queues,
@@ -82,6 +87,9 @@ def standard_services() -> Services:
     users = UserRouting(apps)
     groups = HuntGroups()
     queues = Queues()
+    owners = Owners()
+    park = Park(apps, users, queues)
+    park.slots = owners.claim_slot
     return Services(
         trunks=trunks,
         emergency=EmergencyCalls(trunks),
@@ -89,8 +97,9 @@ def standard_services() -> Services:
         toll=TollGuard(),
         number_use=NumberUse(),
         mwi=MessageWaiting(),
+        owners=owners,
         apps=apps,
-        park=Park(apps, users, queues),
+        park=park,
         groups=groups,
         queues=queues,
         pickup=Pickup(groups),
