@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 from centrex.adapters.call_records import CallRecords
 from centrex.adapters.ownership import StoreOwnership
 from centrex.calls.auth import PhoneAuthenticator
+from centrex.calls.directory import QueueInfo
 from centrex.calls.engine import CallEngine
 from centrex.calls.events import CallEnded
 from centrex.calls.guard import SourceGuard
 from centrex.calls.location import LocationService
 from centrex.pbx.apps import Apps
 from centrex.pbx.owners import SWEEP_S, Owners
+from centrex.pbx.queue_model import MemoryQueues
+from centrex.pbx.queues import Queues
 from centrex.sip.message import Request, Response
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Tenant
@@ -122,3 +125,26 @@ def test_a_second_caller_to_a_conference_goes_to_the_node_with_the_room(db_url: 
     a.net.take()
     a.call("1004", "8000", port=5064)
     assert final(a).status == 302 and final(a).headers.get("Contact") == "<sip:8000@127.0.0.1:5072>"
+
+
+def test_a_second_caller_to_a_queue_waits_on_the_node_with_its_callers(db_url: str) -> None:
+    a, b = two_nodes(db_url)
+    q = QueueInfo(uuid.uuid4(), a.org.tenant_a.id, "Support", "3000")
+    for bench in (a, b):  # the same queue in both nodes' view of the store; no agent logged in
+        queues = MemoryQueues()
+        queues.queues[q.id] = q
+        queues.member_ids[q.id] = [a.user("1004").id]
+        bench.engine.service(Queues).store = queues
+    a.call("1001", "3000")
+    waiting = next(iter(a.engine.calls.values()))
+    assert waiting.queue is not None and final(a).status == 200  # answered with music, waiting
+    b.call("1002", "3000", port=5062)
+    moved = final(b)
+    assert moved.status == 302 and moved.headers.get("Contact") == "<sip:3000@127.0.0.1:5071>"
+    # Behind Kamailio the INVITE goes on to node 0: the second caller waits in the same line.
+    a.call("1002", "3000", port=5062)
+    assert sorted(c.queue is not None for c in a.engine.calls.values()) == [True, True]
+    assert [c.caller.extension for c in a.engine.service(Queues)._waiting[q.id] if c.caller] == [
+        "1001",
+        "1002",
+    ]
