@@ -8,7 +8,9 @@ node; 1002 answers and parks the call in slot 5 (REFER to *705) — on that node
 slot. 1003 dials *715 with a Call-ID of the other node: that node answers 302 with the owner's
 address, Kamailio follows it (uac_redirect), the owner hands the parked call to 1003, and when
 1001 hangs up 1003 gets the BYE. The CDRs say so: the redirect's (failed, ``moved``, 302, on the
-node the phone reached) and the call's, answered by 1003.
+node the phone reached) and the call's, answered by 1003. Then a conference room: 1001's call
+opens it on node-a, 1002's call reaches node-b and is sent on to node-a, where the app server
+has both in the room.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from centrex.store.db import make_engine, make_sessionmaker
-from centrex.store.models import ActiveCall, CallDetail, CdrOutcome, SwitchNode
+from centrex.store.models import ActiveCall, CallDetail, CdrOutcome, SwitchNode, Tenant
+from centrex.store.models.conferences import ConferenceBridge
 from centrex.store.models.ownership import OwnedState
 from tests.nodes.cluster import SCENARIOS, Cluster, Node, free_port, missing_tools
 
@@ -90,8 +94,8 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
         wait_for(lambda: all(n.contacts() == 3 for n in cluster.nodes), 20, "both nodes to know the phones")
 
         # Which node each Call-ID reaches: probes dialling an empty slot (404 wherever they land).
-        reaches: dict[str, str] = {}
-        for k in range(16):
+        reaches: dict[str, list[str]] = {"node-a": [], "node-b": []}
+        for k in range(24):
             call_id = f"probe{k}@owners.test"
             probe = cluster.sipp(SCENARIOS / "uac_refused_404.xml", "1003", ports["1003"], "-au", "1003")
             probe += ["-ap", cluster.passwords["1003"], "-key", "callee", "*719", "-cid_str", call_id]
@@ -99,12 +103,11 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
                 [*probe, "-m", "1", "-timeout", "20s"], capture_output=True, timeout=60, cwd=tmp_path
             )
             assert done.returncode == 0, done.stdout[-2000:]
-            name = node_of(cluster, call_id).name
-            if name not in reaches:
-                reaches[name] = call_id
-            if len(reaches) == 2:
+            reaches[node_of(cluster, call_id).name].append(call_id)
+            if all(len(ids) >= 2 for ids in reaches.values()):
                 break
-        assert len(reaches) == 2, reaches  # 16 Call-IDs all hashed to one node: not a fair hash
+        # 24 Call-IDs not spread over both nodes: not a fair hash
+        assert all(len(ids) >= 2 for ids in reaches.values()), reaches
 
         # 1001 calls 1002 on node-a's Call-ID; 1002 answers and parks it in slot 5.
         parker = cluster.sipp(
@@ -119,7 +122,15 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
         caller = cluster.sipp(
             longer(tmp_path, "uac_call_rtp.xml", 8000), "1001", ports["1001"], "-au", "1001"
         )
-        caller += ["-ap", cluster.passwords["1001"], "-key", "callee", "1002", "-cid_str", reaches["node-a"]]
+        caller += [
+            "-ap",
+            cluster.passwords["1001"],
+            "-key",
+            "callee",
+            "1002",
+            "-cid_str",
+            reaches["node-a"][0],
+        ]
         caller += ["-m", "1", "-timeout", "40s"]
         phones.append(
             subprocess.Popen(caller, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -186,6 +197,42 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
         [answered] = [c for c, _ in records if c.disposition == "answered"]
         assert answered.caller.endswith("1001") and answered.duration_ms > 0
         wait_for(lambda: slot_owner() is None, 15, "slot 5 released once empty")
+
+        # A conference room opened on node-a by 1001; 1002's call reaches node-b, which sends it
+        # on to node-a: both are in the one room there (node-a's app server lists them).
+        with sessions() as s:
+            tenant = s.scalars(select(Tenant).where(Tenant.sip_domain == cluster.domain)).one()
+            bridge = ConferenceBridge(tenant_id=tenant.id, name="Huddle", extension="7002", announce=False)
+            s.add(bridge)
+            s.commit()
+            tenant_id, bridge_id = tenant.id, bridge.id
+        members = []
+        for user, cid in (("1001", reaches["node-a"][1]), ("1002", reaches["node-b"][1])):
+            member = cluster.sipp(longer(tmp_path, "uac_call_rtp.xml", 8000), user, ports[user], "-au", user)
+            member += ["-ap", cluster.passwords[user], "-key", "callee", "7002", "-cid_str", cid]
+            member += ["-m", "1", "-timeout", "40s"]
+            members.append(
+                subprocess.Popen(member, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
+            phones.append(members[-1])
+            time.sleep(1.5)  # 1001 first: its node opens the room
+
+        def in_room(node: Node) -> int:
+            r = httpx.get(
+                f"http://127.0.0.1:{node.http}/api/v1/tenants/{tenant_id}/conferences/{bridge_id}/participants",
+                headers={"Authorization": f"Bearer {cluster.operator_token}"},
+                timeout=5,
+            )
+            assert r.status_code == 200, r.text
+            return int(r.json()["count"])
+
+        wait_for(lambda: in_room(node_a) == 2, 20, "both callers in the room on node-a")
+        assert in_room(node_b) == 0
+        assert [m.wait(timeout=40) for m in members] == [0, 0]
+        records = cdrs()
+        into_room = [c for c, o in records if c.dialled == "7002"]
+        assert sorted(c.disposition for c in into_room) == ["answered", "answered", "failed"]
+        assert [o.sip_code for c, o in records if c.dialled == "7002" and o.hangup_cause == "moved"] == [302]
     finally:
         for p in phones:
             if p.poll() is None:
