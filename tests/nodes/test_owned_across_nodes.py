@@ -6,7 +6,7 @@ of the Call-ID, so the test picks Call-IDs (SIPp ``-cid_str``): probes dialling 
 show, in the nodes' logs, which node each Call-ID reaches. 1001 calls 1002 with a Call-ID of one
 node; 1002 answers and parks the call in slot 5 (REFER to *705) — on that node, which claims the
 slot. 1003 dials *715 with a Call-ID of the other node: that node answers 302 with the owner's
-address, Kamailio follows it (uac_redirect), the owner hands the parked call to 1003, and when
+address, Kamailio follows it (its failure_route), the owner hands the parked call to 1003, and when
 1001 hangs up 1003 gets the BYE. The CDRs say so: the redirect's (failed, ``moved``, 302, on the
 node the phone reached) and the call's, answered by 1003. Then a conference room: 1001's call
 opens it on node-a, 1002's call reaches node-b and is sent on to node-a, where the app server
@@ -163,7 +163,7 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
             "callee",
             "*715",
             "-cid_str",
-            reaches["node-b"],
+            reaches["node-b"][0],
         ]
         retriever += [
             "-m",

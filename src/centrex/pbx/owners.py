@@ -9,7 +9,7 @@ destination up in the shared ownership table (adapters/ownership.py):
 - the park retrieval code with a slot (``*71<slot>``, calls/features.py) owned by another live
   node, a queue or a conference bridge another live node owns: the INVITE is answered
   ``302 Moved Temporarily`` with ``Contact: <sip:<dialled>@<owner's address>>``; Kamailio follows
-  it (``uac_redirect``, deploy/kamailio/kamailio.cfg) so the phone never sees it;
+  it (its failure_route in deploy/kamailio/kamailio.cfg) so the phone never sees it;
 - a queue or bridge nobody owns: this node claims it (the first caller's node owns it) and the
   call goes on here; it is released when this node's last call to it has ended;
 - park slots are claimed by Park itself when it parks a call (``claim_slot``: a slot another
