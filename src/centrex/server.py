@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.adapters.call_records import CallRecords
 from centrex.adapters.directory_store import StoreDirectory
+from centrex.adapters.ownership import StoreOwnership, node_address
 from centrex.adapters.recording import RecordingListener
 from centrex.adapters.registration_sync import RegistrationSync
 from centrex.api.app import create_app, register_component
@@ -44,6 +45,7 @@ from centrex.ops.scheduler import Scheduler
 from centrex.pbx.apps import Apps
 from centrex.pbx.conference_lookup import ConferenceLookup
 from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.owners import Owners
 from centrex.pbx.paging import Paging
 from centrex.pbx.paging_store import StorePaging
 from centrex.pbx.queue_store import StoreQueues
@@ -212,6 +214,15 @@ async def serve(settings: Settings) -> None:
         sync.start(loop)
         await asyncio.to_thread(sync.listening.wait, 10.0)
     await sip.start()
+    if sync is not None and isinstance(sip.records, CallRecords):
+        # Several nodes: a park slot, queue or conference room another node owns is redirected
+        # to it (pbx/owners.py, adapters/ownership.py; docs/scale-out.md "What is owned").
+        sip.engine.service(Owners).store = StoreOwnership(
+            sessions,
+            sip.records.node_id,
+            node_address(sip.advertised, sip.port),
+            stale_s=sip.config.stale_after,
+        )
     # Media anchoring (issue #4 point 1): every call's RTP through the relay, ports from --rtp-ports
     # (one allocator for the relay and the app server, so they never reach for the same port).
     ports = PortAllocator(*settings.rtp_ports)

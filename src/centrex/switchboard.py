@@ -5,6 +5,8 @@ into the core"). The order matters where two services could answer the same ques
 - trunks first (an INVITE from a trunk's address is not a phone's), then 911;
 - admission next (capacity, then the toll-fraud guard): capacity sees a user destination before
   the user routing takes it, to count (or refuse) a call crossing a site's link;
+- the owners (pbx/owners.py) before park, the groups, queues and apps: a retrieval, queue or
+  conference room another node owns is redirected there before anything here takes it;
 - park before the hunt groups and queues (a parked call ringing its parker back is the parker's,
   not the group's); apps before the transfers (an app's REFER is a redirect; park leaves it too);
 - paging before the hunt groups: it takes only its own extensions and the intercom code;
@@ -32,6 +34,7 @@ from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.blf import DialogEvents
 from centrex.pbx.hunt_groups import HuntGroups
 from centrex.pbx.mwi import MessageWaiting
+from centrex.pbx.owners import Owners
 from centrex.pbx.paging import Paging
 from centrex.pbx.park import Park
 from centrex.pbx.pickup import Pickup
@@ -55,6 +58,7 @@ class Services:
     mwi: MessageWaiting
     blf: DialogEvents
     presence: Presence
+    owners: Owners
     apps: Apps
     park: Park
     groups: HuntGroups
@@ -75,6 +79,7 @@ class Services:
             self.mwi,
             self.blf,
             self.presence,
+            self.owners,
             self.park,
             self.paging,
             self.groups,
@@ -94,6 +99,9 @@ def standard_services() -> Services:
     groups = HuntGroups()
     queues = Queues()
     watch_limit = DeviceLimit()  # BLF and presence subscriptions of a phone, counted together
+    owners = Owners()
+    park = Park(apps, users, queues)
+    park.slots = owners.claim_slot
     return Services(
         trunks=trunks,
         emergency=EmergencyCalls(trunks),
@@ -103,8 +111,9 @@ def standard_services() -> Services:
         mwi=MessageWaiting(),
         blf=DialogEvents(watch_limit),
         presence=Presence(watch_limit),
+        owners=owners,
         apps=apps,
-        park=Park(apps, users, queues),
+        park=park,
         groups=groups,
         queues=queues,
         pickup=Pickup(groups),

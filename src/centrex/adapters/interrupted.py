@@ -16,6 +16,8 @@ heartbeat, so two may find the same dead node at once. A call is taken over exac
 journal row is locked (``FOR UPDATE SKIP LOCKED``: the other survivor passes over it) and the CDR
 is written only if this transaction's ``DELETE`` of the row removed it (rowcount 1) — on SQLite,
 where there is no row lock, the store's single writer gives the same answer.
+A dead node's ownership rows (park slots, queues, conference rooms: adapters/ownership.py) are
+removed in the same transaction.
 A node whose ``name`` is this node's own is this node's earlier life (killed, then restarted): its
 calls are closed at once, whatever its heartbeat says.
 """
@@ -30,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.adapters.ownership import release_node
 from centrex.calls.dialog_record import DialogRecord, records_from_json
 from centrex.numbers.classes import CallClass, Direction
 from centrex.store.db import transaction
@@ -73,6 +76,9 @@ def close_interrupted(
             if i != own_node and (n.alive_at <= cutoff or (own_name is not None and n.name == own_name))
         }
         alive = [i for i in nodes if i not in dead]
+        # Their park slots, queues and conference rooms died with them: free for the survivors
+        # (adapters/ownership.py; docs/scale-out.md "What is owned").
+        release_node(s, dead)
         query = select(ActiveCall).where(
             or_(ActiveCall.node_id.is_(None), ActiveCall.node_id.not_in(alive))
             if alive

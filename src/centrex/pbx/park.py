@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from centrex.calls.codecs import first_g711_pt
 from centrex.calls.directory import UserInfo
@@ -36,6 +37,11 @@ class Park(CallService):
         self.apps = apps
         self.users = users
         self.queues = queues
+        # Several nodes: may this node take the slot (no other node holds it; pbx/owners.py)?
+        self.slots: Callable[[uuid.UUID, int, float], bool] | None = None
+
+    def _may_take(self, call: Call, slot: int, now: float) -> bool:
+        return self.slots is None or self.slots(call.tenant.id, slot, now)
 
     def refer(self, call: Call, req: Request, side: str, dialog: Dialog, transport: str, now: float) -> bool:
         target = refer_target(req)
@@ -90,15 +96,17 @@ class Park(CallService):
         taken = {c.parked for c in core.calls.values() if c.tenant.id == call.tenant.id and c.parked}
         if slot_text:
             slot = int(slot_text) if slot_text.isdigit() else -1
+            if slot in PARK_SLOTS and slot not in taken and not self._may_take(call, slot, now):
+                taken.add(slot)  # another node holds it (pbx/owners.py)
             if slot not in PARK_SLOTS or slot in taken:
                 core.reply(transport, req, 486 if slot in taken else 404, "Park slot not available")
                 return
         else:
-            free = [n for n in PARK_SLOTS if n not in taken]
-            if not free:
+            found = next((n for n in PARK_SLOTS if n not in taken and self._may_take(call, n, now)), None)
+            if found is None:
                 core.reply(transport, req, 486, "Busy Here (every park slot is taken)")
                 return
-            slot = free[0]
+            slot = found
         leg = call.answered
         assert leg is not None and leg.dialog is not None
         core.reply(transport, req, 202, "Accepted", to_tag=dialog.local_tag)
