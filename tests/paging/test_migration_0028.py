@@ -1,34 +1,12 @@
-"""Migration 0028: the paging tables match the models, and the schema goes back down to 0026 and
-up again."""
+"""Migration 0028: the paging tables match the models, and the schema goes one step down and up
+again."""
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-
-from centrex.store.db import make_engine
-from centrex.store.migrate import alembic_config, is_current, upgrade
-from centrex.store.models import Base
+from tests.support.migrations import assert_tables_round_trip
 
 TABLES = {"paging_groups", "paging_group_members"}
 
 
 def test_tables_match_the_models_and_downgrade(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        assert is_current(engine)
-        with engine.connect() as conn:
-            assert set(inspect(conn).get_table_names()) >= TABLES
-            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        assert [d for d in diffs if any(t in repr(d) for t in TABLES)] == []
-        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0026")
-            assert not TABLES & set(inspect(conn).get_table_names())
-        upgrade(engine)
-        assert is_current(engine)
-    finally:
-        engine.dispose()
+    assert_tables_round_trip(db_url, "0028", TABLES)

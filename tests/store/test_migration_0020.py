@@ -3,15 +3,10 @@ the models, and back down to 0019 (the tables gone, nothing else touched)."""
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
 
-from centrex.store.db import make_engine
-from centrex.store.migrate import alembic_config, is_current, upgrade
-from centrex.store.models import Base
+from centrex.store.migrate import alembic_config
+from tests.support.migrations import assert_tables_round_trip
 
 TABLES = {"idempotency_keys"}
 
@@ -23,20 +18,4 @@ def test_0020_follows_0019() -> None:
 
 
 def test_tables_match_the_models_and_downgrade(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        assert is_current(engine)
-        with engine.connect() as conn:
-            assert set(inspect(conn).get_table_names()) >= TABLES
-            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        assert [d for d in diffs if any(t in repr(d) for t in TABLES)] == []
-        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0019")
-        with engine.connect() as conn:
-            assert not TABLES & set(inspect(conn).get_table_names())
-        upgrade(engine)
-        assert is_current(engine)
-    finally:
-        engine.dispose()
+    assert_tables_round_trip(db_url, "0020", TABLES)
