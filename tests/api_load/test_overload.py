@@ -57,18 +57,22 @@ def test_past_saturation_answers_503_then_recovers_at_once(service: Service) -> 
     assert set(tally.statuses) <= {"200", "503"}, tally.statuses
     refused = next(body for _, status, body in tally.answered if status == 503)
     assert json.loads(refused)["error"] == "overloaded"
-    # The moment load drops, it answers: health and a user, each well within a second.
-    began = time.monotonic()
+    # The moment load drops, it answers: health and twenty users, each within a second (a server
+    # that hung, as before issue 14, answers none of them; the bound per request, not for all
+    # twenty together, keeps a busy test machine from deciding the result).
     operator = {"Authorization": f"Bearer {service.operator_token}"}  # the components are the operator's
-    health = httpx.get(service.url("/healthz"), headers=operator, timeout=5)
-    assert health.status_code == 200, health.text
-    assert health.json()["components"]["api"]["shed"] >= tally.statuses["503"]
     auth = {"Authorization": f"Bearer {service.token}"}
-    for uid in service.user_ids[:20]:
-        one = service.url(f"/api/v1/tenants/{service.tenant_id}/users/{uid}")
-        r = httpx.get(one, headers=auth, timeout=5)
-        assert r.status_code == 200, r.text
-    assert time.monotonic() - began < 2.0
+    with httpx.Client(timeout=5) as client:
+        began = time.monotonic()
+        health = client.get(service.url("/healthz"), headers=operator)
+        assert time.monotonic() - began < 1.0
+        assert health.status_code == 200, health.text
+        assert health.json()["components"]["api"]["shed"] >= tally.statuses["503"]
+        for uid in service.user_ids[:20]:
+            began = time.monotonic()
+            r = client.get(service.url(f"/api/v1/tenants/{service.tenant_id}/users/{uid}"), headers=auth)
+            assert r.status_code == 200, r.text
+            assert time.monotonic() - began < 1.0, f"a user took {time.monotonic() - began:.2f} s"
 
 
 def test_sigterm_under_load_stops_within_seconds_and_keeps_what_was_acknowledged(service: Service) -> None:
