@@ -104,6 +104,8 @@ def demo(
     console.print(table)
     console.print(f"operator token:      {result.operator_token}", highlight=False)
     console.print(f"office-admin token:  {result.office_admin_token}  (user 1001)", highlight=False)
+    console.print(f"account SID:         {result.account_sid}  (Twilio-compatible API)", highlight=False)
+    console.print(f"auth token:          {result.auth_token}", highlight=False)
 
 
 @token_app.command("create")

@@ -20,6 +20,8 @@ from centrex.api.idempotency import Idempotency
 from centrex.api.principals import PrincipalCache
 from centrex.api.request_id import RequestIdMiddleware
 from centrex.api.routers import health
+from centrex.api.twilio import twilio_routers
+from centrex.api.twilio_auth import install_twilio_errors
 from centrex.ops.metrics import ApiLatency, Metrics
 from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
@@ -85,9 +87,13 @@ def create_app(
     # The last added runs first. Probes and scrapes are never queued behind the API's load.
     app.add_middleware(Admission, gate=app.state.admission, exempt=OPS_PATHS)
     errors.install(app)
+    install_twilio_errors(app)
     for router in api_routers():  # flattened: one segment tree over all routes (api/dispatch.py)
         if not dispatch.flatten(app, router, prefix="/api/v1"):
             app.include_router(router, prefix="/api/v1")
+    for router in twilio_routers():  # /2010-04-01/Accounts/{AccountSid}/… (issue 16 §2)
+        if not dispatch.flatten(app, router):
+            app.include_router(router)
     if not dispatch.flatten(app, health.router):
         app.include_router(health.router)
     if not dispatch.flatten(app, provisioning_http.router):  # /provision/<file>: desk phones (issue 17 §2)

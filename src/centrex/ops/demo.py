@@ -18,6 +18,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from centrex.cpaas.accounts import ensure_account
 from centrex.store.credentials import TOKEN_PREFIX, sip_ha1s, token_hash
 from centrex.store.models import (
     ApiToken,
@@ -71,6 +72,9 @@ class DemoResult:
     operator_token: str
     office_admin_token: str
     lines: list[DemoLine]
+    # The Twilio-compatible API's credentials (issue 16 §2): Client(account_sid, auth_token).
+    account_sid: str = ""
+    auth_token: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -189,4 +193,7 @@ def seed_demo(session: Session, data_dir: Path) -> DemoResult:
         session, seed, "office-admin", kind=TokenKind.USER, tenant_id=tenant.id, user_id=users["1001"].id
     )
     session.flush()
-    return DemoResult(str(tenant.id), DEMO_DOMAIN, op_token, admin_token, lines)
+    account = ensure_account(session, tenant.id, friendly_name=tenant.name)
+    return DemoResult(
+        str(tenant.id), DEMO_DOMAIN, op_token, admin_token, lines, account.sid, account.auth_token
+    )
