@@ -32,8 +32,9 @@ class Portal:
     app: Any
     world: World
 
-    def client(self, source: tuple[str, int] = SOURCE) -> TestClient:
-        return TestClient(self.app, client=source)
+    def client(self, source: tuple[str, int] = SOURCE, tls: bool = False) -> TestClient:
+        base = "https://testserver" if tls else "http://testserver"
+        return TestClient(self.app, client=source, base_url=base)
 
     def login(self, client: TestClient, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
         return client.post("/api/v1/auth/login", json={"email": email, "password": password, **extra})

@@ -15,6 +15,9 @@ def test_session_cookie_opens_tenant_routes_and_csrf_guards_changes(portal: Port
     set_cookie = ", ".join(r.headers.get_list("set-cookie"))
     assert "centrex_session=" in set_cookie and "HttpOnly" in set_cookie and "SameSite=strict" in set_cookie
     assert "centrex_csrf=" in set_cookie
+    assert (
+        "Secure" not in set_cookie
+    )  # plain HTTP here; over TLS the cookies are Secure (test_password_reset)
     csrf = client.cookies["centrex_csrf"]
     assert csrf == body["csrf_token"]
 
@@ -121,3 +124,17 @@ def test_login_is_audited_in_the_tenants_log(portal: Portal) -> None:
     assert "auth.login" in actions and "auth.login_failed" in actions
     assert not [e for e in portal_audit(portal, "b") if e["action"].startswith("auth.")]
     assert PASSWORD not in str(portal_audit(portal))
+
+
+def test_operator_logins_are_in_the_operators_log_only(portal: Portal) -> None:
+    op = portal.client()
+    assert portal.login(op, OPERATOR_EMAIL).status_code == 200
+    log = op.get("/api/v1/audit", params={"operators_only": "true", "action": "auth.login"})
+    assert log.status_code == 200, log.text
+    [entry] = log.json()["items"]
+    assert entry["actor"] == f"operator:{OPERATOR_EMAIL}" and entry["tenant_id"] is None
+    admin = portal.client()
+    assert portal.login(admin, email_of("a", "office_admin")).status_code == 200
+    assert admin.get("/api/v1/audit").status_code == 404  # not an operator: no such route
+    own = admin.get(portal.tenant_path() + "/audit").json()["items"]
+    assert own and all(e["actor"] != f"operator:{OPERATOR_EMAIL}" for e in own)
