@@ -165,3 +165,30 @@ def test_the_demo_accounts_log_in_to_the_portal(tmp_path: Path, db_url: str) -> 
         assert r.json()["primary_role"] == "office_admin" and r.json()["tenant_name"] == "Demo Dental Group"
     finally:
         app.state.engine.dispose()
+
+
+def test_idempotency_keys_are_per_session_and_never_keep_a_login(portal: Portal) -> None:
+    key = {"Idempotency-Key": "same-key-1"}
+    first = portal.client()
+    r1 = portal.login(first, email_of("a", "office_admin"), headers=key)
+    again = first.post(
+        "/api/v1/auth/login",
+        json={"email": email_of("a", "office_admin"), "password": PASSWORD},
+        headers=key,
+    )
+    assert r1.status_code == again.status_code == 200
+    assert "idempotent-replayed" not in again.headers  # a new session, not a copy of the first
+    assert again.cookies["centrex_session"] != r1.cookies["centrex_session"]
+    # Two people behind cookies with the same key are two callers.
+    second = portal.client()
+    assert portal.login(second, email_of("a", "backup_admin")).status_code == 200
+    path = portal.tenant_path() + "/me"
+    for client in (first, second):
+        headers = {**key, "X-CSRF-Token": client.cookies["centrex_csrf"]}
+        r = client.request(
+            "POST",
+            path + "/password",
+            json={"current_password": PASSWORD, "new_password": "another long one 7"},
+            headers=headers,
+        )
+        assert r.status_code == 204 and "idempotent-replayed" not in r.headers
