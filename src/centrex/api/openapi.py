@@ -4,7 +4,8 @@ FastAPI's own document declares neither how to authenticate nor the error body t
 answers, names operations after their paths, and leaves binary downloads untyped. This completes
 it once, when /openapi.json is first asked for:
 
-- the bearer scheme (`Authorization: Bearer cx_...`) on every operation but /healthz;
+- the bearer scheme (`Authorization: Bearer cx_...`), or the portal's session cookie, on every
+  operation but /healthz and the log-in routes;
 - the error body of api/errors.py (`{error, message, field?, rule?, errors?}`) on 401, 403, 404,
   409, 422 and 503, instead of FastAPI's `{detail}` that no response ever had;
 - binary responses (PDF, WAV, CSV) typed as `string`/`binary`, as generators expect;
@@ -93,9 +94,17 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
             "type": "http",
             "scheme": "bearer",
             "description": "an API token (`centrex token create`, or POST .../tokens): cx_<prefix>.<secret>",
-        }
+        },
+        # The portal's session (docs/portal-auth.md): changes made with it also need X-CSRF-Token.
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "centrex_session",
+            "description": "the portal's session from POST /api/v1/auth/login; a change (not GET) made"
+            " with it needs the centrex_csrf cookie's value in the X-CSRF-Token header",
+        },
     }
-    spec["security"] = [{"bearer": []}]
+    spec["security"] = [{"bearer": []}, {"session": []}]
     for path, item in spec.get("paths", {}).items():
         for method, op in item.items():
             if method == "parameters":

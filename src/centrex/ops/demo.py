@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centrex.cpaas.accounts import ensure_account
-from centrex.store.credentials import TOKEN_PREFIX, sip_ha1s, token_hash
+from centrex.store.credentials import TOKEN_PREFIX, hash_password, sip_ha1s, token_hash
 from centrex.store.models import (
     ApiToken,
     CallRestrictionClass,
@@ -75,6 +75,9 @@ class DemoResult:
     # The Twilio-compatible API's credentials (issue 16 §2): Client(account_sid, auth_token).
     account_sid: str = ""
     auth_token: str = ""
+    # The portal password of the operator (OPERATOR_EMAIL) and of every demo user (their e-mail,
+    # e.g. ada@demo.centrex.test): set where the account has none yet (docs/portal-auth.md).
+    portal_password: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -192,8 +195,22 @@ def seed_demo(session: Session, data_dir: Path) -> DemoResult:
     admin_token = _token(
         session, seed, "office-admin", kind=TokenKind.USER, tenant_id=tenant.id, user_id=users["1001"].id
     )
+    portal_password = _derive(seed, "portal", 16)
+    hashed = None
+    accounts: list[Operator | User] = [op, *users.values()]
+    for account in accounts:
+        if account.password_hash is None:
+            hashed = hashed or hash_password(portal_password)
+            account.password_hash = hashed
     session.flush()
     account = ensure_account(session, tenant.id, friendly_name=tenant.name)
     return DemoResult(
-        str(tenant.id), DEMO_DOMAIN, op_token, admin_token, lines, account.sid, account.auth_token
+        str(tenant.id),
+        DEMO_DOMAIN,
+        op_token,
+        admin_token,
+        lines,
+        account_sid=account.sid,
+        auth_token=account.auth_token,
+        portal_password=portal_password,
     )
