@@ -54,7 +54,13 @@ def receiver(statuses: Sequence[int] = (200,), path: str = "/hook") -> Iterator[
             rec = box[0]
             with rec.lock:
                 rec.requests.append(
-                    Received(self.command, self.path, {k: v for k, v in self.headers.items()}, body, time.monotonic())
+                    Received(
+                        self.command,
+                        self.path,
+                        {k: v for k, v in self.headers.items()},
+                        body,
+                        time.monotonic(),
+                    )
                 )
             status = rec.next_status()
             answer = f"status {status}".encode()

@@ -59,7 +59,9 @@ async def test_a_real_call_reaches_the_tenants_webhook_in_order(server: Server) 
             a, b = free_udp_port(), free_udp_port()
             await server.register("1001", a)
             await server.register("1002", b)
-            callee = asyncio.create_task(server.sipp("uas_answer.xml", "1002", port=b, client=False, timeout_s=15))
+            callee = asyncio.create_task(
+                server.sipp("uas_answer.xml", "1002", port=b, client=False, timeout_s=15)
+            )
             await asyncio.sleep(0.3)
             caller = await server.sipp("uac_call.xml", "1001", port=a, callee="1002", timeout_s=15)
             assert caller.returncode == 0, caller.output[-3000:]

@@ -45,9 +45,13 @@ async def _wait_status(live_api: LiveApi, hook: str, status: str, timeout_s: flo
         await asyncio.sleep(0.1)
 
 
-async def test_a_failing_endpoint_is_retried_until_it_answers(live_api: LiveApi, worker: DeliveryWorker) -> None:
+async def test_a_failing_endpoint_is_retried_until_it_answers(
+    live_api: LiveApi, worker: DeliveryWorker
+) -> None:
     with receiver([500, 500, 200]) as rx:
-        made = await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": rx.url, "events": ["call.ended"]})
+        made = await _api(
+            live_api, "POST", "/tenants/{t}/webhooks", {"url": rx.url, "events": ["call.ended"]}
+        )
         assert made.status_code == 201, made.text
         hook, secret = made.json()["id"], made.json()["secret"]
         assert secret.startswith("whsec_") and made.json()["active_secrets"] == 1
@@ -79,7 +83,9 @@ async def test_a_failing_endpoint_is_retried_until_it_answers(live_api: LiveApi,
 
 async def test_410_gone_disables_the_endpoint(live_api: LiveApi, worker: DeliveryWorker) -> None:
     with receiver([410]) as rx:
-        hook = (await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": rx.url, "events": ["*"]})).json()["id"]
+        hook = (
+            await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": rx.url, "events": ["*"]})
+        ).json()["id"]
         await _api(live_api, "POST", f"/tenants/{{t}}/webhooks/{hook}/test")
         page = await _wait_status(live_api, hook, "failed")
         assert len(rx.requests) == 1
@@ -91,19 +97,29 @@ async def test_410_gone_disables_the_endpoint(live_api: LiveApi, worker: Deliver
     assert again.json()["enabled"] is True and again.json()["disabled_reason"] is None
 
 
-async def test_rotation_signs_with_the_old_and_the_new_secret(live_api: LiveApi, worker: DeliveryWorker) -> None:
+async def test_rotation_signs_with_the_old_and_the_new_secret(
+    live_api: LiveApi, worker: DeliveryWorker
+) -> None:
     with receiver([200]) as rx:
-        made = (await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": rx.url, "events": ["*"]})).json()
-        rotated = await _api(live_api, "POST", f"/tenants/{{t}}/webhooks/{made['id']}/rotate", {"grace_seconds": 3600})
+        made = (
+            await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": rx.url, "events": ["*"]})
+        ).json()
+        rotated = await _api(
+            live_api, "POST", f"/tenants/{{t}}/webhooks/{made['id']}/rotate", {"grace_seconds": 3600}
+        )
         assert rotated.status_code == 200, rotated.text
         new = rotated.json()["secret"]
         assert new != made["secret"]
-        assert (await _api(live_api, "GET", f"/tenants/{{t}}/webhooks/{made['id']}")).json()["active_secrets"] == 2
+        assert (await _api(live_api, "GET", f"/tenants/{{t}}/webhooks/{made['id']}")).json()[
+            "active_secrets"
+        ] == 2
         await _api(live_api, "POST", f"/tenants/{{t}}/webhooks/{made['id']}/test")
         [req] = await asyncio.to_thread(rx.wait_for, lambda got: len(got) >= 1)
         # Rotating again with no grace ends both earlier secrets at once.
         await _api(live_api, "POST", f"/tenants/{{t}}/webhooks/{made['id']}/rotate", {"grace_seconds": 0})
-        assert (await _api(live_api, "GET", f"/tenants/{{t}}/webhooks/{made['id']}")).json()["active_secrets"] == 1
+        assert (await _api(live_api, "GET", f"/tenants/{{t}}/webhooks/{made['id']}")).json()[
+            "active_secrets"
+        ] == 1
     assert len(req.headers["webhook-signature"].split()) == 2
     assert req.headers[CENTREX_HEADER].count("v1=") == 2
     for secret in (made["secret"], new):
@@ -112,9 +128,13 @@ async def test_rotation_signs_with_the_old_and_the_new_secret(live_api: LiveApi,
 
 
 async def test_bad_subscriptions_are_refused_with_the_field(live_api: LiveApi) -> None:
-    bad = await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": "http://x.example/h", "events": ["call.exploded"]})
+    bad = await _api(
+        live_api, "POST", "/tenants/{t}/webhooks", {"url": "http://x.example/h", "events": ["call.exploded"]}
+    )
     assert bad.status_code == 422 and "call.exploded" in bad.text
     bad = await _api(live_api, "POST", "/tenants/{t}/webhooks", {"url": "ftp://x.example/h", "events": ["*"]})
     assert bad.status_code == 422 and "url" in bad.text
-    missing = await _api(live_api, "GET", "/tenants/{t}/webhooks/00000000-0000-0000-0000-000000000000/deliveries")
+    missing = await _api(
+        live_api, "GET", "/tenants/{t}/webhooks/00000000-0000-0000-0000-000000000000/deliveries"
+    )
     assert missing.status_code == 404

@@ -38,7 +38,10 @@ def test_standard_webhooks_published_vector() -> None:
     bad = {**headers, "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="}
     assert not verify_standard(SW_SECRET, bad, SW_BODY, now=SW_TS)
     # Several signatures, space-separated, one valid (the spec's multi-signature case).
-    multi = {**headers, "webhook-signature": "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " + SW_SIGNATURE}
+    multi = {
+        **headers,
+        "webhook-signature": "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " + SW_SIGNATURE,
+    }
     assert verify_standard(SW_SECRET, multi, SW_BODY, now=SW_TS)
 
 
@@ -89,7 +92,10 @@ def test_both_schemes_on_one_request_from_the_same_secrets() -> None:
     body, ts = b'{"a":1}', 1_765_000_000
     headers = signed_headers([new, old], "evt_1", ts, body)
     assert len(headers["webhook-signature"].split()) == 2
-    assert headers == {**standard_headers([new, old], "evt_1", ts, body), CENTREX_HEADER: headers[CENTREX_HEADER]}
+    assert headers == {
+        **standard_headers([new, old], "evt_1", ts, body),
+        CENTREX_HEADER: headers[CENTREX_HEADER],
+    }
     for secret in (old, new):
         assert verify_standard(secret, headers, body, now=ts)
         assert verify_centrex(secret, headers[CENTREX_HEADER], body, now=ts)
