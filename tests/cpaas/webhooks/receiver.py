@@ -69,10 +69,10 @@ def receiver(statuses: Sequence[int] = (200,), path: str = "/hook") -> Iterator[
             self.end_headers()
             self.wfile.write(answer)
 
-        do_POST = _answer  # noqa: N815
-        do_GET = _answer  # noqa: N815
+        do_POST = _answer
+        do_GET = _answer
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -40,7 +40,7 @@ async def _wait_status(live_api: LiveApi, hook: str, status: str, timeout_s: flo
     deadline = time.monotonic() + timeout_s
     while True:
         page = (await _api(live_api, "GET", f"/tenants/{{t}}/webhooks/{hook}/deliveries")).json()
-        if page["items"] and page["items"][0]["status"] == status or time.monotonic() > deadline:
+        if (page["items"] and page["items"][0]["status"] == status) or time.monotonic() > deadline:
             return page
         await asyncio.sleep(0.1)
 
