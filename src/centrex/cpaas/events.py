@@ -199,6 +199,7 @@ class EventBus:
                         event_type=event["type"],
                         endpoint_id=endpoint.id,
                         msg_id=event["id"],
+                        flush=False,  # one flush for the batch, at the commit
                     )
                     made += 1
         self.written += made

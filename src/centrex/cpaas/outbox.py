@@ -82,6 +82,7 @@ def enqueue(
     max_attempts: int = MAX_ATTEMPTS,
     context: dict[str, Any] | None = None,
     now: datetime | None = None,
+    flush: bool = True,
 ) -> uuid.UUID:
     """Queue one signed request, in the caller's transaction; returns the delivery's id.
 
@@ -132,7 +133,8 @@ def enqueue(
         updated_at=now,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     if _wakers and not session.info.get("webhook_wake"):
         session.info["webhook_wake"] = True  # the worker of this process looks as soon as it commits
         event.listen(session, "after_commit", _wake_all)
@@ -188,7 +190,9 @@ def active_secrets(session: Session, endpoint_id: uuid.UUID, now: datetime) -> l
     return [unseal(session, r.secret_sealed) for r in rows if r.expires_at is None or r.expires_at > now]
 
 
-def _headers(session: Session, row: WebhookDelivery, body: bytes, now: datetime) -> dict[str, str]:
+def _headers(
+    session: Session, row: WebhookDelivery, body: bytes, now: datetime, keys: dict[uuid.UUID, list[str]]
+) -> dict[str, str]:
     headers = {"User-Agent": USER_AGENT}
     if row.body:
         headers["Content-Type"] = row.content_type
@@ -219,6 +223,7 @@ def claim_due(session: Session, now: datetime, limit: int, lease_s: float) -> li
     ).all()
     lease = now + timedelta(seconds=lease_s)
     taken: list[Request] = []
+    keys: dict[uuid.UUID, list[str]] = {}
     for row in rows:
         won = session.execute(
             update(WebhookDelivery)
@@ -239,7 +244,7 @@ def claim_due(session: Session, now: datetime, limit: int, lease_s: float) -> li
                 row.url,
                 row.method,
                 body,
-                _headers(session, row, body, now),
+                _headers(session, row, body, now, keys),
             )
         )
     return taken
@@ -252,9 +257,11 @@ def record(
     schedule: Sequence[float] = SCHEDULE_S,
 ) -> None:
     """Write what the attempts gave: the attempt rows, each delivery's new state."""
+    ids = [out.request.delivery_id for out in outcomes]
+    loaded = {r.id: r for r in session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))}
     for out in outcomes:
         req = out.request
-        row = session.get(WebhookDelivery, req.delivery_id)
+        row = loaded.get(req.delivery_id)
         if row is None:  # its endpoint was deleted meanwhile
             continue
         session.add(
