@@ -1,0 +1,123 @@
+"""Other ways into the outbox: a voicemail left becomes voicemail.left for the tenant's webhook
+(and nothing for a tenant without one), and a status callback queued by another part of CPaaS
+with ``signing="twilio"`` reaches its URL with an X-Twilio-Signature that the official `twilio`
+package's RequestValidator accepts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.request_validator import RequestValidator
+
+from centrex.apps.vm_store import VoicemailStore
+from centrex.cpaas import events, outbox
+from centrex.cpaas.accounts import ensure_account
+from centrex.cpaas.delivery import DeliveryWorker
+from centrex.cpaas.events import EventBus
+from centrex.media.tones import sine
+from centrex.ops.demo import DemoResult, seed_demo
+from centrex.store.db import make_engine, make_sessionmaker, transaction
+from centrex.store.models import User
+from centrex.store.models.webhooks import WebhookDelivery, WebhookEndpoint
+
+from .receiver import receiver
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], DemoResult]]:
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as s:
+        demo = seed_demo(s, tmp_path)
+    yield sessions, demo
+    engine.dispose()
+
+
+def test_a_voicemail_left_reaches_the_outbox(
+    store: tuple[sessionmaker[Session], DemoResult], tmp_path: Path
+) -> None:
+    sessions, demo = store
+    tenant_id = uuid.UUID(demo.tenant_id)
+    with transaction(sessions) as s:
+        s.add(
+            WebhookEndpoint(tenant_id=tenant_id, url="https://crm.example.com/vm", events=["voicemail.left"])
+        )
+        user_id = s.scalars(
+            select(User.id).where(User.tenant_id == tenant_id).order_by(User.extension)
+        ).first()
+    assert user_id is not None
+    bus = EventBus(sessions)
+    bus.start()
+    events.install(bus)
+    try:
+        vm = VoicemailStore(sessions, tmp_path)
+        box = vm.mailbox(tenant_id, user_id)
+        assert box is not None
+        call_id = uuid.uuid4()
+        message = vm.add_message(
+            box,
+            sine(440.0, 1000),
+            caller="+12175550100",
+            caller_name="Pat Caller",
+            call_id=call_id,
+            reason="no-answer",
+            received_at=datetime.now(UTC),
+        )
+        assert bus.drain(10)
+    finally:
+        events.install(None)
+        bus.stop()
+    with sessions() as s:
+        [row] = s.scalars(select(WebhookDelivery)).all()
+    event = json.loads(row.body)
+    assert (row.event_type, row.status, row.signing) == ("voicemail.left", "pending", "standard")
+    assert event["type"] == "voicemail.left" and event["tenant_id"] == demo.tenant_id
+    assert event["data"]["message_id"] == str(message.id) and event["data"]["call_id"] == str(call_id)
+    assert (event["data"]["caller"], event["data"]["duration_ms"]) == ("+12175550100", 1000)
+    assert event["sequence"] == 1 and row.msg_id == event["id"]
+
+
+def test_events_of_a_tenant_without_webhooks_cost_nothing(
+    store: tuple[sessionmaker[Session], DemoResult],
+) -> None:
+    sessions, demo = store
+    bus = EventBus(sessions)
+    bus.refresh()
+    bus.emit(uuid.UUID(demo.tenant_id), "call.started", {"call_id": "x"}, subject="x")
+    assert bus.emitted == 0  # dropped before any payload or queue
+
+
+async def test_a_twilio_signed_status_callback(store: tuple[sessionmaker[Session], DemoResult]) -> None:
+    sessions, demo = store
+    tenant_id = uuid.UUID(demo.tenant_id)
+    with transaction(sessions) as s:
+        token = ensure_account(s, tenant_id).auth_token
+    worker = DeliveryWorker(sessions, poll_s=0.1, schedule=(0.2,) * 7)
+    worker.start()
+    try:
+        with receiver([200], path="/status?app=1") as rx:
+            form = {"CallSid": "CA" + "1" * 32, "CallStatus": "completed", "SequenceNumber": "3"}
+            with transaction(sessions) as s:
+                outbox.enqueue(
+                    s, tenant_id=tenant_id, url=rx.url, form=form, signing="twilio", kind="status_callback"
+                )
+            deadline = time.monotonic() + 30
+            while not rx.requests and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            [req] = rx.requests
+    finally:
+        await worker.stop()
+    params = dict(parse_qsl(req.body.decode()))
+    assert params == form and req.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert RequestValidator(token).validate(rx.url, params, req.headers["X-Twilio-Signature"])
+    assert not RequestValidator("0" * 32).validate(rx.url, params, req.headers["X-Twilio-Signature"])
