@@ -213,27 +213,38 @@ def _headers(
 
 
 def claim_due(session: Session, now: datetime, limit: int, lease_s: float) -> list[Request]:
-    """Take up to ``limit`` due deliveries: each is leased (its next try moved ``lease_s`` ahead)
-    with a compare-and-set, so two workers (two nodes) never send one attempt twice."""
+    """Take up to ``limit`` due deliveries: they are leased (their next try moved ``lease_s``
+    ahead, to a time of this claim's own) in one conditional UPDATE, and only the rows that carry
+    that lease afterwards are ours — so two workers (two nodes) never send one attempt twice."""
+    due = list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= now)
+            .order_by(WebhookDelivery.next_try_at, WebhookDelivery.created_at)
+            .limit(limit)
+        )
+    )
+    if not due:
+        return []
+    lease = now + timedelta(seconds=lease_s, microseconds=random.randrange(1_000_000))
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id.in_(due),
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_try_at <= now,
+        )
+        .values(next_try_at=lease)
+        .execution_options(synchronize_session=False)
+    )
     rows = session.scalars(
         select(WebhookDelivery)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= now)
-        .order_by(WebhookDelivery.next_try_at, WebhookDelivery.created_at)
-        .limit(limit)
+        .where(WebhookDelivery.id.in_(due), WebhookDelivery.next_try_at == lease)
+        .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
     ).all()
-    lease = now + timedelta(seconds=lease_s)
-    taken: list[Request] = []
     keys: dict[uuid.UUID, list[str]] = {}
+    taken: list[Request] = []
     for row in rows:
-        won = session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == row.id, WebhookDelivery.next_try_at == row.next_try_at)
-            .where(WebhookDelivery.status == "pending")
-            .values(next_try_at=lease)
-            .execution_options(synchronize_session=False)
-        )
-        if won.rowcount != 1:  # type: ignore[attr-defined]
-            continue
         body = row.body.encode()
         taken.append(
             Request(
