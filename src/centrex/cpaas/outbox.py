@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from centrex.cpaas.accounts import account_for_tenant
@@ -323,3 +323,28 @@ def next_due(session: Session) -> datetime | None:
         .order_by(WebhookDelivery.next_try_at)
         .limit(1)
     )
+
+
+# cpaas.txt §2.4.2 (i): content of communications is kept "for thirty (30) days from successful
+# processing" — a delivery's body is such content (an SMS status callback carries the message).
+RETENTION = timedelta(days=30)
+
+
+def sweep(session: Session, now: datetime) -> int:
+    """Delete the deliveries finished (delivered, failed, cancelled) over 30 days ago, with their
+    attempts; how many. Pending ones stay whatever their age."""
+    result: Any = session.execute(
+        delete(WebhookAttempt).where(
+            WebhookAttempt.delivery_id.in_(
+                select(WebhookDelivery.id).where(
+                    WebhookDelivery.status != "pending", WebhookDelivery.updated_at < now - RETENTION
+                )
+            )
+        )
+    )
+    result = session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status != "pending", WebhookDelivery.updated_at < now - RETENTION
+        )
+    )
+    return int(result.rowcount or 0)

@@ -10,12 +10,12 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
@@ -26,9 +26,11 @@ from centrex.cpaas.delivery import DeliveryWorker
 from centrex.cpaas.events import EventBus
 from centrex.media.tones import sine
 from centrex.ops.demo import DemoResult, seed_demo
+from centrex.ops.jobs import builtin_registry
+from centrex.ops.scheduler import JobContext
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import User
-from centrex.store.models.webhooks import WebhookDelivery, WebhookEndpoint
+from centrex.store.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from .receiver import receiver
 
@@ -121,3 +123,48 @@ async def test_a_twilio_signed_status_callback(store: tuple[sessionmaker[Session
     assert params == form and req.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert RequestValidator(token).validate(rx.url, params, req.headers["X-Twilio-Signature"])
     assert not RequestValidator("0" * 32).validate(rx.url, params, req.headers["X-Twilio-Signature"])
+
+
+def test_the_retention_job_deletes_deliveries_finished_over_30_days_ago(
+    store: tuple[sessionmaker[Session], DemoResult],
+) -> None:
+    sessions, demo = store
+    tenant_id = uuid.UUID(demo.tenant_id)
+    now = datetime.now(UTC)
+    ids = {}
+    with transaction(sessions) as s:
+        for name, status, age in (
+            ("old-delivered", "delivered", 31),
+            ("old-failed", "failed", 31),
+            ("old-pending", "pending", 31),
+            ("recent-delivered", "delivered", 29),
+        ):
+            ids[name] = outbox.enqueue(
+                s, tenant_id=tenant_id, url="https://x.example/h", json_body={}, signing="none"
+            )
+            s.flush()
+            row = s.get(WebhookDelivery, ids[name])
+            assert row is not None
+            row.status = status
+            s.flush()
+            s.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == ids[name])
+                .values(updated_at=now - timedelta(days=age))
+            )
+        s.add(
+            WebhookAttempt(
+                tenant_id=tenant_id,
+                delivery_id=ids["old-failed"],
+                number=1,
+                at=now,
+                latency_ms=1,
+                response="",
+            )
+        )
+    report = builtin_registry().get("webhook-retention").run(JobContext(sessions=sessions, now=now))
+    assert report.counts["deleted"] == 2
+    with sessions() as s:
+        left = set(s.scalars(select(WebhookDelivery.id)))
+        assert s.scalars(select(WebhookAttempt)).all() == []
+    assert left == {ids["old-pending"], ids["recent-delivered"]}
