@@ -3,9 +3,12 @@
 It claims the due rows (a lease, so several nodes share the outbox without sending an attempt
 twice), sends them with one httpx.AsyncClient (connection reuse to a receiver; httpx is already
 our HTTP client, for 911 notices and alarms), and writes the outcomes in one transaction per round.
-Deliveries to one endpoint go one at a time in the order they were queued (a receiver sees a
-call's events in order when it answers them); endpoints are served side by side, up to
-``concurrency`` requests at once. The store's work runs in a thread (``asyncio.to_thread``): the
+Deliveries to one endpoint (a lane) go one at a time in the order they were queued (a receiver sees
+a call's events in order when it answers them); endpoints are served side by side, up to
+``concurrency`` requests at once. When an attempt fails, the rest of its lane waits with it (the
+endpoint backs off as one and keeps its order); a lane still busy after ``round_s`` gives the rest
+of its rows back, so one slow receiver holds up no other endpoint for long.
+The store's work runs in a thread (``asyncio.to_thread``): the
 event loop also carries SIP.
 
 Woken at once when this process commits a new row; otherwise it looks every ``poll_s`` (rows
@@ -41,6 +44,7 @@ class DeliveryWorker:
         concurrency: int = 32,
         batch: int = 200,
         poll_s: float = 1.0,
+        round_s: float = 5.0,
         schedule: Sequence[float] = outbox.SCHEDULE_S,
     ) -> None:
         self.sessions = sessions
@@ -48,6 +52,7 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.batch = batch
         self.poll_s = poll_s
+        self.round_s = round_s  # a lane stops taking new requests after this: a slow one holds no one up
         self.schedule = tuple(schedule)
         self.sent = 0
         self.delivered = 0
@@ -108,23 +113,33 @@ class DeliveryWorker:
             lanes[req.lane].append(req)
         gate = asyncio.Semaphore(self.concurrency)
         outcomes: list[Outcome] = []
+        held: list[Request] = []  # behind a failure in their lane: they wait with it
+        released: list[Request] = []  # the round's time ran out: due again at once
+        deadline = time.monotonic() + self.round_s
 
         async def lane(items: list[Request]) -> None:
-            for req in items:
+            for i, req in enumerate(items):
+                if time.monotonic() > deadline:
+                    released.extend(items[i:])
+                    return
                 async with gate:
-                    outcomes.append(await self.send(req))
+                    outcome = await self.send(req)
+                outcomes.append(outcome)
+                if not outcome.delivered:
+                    held.extend(items[i + 1 :])
+                    return
 
         await asyncio.gather(*(lane(items) for items in lanes.values()))
-        await asyncio.to_thread(self._record, outcomes)
-        return len(requests) >= self.batch
+        await asyncio.to_thread(self._record, outcomes, held, released)
+        return len(requests) >= self.batch or bool(released)
 
     def _claim(self, lease_s: float) -> list[Request]:
         with transaction(self.sessions) as session:
             return outbox.claim_due(session, datetime.now(UTC), self.batch, lease_s)
 
-    def _record(self, outcomes: list[Outcome]) -> None:
+    def _record(self, outcomes: list[Outcome], held: list[Request], released: list[Request]) -> None:
         with transaction(self.sessions) as session:
-            outbox.record(session, outcomes, datetime.now(UTC), self.schedule)
+            outbox.record(session, outcomes, datetime.now(UTC), self.schedule, held=held, released=released)
 
     async def send(self, req: Request) -> Outcome:
         assert self._client is not None

@@ -266,8 +266,15 @@ def record(
     outcomes: Sequence[Outcome],
     now: datetime,
     schedule: Sequence[float] = SCHEDULE_S,
+    *,
+    held: Sequence[Request] = (),
+    released: Sequence[Request] = (),
 ) -> None:
-    """Write what the attempts gave: the attempt rows, each delivery's new state."""
+    """Write what the attempts gave: the attempt rows, each delivery's new state.
+
+    ``held``: deliveries not sent because an earlier one of their lane failed this round — they
+    wait as long as it does (the endpoint backs off as one, and keeps its order). ``released``:
+    not sent for want of time this round — due again at once. Neither counts as an attempt."""
     ids = [out.request.delivery_id for out in outcomes]
     loaded = {r.id: r for r in session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))}
     for out in outcomes:
@@ -302,6 +309,23 @@ def record(
             row.status = "failed"
         else:
             row.next_try_at = now + timedelta(seconds=retry_delay(row.attempts, schedule))
+    failed_at: dict[str, datetime] = {}
+    for out in outcomes:
+        row = loaded.get(out.request.delivery_id)
+        if row is not None and row.status == "pending" and not out.delivered:
+            failed_at[out.request.lane] = row.next_try_at
+    _postpone(session, [(r.delivery_id, failed_at.get(r.lane, now)) for r in held])
+    _postpone(session, [(r.delivery_id, now) for r in released])
+
+
+def _postpone(session: Session, rows: Sequence[tuple[uuid.UUID, datetime]]) -> None:
+    for delivery_id, at in rows:
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
+            .values(next_try_at=at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def disable_endpoint(session: Session, endpoint_id: uuid.UUID, reason: str) -> None:

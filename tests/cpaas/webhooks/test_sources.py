@@ -168,3 +168,36 @@ def test_the_retention_job_deletes_deliveries_finished_over_30_days_ago(
         left = set(s.scalars(select(WebhookDelivery.id)))
         assert s.scalars(select(WebhookAttempt)).all() == []
     assert left == {ids["old-pending"], ids["recent-delivered"]}
+
+
+async def test_a_failing_endpoint_waits_in_order_and_holds_up_no_other(
+    store: tuple[sessionmaker[Session], DemoResult],
+) -> None:
+    sessions, demo = store
+    tenant_id = uuid.UUID(demo.tenant_id)
+    worker = DeliveryWorker(sessions, poll_s=0.1, schedule=(1.5,) * 7)
+    with receiver([500, 200]) as failing, receiver([200]) as healthy:
+        with transaction(sessions) as s:
+            for n in (1, 2, 3):
+                outbox.enqueue(s, tenant_id=tenant_id, url=failing.url, json_body={"n": n}, signing="none")
+                outbox.enqueue(s, tenant_id=tenant_id, url=healthy.url, json_body={"n": n}, signing="none")
+        worker.start()
+        try:
+            got_healthy = await asyncio.to_thread(healthy.wait_for, lambda got: len(got) >= 3, 30.0)
+            first_round = await asyncio.to_thread(failing.wait_for, lambda got: len(got) >= 1, 30.0)
+            got_failing = await asyncio.to_thread(failing.wait_for, lambda got: len(got) >= 4, 30.0)
+        finally:
+            await worker.stop()
+    assert [json.loads(r.body)["n"] for r in got_healthy] == [1, 2, 3]
+    # The failing receiver got one request while the healthy one got all three: the rest waited.
+    assert [json.loads(r.body)["n"] for r in first_round] == [1]
+    # Then, once it answers, all of them in their order, the first one again first.
+    assert [json.loads(r.body)["n"] for r in got_failing] == [1, 1, 2, 3]
+    assert got_failing[1].at - got_failing[0].at >= 1.0
+    with sessions() as s:
+        assert {row.status for row in s.scalars(select(WebhookDelivery))} == {"delivered"}
+        attempts = {
+            (json.loads(row.body)["n"], row.url == failing.url): row.attempts
+            for row in s.scalars(select(WebhookDelivery))
+        }
+    assert attempts[(1, True)] == 2 and attempts[(2, True)] == 1 and attempts[(3, True)] == 1
