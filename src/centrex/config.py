@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     webhooks: bool = True
     webhook_timeout_s: float = Field(10.0, gt=0)
     webhook_retry_scale: float = Field(1.0, gt=0)
+    # Refuse webhooks to loopback and private addresses too (link-local, where clouds serve
+    # instance metadata, is always refused): cpaas/targets.py.
+    webhook_block_private: bool = False
 
     # -- media ------------------------------------------------------------------------------------
     # "builtin" (media/relay.py, in this process) or "rtpengine" (the Debian rtpengine-daemon,

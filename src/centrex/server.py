@@ -261,6 +261,7 @@ async def serve(settings: Settings) -> None:
         deliver=settings.webhooks,
         timeout_s=settings.webhook_timeout_s,
         retry_scale=settings.webhook_retry_scale,
+        block_private=settings.webhook_block_private,
     )
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas import outbox
 from centrex.cpaas.outbox import Outcome, Request
+from centrex.cpaas.targets import refused_target
 from centrex.store.db import transaction
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class DeliveryWorker:
         batch: int = 200,
         poll_s: float = 1.0,
         round_s: float = 5.0,
+        block_private: bool = False,
         schedule: Sequence[float] = outbox.SCHEDULE_S,
     ) -> None:
         self.sessions = sessions
@@ -52,6 +54,7 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.batch = batch
         self.poll_s = poll_s
+        self.block_private = block_private  # cpaas/targets.py
         self.round_s = round_s  # a lane stops taking new requests after this: a slow one holds no one up
         self.schedule = tuple(schedule)
         self.sent = 0
@@ -148,6 +151,10 @@ class DeliveryWorker:
         status: int | None = None
         error: str | None = None
         text = ""
+        refused = await refused_target(req.url, self.block_private)
+        if refused is not None:
+            log.warning("webhooks.delivery.refused url=%s: %s", req.url, refused)
+            return Outcome(req, at, None, 0, refused, "", final=True)
         try:
             response = await self._client.request(
                 req.method, req.url, content=req.body or None, headers=req.headers

@@ -174,6 +174,7 @@ class Outcome:
     latency_ms: int
     error: str | None
     response: str
+    final: bool = False  # no use trying again (a refused address)
 
     @property
     def delivered(self) -> bool:
@@ -305,7 +306,7 @@ def record(
         elif out.status_code == 410 and req.endpoint_id is not None:
             row.status = "failed"
             disable_endpoint(session, req.endpoint_id, "the receiver answered 410 Gone")
-        elif row.attempts >= row.max_attempts:
+        elif out.final or row.attempts >= row.max_attempts:
             row.status = "failed"
         else:
             row.next_try_at = now + timedelta(seconds=retry_delay(row.attempts, schedule))

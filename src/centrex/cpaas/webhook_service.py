@@ -41,6 +41,7 @@ def start_webhooks(
     timeout_s: float = 10.0,
     retry_scale: float = 1.0,
     poll_s: float = 1.0,
+    block_private: bool = False,
 ) -> Webhooks:
     """Must run on the event loop (the worker is an asyncio task)."""
     bus = EventBus(sessions)
@@ -57,7 +58,11 @@ def start_webhooks(
     worker = None
     if deliver:
         worker = DeliveryWorker(
-            sessions, timeout_s=timeout_s, poll_s=poll_s, schedule=[s * retry_scale for s in SCHEDULE_S]
+            sessions,
+            timeout_s=timeout_s,
+            poll_s=poll_s,
+            block_private=block_private,
+            schedule=[s * retry_scale for s in SCHEDULE_S],
         )
         worker.start()
     return Webhooks(bus, worker)

@@ -201,3 +201,50 @@ async def test_a_failing_endpoint_waits_in_order_and_holds_up_no_other(
             for row in s.scalars(select(WebhookDelivery))
         }
     assert attempts[(1, True)] == 2 and attempts[(2, True)] == 1 and attempts[(3, True)] == 1
+
+
+async def test_metadata_and_with_the_setting_private_addresses_are_refused(
+    store: tuple[sessionmaker[Session], DemoResult],
+) -> None:
+    sessions, demo = store
+    tenant_id = uuid.UUID(demo.tenant_id)
+    with receiver([200]) as rx:
+        with transaction(sessions) as s:
+            metadata = outbox.enqueue(
+                s,
+                tenant_id=tenant_id,
+                url="http://169.254.169.254/latest/meta-data/",
+                json_body={},
+                signing="none",
+            )
+            loopback = outbox.enqueue(s, tenant_id=tenant_id, url=rx.url, json_body={}, signing="none")
+        worker = DeliveryWorker(sessions, poll_s=0.1, block_private=True, schedule=(0.2,) * 7)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with sessions() as s:
+                    if {r.status for r in s.scalars(select(WebhookDelivery))} == {"failed"}:
+                        break
+                await asyncio.sleep(0.1)
+        finally:
+            await worker.stop()
+        assert rx.requests == []  # the loopback receiver was never asked
+    with sessions() as s:
+        rows = {r.id: r for r in s.scalars(select(WebhookDelivery))}
+    assert rows[metadata].status == "failed" and rows[metadata].attempts == 1
+    assert "169.254.169.254 is a link-local address" in (rows[metadata].last_error or "")
+    assert rows[loopback].status == "failed" and "webhook_block_private" in (rows[loopback].last_error or "")
+
+
+def test_which_addresses_are_refused_by_default() -> None:
+    from ipaddress import ip_address
+
+    from centrex.cpaas.targets import refused_address
+
+    for always in ("169.254.169.254", "fe80::1", "224.0.0.1", "0.0.0.0"):
+        assert refused_address(ip_address(always), False) is not None, always
+    for allowed in ("127.0.0.1", "10.1.2.3", "192.168.1.10", "203.0.113.7", "2001:db8::1"):
+        assert refused_address(ip_address(allowed), False) is None, allowed
+    for private in ("127.0.0.1", "10.1.2.3", "fd00::1"):
+        assert refused_address(ip_address(private), True) is not None, private
