@@ -109,10 +109,6 @@ class EventBus:
         )
         self.emitted += 1
 
-    def forget(self, subject: str) -> None:
-        with self._lock:
-            self._seq.pop(subject, None)
-
     # -- the thread ----------------------------------------------------------------------------
     def start(self) -> None:
         self.refresh()
