@@ -153,6 +153,17 @@ class Settings(BaseSettings):
     monitor_interval_s: float = Field(30.0, gt=0)
     monitor_disk_min_free: float = Field(0.10, ge=0, le=1)
 
+    # -- webhooks (issue 16 §3; cpaas/delivery.py, docs/webhooks.md) --------------------------------
+    # The outbox's delivery worker runs in `centrex serve` (False: another node sends). A request
+    # gets webhook_timeout_s to answer; webhook_retry_scale multiplies the retry schedule (5 s …
+    # 10 h; a demo or test may shorten it).
+    webhooks: bool = True
+    webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_retry_scale: float = Field(1.0, gt=0)
+    # Refuse webhooks to loopback and private addresses too (link-local, where clouds serve
+    # instance metadata, is always refused): cpaas/targets.py.
+    webhook_block_private: bool = False
+
     # -- media ------------------------------------------------------------------------------------
     # "builtin" (media/relay.py, in this process) or "rtpengine" (the Debian rtpengine-daemon,
     # driven over its ng port at rtpengine_ng).

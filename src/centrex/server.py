@@ -28,6 +28,7 @@ from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.cpaas.webhook_service import start_webhooks
 from centrex.e911.emergency_calls import EmergencyCalls
 from centrex.e911.emergency_store import StoreEmergency
 from centrex.e911.nomadic_listener import Listeners, NomadicListener
@@ -255,6 +256,15 @@ async def serve(settings: Settings) -> None:
         asyncio.create_task(scheduler.run_forever(settings.jobs_delay_s)) if settings.jobs else None
     )
     apps = await start_app_server(sip, sessions, settings, ports)
+    # Tenants' event webhooks and the signed-request outbox (issue 16 §3, docs/webhooks.md).
+    webhooks = start_webhooks(
+        sip,
+        sessions,
+        deliver=settings.webhooks,
+        timeout_s=settings.webhook_timeout_s,
+        retry_scale=settings.webhook_retry_scale,
+        block_private=settings.webhook_block_private,
+    )
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
     register_component(app, "sip", sip.health)
@@ -301,6 +311,7 @@ async def serve(settings: Settings) -> None:
             monitoring.cancel()
         await apps.stop()
         await sip.stop()
+        await webhooks.stop()  # after SIP: the last calls' events reach the outbox
         if sync is not None:
             await asyncio.to_thread(sync.stop)
         await resolver.close()

@@ -25,6 +25,7 @@ from centrex.calls.engine import CallEngine
 from centrex.calls.services import CallService
 from centrex.capacity.admission import CapacityAdmission
 from centrex.capacity.storage import StoreCapacity
+from centrex.cpaas.events import CallWebhooks
 from centrex.e911.emergency_calls import EmergencyCalls
 from centrex.fairuse.toll_guard import TollGuard
 from centrex.fairuse.toll_storage import StoreToll
@@ -68,6 +69,7 @@ class Services:
     transfer: BlindTransfer
     users: UserRouting
     paging: Paging = field(default_factory=Paging)  # paging groups and intercom (issue 17 §3)
+    webhooks: CallWebhooks = field(default_factory=CallWebhooks)  # call events to webhooks (issue 16 §3)
 
     def ordered(self) -> list[CallService]:
         return [
@@ -89,6 +91,7 @@ class Services:
             self.attended,
             self.transfer,
             self.users,
+            self.webhooks,  # no routing hook: it only listens to the call events
         ]
 
 

@@ -47,6 +47,7 @@ class Fuzz:
             "ticket",
             "peer",
             "pop",
+            "webhook",
         ):
             key = aliases.get(name, name)
             if key in a.ids:

@@ -107,6 +107,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("recording-retention", "ok"),
         ("tenant-deletion", "ok"),
         ("voicemail-retention", "ok"),
+        ("webhook-retention", "ok"),
     ]
     done = {line["msg"].split()[1] for line in lines if str(line["msg"]).startswith("job.done")}  # type: ignore[union-attr]
     assert done == {
@@ -120,6 +121,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=inactive-accounts",
         "job=tenant-deletion",
         "job=idempotency-keys",
+        "job=webhook-retention",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

@@ -242,10 +242,16 @@ Write = (
 )
 
 
+# Told of the CDRs each write_cdrs inserts ((cdr id, the call's CallEnded) pairs), in the writer's
+# transaction: webhooks' cdr.written (cpaas/events.py). Must be quick and never raise.
+cdr_listeners: list[Callable[[list[tuple[uuid.UUID, CallEnded]]], None]] = []
+
+
 def write_cdrs(s: Session | Connection, events: Iterable[CallEnded]) -> list[uuid.UUID]:
     """The one place CDRs are written: each call's ``cdrs`` row, its outcome and its legs, and the
     calls' journal rows removed, all in the caller's transaction. Returns the CDRs' ids."""
     now = datetime.now(UTC)
+    events = list(events)
     rows = [cdr_rows(ev, now) for ev in events]
     if not rows:
         return []
@@ -258,6 +264,11 @@ def write_cdrs(s: Session | Connection, events: Iterable[CallEnded]) -> list[uui
         delete(_JOURNAL).where(_JOURNAL.c.call_id == bindparam("ended_call_id")),
         [{"ended_call_id": r.cdr["call_id"]} for r in rows],
     )
+    for listener in cdr_listeners:
+        try:
+            listener([(r.id, ev) for r, ev in zip(rows, events, strict=True)])
+        except Exception:
+            log.exception("cdr listener failed")
     return [r.id for r in rows]
 
 

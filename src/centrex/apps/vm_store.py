@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.cpaas.events import emit_event
 from centrex.media.g711 import Pcm
 from centrex.media.wav import read_wav, write_wav
 from centrex.store import media_files
@@ -208,10 +209,28 @@ class VoicemailStore:
                 )
                 s.add(row)
                 s.flush()
-                return _message_info(row)
+                info = _message_info(row)
         except BaseException:
             delete_file(str(path))
             raise
+        # Issue 16 §3: a tenant's webhooks hear of it (after the commit; a no-op without them).
+        emit_event(
+            box.tenant_id,
+            "voicemail.left",
+            {
+                "message_id": str(info.id),
+                "user_id": str(box.user_id),
+                "extension": box.extension,
+                "caller": info.caller,
+                "caller_name": info.caller_name,
+                "duration_ms": info.duration_ms,
+                "reason": reason,
+                "call_id": None if call_id is None else str(call_id),
+                "received_at": received_at.isoformat(),
+            },
+            subject=None if call_id is None else str(call_id),
+        )
+        return info
 
     def counts(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> tuple[int, int]:
         """(new, saved): what message-waiting indication reports (RFC 3842 new/old)."""

@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from centrex.cpaas.webhook_signing import hex_signature
 from centrex.e911.address import CivicAddress
 
 __all__ = [
@@ -242,8 +243,9 @@ def new_signing_secret() -> str:
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """Hex HMAC-SHA256 of "<timestamp>.<body>" with the secret as key."""
-    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    """Hex HMAC-SHA256 of "<timestamp>.<body>" with the secret as key: the Centrex-Signature of
+    every native webhook (cpaas/webhook_signing.py, the one implementation)."""
+    return hex_signature(secret, timestamp, body)
 
 
 def signature_header(secret: str, timestamp: int, body: bytes) -> str:

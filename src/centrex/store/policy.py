@@ -49,6 +49,7 @@ class Resource(StrEnum):
     ATTENDANT = "attendant"  # auto attendant menus, their options and schedules
     PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
     TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
+    WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
 
 
 class Action(StrEnum):
@@ -178,6 +179,10 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.CPAAS, C): frozenset({OP, Role.DEVELOPER}),
     (Resource.CPAAS, U): frozenset({OP, Role.DEVELOPER}),
     (Resource.CPAAS, D): frozenset({OP, Role.DEVELOPER}),
+    # Event webhooks (issue 16 §3): the tenant's administrators wire them to their systems, its
+    # developers to their apps; the operator helps both. Events carry call records (CPNI), so no
+    # one else of the tenant.
+    **{(Resource.WEBHOOK, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
 }
 
 

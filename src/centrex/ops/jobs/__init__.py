@@ -12,6 +12,7 @@ from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
+from centrex.ops.jobs.webhooks import webhook_retention
 from centrex.ops.periods import Daily, Every, Monthly
 from centrex.ops.scheduler import Job, Registry
 
@@ -86,6 +87,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Every(3600),
                 idempotency_keys,
                 "delete Idempotency-Key answers older than 24 hours (api/idempotency.py)",
+            ),
+            Job(
+                "webhook-retention",
+                Daily(3, 45),
+                webhook_retention,
+                "delete webhook deliveries finished over 30 days ago (cpaas.txt §2.4.2 (i))",
             ),
         ]
     )
