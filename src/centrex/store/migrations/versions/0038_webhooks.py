@@ -2,7 +2,7 @@
 outbox and its attempts
 
 Revision ID: 0038
-Revises: 0032
+Revises: 0033
 Create Date: 2026-12-06 19:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0038"
-down_revision = "0032"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
