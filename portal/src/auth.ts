@@ -15,7 +15,7 @@ export type Session = {
 };
 
 export const isAdmin = (s: Session) =>
-  s.roles.includes("office_admin") || s.roles.includes("backup_admin") || s.roles.includes("operator");
+  ["office_admin", "backup_admin", "admin", "operator"].some((r) => s.roles.includes(r));
 
 const TENANT_KEY = "centrex.tenant";
 
@@ -56,7 +56,7 @@ async function fromToken(): Promise<Session | null> {
   const users = await getJson(`/api/v1/tenants/${tenantId}/users?limit=1`);
   return {
     kind: "user",
-    roles: users.status === 200 ? ["office_admin"] : ["end_user"],
+    roles: users.status === 200 ? ["admin"] : ["end_user"], // a token cannot tell office from back-up admin
     tenantId,
     userId: me.body.id,
     name: `${me.body.name} (${me.body.extension})`,

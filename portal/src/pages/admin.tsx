@@ -114,11 +114,13 @@ function Devices({ params }: PageProps) {
   );
 }
 
+const STRATEGIES: [S["HuntStrategy"], string][] = [["simultaneous", "Ring all"], ["sequential", "In order"], ["round_robin", "Round robin"], ["longest_idle", "Longest idle"]];
+
 function HuntGroups({ params }: PageProps) {
   const tenant = params.tenant;
   const [n, setN] = useState(0);
   const users = useUsers(tenant, [n]);
-  const form = useForm({ name: "", extension: "", strategy: "simultaneous", member_ids: [] as string[] });
+  const form = useForm({ name: "", extension: "", strategy: "simultaneous" as S["HuntStrategy"], member_ids: [] as string[] });
   const name = (id: string) => users.data?.items.find((u) => u.id === id)?.extension ?? id.slice(0, 6);
   return (
     <TenantGate tenant={tenant}>
@@ -145,7 +147,7 @@ function HuntGroups({ params }: PageProps) {
               testid="hunt-form"
               onSubmit={() =>
                 form.submit(async (v) => {
-                  const g = await ok(api.POST("/api/v1/tenants/{tenant_id}/hunt-groups", { params: path(tenant), body: v as S["HuntGroupIn"] }));
+                  const g = await ok(api.POST("/api/v1/tenants/{tenant_id}/hunt-groups", { params: path(tenant), body: v }));
                   setN(n + 1);
                   return <>Hunt group <strong>{g.name}</strong> at {g.extension}.</>;
                 })
@@ -153,7 +155,7 @@ function HuntGroups({ params }: PageProps) {
             >
               <Field form={form} name="name" label="Name" required />
               <Field form={form} name="extension" label="Extension" required />
-              <Select form={form} name="strategy" label="Strategy" options={[["simultaneous", "Ring all"], ["sequential", "In order"], ["round_robin", "Round robin"], ["longest_idle", "Longest idle"]]} />
+              <Select form={form} name="strategy" label="Strategy" options={STRATEGIES} />
               <Select form={form} name="member_ids" label="Members" multiple options={(users.data?.items ?? []).map((u) => [u.id, `${u.extension} ${u.name}`])} />
             </Form>
           </Card>
@@ -225,7 +227,7 @@ function Queues({ params }: PageProps) {
           submit="Create queue"
           onSubmit={() =>
             form.submit(async (v) => {
-              await ok(api.POST("/api/v1/tenants/{tenant_id}/queues", { params: path(tenant), body: v as S["QueueIn"] }));
+              await ok(api.POST("/api/v1/tenants/{tenant_id}/queues", { params: path(tenant), body: v }));
               setN(n + 1);
               return "Queue created.";
             })

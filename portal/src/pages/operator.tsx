@@ -27,12 +27,16 @@ function TenantPicker(props: { value: string; onChange: (v: string) => void }) {
   );
 }
 
+// Typed by the generated schema: a value the API does not accept fails the build.
+const SERVICE_TYPES: [S["ServiceType"], string][] = [["hosted-centrex", "Hosted Centrex"], ["ip-trunking", "IP trunking"], ["integrated-access", "Integrated access"]];
+const PLANS: [S["PricingPlan"], string][] = [["bundled", "Bundled"], ["a-la-carte", "À la carte"]];
+
 const statusTone = (s: string) => (s === "active" ? "ok" : s === "suspended" ? "warn" : s === "terminated" ? "bad" : "info");
 
 function Tenants(_: PageProps) {
   const [n, setN] = useState(0);
   const [search, setSearch] = useState("");
-  const form = useForm({ name: "", sip_domain: "", service_type: "hosted_centrex", pricing_plan: "bundled" });
+  const form = useForm({ name: "", sip_domain: "", service_type: "hosted-centrex" as S["ServiceType"], pricing_plan: "bundled" as S["PricingPlan"] });
   return (
     <Page title="Tenants" subtitle="Every customer of the service">
       <div class="two">
@@ -58,7 +62,7 @@ function Tenants(_: PageProps) {
             testid="tenant-form"
             onSubmit={() =>
               form.submit(async (v) => {
-                const t = await ok(api.POST("/api/v1/tenants", { body: v as S["TenantIn"] }));
+                const t = await ok(api.POST("/api/v1/tenants", { body: v }));
                 setN(n + 1);
                 return <>Tenant <strong>{t.name}</strong> created.</>;
               })
@@ -66,8 +70,8 @@ function Tenants(_: PageProps) {
           >
             <Field form={form} name="name" label="Name" required />
             <Field form={form} name="sip_domain" label="SIP domain" placeholder="acme.example.com" required />
-            <Select form={form} name="service_type" label="Service" options={[["hosted_centrex", "Hosted Centrex"], ["sip_trunking", "SIP trunking"]]} />
-            <Select form={form} name="pricing_plan" label="Pricing plan" options={[["bundled", "Bundled"], ["metered", "Metered"]]} />
+            <Select form={form} name="service_type" label="Service" options={SERVICE_TYPES} />
+            <Select form={form} name="pricing_plan" label="Pricing plan" options={PLANS} />
           </Form>
         </Card>
       </div>
@@ -107,7 +111,7 @@ function TenantDetail({ params }: PageProps) {
             submit="Add site"
             onSubmit={() =>
               form.submit(async (v) => {
-                await ok(api.POST("/api/v1/tenants/{tenant_id}/sites", { params: { path: { tenant_id: id } }, body: v as S["SiteIn"] }));
+                await ok(api.POST("/api/v1/tenants/{tenant_id}/sites", { params: { path: { tenant_id: id } }, body: v }));
                 setN(n + 1);
                 return "Site added.";
               })
@@ -138,7 +142,7 @@ function TenantDetail({ params }: PageProps) {
 
 function AssignNumber(props: { number: S["NumberOut"]; tenants: S["TenantOut"][]; done: () => void }) {
   const form = useForm({ tenant_id: "" });
-  if (props.number.status !== "available") return <span class="muted">{props.number.tenant_id ? "assigned" : "—"}</span>;
+  if (props.number.status !== "available") return <span class="muted">—</span>;
   return (
     <form
       class="inline-form"
@@ -163,16 +167,16 @@ function AssignNumber(props: { number: S["NumberOut"]; tenants: S["TenantOut"][]
 
 function Numbers(_: PageProps) {
   const [n, setN] = useState(0);
-  const [status, setStatus] = useState("");
+  const [status, setStatus] = useState<S["NumberStatus"] | "">("");
   const tenants = useTenants();
-  const form = useForm({ e164: "", kind: "did" });
+  const form = useForm({ e164: "", kind: "did" as S["NumberKind"] });
   const tenantName = (id: string | null) => tenants.data?.items.find((t) => t.id === id)?.name ?? (id ? id.slice(0, 8) : "—");
   return (
     <Page title="Number inventory" subtitle="The pool of DIDs and toll-free numbers, and who holds them">
       <div class="two">
         <Card title="Inventory">
           <div class="filters">
-            {["", "available", "assigned", "reserved", "porting", "aging"].map((s) => (
+            {(["", "available", "assigned", "reserved", "porting", "aging"] as const).map((s) => (
               <button class={`chip ${status === s ? "active" : ""}`} onClick={() => setStatus(s)}>{s || "all"}</button>
             ))}
           </div>
@@ -180,7 +184,7 @@ function Numbers(_: PageProps) {
             testid="numbers"
             deps={[n, status, tenants.data]}
             load={(limit, offset) =>
-              ok(api.GET("/api/v1/numbers", { params: { query: { limit, offset, status: (status || undefined) as S["NumberStatus"] | undefined } } }))
+              ok(api.GET("/api/v1/numbers", { params: { query: { limit, offset, status: status || undefined } } }))
             }
             columns={[
               { title: "Number", cell: (x) => <code>{x.e164}</code> },
@@ -198,7 +202,7 @@ function Numbers(_: PageProps) {
             testid="number-form"
             onSubmit={() =>
               form.submit(async (v) => {
-                const x = await ok(api.POST("/api/v1/numbers", { body: v as S["NumberIn"] }));
+                const x = await ok(api.POST("/api/v1/numbers", { body: v }));
                 setN(n + 1);
                 return <>Added <code>{x.e164}</code>.</>;
               })
@@ -422,7 +426,7 @@ function Trunks(_: PageProps) {
 
 function Alarms(_: PageProps) {
   const [n, setN] = useState(0);
-  const [state, setState] = useState("");
+  const [state, setState] = useState<S["AlarmState"]>("open");
   const [err, setErr] = useState<unknown>(null);
   async function act(id: string, what: "acknowledge" | "clear") {
     setErr(null);
@@ -438,14 +442,14 @@ function Alarms(_: PageProps) {
     <Page title="Alarms" subtitle="What needs an operator's attention">
       <Card>
         <div class="filters">
-          {["", "open", "acknowledged", "cleared"].map((s) => (
-            <button class={`chip ${state === s ? "active" : ""}`} onClick={() => setState(s)}>{s || "all"}</button>
+          {(["open", "cleared", "all"] as S["AlarmState"][]).map((s) => (
+            <button class={`chip ${state === s ? "active" : ""}`} onClick={() => setState(s)}>{s}</button>
           ))}
         </div>
         <ErrorNotice error={err} />
         <PagedTable<S["AlarmOut"]>
           deps={[n, state]}
-          load={(limit, offset) => ok(api.GET("/api/v1/alarms", { params: { query: { limit, offset, state: (state || undefined) as never } } }))}
+          load={(limit, offset) => ok(api.GET("/api/v1/alarms", { params: { query: { limit, offset, state } } }))}
           columns={[
             { title: "Priority", cell: (a) => <Badge tone={a.priority <= 2 ? "bad" : "warn"}>P{a.priority}</Badge> },
             { title: "Component", cell: (a) => a.component },

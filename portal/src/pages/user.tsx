@@ -11,7 +11,7 @@ type S = components["schemas"];
 
 function Voicemail({ params }: PageProps) {
   const tenant = params.tenant;
-  const [folder, setFolder] = useState("inbox");
+  const [folder, setFolder] = useState<"new" | "saved">("new");
   const [n, setN] = useState(0);
   const [playing, setPlaying] = useState<{ id: string; url: string } | null>(null);
   const [err, setErr] = useState<unknown>(null);
@@ -25,8 +25,8 @@ function Voicemail({ params }: PageProps) {
       setErr(e);
     }
   }
-  async function move(m: S["MessageOut"], to: "saved" | "inbox") {
-    await ok(api.PATCH("/api/v1/tenants/{tenant_id}/me/voicemail/messages/{message_id}", { params: { path: { tenant_id: tenant, message_id: m.id } }, body: { folder: to } as never })).catch(setErr);
+  async function move(m: S["MessageOut"], to: "saved" | "new") {
+    await ok(api.PATCH("/api/v1/tenants/{tenant_id}/me/voicemail/messages/{message_id}", { params: { path: { tenant_id: tenant, message_id: m.id } }, body: { folder: to } })).catch(setErr);
     setN(n + 1);
   }
   async function remove(m: S["MessageOut"]) {
@@ -37,7 +37,7 @@ function Voicemail({ params }: PageProps) {
     <Page title="Voicemail" subtitle="Listen to your messages here">
       <Card>
         <div class="filters">
-          {["inbox", "saved"].map((f) => (
+          {(["new", "saved"] as const).map((f) => (
             <button class={`chip ${folder === f ? "active" : ""}`} onClick={() => setFolder(f)}>{f}</button>
           ))}
         </div>
@@ -51,7 +51,7 @@ function Voicemail({ params }: PageProps) {
           testid="voicemail"
           deps={[folder, n]}
           load={(limit, offset) =>
-            ok(api.GET("/api/v1/tenants/{tenant_id}/me/voicemail/messages", { params: { path: { tenant_id: tenant }, query: { limit, offset, folder: folder as never } } }))
+            ok(api.GET("/api/v1/tenants/{tenant_id}/me/voicemail/messages", { params: { path: { tenant_id: tenant }, query: { limit, offset, folder } } }))
           }
           columns={[
             { title: "From", cell: (m) => <><strong>{m.caller_name || m.caller}</strong>{m.caller_name && <div class="muted small">{m.caller}</div>}</> },
@@ -62,7 +62,7 @@ function Voicemail({ params }: PageProps) {
               cell: (m) => (
                 <span class="row-actions">
                   <button class="small" data-testid="play" onClick={() => play(m)}>{playing?.id === m.id ? "▶ Playing" : "▶ Play"}</button>
-                  {folder === "inbox" ? <button class="small ghost" onClick={() => move(m, "saved")}>Save</button> : <button class="small ghost" onClick={() => move(m, "inbox")}>To inbox</button>}
+                  {folder === "new" ? <button class="small ghost" onClick={() => move(m, "saved")}>Save</button> : <button class="small ghost" onClick={() => move(m, "new")}>To inbox</button>}
                   <button class="small ghost danger" onClick={() => remove(m)}>Delete</button>
                 </span>
               ),
@@ -150,7 +150,7 @@ function NomadicCard(props: { tenant: string; device: S["NomadicOut"]; done: () 
   const d = props.device;
   return (
     <Card title={`Phone ${d.sip_username}`}>
-      <p>{d.held ? <Badge tone="bad">moved: confirm your location</Badge> : <Badge tone="ok">location confirmed</Badge>}</p>
+      <p>{d.held ? <Badge tone="bad">moved: confirm your location</Badge> : d.network ? <Badge tone="ok">location confirmed</Badge> : <Badge>not registered yet</Badge>}</p>
       <p>{d.message}</p>
       {d.held && (
         <Form
