@@ -119,6 +119,15 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = Field("", repr=False)
 
+    # -- the portal's log-in (api/portal.py; docs/portal-auth.md) ----------------------------------
+    # Where people reach the portal (password-reset links point here); empty: http(s)://localhost:
+    # <http_port>. An administrator without TOTP may only enrol when portal_require_totp_admins.
+    portal_base_url: str = ""
+    portal_require_totp_admins: bool = False
+    portal_session_idle_s: int = Field(1800, ge=60)
+    portal_session_absolute_s: int = Field(43200, ge=300)
+    portal_token_ttl_s: int = Field(3600, ge=60, le=86400)
+
     # -- billing ----------------------------------------------------------------------------------
     # Holidays that are not business days in billing cure periods (billing/periods.py
     # business_calendar): "US" = Federal Reserve bank holidays, "none" = Monday to Friday only.

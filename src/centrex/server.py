@@ -20,6 +20,7 @@ from centrex.adapters.ownership import StoreOwnership, node_address
 from centrex.adapters.recording import RecordingListener
 from centrex.adapters.registration_sync import RegistrationSync
 from centrex.api.app import create_app, register_component
+from centrex.api.portal import PortalConfig
 from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.directory import Directory
 from centrex.calls.guard import guard_config
@@ -144,6 +145,7 @@ async def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
+    app.state.portal = PortalConfig.from_settings(settings)  # log-in settings (api/portal.py)
     config = uvicorn.Config(
         app,
         host=settings.bind,

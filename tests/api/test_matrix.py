@@ -211,6 +211,12 @@ OPERATOR_ROUTES: list[tuple[str, str, Body]] = [
 ]
 
 
+# Routes that name no tenant (tests/api/matrix_portal_auth.py): the caller's own account (roles
+# allowed get the status given, anyone else 403), and routes open to anyone (log-in, reset).
+ACCOUNT_ROUTES: list[tuple[str, str, Body, set[str], int]] = []
+PUBLIC_ROUTES: list[tuple[str, str, Body, int]] = []
+
+
 def _family_tables() -> None:
     """Route tables of other resource families live in tests/api/matrix_<family>.py, each with the
     same ROUTES / OPERATOR_ROUTES / REFUSED_ROUTES lists; they join the tables above."""
@@ -222,6 +228,8 @@ def _family_tables() -> None:
             ROUTES.extend(getattr(module, "ROUTES", []))
             OPERATOR_ROUTES.extend(getattr(module, "OPERATOR_ROUTES", []))
             REFUSED_ROUTES.extend(getattr(module, "REFUSED_ROUTES", []))
+            ACCOUNT_ROUTES.extend(getattr(module, "ACCOUNT_ROUTES", []))
+            PUBLIC_ROUTES.extend(getattr(module, "PUBLIC_ROUTES", []))
 
 
 _family_tables()
@@ -271,7 +279,13 @@ def send(client: TestClient, method: str, path: str, token: str | None, body: Bo
 
 def test_every_api_route_is_in_the_matrix(world_file: tuple[Path, World]) -> None:
     app = create_app("sqlite://")
-    every: list[tuple[Any, ...]] = [*ROUTES, *OPERATOR_ROUTES, *REFUSED_ROUTES]
+    every: list[tuple[Any, ...]] = [
+        *ROUTES,
+        *OPERATOR_ROUTES,
+        *REFUSED_ROUTES,
+        *ACCOUNT_ROUTES,
+        *PUBLIC_ROUTES,
+    ]
     listed = {(m, "/api/v1" + p.replace("{pool}", "{number_id}")) for m, p, *_ in every}
     listed_shapes = {(m, _shape(p)) for m, p in listed}
     for route in app.routes:
@@ -435,3 +449,46 @@ def test_no_valid_token_is_401(
     client = fresh()
     for method, path, body, _ in ROUTES[:5]:
         assert send(client, method, fill(path, world.a, world.pool_number_id), token, body, world.a) == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed", "expected"),
+    ACCOUNT_ROUTES,
+    ids=[f"{m} {p}" for m, p, *_ in ACCOUNT_ROUTES],
+)
+@pytest.mark.parametrize("role", EVERY)
+def test_account_routes(
+    fresh: Callable[[], TestClient],
+    world_file: tuple[Path, World],
+    method: str,
+    path: str,
+    body: Body,
+    allowed: set[str],
+    expected: int,
+    role: str,
+) -> None:
+    world = world_file[1]
+    client = fresh()
+    status = send(
+        client, method, fill(path, world.a, world.pool_number_id), token_of(world, role), body, world.a
+    )
+    assert status == (expected if role in allowed else 403), f"{role} on {method} {path} got {status}"
+    assert send(client, method, fill(path, world.a, world.pool_number_id), None, body, world.a) == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    PUBLIC_ROUTES,
+    ids=[f"{m} {p}" for m, p, *_ in PUBLIC_ROUTES],
+)
+def test_public_routes(
+    fresh: Callable[[], TestClient],
+    world_file: tuple[Path, World],
+    method: str,
+    path: str,
+    body: Body,
+    expected: int,
+) -> None:
+    world = world_file[1]
+    status = send(fresh(), method, fill(path, world.a, world.pool_number_id), None, body, world.a)
+    assert status == expected, f"{method} {path} without credentials got {status}"

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from centrex import __version__
-from centrex.api import dispatch, errors, openapi
+from centrex.api import dispatch, errors, openapi, portal
 from centrex.api import routers as routers_pkg
 from centrex.api.admission import Admission, AdmissionConfig, Gate
 from centrex.api.idempotency import Idempotency
@@ -79,6 +79,7 @@ def create_app(
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.principals = PrincipalCache()
     app.state.principals.watch(app.state.sessionmaker)
+    portal.install(app)  # the portal's session cookie, its settings (api/portal.py)
     app.state.components = {}
     app.state.admission = Gate(admission_config(engine, admission))
     app.state.metrics = metrics or Metrics()  # /metrics (ops/metrics.py)

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from centrex.api.portal import session_principal
 from centrex.store.access import AccessBase, OperatorData, Principal, TenantData, authenticate
 from centrex.store.errors import Invalid, NotFound
 from centrex.store.models import Tenant
+from centrex.store.sessions import COOKIE as SESSION_COOKIE
 
 # The request's session, for the route that runs its endpoint and commit in one thread hop
 # (api/dispatch.py one_hop). Set by get_session in the request's own task.
@@ -76,8 +78,15 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
             principal = await run_in_threadpool(authenticate, session, token)
             if principal is not None:
                 cache.put(token, principal)
+    elif not header and (cookie := request.cookies.get(SESSION_COOKIE)):
+        # The portal's session cookie: the same Principal, plus a CSRF check (api/portal.py).
+        principal = await session_principal(request, session, cookie)
     if principal is None:
-        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "a valid bearer token (or portal session) is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return principal
 
 

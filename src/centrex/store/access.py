@@ -126,15 +126,7 @@ def authenticate(session: Session, plaintext: str, now: datetime | None = None) 
         return None
     if token.kind is TokenKind.OPERATOR:
         op = session.get(Operator, token.operator_id)
-        if op is None:
-            return None
-        return Principal(
-            TokenKind.OPERATOR,
-            token.id,
-            frozenset({Role.OPERATOR}),
-            f"operator:{op.email}",
-            operator_id=op.id,
-        )
+        return None if op is None else operator_principal(op, token.id)
     tenant = session.get(Tenant, token.tenant_id)
     if tenant is None:
         return None
@@ -149,6 +141,19 @@ def authenticate(session: Session, plaintext: str, now: datetime | None = None) 
     user = session.get(User, token.user_id)
     if user is None or user.tenant_id != tenant.id:
         return None
+    return user_principal(session, tenant, user, token.id)
+
+
+def operator_principal(op: Operator, token_id: uuid.UUID) -> Principal:
+    """An operator's principal: the same for a bearer token and a portal session (api/deps.py)."""
+    return Principal(
+        TokenKind.OPERATOR, token_id, frozenset({Role.OPERATOR}), f"operator:{op.email}", operator_id=op.id
+    )
+
+
+def user_principal(session: Session, tenant: Tenant, user: User, token_id: uuid.UUID) -> Principal:
+    """A user's principal, roles from the tenant's current designations: the same for a bearer
+    token and a portal session (api/deps.py)."""
     designated = session.scalars(
         select(TenantDesignation.role).where(
             TenantDesignation.tenant_id == tenant.id, TenantDesignation.user_id == user.id
@@ -161,7 +166,7 @@ def authenticate(session: Session, plaintext: str, now: datetime | None = None) 
     )
     return Principal(
         TokenKind.USER,
-        token.id,
+        token_id,
         frozenset({Role.END_USER, *designated}),
         f"user:{user.extension}@{tenant.sip_domain}",
         tenant_id=tenant.id,
