@@ -9,6 +9,7 @@ import { operatorRoutes } from "./pages/operator";
 import { adminRoutes } from "./pages/admin";
 import { userRoutes } from "./pages/user";
 import { PhonePage } from "./pages/phone";
+import { accountRoutes } from "./pages/account";
 
 export type PageProps = { session: Session; params: Record<string, string> };
 export type RouteDef = { path: string; title: string; page: FunctionComponent<PageProps>; nav?: boolean };
@@ -48,8 +49,8 @@ export function App() {
         }}
       />
     );
-  if (path === "/") {
-    navigate(home(session), true);
+  if (path === "/" || (session.enrollOnly && path !== "/account")) {
+    navigate(session.enrollOnly ? "/account" : home(session), true);
     return null;
   }
   // The tenant in the URL (an operator may look at any tenant; the API refuses the rest).
@@ -72,8 +73,11 @@ export function App() {
       ],
     });
 
+  if (session.mode === "cookie") sections.push({ title: "Account", items: accountRoutes.map((r) => ({ href: r.path, label: r.title })) });
+  if (session.enrollOnly) sections.length = 0;
+
   let content: ComponentChildren = null;
-  for (const r of [...operatorRoutes, ...adminRoutes, ...userRoutes]) {
+  for (const r of [...operatorRoutes, ...adminRoutes, ...userRoutes, ...accountRoutes]) {
     const params = match(r.path, path);
     if (params) {
       const P = r.page;

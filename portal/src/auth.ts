@@ -12,6 +12,12 @@ export type Session = {
   userId: string | null;
   name: string;
   mode: "cookie" | "token";
+  email?: string | null;
+  tenantName?: string | null;
+  totpEnabled?: boolean;
+  totpRequired?: boolean;
+  /** A session that may only enrol TOTP (an admin whose role requires it), then sign in again. */
+  enrollOnly?: boolean;
 };
 
 export const isAdmin = (s: Session) =>
@@ -34,8 +40,13 @@ async function fromAuthMe(): Promise<Session | null | "absent"> {
     roles: operator && !roles.includes("operator") ? [...roles, "operator"] : roles,
     tenantId: body.tenant_id ?? null,
     userId: body.user_id ?? null,
-    name: body.name ?? body.email ?? body.label ?? "",
-    mode: bearerToken() ? "token" : "cookie",
+    name: body.name ?? body.email ?? "",
+    mode: body.auth === "token" || bearerToken() ? "token" : "cookie",
+    email: body.email ?? null,
+    tenantName: body.tenant_name ?? null,
+    totpEnabled: !!body.totp_enabled,
+    totpRequired: !!body.totp_required,
+    enrollOnly: !!body.enroll_only,
   };
 }
 
@@ -72,10 +83,11 @@ export async function whoami(): Promise<Session | null> {
 
 export type LoginResult = { session: Session } | { totpRequired: true } | { error: ApiError };
 
-export async function loginWithPassword(email: string, password: string, totp?: string): Promise<LoginResult> {
+export async function loginWithPassword(email: string, password: string, totp?: string, tenant?: string): Promise<LoginResult> {
   setBearerToken(null);
   const body: Record<string, string> = { email, password };
-  if (totp) body.totp = totp;
+  if (totp) body.totp_code = totp;
+  if (tenant) body.tenant = tenant;
   const res = await fetch("/api/v1/auth/login", {
     method: "POST",
     headers: { "Content-Type": "application/json", ...authHeaders("POST") },
@@ -83,13 +95,12 @@ export async function loginWithPassword(email: string, password: string, totp?: 
     body: JSON.stringify(body),
   });
   const json = (await res.json().catch(() => null)) as (ErrorBody & Record<string, unknown>) | null;
-  if (res.status === 404 && !json?.field)
+  if (res.status === 404 && json?.error === "not_found" && !json?.field)
     return { error: new ApiError(404, { error: "not_found", message: "Sign-in with a password is not available on this server yet: use an API token." }) };
   if (!res.ok) {
-    if (/totp|two.factor|2fa/i.test(`${json?.error} ${json?.field} ${json?.rule}`) && !totp) return { totpRequired: true };
+    if (json?.rule === "totp_required") return { totpRequired: true }; // api/routers/auth.py
     return { error: new ApiError(res.status, json) };
   }
-  if (json?.totp_required) return { totpRequired: true };
   const s = await whoami();
   return s ? { session: s } : { error: new ApiError(401, { message: "Signed in, but the session was not accepted." }) };
 }

@@ -40,14 +40,33 @@ async function signIn(page, token, tenant = "") {
   await page.getByTestId("who").waitFor();
 }
 
+async function signInWithPassword(page, email, password) {
+  await page.goto(`${BASE}/login`);
+  const form = page.getByTestId("login-form");
+  await form.locator("#f-email").fill(email);
+  await form.locator("#f-password").fill(password);
+  await form.locator("button[type=submit]").click();
+  await page.getByTestId("who").waitFor();
+}
+
+async function signOut(page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByTestId("login-form").waitFor();
+}
+
 /** The API as the page sees it (same token), for checks behind what the page shows. */
 async function apiFromPage(page, path, init = {}) {
   return page.evaluate(
     async ([path, init]) => {
       const token = sessionStorage.getItem("centrex.token");
+      const csrf = document.cookie.match(/(?:^|;\s*)centrex_csrf=([^;]+)/);
       const res = await fetch(path, {
         ...init,
-        headers: { ...(init.headers ?? {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          ...(init.headers ?? {}),
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+          ...(csrf && init.method && init.method !== "GET" ? { "X-CSRF-Token": decodeURIComponent(csrf[1]) } : {}),
+        },
       });
       return { status: res.status, body: await res.json().catch(() => null) };
     },
@@ -151,7 +170,19 @@ const scenarios = {
   },
 
   async enduser({ page }) {
-    await signIn(page, CTX.user_token, CTX.tenant_id);
+    // A wrong password: the API's message on the form.
+    await page.goto(`${BASE}/login`);
+    const login = page.getByTestId("login-form");
+    await login.locator("#f-email").fill(CTX.user_email);
+    await login.locator("#f-password").fill("not-the-password");
+    await login.locator("button[type=submit]").click();
+    await login.locator(".notice.error").waitFor();
+    step(`a wrong password is refused: "${await login.locator(".notice.error").textContent()}"`);
+    await signInWithPassword(page, CTX.user_email, CTX.user_password);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "centrex_session");
+    expect(session && session.httpOnly && session.sameSite === "Strict", "signed in with a session cookie (HttpOnly, SameSite=Strict)");
+    expect(await page.evaluate(() => sessionStorage.getItem("centrex.token")) === null, "no token kept in the page");
     expect(page.url().endsWith(`/t/${CTX.tenant_id}/me/voicemail`), "the end user lands on their voicemail");
     expect((await page.getByTestId("nav-Users").count()) === 0, "no administration pages for an end user");
     const row = page.getByTestId("voicemail").locator("tr", { hasText: CTX.voicemail_caller_name });
@@ -177,6 +208,14 @@ const scenarios = {
     await form.locator(".notice.ok").waitFor();
     const me = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/me`);
     expect(me.body.forward_always === "+12125550123", "the API has the forwarding");
+    const forged = await page.evaluate(async (t) => {
+      const r = await fetch(`/api/v1/tenants/${t}/me`, { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ do_not_disturb: true }) });
+      return r.status;
+    }, CTX.tenant_id);
+    expect(forged === 403, `a change without the CSRF header is refused (${forged})`);
+    await signOut(page);
+    const after = await page.evaluate(async (t) => (await fetch(`/api/v1/tenants/${t}/me`)).status, CTX.tenant_id);
+    expect(after === 401, `after signing out the session is gone (${after})`);
   },
 
   async isolation({ page }) {
@@ -189,7 +228,7 @@ const scenarios = {
     }
     const r = await apiFromPage(page, `/api/v1/tenants/${CTX.other_tenant_id}/users`);
     expect(r.status === 404, `the API answers 404 for another tenant's users (${r.status})`);
-    await signIn(page, CTX.user_token, CTX.tenant_id);
+    await signInWithPassword(page, CTX.user_email, CTX.user_password);
     await page.goto(`${BASE}/t/${CTX.other_tenant_id}/me/voicemail`);
     await page.getByText("Not found.", { exact: true }).waitFor();
     step("an end user sees not found for another tenant's voicemail");
@@ -226,7 +265,7 @@ const scenarios = {
       if (p === "queues") await page.waitForTimeout(4500); // a few live points on the chart
       await shot(page, name);
     }
-    await signIn(page, CTX.user_token, CTX.tenant_id);
+    await signInWithPassword(page, CTX.user_email, CTX.user_password);
     for (const [p, name] of [["me/voicemail", "user-voicemail"], ["me/settings", "user-forwarding"], ["me/e911", "user-e911"]]) {
       await page.goto(`${BASE}/t/${CTX.tenant_id}/${p}`);
       await page.locator("h1").waitFor();

@@ -37,6 +37,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from centrex.store.credentials import hash_password
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.models import Mailbox, User
 from centrex.store.models.voicemail import VoicemailMessage
@@ -44,6 +45,7 @@ from centrex.store.models.voicemail import VoicemailMessage
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
 CHROMIUM = Path("/usr/bin/chromium")
+USER_PASSWORD = "correct horse battery"
 
 pytestmark = [
     pytest.mark.browser,
@@ -105,6 +107,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         tid = uuid.UUID(tenant_id)
         user = s.scalars(select(User).where(User.tenant_id == tid, User.extension == "1004")).one()
         agent = s.scalars(select(User).where(User.tenant_id == tid, User.extension == "1001")).one()
+        user.password_hash = hash_password(USER_PASSWORD)  # the end user signs in with a password
         box = s.scalars(select(Mailbox).where(Mailbox.user_id == user.id)).one()
         s.add(
             VoicemailMessage(
@@ -120,7 +123,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             )
         )
         s.commit()
-        agent_id = str(agent.id)
+        agent_id, user_email = str(agent.id), str(user.email)
     engine.dispose()
 
     port = free_port()
@@ -155,6 +158,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             "operator_token": demo["operator_token"],
             "office_admin_token": demo["office_admin_token"],
             "user_token": user_token.strip(),
+            "user_email": user_email,
+            "user_password": USER_PASSWORD,
             "other_tenant_id": other["id"],
             "other_user_name": "Zed Otherton",
             "queue_id": queue.json()["id"],
@@ -205,7 +210,9 @@ def test_office_admin_adds_a_user_with_a_phone_a_hunt_group_and_sees_a_queue_liv
 def test_end_user_plays_a_voicemail_and_sets_forwarding(portal: Portal) -> None:
     out = run_scenario(portal, "enduser")
     assert "ok: the message plays in the browser" in out
+    assert "ok: signed in with a session cookie (HttpOnly, SameSite=Strict)" in out
     assert "ok: the API has the forwarding" in out
+    assert "ok: a change without the CSRF header is refused (403)" in out
 
 
 def test_no_role_sees_another_tenant(portal: Portal) -> None:

@@ -3,6 +3,7 @@
 // records, recordings, invoices and usage.
 import { useMemo, useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
+import { tenantAuditRoute } from "./account";
 import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { ChartView } from "../ui/chart";
@@ -475,4 +476,5 @@ export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/recordings", title: "Recordings", page: Recordings },
   { path: "/t/:tenant/invoices", title: "Invoices", page: Invoices },
   { path: "/t/:tenant/usage", title: "Usage", page: Usage },
+  tenantAuditRoute,
 ];

@@ -2,6 +2,7 @@
 // billing runs, trunks and routes, alarms.
 import { useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
+import { operatorAuditRoute } from "./account";
 import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import {
@@ -484,4 +485,5 @@ export const operatorRoutes: RouteDef[] = [
   { path: "/op/billing", title: "Billing", page: Billing },
   { path: "/op/trunks", title: "Trunks & routes", page: Trunks },
   { path: "/op/alarms", title: "Alarms", page: Alarms },
+  operatorAuditRoute,
 ];
