@@ -2,12 +2,26 @@
 // tests/portal/test_portal_browser.py against a real `centrex serve`:
 //   CENTREX_URL=http://127.0.0.1:port CENTREX_CTX='{"tenant_id": ...}' node tests/browser.mjs <scenario>
 // Prints one "ok: ..." line per checked step; exits non-zero (with the reason) on the first failure.
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const BASE = process.env.CENTREX_URL;
 const CTX = JSON.parse(process.env.CENTREX_CTX ?? "{}");
 const SHOTS = process.env.CENTREX_SHOTS ?? "";
 const TIMEOUT = Number(process.env.CENTREX_BROWSER_TIMEOUT_MS ?? 30000);
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it. */
+function totp(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const o = mac[19] & 0xf;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 const step = (msg) => console.log(`ok: ${msg}`);
 function expect(cond, msg) {
@@ -216,6 +230,36 @@ const scenarios = {
     await signOut(page);
     const after = await page.evaluate(async (t) => (await fetch(`/api/v1/tenants/${t}/me`)).status, CTX.tenant_id);
     expect(after === 401, `after signing out the session is gone (${after})`);
+  },
+
+  async totp({ page }) {
+    await signInWithPassword(page, CTX.admin_email, CTX.admin_password);
+    await page.getByTestId("nav-Sign-in & security").click();
+    await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+    await page.getByTestId("totp-qr").waitFor();
+    const secret = (await page.getByTestId("totp-secret").textContent()).trim();
+    step("the enrolment shows a QR code and the key");
+    await page.locator("#f-code").fill("000000");
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await page.locator(".field.invalid .error-text").waitFor();
+    step(`a wrong code is refused: "${await page.locator(".field.invalid .error-text").textContent()}"`);
+    const used = Math.floor(Date.now() / 30000);
+    await page.locator("#f-code").fill(totp(secret));
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await page.getByText("Two-factor sign-in is on.").waitFor();
+    step("two-factor sign-in is on");
+    await signOut(page);
+    const form = page.getByTestId("login-form");
+    await form.locator("#f-email").fill(CTX.admin_email);
+    await form.locator("#f-password").fill(CTX.admin_password);
+    await form.locator("button[type=submit]").click();
+    await form.locator("#f-totp_code").waitFor();
+    step("the password alone is not enough: the code is asked for");
+    while (Math.floor(Date.now() / 30000) === used) await page.waitForTimeout(500); // a code is good once
+    await form.locator("#f-totp_code").fill(totp(secret));
+    await form.locator("button[type=submit]").click();
+    await page.getByTestId("who").waitFor();
+    expect(page.url().endsWith(`/t/${CTX.tenant_id}/users`), "signed in with password and code, on the users page");
   },
 
   async isolation({ page }) {

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
 CHROMIUM = Path("/usr/bin/chromium")
 USER_PASSWORD = "correct horse battery"
+ADMIN_PASSWORD = "admin staple battery"
 
 pytestmark = [
     pytest.mark.browser,
@@ -108,6 +109,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         user = s.scalars(select(User).where(User.tenant_id == tid, User.extension == "1004")).one()
         agent = s.scalars(select(User).where(User.tenant_id == tid, User.extension == "1001")).one()
         user.password_hash = hash_password(USER_PASSWORD)  # the end user signs in with a password
+        agent.password_hash = hash_password(ADMIN_PASSWORD)  # 1001 is the office administrator
         box = s.scalars(select(Mailbox).where(Mailbox.user_id == user.id)).one()
         s.add(
             VoicemailMessage(
@@ -123,7 +125,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             )
         )
         s.commit()
-        agent_id, user_email = str(agent.id), str(user.email)
+        agent_id, user_email, admin_email = str(agent.id), str(user.email), str(agent.email)
     engine.dispose()
 
     port = free_port()
@@ -160,6 +162,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             "user_token": user_token.strip(),
             "user_email": user_email,
             "user_password": USER_PASSWORD,
+            "admin_email": admin_email,
+            "admin_password": ADMIN_PASSWORD,
             "other_tenant_id": other["id"],
             "other_user_name": "Zed Otherton",
             "queue_id": queue.json()["id"],
@@ -213,6 +217,13 @@ def test_end_user_plays_a_voicemail_and_sets_forwarding(portal: Portal) -> None:
     assert "ok: signed in with a session cookie (HttpOnly, SameSite=Strict)" in out
     assert "ok: the API has the forwarding" in out
     assert "ok: a change without the CSRF header is refused (403)" in out
+
+
+def test_office_admin_turns_on_two_factor_sign_in_and_signs_in_with_a_code(portal: Portal) -> None:
+    out = run_scenario(portal, "totp")
+    assert "ok: a wrong code is refused" in out
+    assert "ok: the password alone is not enough: the code is asked for" in out
+    assert "ok: signed in with password and code, on the users page" in out
 
 
 def test_no_role_sees_another_tenant(portal: Portal) -> None:

@@ -20,6 +20,7 @@ function Qr(props: { text: string }) {
 function Security({ session }: PageProps) {
   const [enrolment, setEnrolment] = useState<S["Enrolment"] | null>(null);
   const [enabled, setEnabled] = useState(!!session.totpEnabled);
+  const [changed, setChanged] = useState<string | null>(null);
   const start = useForm({});
   const confirm = useForm({ code: "" });
   const disable = useForm({ code: "" });
@@ -35,6 +36,7 @@ function Security({ session }: PageProps) {
             Status: {enabled ? <Badge tone="ok">on</Badge> : <Badge tone="warn">off</Badge>}
             {session.totpRequired && <span class="muted"> · required for your role</span>}
           </p>
+          {changed && <Notice kind="ok">{changed}</Notice>}
           {session.mode === "token" && <Notice>Signed in with an API token: two-factor settings belong to a password sign-in.</Notice>}
           {!enabled && !enrolment && session.mode === "cookie" && (
             <Form
@@ -66,8 +68,8 @@ function Security({ session }: PageProps) {
                     await ok(api.POST("/api/v1/auth/totp/confirm", { body: { code: v.code } }));
                     setEnabled(true);
                     setEnrolment(null);
+                    setChanged("Two-factor sign-in is on.");
                     if (session.enrollOnly) location.assign("/");
-                    return "Two-factor sign-in is on.";
                   })
                 }
               >
@@ -83,7 +85,7 @@ function Security({ session }: PageProps) {
                 disable.submit(async (v) => {
                   await ok(api.POST("/api/v1/auth/totp/disable", { body: { code: v.code } }));
                   setEnabled(false);
-                  return "Two-factor sign-in is off.";
+                  setChanged("Two-factor sign-in is off.");
                 })
               }
             >
