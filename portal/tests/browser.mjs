@@ -287,6 +287,8 @@ const scenarios = {
       ["/op/tenants", "operator-tenants"], ["/op/numbers", "operator-numbers"], ["/op/rate-decks", "operator-rate-decks"],
       ["/op/port-orders", "operator-port-orders"], ["/op/billing", "operator-billing"], ["/op/trunks", "operator-trunks"], ["/op/alarms", "operator-alarms"],
       [`/op/tenants/${CTX.tenant_id}`, "operator-tenant"],
+      // Call records are CPNI: the operator (or the CPNI administrator) reads them, not the office admin.
+      [`/t/${CTX.tenant_id}/usage`, "admin-usage"], [`/t/${CTX.tenant_id}/calls`, "admin-calls"],
     ]) {
       await page.goto(`${BASE}${p}`);
       await page.locator("h1").waitFor();
@@ -295,13 +297,13 @@ const scenarios = {
         await picker.locator(`option[value="${CTX.tenant_id}"]`).waitFor({ state: "attached" });
         await picker.selectOption(CTX.tenant_id);
       }
-      await page.locator("table, .notice").first().waitFor();
+      await page.locator("table, .notice, .chart").first().waitFor();
       await shot(page, name);
     }
     await signIn(page, CTX.office_admin_token, CTX.tenant_id);
     for (const [p, name] of [
       ["users", "admin-users"], ["devices", "admin-devices"], ["hunt-groups", "admin-hunt-groups"], ["queues", "admin-queues"],
-      ["attendants", "admin-attendants"], ["e911", "admin-e911"], ["invoices", "admin-invoices"], ["usage", "admin-usage"],
+      ["attendants", "admin-attendants"], ["e911", "admin-e911"], ["invoices", "admin-invoices"], ["audit", "admin-audit"],
     ]) {
       await page.goto(`${BASE}/t/${CTX.tenant_id}/${p}`);
       await page.locator("h1").waitFor();
@@ -310,8 +312,8 @@ const scenarios = {
       await shot(page, name);
     }
     await signInWithPassword(page, CTX.user_email, CTX.user_password);
-    for (const [p, name] of [["me/voicemail", "user-voicemail"], ["me/settings", "user-forwarding"], ["me/e911", "user-e911"]]) {
-      await page.goto(`${BASE}/t/${CTX.tenant_id}/${p}`);
+    for (const [p, name] of [["me/voicemail", "user-voicemail"], ["me/settings", "user-forwarding"], ["me/e911", "user-e911"], ["/account", "user-security"]]) {
+      await page.goto(p.startsWith("/") ? `${BASE}${p}` : `${BASE}/t/${CTX.tenant_id}/${p}`);
       await page.locator("h1").waitFor();
       await page.locator("table, .notice, form, .card").first().waitFor();
       await shot(page, name);

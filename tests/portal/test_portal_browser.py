@@ -29,7 +29,7 @@ import uuid
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,30 @@ def tone_wav(path: Path, seconds: float = 4.0, hz: float = 440.0, rate: int = 80
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(frames)
+
+
+def seed_usage(op: httpx.Client, tenant_id: str) -> None:
+    """Two weeks of calls (the billing import) and a rate deck, so the usage chart, the call records
+    and the decks page have something to show."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    cdrs = [
+        {
+            "id": f"portal-seed-{i}",
+            "caller": "+12175281001",
+            "callee": "+12125550100" if i % 3 else "+13125550111",
+            "call_class": "ld_interstate" if i % 3 else "local",
+            "direction": "outbound",
+            "start": (now - timedelta(days=i % 14, minutes=7 * i)).isoformat(),
+            "duration_ms": 30_000 + (i * 7919) % 400_000,
+        }
+        for i in range(120)
+    ]
+    assert op.post(f"/tenants/{tenant_id}/billing/cdrs", json={"cdrs": cdrs}).status_code == 201
+    deck = "prefix,rate_per_minute,effective_from,destination\n1,0.012,2020-01-01,US\n44,0.05,2020-01-01,UK\n"
+    made = op.post(
+        "/rate-decks", params={"name": "standard"}, content=deck, headers={"Content-Type": "text/csv"}
+    )
+    assert made.status_code == 201, made.text
 
 
 @dataclass
@@ -155,6 +179,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             json={"name": "Support line", "extension": "6200", "member_ids": [agent_id]},
         )
         assert queue.status_code == 201, queue.text
+        seed_usage(op, tenant_id)
         ctx = {
             "tenant_id": tenant_id,
             "operator_token": demo["operator_token"],
