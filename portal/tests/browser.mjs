@@ -172,6 +172,17 @@ const scenarios = {
     await hrow.waitFor();
     expect((await hrow.textContent()).includes("1050"), "the hunt group lists its members");
 
+    // Incoming call routing (MAC 9): one of the tenant's numbers now rings the hunt group.
+    await page.getByTestId("nav-Numbers").click();
+    const route = page.getByTestId(`route-${CTX.routed_number}`);
+    await route.locator("select").first().selectOption("hunt_group");
+    await route.locator("select").nth(1).selectOption({ label: "6150 Sales desk" });
+    await route.getByRole("button", { name: "Route" }).click();
+    await route.getByText("→ 6150 Sales desk").waitFor();
+    const nums = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/numbers?limit=100`);
+    const routed = nums.body.items.find((x) => x.e164 === CTX.routed_number);
+    expect(routed.target_type === "hunt_group", `${CTX.routed_number} rings the hunt group (API)`);
+
     await page.getByTestId("nav-Queues").click();
     const live = page.getByTestId(`queue-live-${CTX.queue_extension}`);
     await live.getByTestId("agents").filter({ hasText: "0" }).waitFor();

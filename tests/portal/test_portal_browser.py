@@ -193,6 +193,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             "other_user_name": "Zed Otherton",
             "queue_id": queue.json()["id"],
             "queue_extension": "6200",
+            "routed_number": demo["lines"][-1]["number"],
             "agent_user_id": agent_id,
             "voicemail_caller_name": "Browser Caller",
         }
@@ -233,6 +234,7 @@ def test_office_admin_adds_a_user_with_a_phone_a_hunt_group_and_sees_a_queue_liv
     out = run_scenario(portal, "admin")
     assert "ok: the API has the phone, tied to the user" in out
     assert "ok: the hunt group lists its members" in out
+    assert "rings the hunt group (API)" in out
     assert "ok: the live figures follow without a reload: 1 agent logged in" in out
 
 

@@ -4,6 +4,7 @@
 import { useMemo, useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
 import { tenantAuditRoute } from "./account";
+import { numbersRoute } from "./numbers";
 import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { ChartView } from "../ui/chart";
@@ -170,6 +171,12 @@ function QueueLive(props: { tenant: string; queue: S["QueueOut"] }) {
   const [live, setLive] = useState<S["LiveOut"] | null>(null);
   const [history, setHistory] = useState<{ t: string; waiting: number; agents: number }[]>([]);
   const [err, setErr] = useState<unknown>(null);
+  const [today, setToday] = useState<S["PeriodOut"] | null>(null);
+  usePoll(() => {
+    const from = new Date();
+    from.setUTCHours(0, 0, 0, 0);
+    ok(api.GET("/api/v1/tenants/{tenant_id}/queues/{queue_id}/stats", { params: { path: { tenant_id: props.tenant, queue_id: props.queue.id }, query: { from: from.toISOString() } } })).then(setToday, setErr);
+  }, 30000, [props.queue.id]);
   usePoll(() => {
     ok(api.GET("/api/v1/tenants/{tenant_id}/queues/{queue_id}/stats/live", { params: { path: { tenant_id: props.tenant, queue_id: props.queue.id } } })).then(
       (l) => {
@@ -204,6 +211,13 @@ function QueueLive(props: { tenant: string; queue: S["QueueOut"] }) {
         <div class="stat"><span class="value">{props.queue.member_ids.length}</span><span class="label">members</span></div>
       </div>
       <p class="muted small">Live, refreshed every 2 s{live ? ` · as of ${new Date(live.at).toLocaleTimeString()}` : ""}</p>
+      {today && (
+        <p class="small" data-testid="queue-today">
+          Today: <strong>{today.offered}</strong> offered · <strong>{today.answered}</strong> answered · <strong>{today.abandoned}</strong> abandoned ·
+          service level {today.service_level_pct == null ? "—" : `${today.service_level_pct.toFixed(0)} %`} in {today.service_level_s} s ·
+          average wait {fmt.secs(today.average_wait_ms)}
+        </p>
+      )}
       <ChartView config={config} height={160} />
     </Card>
   );
@@ -468,6 +482,7 @@ function Usage({ params }: PageProps) {
 export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/users", title: "Users", page: Users },
   { path: "/t/:tenant/devices", title: "Devices", page: Devices },
+  numbersRoute,
   { path: "/t/:tenant/hunt-groups", title: "Hunt groups", page: HuntGroups },
   { path: "/t/:tenant/queues", title: "Queues", page: Queues },
   { path: "/t/:tenant/attendants", title: "Auto attendants", page: Attendants },
