@@ -218,23 +218,58 @@ function Numbers(_: PageProps) {
   );
 }
 
+function PortProgress(props: { tenant: string; order: S["PortOrderOut"]; done: () => void }) {
+  const o = props.order;
+  const [foc, setFoc] = useState(o.requested_foc_date ?? "");
+  const [err, setErr] = useState<unknown>(null);
+  const path = { path: { tenant_id: props.tenant, order_id: o.id } };
+  async function run(p: Promise<unknown>) {
+    setErr(null);
+    try {
+      await p;
+      props.done();
+    } catch (e) {
+      setErr(e);
+    }
+  }
+  if (o.status !== "submitted" && o.status !== "foc") return <span class="muted small">{o.rejection_reason || "—"}</span>;
+  return (
+    <span class="row-actions">
+      <input type="date" value={foc} onInput={(e) => setFoc((e.target as HTMLInputElement).value)} />
+      <button class="small ghost" disabled={!foc} onClick={() => run(ok(api.POST("/api/v1/tenants/{tenant_id}/port-orders/{order_id}/foc", { params: path, body: { foc_date: foc } })))}>FOC</button>
+      {o.status === "foc" && <button class="small ghost" onClick={() => run(ok(api.POST("/api/v1/tenants/{tenant_id}/port-orders/{order_id}/complete", { params: path, body: {} })))}>Complete</button>}
+      <button
+        class="small ghost danger"
+        onClick={() => {
+          const reason = prompt("The losing carrier's reason for rejecting");
+          if (reason) run(ok(api.POST("/api/v1/tenants/{tenant_id}/port-orders/{order_id}/reject", { params: path, body: { reason } })));
+        }}
+      >
+        Reject
+      </button>
+      {err ? <ErrorNotice error={err} /> : null}
+    </span>
+  );
+}
+
 function PortOrders(_: PageProps) {
   const [tenant, setTenant] = useState("");
+  const [n, setN] = useState(0);
   return (
-    <Page title="Porting orders" subtitle="Numbers moving in from other carriers">
+    <Page title="Porting orders" subtitle="Numbers moving in from other carriers: record the losing carrier's answers">
       <Card>
         <TenantPicker value={tenant} onChange={setTenant} />
         {tenant ? (
           <PagedTable<S["PortOrderOut"]>
-            deps={[tenant]}
+            deps={[tenant, n]}
             load={(limit, offset) => ok(api.GET("/api/v1/tenants/{tenant_id}/port-orders", { params: { path: { tenant_id: tenant }, query: { limit, offset } } }))}
             columns={[
-              { title: "Numbers", cell: (o) => o.numbers.join(", ") },
+              { title: "Numbers", cell: (o) => o.numbers.join(", ") || "—" },
               { title: "Status", cell: (o) => <Badge>{o.status}</Badge> },
-              { title: "Account", cell: (o) => o.account_name },
+              { title: "Account", cell: (o) => o.account_name || "—" },
               { title: "Requested FOC", cell: (o) => o.requested_foc_date ?? "—" },
               { title: "FOC", cell: (o) => o.foc_date ?? "—" },
-              { title: "Created", cell: (o) => fmt.day(o.created_at) },
+              { title: "Carrier's answer", cell: (o) => <PortProgress tenant={tenant} order={o} done={() => setN(n + 1)} /> },
             ]}
             empty="No porting orders for this tenant."
           />
