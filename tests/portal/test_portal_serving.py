@@ -59,3 +59,15 @@ def test_export_writes_the_document(tmp_path: Path) -> None:
     export(tmp_path / "openapi.json")
     text = (tmp_path / "openapi.json").read_text()
     assert '"/api/v1/tenants/{tenant_id}/me/voicemail/messages/{message_id}/audio"' in text
+
+
+def test_a_route_added_after_the_app_is_made_is_not_shadowed() -> None:
+    app = create_app("sqlite://")
+
+    @app.get("/later/thing")
+    def later() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    c = TestClient(app)
+    assert c.get("/later/thing").json() == {"ok": "yes"}
+    assert c.get("/later-not").headers["content-type"].startswith("text/html")

@@ -23,7 +23,7 @@ from centrex.api.routers import health
 from centrex.ops.metrics import ApiLatency, Metrics
 from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
-from centrex.web.portal import PortalMiddleware, reserved_segments
+from centrex.web.portal import PortalMiddleware
 
 Probe = Callable[[], tuple[bool, str]]
 OPS_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")  # api/routers/health.py
@@ -99,8 +99,7 @@ def create_app(
     app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too
     openapi.install(app)
     # The portal at `/` (web/portal.py): GETs outside the API's own path segments, not gated.
-    reserved = reserved_segments([getattr(route, "path", "") for route in app.routes])
-    app.add_middleware(PortalMiddleware, reserved=reserved)
+    app.add_middleware(PortalMiddleware, routes=app.routes)
     return app
 
 

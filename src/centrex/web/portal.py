@@ -11,7 +11,9 @@ Everything under a segment the API owns (`/api`, `/docs`, `/openapi.json`, `/hea
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,10 +26,18 @@ NOT_BUILT = (
 
 
 class PortalMiddleware:
-    def __init__(self, app: ASGIApp, reserved: frozenset[str], root: Path = STATIC) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[Any], root: Path = STATIC) -> None:
         self.app = app
-        self.reserved = reserved  # first path segments of the application's own routes
+        self.routes = routes  # the application's route list (routes added later count too)
+        self._reserved: frozenset[str] | None = None
         self.root = root.resolve()
+
+    @property
+    def reserved(self) -> frozenset[str]:
+        """First path segments of the application's own routes, computed at the first request."""
+        if self._reserved is None:
+            self._reserved = reserved_segments([getattr(route, "path", "") for route in self.routes])
+        return self._reserved
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
