@@ -86,7 +86,7 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """Seed (idempotently) a demo tenant and print its SIP credentials and API tokens."""
-    from centrex.ops.demo import seed_demo
+    from centrex.ops.demo import OPERATOR_EMAIL, seed_demo
 
     s = _settings(db, data_dir)
     engine = make_engine(s.database_url)
@@ -104,6 +104,10 @@ def demo(
     console.print(table)
     console.print(f"operator token:      {result.operator_token}", highlight=False)
     console.print(f"office-admin token:  {result.office_admin_token}  (user 1001)", highlight=False)
+    console.print(  # docs/portal-auth.md
+        f"portal log-in:       {OPERATOR_EMAIL} or a user's e-mail, password {result.portal_password}",
+        highlight=False,
+    )
 
 
 @token_app.command("create")

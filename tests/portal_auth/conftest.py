@@ -36,8 +36,16 @@ class Portal:
         base = "https://testserver" if tls else "http://testserver"
         return TestClient(self.app, client=source, base_url=base)
 
-    def login(self, client: TestClient, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
-        return client.post("/api/v1/auth/login", json={"email": email, "password": password, **extra})
+    def login(
+        self,
+        client: TestClient,
+        email: str,
+        password: str = PASSWORD,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        body = {"email": email, "password": password, **extra}
+        return client.post("/api/v1/auth/login", json=body, headers=headers)
 
     def tenant_path(self, tenant: str = "a") -> str:
         return f"/api/v1/tenants/{getattr(self.world, tenant).id}"

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from centrex.api.app import create_app
+from centrex.store.db import transaction
 from tests.portal_auth.conftest import OPERATOR_EMAIL, PASSWORD, Portal, email_of
 
 
@@ -138,3 +144,51 @@ def test_operator_logins_are_in_the_operators_log_only(portal: Portal) -> None:
     assert admin.get("/api/v1/audit").status_code == 404  # not an operator: no such route
     own = admin.get(portal.tenant_path() + "/audit").json()["items"]
     assert own and all(e["actor"] != f"operator:{OPERATOR_EMAIL}" for e in own)
+
+
+def test_the_demo_accounts_log_in_to_the_portal(tmp_path: Path, db_url: str) -> None:
+    """`centrex demo` gives the operator and every demo user a portal password (printed once more at
+    each run, derived from the demo's seed)."""
+    from centrex.ops.demo import OPERATOR_EMAIL as DEMO_OPERATOR
+    from centrex.ops.demo import seed_demo
+
+    app = create_app(db_url)
+    try:
+        with transaction(app.state.sessionmaker) as session:
+            first = seed_demo(session, tmp_path)
+        with transaction(app.state.sessionmaker) as session:
+            assert seed_demo(session, tmp_path).portal_password == first.portal_password
+        client = TestClient(app)
+        for email in (DEMO_OPERATOR, "ada@demo.centrex.test"):
+            r = client.post("/api/v1/auth/login", json={"email": email, "password": first.portal_password})
+            assert r.status_code == 200, r.text
+        assert r.json()["primary_role"] == "office_admin" and r.json()["tenant_name"] == "Demo Dental Group"
+    finally:
+        app.state.engine.dispose()
+
+
+def test_idempotency_keys_are_per_session_and_never_keep_a_login(portal: Portal) -> None:
+    key = {"Idempotency-Key": "same-key-1"}
+    first = portal.client()
+    r1 = portal.login(first, email_of("a", "office_admin"), headers=key)
+    again = first.post(
+        "/api/v1/auth/login",
+        json={"email": email_of("a", "office_admin"), "password": PASSWORD},
+        headers=key,
+    )
+    assert r1.status_code == again.status_code == 200
+    assert "idempotent-replayed" not in again.headers  # a new session, not a copy of the first
+    assert again.cookies["centrex_session"] != r1.cookies["centrex_session"]
+    # Two people behind cookies with the same key are two callers.
+    second = portal.client()
+    assert portal.login(second, email_of("a", "backup_admin")).status_code == 200
+    path = portal.tenant_path() + "/me"
+    for client in (first, second):
+        headers = {**key, "X-CSRF-Token": client.cookies["centrex_csrf"]}
+        r = client.request(
+            "POST",
+            path + "/password",
+            json={"current_password": PASSWORD, "new_password": "another long one 7"},
+            headers=headers,
+        )
+        assert r.status_code == 204 and "idempotent-replayed" not in r.headers

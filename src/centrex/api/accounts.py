@@ -8,7 +8,6 @@ same 401.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -140,7 +139,3 @@ def me(
         "enroll_only": enroll_only,
         "auth": auth,
     }
-
-
-def uuid_or_none(value: Any) -> uuid.UUID | None:
-    return value if isinstance(value, uuid.UUID) else None

@@ -6,7 +6,8 @@ The first 2xx answer to (caller, key) is kept for 24 hours and replayed, with
 with a different request is a 422; a retry that arrives while the first is still running is a 409.
 An answer that is not 2xx is not kept: nothing was created, so a retry may run again.
 
-The caller is the bearer token (its SHA-256: the store never holds a token). The answers are kept
+The caller is the bearer token, or the portal's session cookie (their SHA-256: the store never
+holds either); answers of /api/v1/auth/ (sessions, tokens) are never kept. The answers are kept
 in the database (table idempotency_keys, migration 0020), so a retry after a restart, or at
 another node, gets the same answer; the job "idempotency-keys" (ops/jobs) deletes them after 24 h,
 and one past 24 h is ignored until then. "Still in progress" (409) is known per process.
@@ -23,15 +24,19 @@ import anyio.to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from centrex.store.db import transaction
 from centrex.store.models import IdempotencyRecord
+from centrex.store.sessions import COOKIE as SESSION_COOKIE
 from centrex.store.types import utcnow
 
 TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 200
 METHODS = ("POST", "PUT")
+# Log-in and password reset: their answers carry a session or a token, never stored or replayed.
+NEVER_KEPT = "/api/v1/auth/"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,10 @@ class Idempotency:
         if len(key) > MAX_KEY_LENGTH:
             await _error(send, 422, f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
             return
-        caller = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()
+        if scope["path"].startswith(NEVER_KEPT):  # answers carrying sessions or tokens
+            await self.app(scope, receive, send)
+            return
+        caller = hashlib.sha256(_credential(headers)).hexdigest()
         slot = (caller, key)
         body, receive = await _buffer(receive)
         request = f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode('latin-1')}"
@@ -152,6 +160,15 @@ class Idempotency:
         if 200 <= status < 300:
             answer = Kept(fingerprint, status, list(start.get("headers", [])), b"".join(parts))
             await anyio.to_thread.run_sync(keep, factory, caller, key, answer)
+
+
+def _credential(headers: dict[bytes, bytes]) -> bytes:
+    """Who the caller is: the bearer token, else the portal's session cookie (api/portal.py)."""
+    authorization = headers.get(b"authorization", b"")
+    if authorization:
+        return authorization
+    session = cookie_parser(headers.get(b"cookie", b"").decode("latin-1")).get(SESSION_COOKIE, "")
+    return b"session:" + session.encode() if session else b""
 
 
 async def _buffer(receive: Receive) -> tuple[bytes, Receive]:

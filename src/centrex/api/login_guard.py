@@ -4,7 +4,7 @@ Two limits, both answered with 429 and a message that says which and until when:
 
 - the source: every failed log-in (unknown e-mail, wrong password, wrong TOTP code, a reset token
   that is not valid) counts as a failure of realm ``portal`` in the node's ban service
-  (fairuse/ban_service.py, shared with SIP and phone provisioning; api/deps.py's provisioning
+  (fairuse/ban_service.py, shared with SIP and phone provisioning: provisioning/http.py
   ``bans_of``): 5 within 10 minutes ban the source for 10 minutes (fail2ban's defaults, as for
   SIP), persisted and seen by every node. A source on the allowlist (the operator's networks,
   trunks) is never banned.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,6 +27,14 @@ from centrex.fairuse.bans import BanBook, BanPolicy, Realm
 from centrex.provisioning.http import bans_of
 
 ACCOUNT_POLICY = BanPolicy(max_failures=10, window_s=900.0, ban_s=900.0)
+# The OpenAPI entry of the answer to a banned source or a held address (api/openapi.py adds the body).
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "too many failed log-ins from this source or for this address:"
+        " retry after `Retry-After` seconds",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+}
 
 
 def source_of(request: Request) -> str:

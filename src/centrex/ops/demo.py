@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from centrex.store.credentials import TOKEN_PREFIX, sip_ha1s, token_hash
+from centrex.store.credentials import TOKEN_PREFIX, hash_password, sip_ha1s, token_hash
 from centrex.store.models import (
     ApiToken,
     CallRestrictionClass,
@@ -71,6 +71,9 @@ class DemoResult:
     operator_token: str
     office_admin_token: str
     lines: list[DemoLine]
+    # The portal password of the operator (OPERATOR_EMAIL) and of every demo user (their e-mail,
+    # e.g. ada@demo.centrex.test): set where the account has none yet (docs/portal-auth.md).
+    portal_password: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -188,5 +191,12 @@ def seed_demo(session: Session, data_dir: Path) -> DemoResult:
     admin_token = _token(
         session, seed, "office-admin", kind=TokenKind.USER, tenant_id=tenant.id, user_id=users["1001"].id
     )
+    portal_password = _derive(seed, "portal", 16)
+    hashed = None
+    accounts: list[Operator | User] = [op, *users.values()]
+    for account in accounts:
+        if account.password_hash is None:
+            hashed = hashed or hash_password(portal_password)
+            account.password_hash = hashed
     session.flush()
-    return DemoResult(str(tenant.id), DEMO_DOMAIN, op_token, admin_token, lines)
+    return DemoResult(str(tenant.id), DEMO_DOMAIN, op_token, admin_token, lines, portal_password)

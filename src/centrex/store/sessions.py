@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from centrex.store.access import Principal, operator_principal, user_principal
@@ -30,6 +30,7 @@ CSRF_HEADER = "X-CSRF-Token"
 LOGIN_TOKEN_NAME = "portal login"  # the name of bearer tokens issued by POST /auth/login as=token
 # last_seen_at is written at most this often: an idle timeout of minutes needs no write per request.
 TOUCH_EVERY = timedelta(seconds=60)
+KEEP_ENDED = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,13 @@ def start(
 ) -> tuple[str, PortalSession]:
     """A new session: (the id for the cookie, shown once; the row)."""
     now = now or datetime.now(UTC)
+    # The account's sessions that ended over a day ago are records no more (no sweep job needed).
+    session.execute(
+        delete(PortalSession).where(
+            account.owns(PortalSession),
+            or_(PortalSession.expires_at < now - KEEP_ENDED, PortalSession.revoked_at < now - KEEP_ENDED),
+        )
+    )
     plaintext = secrets.token_urlsafe(32)
     row = PortalSession(
         **account.columns(),

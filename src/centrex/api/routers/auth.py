@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from centrex.api import accounts
 from centrex.api.deps import PrincipalDep, SessionDep
-from centrex.api.login_guard import LoginGuard, source_of
+from centrex.api.login_guard import TOO_MANY, LoginGuard, source_of
 from centrex.api.portal import PortalConfig, config_of
 from centrex.store import sessions as portal_sessions
 from centrex.store import totp
@@ -55,7 +55,7 @@ class LoginIn(BaseModel):
     )
 
 
-class MeOut(BaseModel):
+class WhoAmI(BaseModel):
     kind: str
     roles: list[str]
     primary_role: str
@@ -71,7 +71,7 @@ class MeOut(BaseModel):
     auth: Literal["session", "token"]
 
 
-class LoginOut(MeOut):
+class LoginOut(WhoAmI):
     csrf_token: str | None = Field(None, description="send in X-CSRF-Token on changes made with the cookie")
     token: str | None = Field(None, description="the bearer token (as=token), shown once")
     expires_at: datetime | None = None
@@ -253,7 +253,7 @@ def clear_cookies(response: Response, request: Request) -> None:
     response_model=LoginOut,
     responses={
         401: {"description": "wrong credentials or TOTP code"},
-        429: {"description": "too many failures"},
+        **TOO_MANY,
     },
     openapi_extra={"security": []},
 )
@@ -309,7 +309,7 @@ async def logout(request: Request, session: SessionDep, principal: PrincipalDep)
     return response
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=WhoAmI)
 async def who_am_i(request: Request, session: SessionDep, principal: PrincipalDep) -> Any:
     cookie = getattr(request.state, "portal_session", None)
     config = config_of(request.app)

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from centrex.api import accounts
 from centrex.api.deps import SessionDep
-from centrex.api.login_guard import LoginGuard, source_of
+from centrex.api.login_guard import TOO_MANY, LoginGuard, source_of
 from centrex.api.portal import PortalConfig, config_of
 from centrex.ops.mailer import Mailer, Message
 from centrex.store import password_reset
@@ -92,7 +92,7 @@ async def _send(mailer: Mailer | None, messages: list[Message]) -> None:
             log.warning("auth.reset_mail_failed to=%s detail=%s", message.to[0], sent.detail)
 
 
-@router.post("", status_code=202, openapi_extra={"security": []})
+@router.post("", status_code=202, responses=TOO_MANY, openapi_extra={"security": []})
 async def request_reset(
     body: ResetIn, request: Request, session: SessionDep, background: BackgroundTasks
 ) -> Any:
@@ -116,7 +116,7 @@ def _redeem(session: Session, body: ResetConfirm) -> bool:
     return True
 
 
-@router.post("/confirm", status_code=204, openapi_extra={"security": []})
+@router.post("/confirm", status_code=204, responses=TOO_MANY, openapi_extra={"security": []})
 async def confirm_reset(body: ResetConfirm, request: Request, session: SessionDep) -> Response:
     guard = LoginGuard.of(request.app)
     source = source_of(request)
