@@ -5005,6 +5005,30 @@ export interface components {
             /** User Id */
             user_id: string | null;
         };
+        /** MeOut */
+        MeOut: {
+            /** Do Not Disturb */
+            do_not_disturb: boolean;
+            /** Email */
+            email: string | null;
+            /** Extension */
+            extension: string;
+            /** Forward Always */
+            forward_always: string | null;
+            /** Forward Busy */
+            forward_busy: string | null;
+            /** Forward No Answer */
+            forward_no_answer: string | null;
+            /** Forward No Answer Seconds */
+            forward_no_answer_seconds: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** MePatch */
         MePatch: {
             /** Do Not Disturb */
@@ -8286,8 +8310,8 @@ export interface components {
             /** Rings Before Voicemail */
             rings_before_voicemail: number;
         };
-        /** MeOut */
-        centrex__api__routers__auth__MeOut: {
+        /** WhoAmI */
+        WhoAmI: {
             /**
              * Auth
              * @enum {string}
@@ -8323,30 +8347,6 @@ export interface components {
             totp_required: boolean;
             /** User Id */
             user_id: string | null;
-        };
-        /** MeOut */
-        centrex__api__routers__me__MeOut: {
-            /** Do Not Disturb */
-            do_not_disturb: boolean;
-            /** Email */
-            email: string | null;
-            /** Extension */
-            extension: string;
-            /** Forward Always */
-            forward_always: string | null;
-            /** Forward Busy */
-            forward_busy: string | null;
-            /** Forward No Answer */
-            forward_no_answer: string | null;
-            /** Forward No Answer Seconds */
-            forward_no_answer_seconds: number;
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /** Name */
-            name: string;
         };
     };
     responses: never;
@@ -8807,12 +8807,14 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description too many failures */
+            /** @description too many failed log-ins from this source or for this address: retry after `Retry-After` seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description overloaded or the database is busy: retry after `Retry-After` seconds */
             503: {
@@ -8915,7 +8917,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["centrex__api__routers__auth__MeOut"];
+                    "application/json": components["schemas"]["WhoAmI"];
                 };
             };
             /** @description no valid bearer token */
@@ -9044,6 +9046,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description too many failed log-ins from this source or for this address: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description overloaded or the database is busy: retry after `Retry-After` seconds */
             503: {
                 headers: {
@@ -9125,6 +9136,15 @@ export interface operations {
             };
             /** @description the request is invalid: `field` and `rule` name what to fix */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description too many failed log-ins from this source or for this address: retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21454,7 +21474,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["centrex__api__routers__me__MeOut"];
+                    "application/json": components["schemas"]["MeOut"];
                 };
             };
             /** @description no valid bearer token */
@@ -21525,7 +21545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["centrex__api__routers__me__MeOut"];
+                    "application/json": components["schemas"]["MeOut"];
                 };
             };
             /** @description the body is not JSON (or not the declared content type) */
