@@ -297,6 +297,7 @@ async def serve(settings: Settings) -> None:
             f"(docs /docs, OpenAPI /openapi.json, health /healthz /livez /readyz, metrics /metrics)",
             highlight=False,
         )
+        console.print(f"centrex: portal {scheme}://{settings.bind}:{port}/ (docs/portal.md)", highlight=False)
         console.print(
             f"centrex: SIP {', '.join(sip.listening())} (advertised as {sip.advertised})", highlight=False
         )

@@ -25,6 +25,7 @@ from centrex.api.twilio_auth import install_twilio_errors
 from centrex.ops.metrics import ApiLatency, Metrics
 from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
+from centrex.web.portal import PortalMiddleware
 
 Probe = Callable[[], tuple[bool, str]]
 OPS_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")  # api/routers/health.py
@@ -103,6 +104,8 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too
     openapi.install(app)
+    # The portal at `/` (web/portal.py): GETs outside the API's own path segments, not gated.
+    app.add_middleware(PortalMiddleware, routes=app.routes)
     return app
 
 
