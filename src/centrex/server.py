@@ -62,6 +62,7 @@ from centrex.store.migrate import upgrade
 from centrex.switchboard import attach_admission, standard_services
 from centrex.transport.dscp import signalling_tos
 from centrex.transport.resolve import Resolver
+from centrex.web.phone_page import mount_phone
 
 console = Console()
 
@@ -144,6 +145,7 @@ async def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
+    mount_phone(app)  # the browser softphone at /phone/ (web/phone_page.py, docs/softphone.md)
     config = uvicorn.Config(
         app,
         host=settings.bind,
@@ -187,6 +189,10 @@ async def serve(settings: Settings) -> None:
             heartbeat_s=settings.sip_heartbeat_s,
             node_stale_s=settings.node_stale_s,  # docs/scale-out.md
             signalling_tos=signalling_tos(settings.sip_dscp),  # CENTREX_SIP_DSCP: cs3 | cs5
+            # SIP over WebSocket for browsers, their media through rtpengine (docs/softphone.md).
+            ws_port=settings.sip_ws_port,
+            wss_port=settings.sip_wss_port,
+            rtpengine_ng=settings.rtpengine_ng,
             session=TimerPolicy(
                 session_expires=settings.sip_session_expires,
                 min_se=settings.sip_min_se,
