@@ -7,10 +7,18 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 for (const name of ["server", "user", "domain"]) if (params.get(name)) $(name).value = params.get(name);
 if (!$("domain").value) $("domain").value = location.hostname;
+if (params.get("debug")) JsSIP.debug.enable("JsSIP:*"); // the SIP messages in the console
 
 // What a test (or a curious user) can read: the phone's state and what happened, in order.
-const phone = { registration: "unregistered", call: "idle", held: false, events: [] };
+const phone = { registration: "unregistered", call: "idle", held: false, media: "new", events: [] };
 window.centrexPhone = phone;
+// The media path's figures (ICE pair, DTLS, packets and codec) for tests and support.
+phone.stats = async () => {
+  if (!session || !session.connection) return [];
+  const report = await session.connection.getStats();
+  const wanted = ["candidate-pair", "transport", "outbound-rtp", "inbound-rtp", "local-candidate", "remote-candidate", "codec"];
+  return [...report.values()].filter((s) => wanted.includes(s.type));
+};
 
 let ua = null;
 let session = null;
@@ -46,6 +54,10 @@ function setCall(state, label) {
 }
 
 function attachAudio(pc) {
+  pc.addEventListener("connectionstatechange", () => {
+    phone.media = pc.connectionState; // ICE + DTLS to the switch's media gateway
+    log(`media ${pc.connectionState}`);
+  });
   const play = () => {
     const stream = new MediaStream();
     for (const r of pc.getReceivers()) if (r.track) stream.addTrack(r.track);
@@ -69,7 +81,7 @@ function track(s, direction) {
   s.on("confirmed", () => { setCall("confirmed", `In call with ${who}`); log("call confirmed"); });
   s.on("hold", () => { phone.held = true; log("held"); });
   s.on("unhold", () => { phone.held = false; log("resumed"); });
-  s.on("newDTMF", (e) => { if (e.originator === "local") log(`DTMF ${e.dtmf.tone}`); });
+  s.on("newDTMF", (e) => { if (e.originator === "local") log(`DTMF ${e.dtmf.tone}`); }); // SIP INFO
   s.on("refer", () => log("refer received"));
   const end = (why) => () => {
     session = null;
@@ -141,9 +153,20 @@ $("transfer").addEventListener("submit", (ev) => {
   log(`transfer to ${target}`);
 });
 // DTMF as RFC 4733 telephone-events in the media (the browser's RTCDTMFSender), not SIP INFO.
+const watched = new WeakSet();
+function watchDtmf(s) {
+  // Each tone the browser's RTCDTMFSender actually starts playing into the RTP stream.
+  const sender = s.connection && s.connection.getSenders().find((x) => x.track && x.track.kind === "audio");
+  if (sender && sender.dtmf && !watched.has(sender.dtmf)) {
+    watched.add(sender.dtmf);
+    sender.dtmf.addEventListener("tonechange", (e) => { if (e.tone) log(`DTMF ${e.tone}`); });
+  }
+}
 $("keypad").addEventListener("click", (ev) => {
   const tone = ev.target.dataset && ev.target.dataset.tone;
-  if (tone && session) session.sendDTMF(tone, { transportType: "RFC2833", duration: 160, interToneGap: 100 });
+  if (!tone || !session) return;
+  watchDtmf(session);
+  session.sendDTMF(tone, { transportType: "RFC2833", duration: 160, interToneGap: 100 });
 });
 
 setRegistration("unregistered", "Not registered");

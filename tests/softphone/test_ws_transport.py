@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from centrex.ops.demo import DEMO_DOMAIN
-from centrex.sip.message import Request, Response
+from centrex.sip.message import Request
 from tests.interop.conftest import Server, free_udp_port
 
 from .conftest import ws_url
@@ -183,6 +183,3 @@ def answer_to(req: Request, status: int, reason: str, body: str, contact: str) -
         f"Content-Length: {len(body.encode())}",
     ]
     return "\r\n".join(lines) + "\r\n\r\n" + body
-
-
-_ = Response

@@ -42,11 +42,12 @@ WS_TRANSPORTS = ("WS", "WSS")
 BROWSER, SWITCH = "browser", "switch"
 KEPT_CODECS = ("pcmu/8000", "pcma/8000", "telephone-event/8000")
 OFFERING = ("INVITE", "UPDATE")
+CHALLENGES = (401, 407)
 
 # rtpengine ng flags (rtpengine's docs, "ng control protocol": offer/answer dictionary keys).
 TO_RTP: dict[str, Any] = {
     "ICE": "remove",
-    "DTLS": "off",
+    "DTLS": "passive",
     "SDES": ["off"],
     "transport-protocol": "RTP/AVP",
     "rtcp-mux": ["demux"],
@@ -98,12 +99,22 @@ def g711_only(sdp: str) -> str:
     return "\r\n".join(out)
 
 
+def browser_offer(sdp: str) -> str:
+    """The browser's offer as rtpengine should read it: G.711 only (``g711_only``), and the
+    browser as the DTLS client (``a=setup:active`` for its ``actpass``). With actpass rtpengine
+    takes the client role at once and sends its ClientHello before the browser has the answer;
+    Chromium then never completed the handshake (ICE up, DTLS "connecting", no media). The
+    browser gets ``a=setup:passive`` in the answer either way (RFC 5763 §5), so it is the client."""
+    return g711_only(sdp).replace("a=setup:actpass", "a=setup:active")
+
+
 class WebRtcGateway:
     """rtpengine's WebRTC bridge for the dialogs of WS/WSS transports (see the module's doc)."""
 
     def __init__(self, client: NgClient) -> None:
         self.client = client
         self._known: set[str] = set()  # ng calls made (offered), by SIP Call-ID
+        self._answered: set[str] = set()  # ng calls with both parties (an answer was passed)
         self._up: set[str] = set()  # dialogs whose first INVITE got its 2xx
         self.failures = 0
 
@@ -117,7 +128,7 @@ class WebRtcGateway:
             return
         body = message.body.decode("utf-8", "replace")
         if isinstance(message, Request) and message.method in OFFERING:
-            self._rewrite(message, "offer", BROWSER, SWITCH, g711_only(body), TO_RTP)
+            self._rewrite(message, "offer", BROWSER, SWITCH, browser_offer(body), TO_RTP)
         else:  # the browser's answer to the switch's offer
             self._rewrite(message, "answer", SWITCH, BROWSER, body, TO_RTP)
 
@@ -143,7 +154,10 @@ class WebRtcGateway:
     ) -> None:
         call_id = message.call_id
         fields: dict[str, Any] = {"call-id": f"ws-{call_id}", "from-tag": from_tag, "sdp": sdp, **flags}
-        if command == "answer" or call_id in self._known:
+        # A re-offer in the dialog names both parties; the first offer again (the INVITE repeated
+        # with credentials after a 401/407) names only its sender, so rtpengine keeps its ports:
+        # the browser's ICE agent already checked them (new ports would leave it talking to old).
+        if command == "answer" or call_id in self._answered:
             fields["to-tag"] = to_tag
         try:
             reply = self.client.request(command, **fields)
@@ -153,8 +167,9 @@ class WebRtcGateway:
             self.failures += 1
             log.error("sip.ws.media.rtpengine_failed call=%s %s: %s", call_id, command, exc)
             return
-        if command == "offer":
-            self._known.add(call_id)
+        self._known.add(call_id)
+        if command == "answer":
+            self._answered.add(call_id)
         sdp_out = str(reply.get("sdp", ""))
         if sdp_out:
             message.body = sdp_out.encode()
@@ -172,11 +187,12 @@ class WebRtcGateway:
             return
         if 200 <= message.status < 300:
             self._up.add(call_id)
-        elif message.status >= 300 and call_id not in self._up:
-            self.close(call_id)
+        elif message.status >= 300 and message.status not in CHALLENGES and call_id not in self._up:
+            self.close(call_id)  # (a challenged INVITE comes again with the same offer)
 
     def close(self, call_id: str) -> None:
         self._known.discard(call_id)
+        self._answered.discard(call_id)
         self._up.discard(call_id)
         try:
             self.client.request("delete", **{"call-id": f"ws-{call_id}", "delete delay": 0})

@@ -31,6 +31,7 @@ from websockets.http11 import Response as HttpResponse
 
 from centrex.sip.endpoint import SipEndpoint
 from centrex.sip.events import Address
+from centrex.sip.message import Response
 from centrex.sip.transaction import TimerConfig
 from centrex.transport.base import EventHandler, SipTransport
 
@@ -111,6 +112,10 @@ class WsTransport(SipTransport):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
 
+    def send_response(self, response: Response) -> None:
+        md5_last(response)
+        super().send_response(response)
+
     # -- connections -----------------------------------------------------------------------
     async def _handle(self, ws: ServerConnection) -> None:
         peer = ws.remote_address
@@ -175,3 +180,21 @@ class WsTransport(SipTransport):
         if addr not in self._queues and not self._closed:
             self.endpoint.transport_error(addr, "no WebSocket connection from this peer")
             self._pump()
+
+
+CHALLENGES = ("WWW-Authenticate", "Proxy-Authenticate")
+
+
+def md5_last(response: Response) -> None:
+    """Browsers' SIP stacks answer one digest challenge: JsSIP 3 keeps the *last* WWW-/Proxy-
+    Authenticate header and knows only MD5 (so does SIP.js), while SIPp and many phones take the
+    first. Over WebSocket the MD5 challenge goes last, whatever the configured order
+    (CENTREX_SIP_DIGEST), so a browser registers; SHA-256 keeps its place for everyone else."""
+    if response.status not in (401, 407):
+        return
+    for name in CHALLENGES:
+        values = response.headers.get_all(name)
+        if len(values) > 1:
+            ordered = sorted(values, key=lambda v: "algorithm=md5" in v.lower().replace(" ", ""))
+            if ordered != values:
+                response.headers.set_all(name, ordered)

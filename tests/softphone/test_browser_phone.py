@@ -1,0 +1,159 @@
+"""The Must-show of issue 18 §3: the browser softphone (/phone/, JsSIP in headless Chromium with a
+fake microphone playing a 1 kHz tone) registered over SIP-over-WebSocket to `centrex serve`,
+calling a SIPp desk phone and called by one; the tone found by FFT in the RTP that reaches the
+desk phone's side (a receiver of our own: SIPp does not record); hold and resume seen by SIPp
+as re-INVITEs with a=sendonly/inactive then a=sendrecv; DTMF keys arriving as RFC 4733 events."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.interop.conftest import SCENARIOS as INTEROP_SCENARIOS
+from tests.interop.conftest import SIPP
+from tests.rtpengine.conftest import Rtpengine
+
+from .browser_rig import (
+    RtpReceiver,
+    Served,
+    browser_missing,
+    driver,
+    free_port,
+    peak_hz,
+    read_steps,
+    start_serve,
+    stop_serve,
+    tone_share,
+    write_tone,
+)
+
+pytestmark = pytest.mark.interop
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+@pytest.fixture(scope="module")
+def served(rtpengine: Rtpengine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    why = browser_missing()
+    if why or SIPP is None:
+        pytest.skip(why or "SIPp is not installed (Debian package sip-tester)")
+    s = start_serve(tmp_path_factory.mktemp("serve"), rtpengine.ng)
+    try:
+        yield s
+    finally:
+        out = stop_serve(s)
+        print(out[-3000:])
+
+
+@pytest.fixture
+def tone(tmp_path: Path) -> Path:
+    return write_tone(tmp_path / "tone-1khz.wav")
+
+
+def sipp(served: Served, scenario: Path, user: str, port: int, *args: str) -> subprocess.Popen[str]:
+    assert SIPP is not None
+    cmd = [SIPP, "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-s", user, "-m", "1"]
+    cmd += ["-nostdin", "-timeout", "90s", "-timeout_error", "-key", "domain", served.domain, *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def register(served: Served, user: str, port: int) -> None:
+    reg = sipp(
+        served,
+        INTEROP_SCENARIOS / "register.xml",
+        user,
+        port,
+        f"127.0.0.1:{served.sip_port}",
+        "-au",
+        user,
+        "-ap",
+        served.password(user),
+    )
+    out, _ = reg.communicate(timeout=30)
+    assert reg.returncode == 0, out[-2000:]
+
+
+def finish(proc: subprocess.Popen[str], timeout_s: float = 90) -> tuple[int, str]:
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return proc.returncode, out
+
+
+def test_the_browser_calls_a_desk_phone_which_hears_the_tone_the_dtmf_and_the_hold(
+    served: Served, tone: Path
+) -> None:
+    receiver = RtpReceiver()
+    desk = free_port()
+    try:
+        register(served, "1002", desk)
+        callee = sipp(
+            served, SCENARIOS / "uas_browser_callee.xml", "1002", desk, "-key", "rtp_port", str(receiver.port)
+        )
+        time.sleep(0.5)
+        DOCS.mkdir(parents=True, exist_ok=True)
+        browser = driver(
+            served, "call-out", "1001", tone, TARGET="1002", SCREENSHOT=str(DOCS / "softphone-call.png")
+        )
+        steps = read_steps(browser, "done", timeout_s=120)
+        code, _ = finish(browser)
+        assert code == 0, "\n".join(map(str, steps))
+        names = [s["step"] for s in steps if not str(s["step"]).startswith("console")]
+        assert names[:1] == ["registered"] and {"confirmed", "dtmf", "held", "resumed", "ended"} <= set(names)
+        sipp_code, sipp_out = finish(callee)
+        # The SIPp scenario checks the hold re-INVITE (a=sendonly|inactive) and the resume (sendrecv).
+        assert sipp_code == 0, sipp_out[-3000:]
+    finally:
+        receiver.close()
+    pcm = receiver.audio(payload_type=0)
+    assert len(pcm) >= 8000, f"too little PCMU reached the desk phone: {receiver.payload_types()}"
+    assert abs(peak_hz(pcm) - 1000) <= 25, peak_hz(pcm)
+    assert tone_share(pcm) > 0.8
+    events = [receiver.events(pt) for pt in receiver.payload_types() if pt >= 96]
+    print(f"desk phone heard {peak_hz(pcm):.0f} Hz ({tone_share(pcm):.0%} of the energy), events {events}")
+    assert [1, 5, 11] in events, events  # the keys 1, 5 and # (event 11)
+
+
+def test_a_desk_phone_calls_the_browser_which_answers_and_is_heard(served: Served, tone: Path) -> None:
+    receiver = RtpReceiver()
+    caller_port = free_port()
+    try:
+        browser = driver(served, "call-in", "1001", tone, SCREENSHOT=str(DOCS / "softphone-incoming.png"))
+        steps = read_steps(browser, "registered", timeout_s=60)
+        assert steps and steps[-1]["step"] == "registered", steps
+        caller = sipp(
+            served,
+            SCENARIOS / "uac_browser_caller.xml",
+            "1002",
+            caller_port,
+            f"127.0.0.1:{served.sip_port}",
+            "-au",
+            "1002",
+            "-ap",
+            served.password("1002"),
+            "-key",
+            "callee",
+            "1001",
+            "-key",
+            "rtp_port",
+            str(receiver.port),
+        )
+        steps += read_steps(browser, "done", timeout_s=120)
+        code, _ = finish(browser)
+        assert code == 0, "\n".join(map(str, steps))
+        assert {"incoming", "confirmed", "ended"} <= {s["step"] for s in steps}
+        sipp_code, sipp_out = finish(caller)
+        assert sipp_code == 0, sipp_out[-3000:]
+    finally:
+        receiver.close()
+    pcm = receiver.audio(payload_type=0)
+    assert len(pcm) >= 8000, f"too little PCMU reached the desk phone: {receiver.payload_types()}"
+    assert abs(peak_hz(pcm) - 1000) <= 25, peak_hz(pcm)
+    assert tone_share(pcm) > 0.8
