@@ -35,6 +35,8 @@ function setRegistration(state, label) {
   $("reg-state").dataset.state = state;
   $("reg-state").textContent = label;
   const on = state === "registered";
+  $("login").classList.toggle("signed-in", ua !== null);
+  $("identity").textContent = ua ? `${$("user").value}@${$("domain").value}` : "";
   $("call").disabled = !on || session !== null;
   $("unregister").disabled = ua === null;
   $("register").disabled = ua !== null;
@@ -47,10 +49,19 @@ function setCall(state, label) {
   const live = state === "confirmed";
   $("hangup").disabled = session === null;
   $("answer").disabled = state !== "incoming";
+  $("answer").hidden = state !== "incoming";
   $("hold").disabled = !live;
   $("transfer-go").disabled = !live;
   for (const b of $("keypad").querySelectorAll("button")) b.disabled = !live;
   $("call").disabled = phone.registration !== "registered" || session !== null;
+}
+
+function renderHold() {
+  $("hold").setAttribute("aria-pressed", String(phone.held));
+  $("hold").textContent = phone.held ? "Resume" : "Hold";
+  if (session && phone.call === "confirmed") {
+    $("call-state").textContent = phone.held ? "On hold" : `In call with ${phone.peer}`;
+  }
 }
 
 function attachAudio(pc) {
@@ -70,17 +81,17 @@ function attachAudio(pc) {
 function track(s, direction) {
   session = s;
   phone.held = false;
-  $("hold").setAttribute("aria-pressed", "false");
-  $("hold").textContent = "Hold";
+  renderHold();
   const who = direction === "incoming" ? s.remote_identity.uri.user : $("target").value;
+  phone.peer = who;
   setCall(direction === "incoming" ? "incoming" : "calling", direction === "incoming" ? `Incoming call from ${who}` : `Calling ${who}…`);
   if (s.connection) attachAudio(s.connection);
   s.on("peerconnection", (e) => attachAudio(e.peerconnection));
   s.on("progress", () => { if (direction === "outgoing") setCall("ringing", `Ringing ${who}…`); });
   s.on("accepted", () => log(`${direction} call answered`));
   s.on("confirmed", () => { setCall("confirmed", `In call with ${who}`); log("call confirmed"); });
-  s.on("hold", () => { phone.held = true; log("held"); });
-  s.on("unhold", () => { phone.held = false; log("resumed"); });
+  s.on("hold", () => { phone.held = true; renderHold(); log("held"); });
+  s.on("unhold", () => { phone.held = false; renderHold(); log("resumed"); });
   s.on("newDTMF", (e) => { if (e.originator === "local") log(`DTMF ${e.dtmf.tone}`); }); // SIP INFO
   s.on("refer", () => log("refer received"));
   const end = (why) => () => {
@@ -140,10 +151,8 @@ $("answer").addEventListener("click", () => { if (session) session.answer(mediaO
 $("hangup").addEventListener("click", () => { if (session) session.terminate(); });
 $("hold").addEventListener("click", () => {
   if (!session) return;
+  // A re-INVITE with a=sendonly (RFC 3264 §8.4); the button follows when the far side agreed.
   if (phone.held) session.unhold(); else session.hold();
-  const held = !phone.held;
-  $("hold").setAttribute("aria-pressed", String(held));
-  $("hold").textContent = held ? "Resume" : "Hold";
 });
 $("transfer").addEventListener("submit", (ev) => {
   ev.preventDefault();

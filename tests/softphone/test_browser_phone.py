@@ -6,6 +6,7 @@ as re-INVITEs with a=sendonly/inactive then a=sendrecv; DTMF keys arriving as RF
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,6 +36,14 @@ pytestmark = pytest.mark.interop
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def screenshot(tmp_path: Path, name: str) -> str:
+    """Where the driver saves its screenshot: docs/images with CENTREX_DOCS_SCREENSHOTS=1 (to
+    refresh the documentation's pictures), else the test's own directory."""
+    if os.environ.get("CENTREX_DOCS_SCREENSHOTS") == "1":
+        return str(DOCS / name)
+    return str(tmp_path / name)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +97,7 @@ def finish(proc: subprocess.Popen[str], timeout_s: float = 90) -> tuple[int, str
 
 
 def test_the_browser_calls_a_desk_phone_which_hears_the_tone_the_dtmf_and_the_hold(
-    served: Served, tone: Path
+    served: Served, tone: Path, tmp_path: Path
 ) -> None:
     receiver = RtpReceiver()
     desk = free_port()
@@ -98,10 +107,8 @@ def test_the_browser_calls_a_desk_phone_which_hears_the_tone_the_dtmf_and_the_ho
             served, SCENARIOS / "uas_browser_callee.xml", "1002", desk, "-key", "rtp_port", str(receiver.port)
         )
         time.sleep(0.5)
-        DOCS.mkdir(parents=True, exist_ok=True)
-        browser = driver(
-            served, "call-out", "1001", tone, TARGET="1002", SCREENSHOT=str(DOCS / "softphone-call.png")
-        )
+        shot = screenshot(tmp_path, "softphone-call.png")
+        browser = driver(served, "call-out", "1001", tone, TARGET="1002", SCREENSHOT=shot)
         steps = read_steps(browser, "done", timeout_s=120)
         code, _ = finish(browser)
         assert code == 0, "\n".join(map(str, steps))
@@ -121,11 +128,14 @@ def test_the_browser_calls_a_desk_phone_which_hears_the_tone_the_dtmf_and_the_ho
     assert [1, 5, 11] in events, events  # the keys 1, 5 and # (event 11)
 
 
-def test_a_desk_phone_calls_the_browser_which_answers_and_is_heard(served: Served, tone: Path) -> None:
+def test_a_desk_phone_calls_the_browser_which_answers_and_is_heard(
+    served: Served, tone: Path, tmp_path: Path
+) -> None:
     receiver = RtpReceiver()
     caller_port = free_port()
     try:
-        browser = driver(served, "call-in", "1001", tone, SCREENSHOT=str(DOCS / "softphone-incoming.png"))
+        shot = screenshot(tmp_path, "softphone-incoming.png")
+        browser = driver(served, "call-in", "1001", tone, SCREENSHOT=shot)
         steps = read_steps(browser, "registered", timeout_s=60)
         assert steps and steps[-1]["step"] == "registered", steps
         caller = sipp(

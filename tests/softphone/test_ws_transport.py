@@ -57,6 +57,18 @@ async def test_a_ws_client_registers_with_digest_and_is_reached_over_its_connect
         await phone.close()
 
 
+async def test_a_closed_connection_takes_its_registration_with_it(ws_server: Server) -> None:
+    phone = await WsPhone.connect(ws_url(ws_server), "1003", DEMO_DOMAIN, ws_server.passwords["1003"])
+    assert (await phone.register()).status == 200
+    assert [b.username for b in ws_server.service.location.all() if b.transport == "WS"] == ["1003"]
+    await phone.close()
+    for _ in range(50):
+        if not any(b.transport == "WS" for b in ws_server.service.location.all()):
+            break
+        await asyncio.sleep(0.1)
+    assert not any(b.transport == "WS" for b in ws_server.service.location.all())
+
+
 async def test_options_over_ws_is_answered_on_the_same_connection(ws_server: Server) -> None:
     phone = await WsPhone.connect(ws_url(ws_server), "1001", DEMO_DOMAIN, ws_server.passwords["1001"])
     try:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from centrex.calls.rtpengine_anchor import parse_ng_address
 from centrex.calls.webrtc_gateway import WebRtcGateway
 from centrex.media.rtpengine import NgClient
+from centrex.sip.events import Address
 from centrex.transport.tls import ensure_certificate, server_context
 from centrex.transport.websocket import WsTransport
 
@@ -63,4 +64,18 @@ async def start_websockets(service: SipService) -> None:
     for transport in started:
         service._guard(transport)
         service.transports[transport.name] = transport
+        transport.on_close = lambda addr, name=transport.name: drop_flow(service, name, addr)
         log.info("sip.ws.listening transport=%s port=%d", transport.name, transport.local_address[1])
+
+
+def drop_flow(service: SipService, transport: str, addr: Address) -> int:
+    """A browser's WebSocket closed: the bindings it registered over it are removed. Its
+    connection was the only way to reach it (RFC 5626 §5.2: a failed flow is not used again); it
+    registers anew when it reconnects (JsSIP does at once), and until then calls to the user ring
+    the user's other devices only, instead of waiting on a browser that is gone."""
+    gone = [b for b in service.location.all() if b.transport == transport and b.source == addr]
+    for binding in gone:
+        service.location.remove(binding.aor, binding.contact)
+    if gone:
+        log.info("sip.ws.flow_closed source=%s:%d bindings=%d", addr[0], addr[1], len(gone))
+    return len(gone)

@@ -43,7 +43,7 @@ async function until(what, predicate, timeoutMs = 30000) {
 
 let failed = null;
 try {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ viewport: { width: 520, height: 860 } });
   page = await context.newPage();
   page.on("console", (m) => {
     if (m.type() === "error" || env.DEBUG) say(`console-${m.type()}`, { text: m.text() });
@@ -73,12 +73,12 @@ try {
     await page.click("#hold");
     await until("hold", (s) => s.held === true);
     say("held");
+    if (env.SCREENSHOT) await page.screenshot({ path: env.SCREENSHOT, fullPage: true });
     await sleep(1000);
     await page.click("#hold");
     await until("resume", (s) => s.held === false);
     say("resumed");
     await sleep(1000);
-    if (env.SCREENSHOT) await page.screenshot({ path: env.SCREENSHOT });
     await page.click("#hangup");
     await until("the call to end", (s) => s.call === "idle");
     say("ended");
@@ -90,7 +90,7 @@ try {
     say("confirmed");
     await until("media (ICE and DTLS) to connect", (s) => s.media === "connected");
     say("media");
-    if (env.SCREENSHOT) await page.screenshot({ path: env.SCREENSHOT });
+    if (env.SCREENSHOT) await page.screenshot({ path: env.SCREENSHOT, fullPage: true });
     await until("the far side to hang up", (s) => s.call === "idle", 60000);
     say("ended");
   } else {
