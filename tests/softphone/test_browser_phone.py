@@ -46,12 +46,16 @@ def screenshot(tmp_path: Path, name: str) -> str:
     return str(tmp_path / name)
 
 
-@pytest.fixture(scope="module")
-def served(rtpengine: Rtpengine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+@pytest.fixture(scope="module", params=["builtin", "rtpengine"])
+def served(
+    request: pytest.FixtureRequest, rtpengine: Rtpengine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """`centrex serve` with each media anchor (CENTREX_MEDIA_RELAY): the browser's leg goes
+    through rtpengine's WebRTC bridge either way, then the built-in relay or rtpengine again."""
     why = browser_missing()
     if why or SIPP is None:
         pytest.skip(why or "SIPp is not installed (Debian package sip-tester)")
-    s = start_serve(tmp_path_factory.mktemp("serve"), rtpengine.ng)
+    s = start_serve(tmp_path_factory.mktemp("serve"), rtpengine.ng, media_relay=request.param)
     try:
         yield s
     finally:
