@@ -171,3 +171,46 @@ def test_a_desk_phone_calls_the_browser_which_answers_and_is_heard(
     assert len(pcm) >= 8000, f"too little PCMU reached the desk phone: {receiver.payload_types()}"
     assert abs(peak_hz(pcm) - 1000) <= 25, peak_hz(pcm)
     assert tone_share(pcm) > 0.8
+
+
+def test_the_browser_blind_transfers_a_desk_phone_to_another(
+    served: Served, tone: Path, tmp_path: Path
+) -> None:
+    """The page's Transfer sends REFER: the switch moves 1002 (who never sees a change: it talks
+    to the anchor) to 1003, which rings and answers; the browser is released; 1002's BYE later
+    reaches 1003 (both SIPp scenarios end cleanly only if so)."""
+    transferee, target = free_port(), free_port()
+    register(served, "1002", transferee)
+    register(served, "1003", target)
+    # 1002 answers, talks 8 s (the transfer happens meanwhile), then hangs up.
+    answer_then_bye = tmp_path / "uas_answer_bye_late.xml"
+    answer_then_bye.write_text(
+        (INTEROP_SCENARIOS / "uas_answer_bye.xml")
+        .read_text()
+        .replace(
+            '<recv request="ACK"/>\n  <pause milliseconds="500"/>',
+            '<recv request="ACK"/>\n  <pause milliseconds="8000"/>',
+        )
+    )
+    assert "8000" in answer_then_bye.read_text()
+    new_party = sipp(served, INTEROP_SCENARIOS / "uas_answer.xml", "1003", target)
+    moved = sipp(
+        served,
+        answer_then_bye,
+        "1002",
+        transferee,
+        "-key",
+        "server_port",
+        str(served.sip_port),
+    )
+    time.sleep(0.5)
+    browser = driver(served, "transfer", "1001", tone, TARGET="1002", TRANSFER_TO="1003")
+    steps = read_steps(browser, "done", timeout_s=120)
+    code, _ = finish(browser)
+    assert code == 0, "\n".join(map(str, steps))
+    events = next(s["events"] for s in steps if s["step"] == "done")
+    assert "transfer to 1003" in events and events[-1] == "call ended", events
+    moved_code, moved_out = finish(moved)
+    assert moved_code == 0, moved_out[-3000:]
+    target_code, target_out = finish(new_party)
+    assert target_code == 0, target_out[-3000:]

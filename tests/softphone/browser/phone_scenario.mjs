@@ -4,7 +4,7 @@
 //
 // env: PHONE_URL (page with ?server=&user=&domain=), SIP_PASSWORD, TONE_WAV, SCENARIO
 // (call-out: call TARGET, talk, DTMF, hold, resume, hang up; call-in: answer the incoming call
-// and stay until the far side hangs up), TARGET, CHROMIUM, PHONE_DIR (for playwright-core),
+// and stay until the far side hangs up; transfer: call TARGET, blind-transfer it to TRANSFER_TO), TARGET, CHROMIUM, PHONE_DIR (for playwright-core),
 // SCREENSHOT (optional PNG path).
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -81,6 +81,17 @@ try {
     await sleep(1000);
     await page.click("#hangup");
     await until("the call to end", (s) => s.call === "idle");
+    say("ended");
+  } else if (env.SCENARIO === "transfer") {
+    await page.fill("#target", env.TARGET);
+    await page.click("#call");
+    await until("the call to be answered", (s) => s.call === "confirmed");
+    await until("media (ICE and DTLS) to connect", (s) => s.media === "connected");
+    say("confirmed");
+    await page.fill("#transfer-target", env.TRANSFER_TO);
+    await page.click("#transfer-go");
+    // Blind transfer: the switch takes the REFER (202), tells how it went (NOTIFY) and releases us.
+    await until("the switch to release the transferred call", (s) => s.call === "idle");
     say("ended");
   } else if (env.SCENARIO === "call-in") {
     await until("an incoming call", (s) => s.call === "incoming", 60000);
