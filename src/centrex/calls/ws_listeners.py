@@ -11,6 +11,7 @@ registration, its calls and the requests to it take the same paths as a desk pho
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from centrex.calls.rtpengine_anchor import parse_ng_address
@@ -64,8 +65,12 @@ async def start_websockets(service: SipService) -> None:
     for transport in started:
         service._guard(transport)
         service.transports[transport.name] = transport
-        transport.on_close = lambda addr, name=transport.name: drop_flow(service, name, addr)
+        transport.on_close = partial(_flow_closed, service, transport.name)
         log.info("sip.ws.listening transport=%s port=%d", transport.name, transport.local_address[1])
+
+
+def _flow_closed(service: SipService, transport: str, addr: Address) -> None:
+    drop_flow(service, transport, addr)
 
 
 def drop_flow(service: SipService, transport: str, addr: Address) -> int:
