@@ -62,7 +62,6 @@ from centrex.store.migrate import upgrade
 from centrex.switchboard import attach_admission, standard_services
 from centrex.transport.dscp import signalling_tos
 from centrex.transport.resolve import Resolver
-from centrex.web.phone_page import mount_phone
 
 console = Console()
 
@@ -145,7 +144,6 @@ async def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
-    mount_phone(app)  # the browser softphone at /phone/ (web/phone_page.py, docs/softphone.md)
     config = uvicorn.Config(
         app,
         host=settings.bind,
