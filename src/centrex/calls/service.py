@@ -415,6 +415,8 @@ class SipService:
         for transport in self.transports.values():
             await transport.close()
         self.transports.clear()
+        if self.webrtc is not None:
+            self.webrtc.client.close()  # its calls were deleted at the BYEs above, or time out
         await asyncio.to_thread(self.bans.stop)  # bans started are written before we return
 
     @property
