@@ -31,6 +31,20 @@ def rtpengine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rtpengine]:
 
 @pytest.fixture
 async def ws_server(sqlite_url: str, tmp_path: Path, rtpengine: Rtpengine) -> AsyncIterator[Server]:
+    async for server in _server(sqlite_url, tmp_path, rtpengine, ws_port=0):
+        yield server
+
+
+@pytest.fixture
+async def wss_server(sqlite_url: str, tmp_path: Path, rtpengine: Rtpengine) -> AsyncIterator[Server]:
+    """SIP over secure WebSocket only, with the self-signed certificate made in ``tmp_path``."""
+    async for server in _server(sqlite_url, tmp_path, rtpengine, wss_port=0, tls_dir=str(tmp_path)):
+        yield server
+
+
+async def _server(
+    sqlite_url: str, tmp_path: Path, rtpengine: Rtpengine, **config: object
+) -> AsyncIterator[Server]:
     if SIPP is None:
         pytest.skip("SIPp is not installed (Debian package sip-tester)")
     engine = make_engine(sqlite_url)
@@ -41,7 +55,7 @@ async def ws_server(sqlite_url: str, tmp_path: Path, rtpengine: Rtpengine) -> As
     base = make_service(sessions, ended)
     service = SipService(
         StoreDirectory(sessions),
-        replace(base.config, ws_port=0, rtpengine_ng=rtpengine.ng),
+        replace(base.config, rtpengine_ng=rtpengine.ng, **config),  # type: ignore[arg-type]
         records=CallRecords(sessions),
         on_call_ended=ended.append,
         services=standard_services().ordered(),

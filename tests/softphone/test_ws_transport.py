@@ -5,6 +5,7 @@ SIPp phone with the SDP made WebRTC toward the WS side and plain RTP toward SIPp
 from __future__ import annotations
 
 import asyncio
+import ssl
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from websockets.exceptions import InvalidStatus
 
 from centrex.ops.demo import DEMO_DOMAIN
 from centrex.sip.message import Request
+from centrex.transport.tls import client_context
 from tests.interop.conftest import Server, free_udp_port
 
 from .conftest import ws_url
@@ -67,6 +69,26 @@ async def test_a_closed_connection_takes_its_registration_with_it(ws_server: Ser
             break
         await asyncio.sleep(0.1)
     assert not any(b.transport == "WS" for b in ws_server.service.location.all())
+
+
+async def test_a_browser_registers_over_secure_websocket_with_the_switchs_certificate(
+    wss_server: Server,
+) -> None:
+    service = wss_server.service
+    assert "WS" not in service.transports and service.tls_certificate is None
+    port = service.transports["WSS"].local_address[1]
+    trust = client_context(Path(service.config.tls_dir) / "sip-cert.pem")
+    phone = await WsPhone.connect(
+        f"wss://localhost:{port}", "1001", DEMO_DOMAIN, wss_server.passwords["1001"], ssl=trust
+    )
+    try:
+        ok = await phone.register()
+        assert ok.status == 200 and ok.headers.get("Via", "").startswith("SIP/2.0/WS ")
+        assert [b.transport for b in service.location.all()] == ["WSS"]
+    finally:
+        await phone.close()
+    with pytest.raises(ssl.SSLCertVerificationError):  # a browser that does not trust it yet
+        await WsPhone.connect(f"wss://localhost:{port}", "1001", DEMO_DOMAIN, "x", ssl=client_context())
 
 
 async def test_options_over_ws_is_answered_on_the_same_connection(ws_server: Server) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
+from ssl import SSLContext
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -25,8 +26,10 @@ class WsPhone:
     reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def connect(cls, url: str, user: str, domain: str, password: str) -> WsPhone:
-        ws = await connect(url, subprotocols=["sip"])  # type: ignore[list-item]
+    async def connect(
+        cls, url: str, user: str, domain: str, password: str, ssl: SSLContext | None = None
+    ) -> WsPhone:
+        ws = await connect(url, subprotocols=["sip"], ssl=ssl)  # type: ignore[list-item]
         phone = cls(ws, user, domain, password)
         phone.reader = asyncio.create_task(phone._read())
         return phone
