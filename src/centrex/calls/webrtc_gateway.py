@@ -115,6 +115,7 @@ class WebRtcGateway:
         self.client = client
         self._known: set[str] = set()  # ng calls made (offered), by SIP Call-ID
         self._answered: set[str] = set()  # ng calls with both parties (an answer was passed)
+        self._offered: dict[str, str] = {}  # whose offer waits for an answer, by SIP Call-ID
         self._up: set[str] = set()  # dialogs whose first INVITE got its 2xx
         self.failures = 0
 
@@ -127,7 +128,7 @@ class WebRtcGateway:
         if not is_sdp(message):
             return
         body = message.body.decode("utf-8", "replace")
-        if isinstance(message, Request) and message.method in OFFERING:
+        if self._is_offer(message, BROWSER):
             self._rewrite(message, "offer", BROWSER, SWITCH, browser_offer(body), TO_RTP)
         else:  # the browser's answer to the switch's offer
             self._rewrite(message, "answer", SWITCH, BROWSER, body, TO_RTP)
@@ -138,10 +139,25 @@ class WebRtcGateway:
         if not is_sdp(message):
             return
         body = message.body.decode("utf-8", "replace")
-        if isinstance(message, Request) and message.method in OFFERING:
+        if self._is_offer(message, SWITCH):
             self._rewrite(message, "offer", SWITCH, BROWSER, body, TO_WEBRTC)
         else:  # the switch's answer to the browser's offer
             self._rewrite(message, "answer", BROWSER, SWITCH, body, TO_WEBRTC)
+
+    def _is_offer(self, message: Request | Response, sender: str) -> bool:
+        """An INVITE or UPDATE with SDP is an offer; a response or ACK with SDP answers the other
+        side's offer, unless none is pending: then it is an offer itself (RFC 3261 §13.2.1, an
+        INVITE without SDP gets the offer in the 2xx and the answer in the ACK)."""
+        if isinstance(message, Request) and message.method in OFFERING:
+            self._offered[message.call_id] = sender
+            return True
+        pending = self._offered.get(message.call_id)
+        if pending is not None and pending != sender:
+            if isinstance(message, Request) or message.status >= 200:
+                del self._offered[message.call_id]  # (a 183's SDP answers it too; the 200 again)
+            return False
+        self._offered[message.call_id] = sender
+        return True
 
     def _rewrite(
         self,
@@ -177,6 +193,8 @@ class WebRtcGateway:
     def _track(self, message: Request | Response) -> None:
         """Delete the ng call when the dialog ends (BYE), or its first INVITE failed."""
         call_id = message.call_id
+        if isinstance(message, Request) and message.method == "BYE":
+            self._offered.pop(call_id, None)
         if call_id not in self._known:
             return
         if isinstance(message, Request):
@@ -191,6 +209,7 @@ class WebRtcGateway:
             self.close(call_id)  # (a challenged INVITE comes again with the same offer)
 
     def close(self, call_id: str) -> None:
+        self._offered.pop(call_id, None)
         self._known.discard(call_id)
         self._answered.discard(call_id)
         self._up.discard(call_id)
