@@ -150,6 +150,7 @@ class Served:
     sip_port: int
     ws_port: int
     demo: dict[str, object]
+    media_relay: str = "builtin"
 
     def password(self, extension: str) -> str:
         lines = self.demo["lines"]
@@ -213,7 +214,7 @@ def start_serve(data: Path, rtpengine_ng: str, media_relay: str = "builtin") -> 
                 socket.create_connection(("127.0.0.1", ws_port), timeout=1),
                 socket.create_connection(("127.0.0.1", http_port), timeout=1),
             ):
-                return Served(proc, http_port, sip_port, ws_port, demo)
+                return Served(proc, http_port, sip_port, ws_port, demo, media_relay)
         except OSError:
             time.sleep(0.2)
     proc.kill()

@@ -101,7 +101,7 @@ def finish(proc: subprocess.Popen[str], timeout_s: float = 90) -> tuple[int, str
 
 
 def test_the_browser_calls_a_desk_phone_which_hears_the_tone_the_dtmf_and_the_hold(
-    served: Served, tone: Path, tmp_path: Path
+    served: Served, tone: Path, tmp_path: Path, rtpengine: Rtpengine
 ) -> None:
     receiver = RtpReceiver()
     desk = free_port()
@@ -113,7 +113,18 @@ def test_the_browser_calls_a_desk_phone_which_hears_the_tone_the_dtmf_and_the_ho
         time.sleep(0.5)
         shot = screenshot(tmp_path, "softphone-call.png")
         browser = driver(served, "call-out", "1001", tone, TARGET="1002", SCREENSHOT=shot)
-        steps = read_steps(browser, "done", timeout_s=120)
+        steps = read_steps(browser, "media", timeout_s=120)
+        assert steps and steps[-1]["step"] == "media", "\n".join(map(str, steps))
+        # Mid-call: the browser's leg is an rtpengine call (ws-<Call-ID>); with rtpengine as the
+        # anchor, the call's anchor is a second one.
+        client = rtpengine.client()
+        try:
+            calls = [str(c) for c in client.request("list").get("calls", [])]
+        finally:
+            client.close()
+        assert len([c for c in calls if c.startswith("ws-")]) == 1, calls
+        assert len(calls) == (2 if served.media_relay == "rtpengine" else 1), calls
+        steps += read_steps(browser, "done", timeout_s=120)
         code, _ = finish(browser)
         assert code == 0, "\n".join(map(str, steps))
         names = [s["step"] for s in steps if not str(s["step"]).startswith("console")]
