@@ -579,6 +579,9 @@ def serve(
         ),
     ] = None,
     http_port: Annotated[int | None, typer.Option(help="API and portal port (default 8080)")] = None,
+    sip_ws_port: Annotated[
+        int | None, typer.Option(help="SIP over WebSocket port for the browser phone (default off)")
+    ] = None,
     external_ip: Annotated[
         str | None,
         typer.Option(help="public address behind NAT: Via, Contact and SDP carry it (CENTREX_EXTERNAL_IP)"),
@@ -609,6 +612,7 @@ def serve(
         sip_port=sip_port,
         sip_tls_port=sip_tls_port,
         http_port=http_port,
+        sip_ws_port=sip_ws_port,
         external_ip=external_ip,
         rtp_ports=rtp_ports,
         log_level=log_level,

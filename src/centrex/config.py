@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     bind: str = "0.0.0.0"
     sip_port: Port = 5060
     sip_tls_port: Port = 5061
+    # SIP over WebSocket for the browser softphone (RFC 7118; docs/softphone.md): ws:// and wss://
+    # (the SIP TLS certificate) ports; unset: off. Their media goes through rtpengine (rtpengine_ng).
+    sip_ws_port: Port | None = None
+    sip_wss_port: Port | None = None
     http_port: Port = 8080
     rtp_ports: Annotated[tuple[int, int], NoDecode] = (20000, 30000)
     # SIP over TLS certificate and key files; empty: a self-signed one made in the data dir.

@@ -191,6 +191,10 @@ async def serve(settings: Settings) -> None:
             heartbeat_s=settings.sip_heartbeat_s,
             node_stale_s=settings.node_stale_s,  # docs/scale-out.md
             signalling_tos=signalling_tos(settings.sip_dscp),  # CENTREX_SIP_DSCP: cs3 | cs5
+            # SIP over WebSocket for browsers, their media through rtpengine (docs/softphone.md).
+            ws_port=settings.sip_ws_port,
+            wss_port=settings.sip_wss_port,
+            rtpengine_ng=settings.rtpengine_ng,
             session=TimerPolicy(
                 session_expires=settings.sip_session_expires,
                 min_se=settings.sip_min_se,

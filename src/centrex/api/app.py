@@ -26,6 +26,7 @@ from centrex.ops.metrics import ApiLatency, Metrics
 from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
 from centrex.web.portal import PortalMiddleware
+from centrex.web.phone_page import mount_phone
 
 Probe = Callable[[], tuple[bool, str]]
 OPS_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")  # api/routers/health.py
@@ -100,6 +101,7 @@ def create_app(
         app.include_router(health.router)
     if not dispatch.flatten(app, provisioning_http.router):  # /provision/<file>: desk phones (issue 17 §2)
         app.include_router(provisioning_http.router)
+    mount_phone(app)  # the browser softphone at /phone/ (web/phone_page.py, docs/softphone.md)
     dispatch.install(app)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too

@@ -35,6 +35,8 @@ from centrex.calls.ports import CallJournal
 from centrex.calls.registrar import ExpiryPolicy, Registrar
 from centrex.calls.secure_media import SecureMedia, relay_manager, toward_phone
 from centrex.calls.services import CallService
+from centrex.calls.webrtc_gateway import WS_TRANSPORTS, WebRtcGateway, browser_media
+from centrex.calls.ws_listeners import start_websockets
 from centrex.fairuse.ban_service import BanService
 from centrex.fairuse.ban_store import service_key
 from centrex.fairuse.bans import Realm
@@ -51,6 +53,7 @@ from centrex.transport.base import OutputGate, SipTransport
 from centrex.transport.dscp import SIGNALLING_TOS
 from centrex.transport.stream import StreamLimits
 from centrex.transport.tls import client_context, ensure_certificate, server_context
+from centrex.transport.websocket import WsTransport
 
 _T = TypeVar("_T")
 
@@ -140,6 +143,11 @@ class SipConfig:
     session: TimerPolicy = field(default_factory=lambda: policy_from_env(os.environ))
     # The TOS byte of every SIP listener, UDP, TCP and TLS (transport/dscp.py; config.py sip_dscp).
     signalling_tos: int = SIGNALLING_TOS
+    # SIP over WebSocket (RFC 7118) for browsers, plain and over TLS (0: any free port; None: off);
+    # their media through rtpengine at ``rtpengine_ng`` (calls/ws_listeners.py, docs/softphone.md).
+    ws_port: int | None = None
+    wss_port: int | None = None
+    rtpengine_ng: str = "127.0.0.1:2223"
 
     @property
     def stale_after(self) -> float:
@@ -255,6 +263,7 @@ class SipService:
         self.engine.media_path.secure = self.secure_media
         self.transports: dict[str, SipTransport] = {}
         self.tls_certificate: str | None = None  # the PEM file phones may pin, once TLS is up
+        self.webrtc: WebRtcGateway | None = None  # browsers' media (calls/webrtc_gateway.py)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -334,6 +343,7 @@ class SipService:
             break
         if c.tls_port is not None:
             await self._start_tls(c)
+        await start_websockets(self)  # RFC 7118, when ws_port / wss_port are set
         loop = asyncio.get_running_loop()
         self._housekeeping = loop.create_task(self._housekeep())
         if self.records is not None:
@@ -382,7 +392,7 @@ class SipService:
             self.guard, self.clock, old.local, old.transport, old.timers, conformance
         )
         transport.gate = self.gate
-        if isinstance(transport, StreamTransport):
+        if isinstance(transport, StreamTransport | WsTransport):
             transport.admit = lambda source: self.guard.admit_connection(source, self.clock())
 
     async def stop(self) -> None:
@@ -405,6 +415,8 @@ class SipService:
         for transport in self.transports.values():
             await transport.close()
         self.transports.clear()
+        if self.webrtc is not None:
+            self.webrtc.client.close()  # its calls were deleted at the BYEs above, or time out
         await asyncio.to_thread(self.bans.stop)  # bans started are written before we return
 
     @property
@@ -482,6 +494,8 @@ class SipService:
     def _on_event(self, event: Event, transport: SipTransport) -> None:
         now = self.clock()
         name = self._name(transport)
+        if self.webrtc is not None and name in WS_TRANSPORTS:
+            browser_media(self.webrtc, event)  # a browser's SDP made plain RTP for the engine
         if isinstance(event, RequestReceived) and event.request.method == "REGISTER":
             response = self.registrar.handle(event.request, event.addr, name, now)
             transport.send_response(response)
@@ -537,6 +551,11 @@ class SipService:
         t.send_response(response)
 
     def _secure_sdp(self, transport: str, message: Request | Response, addr: Address | None) -> None:
+        if self.webrtc is not None and transport in WS_TRANSPORTS:
+            # To a browser: plain RTP to rtpengine (no SDES keys), made WebRTC there.
+            self.secure_media.sending("UDP", message, lambda relay, leg: False)
+            self.webrtc.to_browser(message)
+            return
         if message.body:
             self.secure_media.sending(
                 transport, message, lambda relay, leg: toward_phone(self.engine, message, addr, relay, leg)
