@@ -25,8 +25,8 @@ from centrex.api.twilio_auth import install_twilio_errors
 from centrex.ops.metrics import ApiLatency, Metrics
 from centrex.provisioning import http as provisioning_http
 from centrex.store.db import make_engine, make_sessionmaker, pool_capacity
-from centrex.web.portal import PortalMiddleware
 from centrex.web.phone_page import mount_phone
+from centrex.web.portal import PortalMiddleware
 
 Probe = Callable[[], tuple[bool, str]]
 OPS_PATHS = ("/healthz", "/livez", "/readyz", "/metrics")  # api/routers/health.py
