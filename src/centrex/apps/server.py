@@ -499,6 +499,7 @@ class AppServer:
             lambda target: self.refer(call, target),
             (lambda request: dialer(call, request)) if dialer is not None else None,
             notice,
+            call.media.closed if call.media is not None else None,
         )
 
     async def _voice_conference(self, media: CallMedia, call: VoiceCall, name: str) -> None:

@@ -10,12 +10,15 @@ anything else is DialCallStatus failed with the reason in the call's log.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from centrex.cpaas.voice.control import DialRequest, DialResult
 
 MAX_EXTENSION = 8  # the longest extension (store/models: String(8))
+HANDOFF_S = 5.0  # after a REFER is accepted the switch BYEs the app's leg; wait that long for it
 
 Dialer = Callable[[Any, DialRequest], Awaitable[DialResult]]
 
@@ -37,8 +40,10 @@ class AppCallControl:
         refer: Callable[[str], Awaitable[int]],
         dialer: Callable[[DialRequest], Awaitable[DialResult]] | None = None,
         notice: Callable[[str], Awaitable[None]] | None = None,
+        closed: asyncio.Event | None = None,
     ) -> None:
         self._hangup = hangup
+        self._closed = closed
         self._refer = refer
         self._dialer = dialer
         self.notice = notice
@@ -63,4 +68,8 @@ class AppCallControl:
                 )
             return DialResult("failed")
         status = await self._refer(extension)
+        if status == 202 and self._closed is not None:
+            # The switch has the caller now: the app's part of the call ends with its leg.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), HANDOFF_S)
         return DialResult("completed" if status == 202 else "failed")
