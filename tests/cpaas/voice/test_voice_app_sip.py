@@ -11,71 +11,21 @@ with SequenceNumber 0, 1, 2 and the call's row says completed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from centrex.apps.server import AppConfig
-from centrex.calls.media import RelayAnchor
-from centrex.cpaas.accounts import ensure_account
-from centrex.cpaas.sids import new_sid
-from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.media.ports import PortAllocator
-from centrex.media.relay import RelayManager
-from centrex.pbx.apps import Apps
-from centrex.server import start_app_server
-from centrex.store.db import transaction
-from centrex.store.models import Tenant
-from centrex.store.models.cpaas_voice import Application, CpaasCall, CpaasCallNotice
+from centrex.store.models.cpaas_voice import CpaasCall, CpaasCallNotice
 from tests.apps.pcap import RtpScript
 from tests.interop.conftest import Server, free_udp_port
 from tests.interop.test_interop_voicemail import caller_scenario
 
+from .conftest import add_application, start_apps
 from .webapp import VoiceWebApp, twiml
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture
-def webapp(server: Server) -> Iterator[VoiceWebApp]:
-    with transaction(server.sessions) as s:
-        tenant = s.scalar(select(Tenant.id))
-        assert tenant is not None
-        token = ensure_account(s, tenant).auth_token
-    app = VoiceWebApp(token).start()
-    try:
-        yield app
-    finally:
-        app.stop()
-
-
-def add_application(server: Server, web: VoiceWebApp, extension: str, **fields: Any) -> Application:
-    with transaction(server.sessions) as s:
-        tenant = s.scalar(select(Tenant.id))
-        row = Application(
-            tenant_id=tenant,
-            sid=new_sid("AP"),
-            friendly_name="IVR",
-            voice_url=f"{web.base}/voice",
-            status_callback=f"{web.base}/status",
-            extension=extension,
-            **fields,
-        )
-        s.add(row)
-        s.flush()
-        s.expunge(row)
-    return row
-
-
-async def start_apps(server: Server, tmp_path: Path, ports: PortAllocator) -> Any:
-    server.service.engine.media = RelayAnchor(RelayManager(ports, bind_host="127.0.0.1"))
-    server.service.engine.service(Apps).application_by_extension = ApplicationLookup(server.sessions)
-    return await start_app_server(
-        server.service, server.sessions, AppConfig(data_dir=tmp_path, prompts="tones"), ports
-    )
 
 
 async def test_gather_by_rfc4733_then_dial_to_an_extension_that_answers(
