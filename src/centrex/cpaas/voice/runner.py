@@ -93,6 +93,7 @@ class Interpreter:
         self.env = env
         self.url: str | None = None  # the current document's URL (base of relative action URLs)
         self.start: AppStart | None = None
+        self._posting: asyncio.Future[None] | None = None
         self.answered_at = utcnow()
         self.fetched = 0
 
@@ -119,6 +120,7 @@ class Interpreter:
         with contextlib.suppress(Exception):
             await self.control.hangup()
         await self.status("completed", "completed")
+        await self.flush()
 
     # -- requests ---------------------------------------------------------------------------------
     def params(self, status: str = "in-progress") -> dict[str, str]:
@@ -208,9 +210,24 @@ class Interpreter:
             params["CallDuration"] = str(max(0, int((now - self.answered_at).total_seconds())))
             params["Duration"] = str(max(1, -(-int((now - self.answered_at).total_seconds()) // 60)))
         self.env.events.append((event, call.status_callback))
-        await self.env.client.notify(
-            call.status_callback, call.status_callback_method, params, call.auth_token
-        )
+        # Posted in the background, in order (each waits for the one before): the caller's audio
+        # never waits for a customer's callback server.
+        before = self._posting
+        url, method, token = call.status_callback, call.status_callback_method, call.auth_token
+
+        async def post() -> None:
+            if before is not None:
+                with contextlib.suppress(Exception):
+                    await before
+            await self.env.client.notify(url, method, params, token)
+
+        self._posting = asyncio.ensure_future(post())
+
+    async def flush(self, timeout_s: float = 20.0) -> None:
+        """Wait for the status callbacks still being posted (at the end of the call)."""
+        if self._posting is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._posting), timeout_s)
 
     # -- the run ----------------------------------------------------------------------------------
     async def run(self, start: AppStart, first: Document | None = None) -> None:
@@ -238,6 +255,7 @@ class Interpreter:
                 if not self.media.closed.is_set():
                     await self.control.hangup()
             await self.status("completed", final)
+            await self.flush()
 
     async def execute(self, doc: Document) -> Document | None:
         for verb in doc.verbs:

@@ -139,6 +139,7 @@ class VoiceApps:
         if first.verbs and isinstance(first.verbs[0], Reject):
             reason = first.verbs[0].reason
             await interp.status("completed", "busy" if reason == "busy" else "failed")
+            await interp.flush()
             return REJECT_STATUS[reason]
         return Prepared(call, start, interp, first)
 
