@@ -137,3 +137,27 @@ async def test_first_reject_refuses_the_invite_busy(
         (h.params["CallStatus"], h.params["SequenceNumber"]) for h in webapp.hits if h.path == "/status"
     ]
     assert status == [("ringing", "0"), ("busy", "1")]
+
+
+async def test_a_failing_voice_url_falls_back(server: Server, webapp: VoiceWebApp, tmp_path: Path) -> None:
+    webapp.routes["/fallback"] = lambda p: twiml('<Say>Sorry, try later.</Say><Pause length="5"/>')
+    add_application(server, webapp, "6003", voice_fallback_url=f"{webapp.base}/fallback")
+    # No /voice route: the customer's server answers 404, so the fallback URL is asked.
+    apps = await start_apps(server, tmp_path, PortAllocator(49000, 49499))
+    try:
+        a = free_udp_port()
+        await server.register("1001", a)
+        pcap = RtpScript().tone(0.0, 2.0, 440.0, -40.0).write(tmp_path / "t.pcap")
+        result = await server.sipp(
+            str(caller_scenario(tmp_path, pcap, 3000)), "1001", port=a, callee="6003", timeout_s=15
+        )
+        assert result.returncode == 0, result.output[-3000:]
+    finally:
+        await apps.stop()
+    assert [h.path for h in webapp.hits if h.path != "/status"] == ["/voice", "/fallback"]
+    assert all(h.signed for h in webapp.hits)
+    assert server.ended[-1].disposition == "answered"
+    with server.sessions() as s:
+        notes = s.scalars(select(CpaasCallNotice)).all()
+    assert [(n.code, n.level) for n in notes] == [(11200, "warning")]
+    assert "answered 404" in notes[0].message and "fallback" in notes[0].message
