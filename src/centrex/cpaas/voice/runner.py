@@ -468,7 +468,14 @@ class Interpreter:
                 "<Message> is not available yet on voice calls (messaging not configured)", code=12200
             )
             return None
-        sid = await self.env.send_message(self.call, m)
+        try:
+            sid = await self.env.send_message(self.call, m)
+        except Exception as exc:  # a refusal of the messaging part (consent, A2P): said in the log
+            code = getattr(exc, "code", None)
+            await self.notice(f"<Message> refused: {exc}", code=code if isinstance(code, int) else None)
+            if m.action is None:
+                return None
+            return await self.fetch(m.action, m.method, self.params() | {"SmsStatus": "failed"})
         if m.action is None:
             return None
         return await self.fetch(m.action, m.method, self.params() | {"SmsSid": sid, "SmsStatus": "sent"})
