@@ -52,7 +52,7 @@ from centrex.apps.voicemail import CallerInfo, VoicemailApp, VoicemailSettings
 from centrex.config import Settings
 from centrex.cpaas.voice.control import DialRequest, DialResult, VoiceCall
 from centrex.cpaas.voice.service import Prepared, VoiceApps, application_of
-from centrex.cpaas.voice.service import room_user as voice_room
+from centrex.cpaas.voice.service import room_id as voice_room
 from centrex.e911.notifier import SmtpConfig
 from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
@@ -93,6 +93,7 @@ REASONS = ("busy", "no-answer", "unavailable")
 _DEPOSIT = re.compile(r"^vm-deposit\.([0-9a-fA-F-]{32,36})$")
 _ATTENDANT = re.compile(r"^aa\.([0-9a-fA-F-]{32,36})$")
 REFER_TIMEOUT_S = 8.0
+VOICE_ROOM_PARTIES = 50  # a voice app's named <Conference> room (the bridges' own limit)
 _TEXT_MAX = 200
 
 
@@ -507,7 +508,7 @@ class AppServer:
         tenant = call.tenant_id
         assert isinstance(tenant, uuid.UUID)
         caller = CallerInfo(tenant, None, call.from_number[:64], call.caller_name or "", None)
-        await self.conference.run(media, caller, voice_room(tenant, name))
+        await self.conference.run_named(media, caller, voice_room(tenant, name), name, VOICE_ROOM_PARTIES)
 
     def _send_200(self, call: _Call) -> None:
         assert self.transport is not None and call.answer is not None

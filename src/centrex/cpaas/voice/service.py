@@ -40,8 +40,15 @@ REJECT_STATUS = {"busy": (486, "Busy Here"), "rejected": (603, "Decline")}
 
 MESSAGING = "centrex.cpaas.messaging.service"  # the messaging part's send_message (issue 16 §4)
 
-# A named <Conference> room: the app server's room "conf-adhoc.<uuid5(tenant:name)>".
+# A named <Conference> room: the app server's room uuid5(tenant:name).
 ROOMS = uuid.UUID("6f1d8f4e-51c1-4a43-9d0b-3c1f3f2c9a11")
+
+
+def _has_messaging() -> bool:
+    try:
+        return importlib.util.find_spec(MESSAGING) is not None
+    except ModuleNotFoundError:  # no centrex.cpaas.messaging package in this build
+        return False
 
 
 def application_of(user: str | None) -> uuid.UUID | None:
@@ -54,8 +61,8 @@ def application_of(user: str | None) -> uuid.UUID | None:
         return None
 
 
-def room_user(tenant_id: object, name: str) -> str:
-    return f"conf-adhoc.{uuid.uuid5(ROOMS, f'{tenant_id}:{name}')}"
+def room_id(tenant_id: object, name: str) -> uuid.UUID:
+    return uuid.uuid5(ROOMS, f"{tenant_id}:{name}")
 
 
 @dataclass
@@ -91,7 +98,7 @@ class VoiceApps:
             recording_url=self.recording_url,
             conference=conference,
             queue_target=self.queue_target,
-            send_message=self.send_message if importlib.util.find_spec(MESSAGING) else None,
+            send_message=self.send_message if _has_messaging() else None,
         )
 
     async def close(self) -> None:
