@@ -140,6 +140,7 @@ class _Call:
     ended_by_peer: bool = False
     answer: SessionDescription | None = None
     sdp_version: int = 0
+    abandoned: Callable[[], Awaitable[None]] | None = None  # a voice app's call cancelled before answer
 
 
 class AppServer:
@@ -366,6 +367,10 @@ class AppServer:
                 return
             app = outcome
             if call.cancelled or call.media is None:
+                if call.media is not None:
+                    call.media.close()
+                if call.abandoned is not None:
+                    await call.abandoned()
                 return
             self._send_200(call)
             self._calls[call.key] = call
@@ -473,6 +478,7 @@ class AppServer:
                 media.close()
                 return prepared
             ready = prepared
+            call.abandoned = prepared.interpreter.abandoned
         call.media = media
         call.answer = negotiate_answer(
             offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0

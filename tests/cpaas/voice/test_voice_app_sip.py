@@ -161,3 +161,45 @@ async def test_a_failing_voice_url_falls_back(server: Server, webapp: VoiceWebAp
         notes = s.scalars(select(CpaasCallNotice)).all()
     assert [(n.code, n.level) for n in notes] == [(11200, "warning")]
     assert "answered 404" in notes[0].message and "fallback" in notes[0].message
+
+
+async def test_a_caller_who_hangs_up_before_answer_is_no_answer(
+    server: Server, webapp: VoiceWebApp, tmp_path: Path
+) -> None:
+    import time
+
+    from tests.interop.conftest import SCENARIOS
+
+    def slow(p: dict[str, str]) -> tuple[str, str]:
+        time.sleep(2.0)  # a slow customer server: the caller gives up first
+        return twiml("<Say>Too late.</Say>")
+
+    webapp.routes["/voice"] = slow
+    webapp.routes["/status"] = lambda p: ("text/plain", "")
+    add_application(server, webapp, "6004")
+    apps = await start_apps(server, tmp_path, PortAllocator(42500, 42999))
+    try:
+        a = free_udp_port()
+        await server.register("1001", a)
+        # No 180 comes (the app server rings nobody): wait for the 100 Trying, then CANCEL.
+        text = (SCENARIOS / "uac_cancel.xml").read_text()
+        text = text.replace(
+            '<recv response="100" optional="true"/>\n  <recv response="180"/>', '<recv response="100"/>'
+        )
+        scenario = tmp_path / "cancel.xml"
+        scenario.write_text(text.replace('<pause milliseconds="300"/>', '<pause milliseconds="800"/>'))
+        result = await server.sipp(str(scenario), "1001", port=a, callee="6004", timeout_s=15)
+        assert result.returncode == 0, result.output[-3000:]
+        for _ in range(60):
+            if len([h for h in webapp.hits if h.path == "/status"]) >= 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await apps.stop()
+    status = [
+        (h.params["CallStatus"], h.params["SequenceNumber"]) for h in webapp.hits if h.path == "/status"
+    ]
+    assert status == [("ringing", "0"), ("no-answer", "1")]
+    with server.sessions() as s:
+        row = s.scalar(select(CpaasCall).where(CpaasCall.to_number == "6004"))
+    assert row is not None and row.status == "no-answer" and row.answer_time is None

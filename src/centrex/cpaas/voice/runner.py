@@ -111,6 +111,11 @@ class Interpreter:
         assert self._control is not None, "the interpreter runs on an answered call"
         return self._control
 
+    async def abandoned(self) -> None:
+        """The caller hung up before the call was answered: Twilio's no-answer."""
+        await self.status("completed", "no-answer")
+        await self.flush()
+
     async def fail(self, exc: Exception) -> None:
         """No first document: the caller hears the application error, the call ends."""
         self.answered_at = utcnow()
