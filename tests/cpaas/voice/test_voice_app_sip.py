@@ -203,3 +203,43 @@ async def test_a_caller_who_hangs_up_before_answer_is_no_answer(
     with server.sessions() as s:
         row = s.scalar(select(CpaasCall).where(CpaasCall.to_number == "6004"))
     assert row is not None and row.status == "no-answer" and row.answer_time is None
+
+
+async def test_redirect_by_get_then_play_a_wav(server: Server, webapp: VoiceWebApp, tmp_path: Path) -> None:
+    import io
+    import wave
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:  # 1 s of 1 kHz at 16 kHz: resampled to 8 kHz by the app server
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((8000 * np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)).astype("<i2").tobytes())
+    webapp.routes["/voice"] = lambda p: twiml(
+        '<Redirect method="GET">/next?step=2</Redirect><Say>not reached</Say>'
+    )
+    webapp.routes["/next"] = lambda p: twiml('<Play loop="2">tone.wav</Play><Pause length="10"/>')
+    webapp.routes["/tone.wav"] = lambda p: ("audio/wav", buf.getvalue())
+    add_application(server, webapp, "6005")
+    apps = await start_apps(server, tmp_path, PortAllocator(42000, 42499))
+    try:
+        a = free_udp_port()
+        await server.register("1001", a)
+        pcap = RtpScript().tone(0.0, 3.0, 440.0, -40.0).write(tmp_path / "t.pcap")
+        result = await server.sipp(
+            str(caller_scenario(tmp_path, pcap, 4000)), "1001", port=a, callee="6005", timeout_s=15
+        )
+        assert result.returncode == 0, result.output[-3000:]
+    finally:
+        await apps.stop()
+    assert [(h.method, h.path) for h in webapp.hits if h.path != "/status"] == [
+        ("POST", "/voice"),
+        ("GET", "/next"),
+        ("GET", "/tone.wav"),  # fetched once: the second loop is the cache's
+    ]
+    nxt = next(h for h in webapp.hits if h.path == "/next")
+    assert nxt.signed and nxt.params["step"] == "2" and nxt.params["CallStatus"] == "in-progress"
+    with server.sessions() as s:
+        assert s.scalars(select(CpaasCallNotice)).all() == []  # nothing went wrong

@@ -309,7 +309,7 @@ class Interpreter:
             if isinstance(verb, Say):
                 pcm = await self.env.sounds.say(verb.text, verb.language)
             elif verb.url:
-                pcm = await self.env.sounds.play(absolute(self.url, verb.url))
+                pcm = await self.env.sounds.play(absolute(self.url, verb.url), self.call.auth_token)
             else:
                 pcm = _dtmf_audio(verb.digits)
         except AudioError as exc:
