@@ -104,6 +104,7 @@ class AppConfig:
     ``voicemail@<domain of CENTREX_SMTP_FROM>``)."""
 
     data_dir: Path
+    media_dir: Path | None = None  # voicemail audio (store/media_files.py); None: the data dir
     smtp: SmtpConfig | None = None
     mail_from: str = ""
     prompts: str = "auto"
@@ -117,6 +118,7 @@ class AppConfig:
         domain = settings.smtp_from.rpartition("@")[2] or "localhost"
         values: dict[str, object] = {
             "data_dir": settings.data_dir,
+            "media_dir": settings.media_root,
             "smtp": smtp,
             "mail_from": f"voicemail@{domain}",
             "sip_tos": signalling_tos(settings.sip_dscp),
@@ -156,7 +158,7 @@ class AppServer:
         self.config = config if isinstance(config, AppConfig) else AppConfig.from_settings(config)
         self.ports = ports
         self.allowed_sources = frozenset(str(ipaddress.ip_address(a)) for a in allowed_sources)
-        self.store = VoicemailStore(sessions, self.config.data_dir)
+        self.store = VoicemailStore(sessions, self.config.media_dir or self.config.data_dir)
         self.prompts = PromptLibrary(self.config.data_dir, self.config.prompts)
         self.mailer = VoicemailMailer(self.config.smtp, self.config.mail_from)
         self.voicemail = VoicemailApp(self.store, self.prompts, self.mailer, self.config.voicemail, mwi)
