@@ -166,7 +166,7 @@ class AppServer:
         self.conference = ConferenceApp(sessions, self.prompts)
         self.voice = VoiceApps(
             sessions,
-            self.config.data_dir,
+            self.config.media_dir or self.config.data_dir,
             public_url=self.config.cpaas_public_url,
             tts=self.config.prompts,
             conference=self._voice_conference,
