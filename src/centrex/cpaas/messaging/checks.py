@@ -35,7 +35,9 @@ class Refusal(Exception):
         return self.reason
 
 
-def check_send(session: Session, tenant_id: uuid.UUID, from_: str, to: str, body: str, *, keyword_reply: bool = False) -> str:
+def check_send(
+    session: Session, tenant_id: uuid.UUID, from_: str, to: str, body: str, *, keyword_reply: bool = False
+) -> str:
     """Raises Refusal; returns the kind of the sending number ("long-code" | "toll-free").
     ``keyword_reply``: the one confirmation of a STOP/START/HELP, which consent does not stop."""
     if not E164.match(to or ""):
@@ -55,7 +57,10 @@ def check_send(session: Session, tenant_id: uuid.UUID, from_: str, to: str, body
     kind = "toll-free" if toll_free else "10dlc"
     if records.approved_registration(session, tenant_id, kind, from_) is None:
         other = records.registration_for(session, tenant_id, from_)
-        state = f" (its registration is {other.status}{': ' + other.rejection_reason if other.rejection_reason else ''})" if other else ""
+        state = ""
+        if other is not None:
+            why = f": {other.rejection_reason}" if other.rejection_reason else ""
+            state = f" (its registration is {other.status}{why})"
         if toll_free:
             raise Refusal(
                 30032,

@@ -12,7 +12,8 @@ from centrex.cpaas.messaging.segments import Segmented
 
 class CarrierEvents(Protocol):
     def submitted(self, ref: str, part: int, carrier_id: str | None, error: str | None) -> None:
-        """The carrier accepted part ``part`` (1-based) of message ``ref`` as ``carrier_id``, or refused it."""
+        """The carrier accepted part ``part`` (1-based) of message ``ref`` as ``carrier_id``, or
+        refused it (``error``)."""
 
     def receipt(self, receipt: Receipt) -> None:
         """A delivery receipt for a part the carrier accepted."""

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 ESM_RECEIPT = 0x04
 
 # SMPP 3.4 §5.2.28 message_state values
-_STATES = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}
+_STATES = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
 
 # stat → (Twilio status, Twilio error code): 30003 unreachable handset, 30005 unknown handset,
 # 30007 carrier filtering, 30008 unknown error.
@@ -50,7 +59,9 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def parse_receipt(short_message: bytes, receipted_message_id: object = None, message_state: object = None) -> Receipt | None:
+def parse_receipt(
+    short_message: bytes, receipted_message_id: object = None, message_state: object = None
+) -> Receipt | None:
     fields = {k.lower(): v for k, v in _FIELD.findall(_text(short_message))}
     carrier_id = _text(receipted_message_id).strip("\x00") or fields.get("id", "")
     stat = fields.get("stat", "").upper()
@@ -64,5 +75,8 @@ def parse_receipt(short_message: bytes, receipted_message_id: object = None, mes
 def receipt_text(carrier_id: str, stat: str, err: str, when: str, text: str = "") -> bytes:
     """What an SMSC puts in a receipt's short_message (the simulator's side)."""
     dlvrd = "001" if stat == "DELIVRD" else "000"
-    body = f"id:{carrier_id} sub:001 dlvrd:{dlvrd} submit date:{when} done date:{when} stat:{stat} err:{err} text:{text[:20]}"
+    body = (
+        f"id:{carrier_id} sub:001 dlvrd:{dlvrd} submit date:{when} done date:{when}"
+        f" stat:{stat} err:{err} text:{text[:20]}"
+    )
     return body.encode("ascii", errors="replace")

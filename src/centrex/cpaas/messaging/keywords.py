@@ -48,6 +48,5 @@ def reply(keyword: Keyword, program: str, contact: str = "") -> str:
         )
     help_contact = f" Contact {contact}." if contact else ""
     return (
-        f"{program}: reply STOP to unsubscribe.{help_contact} Msg frequency varies. "
-        "Msg&data rates may apply."
+        f"{program}: reply STOP to unsubscribe.{help_contact} Msg frequency varies. Msg&data rates may apply."
     )

@@ -17,15 +17,21 @@ def now() -> datetime:
 
 
 def tenant_number(session: Session, tenant_id: uuid.UUID, e164: str) -> PhoneNumber | None:
-    return session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164, PhoneNumber.tenant_id == tenant_id))
+    return session.scalar(
+        select(PhoneNumber).where(PhoneNumber.e164 == e164, PhoneNumber.tenant_id == tenant_id)
+    )
 
 
 def number_owner(session: Session, e164: str) -> PhoneNumber | None:
     """Which tenant a number belongs to: where an incoming SMS goes."""
-    return session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164, PhoneNumber.tenant_id.is_not(None)))
+    return session.scalar(
+        select(PhoneNumber).where(PhoneNumber.e164 == e164, PhoneNumber.tenant_id.is_not(None))
+    )
 
 
-def approved_registration(session: Session, tenant_id: uuid.UUID, kind: str, e164: str) -> A2pRegistration | None:
+def approved_registration(
+    session: Session, tenant_id: uuid.UUID, kind: str, e164: str
+) -> A2pRegistration | None:
     rows = session.scalars(
         select(A2pRegistration).where(
             A2pRegistration.tenant_id == tenant_id,
@@ -51,7 +57,9 @@ def consent(session: Session, tenant_id: uuid.UUID, number: str, remote: str) ->
     )
 
 
-def set_consent(session: Session, tenant_id: uuid.UUID, number: str, remote: str, opted_out: bool, keyword: str) -> SmsConsent:
+def set_consent(
+    session: Session, tenant_id: uuid.UUID, number: str, remote: str, opted_out: bool, keyword: str
+) -> SmsConsent:
     row = consent(session, tenant_id, number, remote)
     if row is None:
         row = SmsConsent(tenant_id=tenant_id, number=number, remote=remote)

@@ -11,6 +11,7 @@ It answers enquire_link and unbind; everything it received is kept in ``submissi
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import socket
 import socketserver
@@ -91,7 +92,9 @@ class _Session(socketserver.BaseRequestHandler):
             while not sim.stopping:
                 head = self._read(4)
                 (length,) = struct.unpack(">L", head)
-                pdu = smpp.parse_pdu(head + self._read(length - 4), client=sim.seq, allow_unknown_opt_params=True)
+                pdu = smpp.parse_pdu(
+                    head + self._read(length - 4), client=sim.seq, allow_unknown_opt_params=True
+                )
                 if not self.dispatch(pdu):
                     break
         except (ConnectionError, OSError):
@@ -138,8 +141,13 @@ class _Session(socketserver.BaseRequestHandler):
         message_id = str(next(sim.ids))
         dest = _text(pdu.destination_addr)
         sub = Submission(
-            _text(pdu.source_addr), dest, bytes(pdu.short_message or b""), int(pdu.data_coding or 0),
-            int(pdu.esm_class or 0), int(pdu.registered_delivery or 0), message_id,
+            _text(pdu.source_addr),
+            dest,
+            bytes(pdu.short_message or b""),
+            int(pdu.data_coding or 0),
+            int(pdu.esm_class or 0),
+            int(pdu.registered_delivery or 0),
+            message_id,
         )
         self.respond("submit_sm_resp", pdu, message_id=message_id)
         with sim.lock:
@@ -149,13 +157,19 @@ class _Session(socketserver.BaseRequestHandler):
             stat = "UNDELIV" if dest.lstrip("+") in sim.failing else "DELIVRD"
             when = datetime.now(UTC).strftime("%y%m%d%H%M")
             receipt = smpp.make_pdu(
-                "deliver_sm", client=sim.seq,
-                source_addr_ton=1, source_addr_npi=1, source_addr=dest,
-                dest_addr_ton=1, dest_addr_npi=1, destination_addr=sub.source_addr,
+                "deliver_sm",
+                client=sim.seq,
+                source_addr_ton=1,
+                source_addr_npi=1,
+                source_addr=dest,
+                dest_addr_ton=1,
+                dest_addr_npi=1,
+                destination_addr=sub.source_addr,
                 esm_class=ESM_RECEIPT,
                 data_coding=0,
                 short_message=receipt_text(message_id, stat, "000" if stat == "DELIVRD" else "001", when),
-                receipted_message_id=message_id, message_state=MESSAGE_STATE[stat],
+                receipted_message_id=message_id,
+                message_state=MESSAGE_STATE[stat],
             )
             self.send(receipt)
 
@@ -190,7 +204,9 @@ class SmscSimulator:
         server.simulator = self
         self._server = server
         self.port = int(server.server_address[1])
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="smsc-sim")
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="smsc-sim"
+        )
         self._thread.start()
         return self
 
@@ -200,10 +216,8 @@ class SmscSimulator:
             self._server.shutdown()
             self._server.server_close()
         for session in list(self.sessions):
-            try:
+            with contextlib.suppress(OSError):
                 session.request.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def __enter__(self) -> SmscSimulator:
         return self.start()
@@ -225,10 +239,17 @@ class SmscSimulator:
         for session in list(self.sessions):
             for part in parts.parts:
                 pdu = smpp.make_pdu(
-                    "deliver_sm", client=self.seq,
-                    source_addr_ton=1, source_addr_npi=1, source_addr=source.lstrip("+"),
-                    dest_addr_ton=1, dest_addr_npi=1, destination_addr=destination.lstrip("+"),
-                    esm_class=parts.esm_class, data_coding=parts.data_coding, short_message=part,
+                    "deliver_sm",
+                    client=self.seq,
+                    source_addr_ton=1,
+                    source_addr_npi=1,
+                    source_addr=source.lstrip("+"),
+                    dest_addr_ton=1,
+                    dest_addr_npi=1,
+                    destination_addr=destination.lstrip("+"),
+                    esm_class=parts.esm_class,
+                    data_coding=parts.data_coding,
+                    short_message=part,
                 )
                 session.send(pdu)
             sent += 1

@@ -10,6 +10,7 @@ API's threads and the reader's deliver_sm_resp share one lock. A lost link is re
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -26,7 +27,7 @@ from centrex.cpaas.messaging.segments import Segmented, decode, split_udh
 log = logging.getLogger(__name__)
 
 
-class _Client(Client):  # type: ignore[misc]
+class _Client(Client):
     """smpplib's client with one write lock (the reader answers deliver_sm while others submit)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -42,8 +43,14 @@ class SmppConnector:
     name = "smpp"
 
     def __init__(
-        self, host: str, port: int, system_id: str = "", password: str = "", *,
-        system_type: str = "", enquire_link_s: float = 30.0,
+        self,
+        host: str,
+        port: int,
+        system_id: str = "",
+        password: str = "",
+        *,
+        system_type: str = "",
+        enquire_link_s: float = 30.0,
     ) -> None:
         self.host, self.port = host, port
         self.system_id, self.password, self.system_type = system_id, password, system_type
@@ -69,15 +76,10 @@ class SmppConnector:
         self.stopping = True
         client = self.client
         if client is not None:
-            try:
-                with client.write_lock:
-                    client.send_pdu(smpp.make_pdu("unbind", client=client))
-            except Exception:  # noqa: BLE001 - best effort on the way out
-                pass
-            try:
+            with contextlib.suppress(Exception), client.write_lock:  # best effort on the way out
+                client.send_pdu(smpp.make_pdu("unbind", client=client))
+            with contextlib.suppress(Exception):
                 client._socket.shutdown(socket.SHUT_RDWR)
-            except Exception:  # noqa: BLE001
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -88,7 +90,9 @@ class SmppConnector:
         client.set_error_pdu_handler(self._on_error)
         client.connect()
         client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        client.bind_transceiver(system_id=self.system_id, password=self.password, system_type=self.system_type)
+        client.bind_transceiver(
+            system_id=self.system_id, password=self.password, system_type=self.system_type
+        )
         return client
 
     def _run(self) -> None:
@@ -114,10 +118,8 @@ class SmppConnector:
             finally:
                 self.bound.clear()
                 self._fail_pending("the SMPP link was lost before the carrier answered")
-                try:
+                with contextlib.suppress(Exception):
                     self.client.disconnect()
-                except Exception:  # noqa: BLE001
-                    pass
 
     # -- sending
     def submit(self, ref: str, from_: str, to: str, message: Segmented) -> None:
@@ -129,12 +131,17 @@ class SmppConnector:
         with client.write_lock:
             for part, payload in enumerate(message.parts, start=1):
                 pdu = smpp.make_pdu(
-                    "submit_sm", client=client,
-                    source_addr_ton=consts.SMPP_TON_INTL, source_addr_npi=consts.SMPP_NPI_ISDN,
+                    "submit_sm",
+                    client=client,
+                    source_addr_ton=consts.SMPP_TON_INTL,
+                    source_addr_npi=consts.SMPP_NPI_ISDN,
                     source_addr=from_.lstrip("+"),
-                    dest_addr_ton=consts.SMPP_TON_INTL, dest_addr_npi=consts.SMPP_NPI_ISDN,
+                    dest_addr_ton=consts.SMPP_TON_INTL,
+                    dest_addr_npi=consts.SMPP_NPI_ISDN,
                     destination_addr=to.lstrip("+"),
-                    short_message=payload, data_coding=message.data_coding, esm_class=message.esm_class,
+                    short_message=payload,
+                    data_coding=message.data_coding,
+                    esm_class=message.esm_class,
                     registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
                 )
                 self.pending[pdu.sequence] = (ref, part)
@@ -158,7 +165,9 @@ class SmppConnector:
         target = self.pending.pop(pdu.sequence, None)
         if target is None:
             return
-        message_id = pdu.message_id.decode() if isinstance(pdu.message_id, bytes) else str(pdu.message_id or "")
+        message_id = (
+            pdu.message_id.decode() if isinstance(pdu.message_id, bytes) else str(pdu.message_id or "")
+        )
         self._event_submitted(target[0], target[1], normalize_id(message_id), None)
 
     def _on_error(self, pdu: Any) -> None:
@@ -179,8 +188,14 @@ class SmppConnector:
             if receipt is not None:
                 self.events.receipt(receipt)
             return consts.SMPP_ESME_ROK
-        source = e164(pdu.source_addr.decode() if isinstance(pdu.source_addr, bytes) else str(pdu.source_addr))
-        dest = e164(pdu.destination_addr.decode() if isinstance(pdu.destination_addr, bytes) else str(pdu.destination_addr))
+        source = e164(
+            pdu.source_addr.decode() if isinstance(pdu.source_addr, bytes) else str(pdu.source_addr)
+        )
+        dest = e164(
+            pdu.destination_addr.decode()
+            if isinstance(pdu.destination_addr, bytes)
+            else str(pdu.destination_addr)
+        )
         concat, payload = split_udh(bytes(pdu.short_message or b""), esm)
         text = decode(payload, int(pdu.data_coding or 0))
         if concat is not None:

@@ -8,6 +8,8 @@ Create Date: 2026-12-06 19:10:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _base(table: str) -> list[sa.SchemaItem]:
+def _base(table: str) -> list[Any]:
     return [
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -109,5 +111,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("sms_number_configs", "a2p_registrations", "sms_consents", "sms_carrier_ids", "sms_messages"):
+    for table in (
+        "sms_number_configs",
+        "a2p_registrations",
+        "sms_consents",
+        "sms_carrier_ids",
+        "sms_messages",
+    ):
         op.drop_table(table)
