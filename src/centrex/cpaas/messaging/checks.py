@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -25,14 +24,14 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_BODY = 1600
 
 
-@dataclass(frozen=True)
 class Refusal(Exception):
-    code: int
-    reason: str
-    status: int = 400
+    """A send refused: Twilio's error ``code``, the ``reason`` said to the developer, the HTTP status."""
 
-    def __str__(self) -> str:
-        return self.reason
+    def __init__(self, code: int, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.status = status
 
 
 def check_send(

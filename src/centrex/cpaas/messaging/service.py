@@ -34,7 +34,7 @@ from centrex.cpaas.messaging.connector import Connector
 from centrex.cpaas.messaging.dlr import FINAL, Receipt
 from centrex.cpaas.messaging.keywords import Keyword, classify, reply
 from centrex.cpaas.messaging.segments import segment
-from centrex.cpaas.sids import new_sid
+from centrex.cpaas.sids import sid_of
 from centrex.store.db import transaction
 from centrex.store.models import Tenant
 from centrex.store.models.messaging import SmsCarrierId, SmsMessage
@@ -105,7 +105,8 @@ class Messenger:
             config = records.number_config(s, tenant_id, from_)
             row = SmsMessage(
                 tenant_id=tenant_id,
-                sid=new_sid("SM"),
+                id=(row_id := uuid.uuid4()),
+                sid=sid_of("SM", row_id),
                 direction=direction,
                 from_number=from_,
                 to_number=to,
@@ -178,7 +179,8 @@ class Messenger:
             parts = segment(text)
             row = SmsMessage(
                 tenant_id=tenant_id,
-                sid=new_sid("SM"),
+                id=(row_id := uuid.uuid4()),
+                sid=sid_of("SM", row_id),
                 direction="inbound",
                 from_number=from_,
                 to_number=to,
