@@ -33,13 +33,17 @@ def test_twilio_package_message_leaves_over_smpp_and_its_receipt_delivers_it(
     register_10dlc(live_api, [number])
     client = live_api.twilio()
     callback = app_server.base + "/status"
-    msg = client.messages.create(to=REMOTE, from_=number, body="Your table is ready", status_callback=callback)
+    msg = client.messages.create(
+        to=REMOTE, from_=number, body="Your table is ready", status_callback=callback
+    )
     assert msg.sid.startswith("SM") and msg.direction == "outbound-api"
     assert msg.num_segments == "1" and msg.status in ("sending", "sent", "delivered")
 
     (sub,) = carrier.sim.wait_for(1)
     assert sub.destination_addr == REMOTE.lstrip("+") and sub.source_addr == number.lstrip("+")
-    assert sub.short_message == b"Your table is ready" and sub.data_coding == 0 and sub.registered_delivery & 1
+    assert (
+        sub.short_message == b"Your table is ready" and sub.data_coding == 0 and sub.registered_delivery & 1
+    )
 
     fetched = wait_status(client, msg.sid, "delivered")
     assert fetched.status == "delivered"  # type: ignore[attr-defined]
@@ -78,7 +82,9 @@ def test_an_undeliverable_receipt_makes_the_message_undelivered(live_api: LiveAp
     assert fetched.status == "undelivered" and fetched.error_code == 30003  # type: ignore[attr-defined]
 
 
-def test_a_long_code_without_an_approved_10dlc_campaign_is_refused(live_api: LiveApi, carrier: Carrier) -> None:
+def test_a_long_code_without_an_approved_10dlc_campaign_is_refused(
+    live_api: LiveApi, carrier: Carrier
+) -> None:
     number, other = live_api.demo.lines[0].number, live_api.demo.lines[1].number
     client = live_api.twilio()
     with pytest.raises(TwilioRestException) as refused:
@@ -95,9 +101,7 @@ def test_a_long_code_without_an_approved_10dlc_campaign_is_refused(live_api: Liv
     assert carrier.sim.submissions == []  # nothing left for the carrier
 
 
-def test_stop_from_a_remote_refuses_the_next_send_until_start(
-    live_api: LiveApi, carrier: Carrier
-) -> None:
+def test_stop_from_a_remote_refuses_the_next_send_until_start(live_api: LiveApi, carrier: Carrier) -> None:
     number = live_api.demo.lines[0].number
     register_10dlc(live_api, [number])
     client = live_api.twilio()
