@@ -11,6 +11,7 @@ from centrex.ops.jobs.billing import billing_run, collections
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
+from centrex.ops.jobs.messaging import message_retention
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
 from centrex.ops.periods import Daily, Every, Monthly
 from centrex.ops.scheduler import Job, Registry
@@ -86,6 +87,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Every(3600),
                 idempotency_keys,
                 "delete Idempotency-Key answers older than 24 hours (api/idempotency.py)",
+            ),
+            Job(
+                "message-retention",
+                Daily(3, 45),
+                message_retention,
+                "erase message bodies after 30 days, delete message records after 3 years (cpaas.txt §2.4.2)",
             ),
         ]
     )
