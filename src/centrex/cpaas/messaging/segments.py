@@ -33,6 +33,7 @@ class Segmented:
     data_coding: int
     esm_class: int
     parts: list[bytes]  # short_message of each submit_sm, UDH included when more than one
+    text: str = ""  # what was segmented (an HTTP carrier takes the text, not the parts)
 
     @property
     def count(self) -> int:
@@ -67,12 +68,12 @@ def segment(text: str, ref: int | None = None) -> Segmented:
     single, part = (GSM_SINGLE, GSM_PART) if gsm else (UCS2_SINGLE * 2, UCS2_PART * 2)
     coding = DATA_CODING_GSM if gsm else DATA_CODING_UCS2
     if len(data) <= single:
-        return Segmented(encoding, coding, consts.SMPP_MSGTYPE_DEFAULT, [data])
+        return Segmented(encoding, coding, consts.SMPP_MSGTYPE_DEFAULT, [data], text)
     chunks = _chunks(data, part, encoding)
     ref = random.randint(0, 255) if ref is None else ref & 0xFF
     header = bytes((0x05, 0x00, 0x03, ref, len(chunks)))
     parts = [header + bytes((i,)) + c for i, c in enumerate(chunks, start=1)]
-    return Segmented(encoding, coding, ESM_UDHI, parts)
+    return Segmented(encoding, coding, ESM_UDHI, parts, text)
 
 
 def count(text: str) -> tuple[int, str]:
