@@ -223,9 +223,8 @@ def list_sms_numbers(data: TenantDep) -> list[dict[str, Any]]:
 @router.put("/sms-numbers/{number}")
 def set_sms_number(data: TenantDep, number: str, body: SmsNumberIn) -> dict[str, Any]:
     data.require(CPAAS, Action.UPDATE)
-    if not E164.match(number):
-        raise Invalid(f"{number!r} is not an E.164 number", field="number")
-    _own_numbers(data, [number])
+    if not E164.match(number) or tenant_number(data.session, data.tenant_id, number) is None:
+        raise NotFound(f"number {number} not found", field="number")
     row = data.session.scalar(data.select(SmsNumberConfig, CPAAS).where(SmsNumberConfig.number == number))
     if row is None:
         row = data.create(SmsNumberConfig, "sms_number.create", CPAAS, number=number, **body.model_dump())
