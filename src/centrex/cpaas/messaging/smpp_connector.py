@@ -51,13 +51,16 @@ class SmppConnector:
         *,
         system_type: str = "",
         enquire_link_s: float = 30.0,
+        window: int = 100,
     ) -> None:
         self.host, self.port = host, port
         self.system_id, self.password, self.system_type = system_id, password, system_type
         self.enquire_link_s = enquire_link_s
+        # SMPP windowing: at most ``window`` submit_sm awaiting their submit_sm_resp (reference §2.5).
+        self.window = threading.BoundedSemaphore(window)
         self.events: CarrierEvents | None = None
         self.client: _Client | None = None
-        self.pending: dict[int, tuple[str, int]] = {}  # sequence → (ref, part)
+        self.pending: dict[int, tuple[str, int, bool]] = {}  # sequence → (ref, part, holds a window slot)
         self.parts: dict[tuple[str, int], dict[int, str]] = {}  # MO reassembly: (source, ref) → seq → text
         self.bound = threading.Event()
         self.stopping = False
@@ -128,8 +131,14 @@ class SmppConnector:
             for part in range(1, message.count + 1):
                 self._event_submitted(ref, part, None, "the SMPP link to the carrier is not bound")
             return
-        with client.write_lock:
-            for part, payload in enumerate(message.parts, start=1):
+        # The reader thread (a keyword reply to an incoming message) never waits for a window slot:
+        # only it can free one. Others wait outside the write lock, which the reader needs to answer.
+        reader = threading.current_thread() is self._thread
+        for part, payload in enumerate(message.parts, start=1):
+            if not reader and not self.window.acquire(timeout=30):
+                self._event_submitted(ref, part, None, "the carrier's SMPP window stayed full")
+                continue
+            with client.write_lock:
                 pdu = smpp.make_pdu(
                     "submit_sm",
                     client=client,
@@ -144,11 +153,11 @@ class SmppConnector:
                     esm_class=message.esm_class,
                     registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
                 )
-                self.pending[pdu.sequence] = (ref, part)
+                self.pending[pdu.sequence] = (ref, part, not reader)
                 try:
                     client.send_pdu(pdu)
                 except (exceptions.ConnectionError, OSError) as exc:
-                    self.pending.pop(pdu.sequence, None)
+                    self._release(self.pending.pop(pdu.sequence, None))
                     self._event_submitted(ref, part, None, f"the SMPP link failed: {exc}")
 
     # -- reader thread
@@ -156,15 +165,21 @@ class SmppConnector:
         if self.events is not None:
             self.events.submitted(ref, part, carrier_id, error)
 
+    def _release(self, target: tuple[str, int, bool] | None) -> None:
+        if target is not None and target[2]:
+            self.window.release()
+
     def _fail_pending(self, reason: str) -> None:
         pending, self.pending = self.pending, {}
-        for ref, part in pending.values():
-            self._event_submitted(ref, part, None, reason)
+        for target in pending.values():
+            self._release(target)
+            self._event_submitted(target[0], target[1], None, reason)
 
     def _on_submit_resp(self, pdu: Any, **_: Any) -> None:
         target = self.pending.pop(pdu.sequence, None)
         if target is None:
             return
+        self._release(target)
         message_id = (
             pdu.message_id.decode() if isinstance(pdu.message_id, bytes) else str(pdu.message_id or "")
         )
@@ -174,6 +189,7 @@ class SmppConnector:
         if pdu.command == "submit_sm_resp":
             target = self.pending.pop(pdu.sequence, None)
             if target is not None:
+                self._release(target)
                 desc = consts.DESCRIPTIONS.get(pdu.status, f"status 0x{pdu.status:x}")
                 self._event_submitted(target[0], target[1], None, f"the carrier refused it: {desc}")
             return
