@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -27,8 +28,24 @@ from centrex.store.policy import Action, Resource
 router = APIRouter(tags=["twilio"])
 
 
-@router.post(PREFIX + "/Messages.json", status_code=201)
-async def create_message(
+class TwilioErrorOut(BaseModel):
+    """Twilio's error body (api/twilio_auth.py TwilioError)."""
+
+    code: int
+    message: str
+    more_info: str
+    status: int
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": TwilioErrorOut, "description": "refused (Twilio error code)"},
+    401: {"model": TwilioErrorOut, "description": "HTTP Basic with the account SID and auth token required"},
+    404: {"model": TwilioErrorOut, "description": "not found"},
+}
+
+
+@router.post(PREFIX + "/Messages.json", status_code=201, responses=ERRORS)
+async def twilio_create_message(
     request: Request,
     session: SessionDep,
     account: TwilioAccountDep,
@@ -86,8 +103,8 @@ def _list(
     return list_page("messages", items, f"{account_uri(account.sid)}/Messages", page, size, len(rows) > size)
 
 
-@router.get(PREFIX + "/Messages.json")
-def list_messages(
+@router.get(PREFIX + "/Messages.json", responses=ERRORS)
+def twilio_list_messages(
     session: SessionDep,
     account: TwilioAccountDep,
     to: Annotated[str | None, Query(alias="To")] = None,
@@ -99,8 +116,8 @@ def list_messages(
     return _list(session, account, to, from_, date_sent, page, page_size)
 
 
-@router.get(PREFIX + "/Messages/{MessageSid}.json")
-def fetch_message(
+@router.get(PREFIX + "/Messages/{MessageSid}.json", responses=ERRORS)
+def twilio_fetch_message(
     session: SessionDep, account: TwilioAccountDep, sid: Annotated[str, Path(alias="MessageSid")]
 ) -> dict[str, Any]:
     data = TenantData(session, account.principal, account.tenant_id)
