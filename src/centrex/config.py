@@ -16,6 +16,7 @@ import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -228,6 +229,16 @@ class Settings(BaseSettings):
     # Voice apps (issue 16 §1): the public base URL of the Twilio-compatible API, where the
     # RecordingUrl given to apps points (empty: http://127.0.0.1:<http_port>).
     cpaas_public_url: str = ""
+    # Messaging (issue 16 §4, cpaas/messaging/runtime.py): the SMS carrier — "" none (messages stay
+    # queued), "simulator" (the built-in SMSC on sms_simulator_port, 0: a free port),
+    # "smpp://system_id:password@host:port", or an HTTP JSON carrier's "https://…" URL.
+    sms_carrier: str = Field("", repr=False)
+    sms_carrier_token: str = Field("", repr=False)  # the HTTP carrier's key, both ways
+    sms_simulator_port: int = Field(0, ge=0, le=65535)
+    sms_simulator_failing: Annotated[tuple[str, ...], NoDecode] = ()  # handsets the simulator fails
+    # Price per segment recorded on each message detail record (USD; the invoice reads them).
+    sms_price_per_segment: Decimal = Field(Decimal("0.0079"), ge=0)
+    sms_inbound_price_per_segment: Decimal = Field(Decimal("0.0079"), ge=0)
 
     @classmethod
     def settings_customise_sources(
@@ -254,7 +265,9 @@ class Settings(BaseSettings):
     def _port_range(cls, value: Any) -> Any:
         return parse_port_range(value) if isinstance(value, str) else value
 
-    @field_validator("jobs_skip", "dns_servers", "alarm_notify", "alarm_escalate", mode="before")
+    @field_validator(
+        "jobs_skip", "dns_servers", "alarm_notify", "alarm_escalate", "sms_simulator_failing", mode="before"
+    )
     @classmethod
     def _names(cls, value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value)

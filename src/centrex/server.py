@@ -28,6 +28,7 @@ from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.cpaas.messaging.runtime import start_sms
 from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.cpaas.webhook_service import start_webhooks
 from centrex.e911.emergency_calls import EmergencyCalls
@@ -309,9 +310,12 @@ async def serve(settings: Settings) -> None:
         )
         if sip.tls_certificate:
             console.print(f"centrex: SIP TLS certificate {sip.tls_certificate}", highlight=False)
+    messaging = start_sms(app, settings)  # issue 16 §4: the SMS carrier connector (sms_carrier)
     try:
         await task
     finally:
+        if messaging is not None:
+            await asyncio.to_thread(messaging.stop)
         if housekeeping is not None:
             housekeeping.cancel()
         if monitoring is not None:

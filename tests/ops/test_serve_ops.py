@@ -105,6 +105,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("fraud-spikes", "ok"),
         ("idempotency-keys", "ok"),
         ("inactive-accounts", "ok"),
+        ("message-retention", "ok"),
         ("recording-retention", "ok"),
         ("tenant-deletion", "ok"),
         ("voicemail-retention", "ok"),
@@ -124,6 +125,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=idempotency-keys",
         "job=webhook-retention",
         "job=cpaas-recording-retention",
+        "job=message-retention",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

@@ -12,6 +12,7 @@ from centrex.ops.jobs.cpaas_retention import cpaas_recording_retention
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
+from centrex.ops.jobs.messaging import message_retention
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
 from centrex.ops.jobs.webhooks import webhook_retention
 from centrex.ops.periods import Daily, Every, Monthly
@@ -100,6 +101,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Daily(3, 45),
                 cpaas_recording_retention,
                 "delete voice apps' recordings' content after 30 days (cpaas.txt §2.4.2 (i))",
+            ),
+            Job(
+                "message-retention",
+                Daily(3, 45),
+                message_retention,
+                "erase message bodies after 30 days, delete message records after 3 years (cpaas.txt §2.4.2)",
             ),
         ]
     )
