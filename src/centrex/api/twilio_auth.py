@@ -13,10 +13,11 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from centrex.api.deps import SessionDep
@@ -25,6 +26,23 @@ from centrex.store.access import Principal
 from centrex.store.models import Role, TokenKind
 
 PREFIX = "/2010-04-01/Accounts/{AccountSid}"
+
+
+class TwilioErrorOut(BaseModel):
+    """Twilio's error body, as TwilioError is answered."""
+
+    code: int
+    message: str
+    more_info: str
+    status: int
+
+
+# The errors every compatible route may answer, for its OpenAPI entry.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": TwilioErrorOut, "description": "refused (Twilio error code)"},
+    401: {"model": TwilioErrorOut, "description": "HTTP Basic with the account SID and auth token required"},
+    404: {"model": TwilioErrorOut, "description": "not found"},
+}
 
 
 class TwilioError(Exception):

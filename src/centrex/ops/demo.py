@@ -203,14 +203,14 @@ def seed_demo(session: Session, data_dir: Path) -> DemoResult:
             hashed = hashed or hash_password(portal_password)
             account.password_hash = hashed
     session.flush()
-    account = ensure_account(session, tenant.id, friendly_name=tenant.name)
+    cpaas = ensure_account(session, tenant.id, friendly_name=tenant.name)
     return DemoResult(
         str(tenant.id),
         DEMO_DOMAIN,
         op_token,
         admin_token,
         lines,
-        account_sid=account.sid,
-        auth_token=account.auth_token,
+        account_sid=cpaas.sid,
+        auth_token=cpaas.auth_token,
         portal_password=portal_password,
     )

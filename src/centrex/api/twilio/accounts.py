@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from centrex.api.twilio.formats import API_VERSION, account_uri
-from centrex.api.twilio_auth import PREFIX, TwilioAccountDep
+from centrex.api.twilio_auth import ERRORS, PREFIX, TwilioAccountDep
 
 router = APIRouter(tags=["twilio"])
 
 
-@router.get(PREFIX + ".json")
+@router.get(PREFIX + ".json", responses=ERRORS)
 def fetch_account(account: TwilioAccountDep) -> dict[str, Any]:
     sid = account.sid
     return {

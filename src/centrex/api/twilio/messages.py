@@ -12,13 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from centrex.api.deps import SessionDep
 from centrex.api.twilio.formats import account_uri, list_page
-from centrex.api.twilio_auth import PREFIX, TwilioAccountDep, TwilioError, not_found
+from centrex.api.twilio_auth import ERRORS, PREFIX, TwilioAccountDep, TwilioError, not_found
 from centrex.cpaas.messaging.checks import Refusal
 from centrex.cpaas.messaging.views import messenger_of, twilio_message
 from centrex.store.access import TenantData
@@ -26,22 +25,6 @@ from centrex.store.models.messaging import SmsMessage
 from centrex.store.policy import Action, Resource
 
 router = APIRouter(tags=["twilio"])
-
-
-class TwilioErrorOut(BaseModel):
-    """Twilio's error body (api/twilio_auth.py TwilioError)."""
-
-    code: int
-    message: str
-    more_info: str
-    status: int
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": TwilioErrorOut, "description": "refused (Twilio error code)"},
-    401: {"model": TwilioErrorOut, "description": "HTTP Basic with the account SID and auth token required"},
-    404: {"model": TwilioErrorOut, "description": "not found"},
-}
 
 
 @router.post(PREFIX + "/Messages.json", status_code=201, responses=ERRORS)
