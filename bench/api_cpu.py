@@ -7,9 +7,9 @@ Starts ``centrex serve`` as bench/api_bench.py does (same data: the demo tenant,
 5,000 call records), warms it up, then for each kind of request sends ``--requests`` of them on a few
 keep-alive connections, in ``--blocks`` blocks, and divides the server process's CPU seconds
 (user + system, from /proc/<pid>/stat) by the number answered: the least and the median of the
-blocks are printed. Kinds: the users list (50 a page), one user, the CDR search
-of the read mix, and the PATCH of the write mix. Nothing is asserted; figures are printed
-(docs/performance.md, "API").
+blocks are printed. Kinds: the read mix of bench/api_bench.py, then its parts: the users list
+(50 a page), one user, the CDR search, and the PATCH of the write mix. Nothing is asserted;
+figures are printed (docs/performance.md, "API").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from api_bench import Conn, Seeded, free_port, seed, start_pg, start_server, stop_pg, write_mix
+from api_bench import Conn, Seeded, free_port, read_mix, seed, start_pg, start_server, stop_pg, write_mix
 
 Kind = tuple[str, str, bytes | None, str]
 
@@ -47,7 +47,11 @@ def kinds(s: Seeded, rng: random.Random) -> dict[str, object]:
     def patch() -> Kind:
         return write_mix(s, rng)
 
+    def mix() -> Kind:
+        return read_mix(s, rng)
+
     return {
+        "read mix": mix,  # bench/api_bench.py's: 40 % users list, 40 % one user, 20 % CDR search
         "users list (50)": users_list,
         "one user": one_user,
         "CDR search": cdr_search,

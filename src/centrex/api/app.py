@@ -77,6 +77,9 @@ def create_app(
         version=__version__,
         description="Hosted business phone service: provisioning, PBX, numbers, 911, billing.",
         generate_unique_id_function=openapi.operation_id,
+        # No OpenTelemetry here (metrics are /metrics, ops/metrics.py): off, FastAPI would ask the
+        # OTel providers whether they are configured on every request (~3 % of a simple GET).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

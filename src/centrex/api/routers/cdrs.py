@@ -163,14 +163,16 @@ class CdrFilters:
             stmt = stmt.where(CallDetail.start >= self.start)
         if self.end is not None:
             stmt = stmt.where(CallDetail.start < self.end)
+        # The equality before the substring tests: SQLite tests the terms in order, so a record of
+        # another disposition costs no LIKE (the count of a CDR search: ~half its time, issue 14).
+        if self.disposition is not None:
+            stmt = stmt.where(CallDetail.disposition == self.disposition.value)
         if self.number is not None:
             columns = (CallDetail.caller, CallDetail.callee, CallDetail.dialled)
             if self.number_match is NumberMatch.EQUALS:
                 stmt = stmt.where(or_(*(c == self.number for c in columns)))
             else:  # the number holds no LIKE wildcards (_number allows digits, *, #, +)
                 stmt = stmt.where(or_(*(c.contains(self.number) for c in columns)))
-        if self.disposition is not None:
-            stmt = stmt.where(CallDetail.disposition == self.disposition.value)
         return stmt.order_by(CallDetail.start.desc(), CallDetail.id)
 
 
@@ -225,12 +227,35 @@ CdrListing = Annotated[
 ]
 
 
+# What the list reads: plain rows of these columns, not ORM objects (a page of 25 loaded as
+# objects cost more than its two queries; docs/performance.md "API").
+_CDR_TABLE = CallDetail.__table__
+_CDR_COLUMNS = tuple(_CDR_TABLE.c[name] for name in CdrOut.model_fields if name in _CDR_TABLE.c)
+_OUTCOME_FIELDS = ("end", "outcome", "hangup_cause", "sip_code", "device_id", "trunk")
+_OUTCOME_COLUMNS = tuple(CdrOutcome.__table__.c[name] for name in ("cdr_id", *_OUTCOME_FIELDS))
+_NO_OUTCOME: dict[str, Any] = dict.fromkeys(_OUTCOME_FIELDS)
+
+
+def _outcome_rows(data: TenantData, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The outcomes of a page's records, as plain rows keyed by record (tenant-scoped, CDR policy)."""
+    if not ids:
+        return {}
+    stmt = data.select(CdrOutcome, Resource.CDR).with_only_columns(*_OUTCOME_COLUMNS)
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for row in data.session.execute(stmt.where(CdrOutcome.cdr_id.in_(ids))):
+        values = row._asdict()
+        found[values.pop("cdr_id")] = values
+    return found
+
+
 @router.get("/cdrs", response_model=Page[CdrOut])
 def list_cdrs(data: TenantDep, paging: CdrListing, filters: FiltersDep) -> Any:
     """The tenant's call records, newest first (or as `sort` asks)."""
-    rows, total = data.page(paging.apply(filters.apply(data)), paging.limit, paging.offset)
-    outcomes = _outcomes(data, [r.id for r in rows])
-    return page_of([_out(r, outcomes.get(r.id)) for r in rows], total, paging.limit, paging.offset)
+    stmt = paging.apply(filters.apply(data)).with_only_columns(*_CDR_COLUMNS)
+    rows, total = data.page(stmt, paging.limit, paging.offset, rows=True)
+    outcomes = _outcome_rows(data, [r.id for r in rows])
+    items = [{**row._asdict(), **outcomes.get(row.id, _NO_OUTCOME)} for row in rows]
+    return page_of(items, total, paging.limit, paging.offset)
 
 
 CSV_COLUMNS = list(CdrOut.model_fields)

@@ -78,6 +78,9 @@ class UserOut(Out):
     directory_listed: bool
 
 
+USER_OUT_FIELDS = tuple(UserOut.model_fields)
+
+
 class PasswordReset(BaseModel):
     temporary_password: str
 
@@ -147,7 +150,7 @@ def create_user(body: UserIn, data: TenantDep) -> Any:
 
 @router.get("/{user_id}", response_model=UserOut)
 def get_user(user_id: uuid.UUID, data: TenantDep) -> Any:
-    return data.get(User, user_id)
+    return data.get_row(User, user_id, USER_OUT_FIELDS)
 
 
 @router.patch("/{user_id}", response_model=UserOut)
