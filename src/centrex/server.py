@@ -104,6 +104,13 @@ async def start_app_server(
     apps = AppServer(sessions, settings, ports, mwi=mwi)
     await apps.start("127.0.0.1", 0)
     sip.engine.service(Apps).address = apps.address
+    # Where the app server sends the calls it places (CPaaS: apps/outbound.py, pbx/app_origination.py).
+    host = (
+        sip.config.host
+        if sip.config.host not in ("", "0.0.0.0", "::") and ":" not in sip.config.host
+        else "127.0.0.1"
+    )
+    apps.outbound.switch = (host, sip.port)
     waiting.counts = apps.store.counts  # for phones that SUBSCRIBE to message-summary
     sip.engine.service(Queues).prompt_audio = apps.prompts.phrase  # "You are caller number N" in queues
     return apps

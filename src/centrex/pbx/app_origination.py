@@ -60,7 +60,9 @@ class AppOrigination(CallService):
         if classification.is_emergency or classification.to_emergency_provider:
             # cpaas.txt §2.4.4: not for emergency services; the app's log shows this reason.
             log.warning("sip.cpaas.emergency_refused tenant=%s dialled=%r", tenant.id, dialled)
-            core.reply(transport, req, 403, EMERGENCY_REFUSED, extra=[("Reason", _reason(403, EMERGENCY_REFUSED))])
+            core.reply(
+                transport, req, 403, EMERGENCY_REFUSED, extra=[("Reason", _reason(403, EMERGENCY_REFUSED))]
+            )
             return True
         if classification.kind is DestinationKind.FEATURE_CODE:
             core.reply(transport, req, 404, "Not Found (feature codes are for phones)")

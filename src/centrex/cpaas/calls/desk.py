@@ -1,0 +1,343 @@
+"""The calls the API places and controls (issue 16 §2): paced, placed, run, redirected, hung up.
+
+The API (another thread, or the same loop under ``centrex serve``) writes the call's row (status
+queued) and hands the call to the desk with ``submit``; every public method here is thread-safe.
+The desk lives on the app server's loop: it paces API-originated calls per account (``cps`` calls
+a second, Twilio's default 1; excess waits in a queue of at most ``queue_max`` per account, beyond
+which ``submit`` says no and the API answers 429, Twilio code 20429), places each through the
+switch (apps/outbound.py), and on answer runs the voice app (cpaas/voice/control.py
+``run_voice_app``) on that leg with a ``CallControl`` whose ``dial`` bridges a second leg
+(cpaas/calls/dial.py). A redirect replaces the running document; a hang-up ends the leg (or
+cancels a queued or ringing call). The row follows: ringing, in-progress, then completed (with
+its duration from answer), busy, no-answer, failed or canceled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from centrex.cpaas.calls import rows
+from centrex.cpaas.calls.dial import DialParent, dial
+from centrex.cpaas.voice.control import AppStart, DialRequest, DialResult, VoiceCall, run_voice_app
+
+if TYPE_CHECKING:
+    from centrex.apps.outbound import OutboundCalls, OutboundLeg
+    from centrex.apps.server import AppServer
+
+log = logging.getLogger(__name__)
+
+StatusHook = Callable[[VoiceCall, str], None]  # (call, Twilio status) for status callbacks
+
+
+@dataclass
+class Placement:
+    """One API-originated call, as the API wrote it."""
+
+    call: VoiceCall
+    target: str  # the switch's target: an extension or an E.164 number
+    start: AppStart
+    timeout_s: int = 60  # Twilio's default Timeout
+    time_limit_s: int = 14400  # Twilio's default TimeLimit: 4 hours
+
+
+@dataclass
+class LiveCall:
+    placement: Placement
+    state: str = "queued"  # queued, ringing, in-progress
+    leg: OutboundLeg | None = None
+    answered_at: datetime | None = None
+    started_at: datetime = field(default_factory=rows.now)
+    app: asyncio.Task[None] | None = None
+    next_start: AppStart | None = None  # a redirect waiting to replace the running document
+    hangup_wanted: bool = False
+
+    @property
+    def sid(self) -> str:
+        return self.placement.call.sid
+
+
+@dataclass(frozen=True)
+class LiveInfo:
+    sid: str
+    tenant_id: uuid.UUID
+    from_number: str
+    to_number: str
+    direction: str
+    status: str
+    started_at: datetime
+    answered_at: datetime | None
+
+
+class LegControl:
+    """``CallControl`` of an answered leg the app server placed (the interpreter's side)."""
+
+    def __init__(self, desk: CallDesk, live: LiveCall) -> None:
+        self.desk = desk
+        self.live = live
+
+    async def hangup(self) -> None:
+        if self.live.leg is not None:
+            self.live.leg.hangup()
+
+    async def reject(self, reason: str) -> None:
+        await self.hangup()  # already answered: rejecting is hanging up
+
+    async def refer(self, target: str) -> int:
+        leg = self.live.leg
+        if leg is None or leg.call is None:
+            return 481
+        return await self.desk.server.refer(leg.call, target)
+
+    async def dial(self, request: DialRequest) -> DialResult:
+        leg = self.live.leg
+        if leg is None:
+            return DialResult("failed")
+        call = self.live.placement.call
+        parent = DialParent(
+            uuid.UUID(str(call.tenant_id)), call.account_sid, call.sid, call.from_number, call.to_number
+        )
+        return await dial(self.desk.outbound, self.desk.sessions, leg.media, parent, request)
+
+
+class CallDesk:
+    def __init__(
+        self,
+        server: AppServer,
+        sessions: sessionmaker[Session],
+        *,
+        cps: float = 1.0,
+        queue_max: int = 100,
+        on_status: StatusHook | None = None,
+    ) -> None:
+        self.server = server
+        self.sessions = sessions
+        self.cps = max(cps, 0.01)
+        self.queue_max = queue_max
+        self.on_status = on_status
+        self._lock = threading.Lock()
+        self._calls: dict[str, LiveCall] = {}
+        self._queues: dict[str, collections.deque[LiveCall]] = {}
+        self._pumps: dict[str, asyncio.Task[None]] = {}
+        self._next_at: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def outbound(self) -> OutboundCalls:
+        return self.server.outbound
+
+    def bind(self, loop: asyncio.AbstractEventLoop | None = None) -> CallDesk:
+        """The loop the app server runs on (default: the running one)."""
+        self._loop = loop or asyncio.get_running_loop()
+        return self
+
+    # -- thread-safe API ----------------------------------------------------------------------------
+    def has_room(self, account_sid: str) -> bool:
+        with self._lock:
+            return self._queued(account_sid) < self.queue_max
+
+    def _queued(self, account_sid: str) -> int:
+        return sum(
+            1
+            for c in self._calls.values()
+            if c.state == "queued" and c.placement.call.account_sid == account_sid
+        )
+
+    def submit(self, placement: Placement) -> bool:
+        """Queue a call; False when the account's queue is full (429, Twilio 20429)."""
+        with self._lock:
+            if self._queued(placement.call.account_sid) >= self.queue_max:
+                return False
+            live = LiveCall(placement)
+            self._calls[live.sid] = live
+        self._call_soon(lambda: self._enqueue(live))
+        return True
+
+    def hangup(self, sid: str) -> bool:
+        """End a live call (cancel it if queued or ringing); False: not live here."""
+        with self._lock:
+            live = self._calls.get(sid)
+        if live is None:
+            return False
+        live.hangup_wanted = True
+        self._call_soon(lambda: self._hangup(live))
+        return True
+
+    def redirect(self, sid: str, start: AppStart) -> bool:
+        """Replace the running document of a live call (Twilio's Url/Twiml update)."""
+        with self._lock:
+            live = self._calls.get(sid)
+        if live is None:
+            return False
+        live.next_start = start
+        self._call_soon(lambda: self._restart(live))
+        return True
+
+    def live_calls(self, tenant_id: uuid.UUID) -> list[LiveInfo]:
+        with self._lock:
+            calls = [c for c in self._calls.values() if str(c.placement.call.tenant_id) == str(tenant_id)]
+        return [
+            LiveInfo(
+                c.sid,
+                tenant_id,
+                c.placement.call.from_number,
+                c.placement.call.to_number,
+                c.placement.call.direction,
+                c.state,
+                c.started_at,
+                c.answered_at,
+            )
+            for c in calls
+        ]
+
+    def is_live(self, sid: str) -> bool:
+        with self._lock:
+            return sid in self._calls
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        """Hang up every call (the app server is stopping)."""
+        for live in list(self._calls.values()):
+            self._hangup(live)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout_s)
+
+    # -- on the loop ---------------------------------------------------------------------------------
+    def _call_soon(self, fn: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the call desk is not bound to the app server's loop")
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn()
+        else:
+            loop.call_soon_threadsafe(fn)
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _enqueue(self, live: LiveCall) -> None:
+        account = live.placement.call.account_sid
+        self._queues.setdefault(account, collections.deque()).append(live)
+        pump = self._pumps.get(account)
+        if pump is None or pump.done():
+            self._pumps[account] = asyncio.ensure_future(self._pump(account))
+
+    async def _pump(self, account: str) -> None:
+        """One account's queue, ``cps`` calls a second (the spacing is 1/cps)."""
+        loop = asyncio.get_running_loop()
+        queue = self._queues[account]
+        while queue:
+            wait = self._next_at.get(account, 0.0) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            live = queue.popleft()
+            live.state = "ringing"  # out of the queue: the INVITE leaves now (Twilio's "ringing")
+            if live.hangup_wanted:
+                await self._finish(live, "canceled")
+                continue
+            self._next_at[account] = loop.time() + 1.0 / self.cps
+            self._spawn(self._place(live))
+
+    async def _place(self, live: LiveCall) -> None:
+        p = live.placement
+        call = p.call
+        try:
+            leg = await self.outbound.place(
+                uuid.UUID(str(call.tenant_id)),
+                p.target,
+                caller_id=call.from_number,
+                caller_name=call.caller_name or "",
+            )
+        except Exception:
+            log.exception("cpaas.call.place_failed sid=%s", live.sid)
+            await self._finish(live, "failed")
+            return
+        live.leg, live.state = leg, "ringing"
+        await asyncio.to_thread(rows.update, self.sessions, live.sid, status="ringing")
+        self._status(live, "initiated")
+        ringing = asyncio.ensure_future(leg.ringing.wait())
+        ringing.add_done_callback(lambda t: None if t.cancelled() else self._status(live, "ringing"))
+        if live.hangup_wanted:
+            leg.cancel()
+        outcome = await leg.wait_answer(p.timeout_s)
+        ringing.cancel()
+        if outcome != "answered":
+            await self._finish(live, "canceled" if live.hangup_wanted else outcome)
+            return
+        live.state, live.answered_at = "in-progress", rows.now()
+        await asyncio.to_thread(
+            rows.update, self.sessions, live.sid, status="in-progress", answer_time=live.answered_at
+        )
+        self._status(live, "answered")
+        if live.hangup_wanted:
+            leg.hangup()
+        await self._run(live, leg, p)
+        leg.hangup()
+        await self._finish(live, "completed")
+
+    async def _run(self, live: LiveCall, leg: OutboundLeg, p: Placement) -> None:
+        """The app on the answered leg; a redirect starts the new document in its place."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + p.time_limit_s
+        start: AppStart | None = p.start
+        while start is not None and not leg.ended:
+            live.next_start = None
+            live.app = asyncio.ensure_future(run_voice_app(p.call, leg.media, LegControl(self, live), start))
+            gone = asyncio.ensure_future(leg.wait_ended())
+            try:
+                await asyncio.wait(
+                    {live.app, gone},
+                    timeout=max(0.0, deadline - loop.time()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                gone.cancel()
+            if not live.app.done():
+                live.app.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await live.app
+            elif live.app.exception() is not None:
+                log.warning("cpaas.call.app_failed sid=%s: %s", live.sid, live.app.exception())
+            start = live.next_start
+            if loop.time() >= deadline:
+                break
+
+    def _restart(self, live: LiveCall) -> None:
+        if live.app is not None and not live.app.done():
+            live.app.cancel()  # _run starts live.next_start
+
+    def _hangup(self, live: LiveCall) -> None:
+        live.hangup_wanted = True
+        if live.leg is not None:
+            live.leg.hangup()
+
+    async def _finish(self, live: LiveCall, status: str) -> None:
+        with self._lock:
+            self._calls.pop(live.sid, None)
+        await asyncio.to_thread(rows.ended, self.sessions, live.sid, status, live.answered_at)
+        self._status(live, status)
+        log.info("cpaas.call.end sid=%s status=%s", live.sid, status)
+
+    def _status(self, live: LiveCall, status: str) -> None:
+        if self.on_status is None:
+            return
+        try:
+            self.on_status(live.placement.call, status)
+        except Exception:
+            log.exception("cpaas.call.status_hook_failed sid=%s", live.sid)
