@@ -74,7 +74,8 @@ class Services:
 
     def ordered(self) -> list[CallService]:
         first: list[CallService] = [self.originate] if self.originate is not None else []
-        return first + [
+        return [
+            *first,
             self.trunks,
             self.emergency,
             self.capacity,
