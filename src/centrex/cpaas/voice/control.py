@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from centrex.apps.media import CallMedia
+    from centrex.cpaas.voice.runner import VoiceEnv
 
 DialKind = Literal["number", "sip", "extension", "conference", "queue", "client"]
 DialStatus = Literal["completed", "busy", "no-answer", "failed", "canceled"]
@@ -106,11 +107,15 @@ class VoiceCall:
     row_id: object | None = None  # cpaas_calls.id, when the call has a row
 
 
-async def run_voice_app(call: VoiceCall, media: CallMedia, control: CallControl, start: AppStart) -> None:
-    """Run an application on an answered (or about-to-be-answered) call until it ends.
+async def run_voice_app(
+    call: VoiceCall, media: CallMedia, control: CallControl, start: AppStart, env: VoiceEnv
+) -> None:
+    """Run an application on an answered call until it ends (status callbacks answered …
+    completed included).
 
-    The entry point the app server (and cpaas-calls' originated calls) call; the interpreter lives in
+    The entry point the app server (and cpaas-calls' originated calls) call; ``env`` is the app
+    server's (AppServer.voice.env: HTTP client, TTS, store). The interpreter lives in
     cpaas/voice/runner.py (imported here lazily so this interface module stays light)."""
     from centrex.cpaas.voice.runner import Interpreter
 
-    await Interpreter(call, media, control).run(start)
+    await Interpreter(call, media, control, env).run(start)
