@@ -29,15 +29,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.calls import rows
 from centrex.cpaas.calls.dial import DialParent, dial
-from centrex.cpaas.voice.control import AppStart, DialRequest, DialResult, VoiceCall, run_voice_app
+from centrex.cpaas.voice.control import AppStart, DialRequest, DialResult, VoiceCall
+from centrex.cpaas.voice.fetch import API_VERSION, AppClient, FetchError
+from centrex.cpaas.voice.records import VoiceRecords
+from centrex.cpaas.voice.runner import APP_ERROR, Interpreter, VoiceEnv
+from centrex.cpaas.voice.sounds import Sounds
+from centrex.cpaas.voice.verbs import Document, Say, VerbError
 
 if TYPE_CHECKING:
     from centrex.apps.outbound import OutboundCalls, OutboundLeg
     from centrex.apps.server import AppServer
 
 log = logging.getLogger(__name__)
-
-StatusHook = Callable[[VoiceCall, str], None]  # (call, Twilio status) for status callbacks
 
 
 @dataclass
@@ -118,13 +121,15 @@ class CallDesk:
         *,
         cps: float = 1.0,
         queue_max: int = 100,
-        on_status: StatusHook | None = None,
+        env: VoiceEnv | None = None,
     ) -> None:
         self.server = server
         self.sessions = sessions
         self.cps = max(cps, 0.01)
         self.queue_max = queue_max
-        self.on_status = on_status
+        # The interpreter's world (HTTP client, TTS, the store): the app server's own when it has
+        # one (voice-apps' AppServer.voice.env), else one of ours.
+        self.env = env or default_env(server, sessions)
         self._lock = threading.Lock()
         self._calls: dict[str, LiveCall] = {}
         self._queues: dict[str, collections.deque[LiveCall]] = {}
@@ -269,10 +274,11 @@ class CallDesk:
             await self._finish(live, "failed")
             return
         live.leg, live.state = leg, "ringing"
-        await asyncio.to_thread(rows.update, self.sessions, live.sid, status="ringing")
-        self._status(live, "initiated")
+        await self._status(live, "initiated", "ringing")
         ringing = asyncio.ensure_future(leg.ringing.wait())
-        ringing.add_done_callback(lambda t: None if t.cancelled() else self._status(live, "ringing"))
+        ringing.add_done_callback(
+            lambda t: None if t.cancelled() else self._spawn(self._status(live, "ringing", "ringing"))
+        )
         if live.hangup_wanted:
             leg.cancel()
         outcome = await leg.wait_answer(p.timeout_s)
@@ -281,42 +287,65 @@ class CallDesk:
             await self._finish(live, "canceled" if live.hangup_wanted else outcome)
             return
         live.state, live.answered_at = "in-progress", rows.now()
-        await asyncio.to_thread(
-            rows.update, self.sessions, live.sid, status="in-progress", answer_time=live.answered_at
-        )
-        self._status(live, "answered")
         if live.hangup_wanted:
             leg.hangup()
         await self._run(live, leg, p)
         leg.hangup()
-        await self._finish(live, "completed")
+        with self._lock:
+            self._calls.pop(live.sid, None)
+        log.info("cpaas.call.end sid=%s status=completed", live.sid)
 
     async def _run(self, live: LiveCall, leg: OutboundLeg, p: Placement) -> None:
-        """The app on the answered leg; a redirect starts the new document in its place."""
+        """The app on the answered leg (the interpreter's run, cpaas/voice/runner.py, with its
+        answered and completed status callbacks); a redirect replaces the document it runs."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + p.time_limit_s
+        control = LegControl(self, live)
+        interp = Interpreter(p.call, leg.media, control, self.env)
+        interp.answered_at = live.answered_at or rows.now()
+        await interp.status("answered", "in-progress")
+        final = "completed"
         start: AppStart | None = p.start
-        while start is not None and not leg.ended:
-            live.next_start = None
-            live.app = asyncio.ensure_future(run_voice_app(p.call, leg.media, LegControl(self, live), start))
-            gone = asyncio.ensure_future(leg.wait_ended())
-            try:
-                await asyncio.wait(
-                    {live.app, gone},
-                    timeout=max(0.0, deadline - loop.time()),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            finally:
-                gone.cancel()
-            if not live.app.done():
-                live.app.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await live.app
-            elif live.app.exception() is not None:
-                log.warning("cpaas.call.app_failed sid=%s: %s", live.sid, live.app.exception())
-            start = live.next_start
-            if loop.time() >= deadline:
-                break
+        try:
+            while start is not None and not leg.ended:
+                live.next_start = None
+                live.app = asyncio.ensure_future(self._document(interp, start))
+                gone = asyncio.ensure_future(leg.wait_ended())
+                try:
+                    await asyncio.wait(
+                        {live.app, gone},
+                        timeout=max(0.0, deadline - loop.time()),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    gone.cancel()
+                if not live.app.done():
+                    live.app.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await live.app
+                elif live.app.exception() is not None:
+                    log.warning("cpaas.call.app_failed sid=%s: %r", live.sid, live.app.exception())
+                    final = "failed"
+                start = live.next_start
+                if loop.time() >= deadline:
+                    break
+        finally:
+            leg.hangup()
+            await interp.status("completed", final)
+
+    @staticmethod
+    async def _document(interp: Interpreter, start: AppStart) -> None:
+        """One document and what it leads to (action URLs, Redirect) until it ends."""
+        try:
+            doc: Document | None = await interp.first_document(start, "in-progress")
+            while doc is not None and not interp.media.closed.is_set():
+                doc = await interp.execute(doc)
+        except (FetchError, VerbError) as exc:
+            await interp.notice(str(exc), code=getattr(exc, "code", None))
+            await interp.prompt(Say(APP_ERROR), interrupt="")
+        except Exception as exc:
+            if type(exc).__name__ != "_End":  # the interpreter's <Hangup>
+                raise
 
     def _restart(self, live: LiveCall) -> None:
         if live.app is not None and not live.app.done():
@@ -328,16 +357,53 @@ class CallDesk:
             live.leg.hangup()
 
     async def _finish(self, live: LiveCall, status: str) -> None:
+        """A call that never ran its app: queued and cancelled, or busy, no-answer, failed."""
         with self._lock:
             self._calls.pop(live.sid, None)
-        await asyncio.to_thread(rows.ended, self.sessions, live.sid, status, live.answered_at)
-        self._status(live, status)
+        await self._status(live, "completed", status, ended=True)
         log.info("cpaas.call.end sid=%s status=%s", live.sid, status)
 
-    def _status(self, live: LiveCall, status: str) -> None:
-        if self.on_status is None:
+    async def _status(self, live: LiveCall, event: str, status: str, *, ended: bool = False) -> None:
+        """The row's status (with the next SequenceNumber) and the status callback when the call
+        subscribed to ``event`` (Twilio's initiated, ringing; answered and completed of an answered
+        call are the interpreter's)."""
+        call = live.placement.call
+        when = rows.now()
+        seq = 0
+        if self.env.records is not None:
+            seq = await asyncio.to_thread(
+                self.env.records.set_status, call, status, ended=when if ended else None
+            )
+        if not call.status_callback or event not in call.status_callback_events:
             return
-        try:
-            self.on_status(live.placement.call, status)
-        except Exception:
-            log.exception("cpaas.call.status_hook_failed sid=%s", live.sid)
+        params = {
+            "CallSid": call.sid,
+            "AccountSid": call.account_sid,
+            "From": call.from_number,
+            "To": call.to_number,
+            "Caller": call.from_number,
+            "Called": call.to_number,
+            "CallStatus": status,
+            "Direction": call.direction,
+            "ApiVersion": API_VERSION,
+            "SequenceNumber": str(seq),
+            "CallbackSource": "call-progress-events",
+            "Timestamp": when.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        }
+        if ended:
+            params["CallDuration"] = "0"
+        await self.env.client.notify(
+            call.status_callback, call.status_callback_method, params, call.auth_token
+        )
+
+
+def default_env(server: AppServer, sessions: sessionmaker[Session]) -> VoiceEnv:
+    """The interpreter's world when the app server gives none: one HTTP client, espeak-ng or tones
+    as the app server's prompts, the store for statuses, notices and recordings."""
+    voice = getattr(server, "voice", None)  # voice-apps' AppServer.voice, once merged
+    env = getattr(voice, "env", None)
+    if isinstance(env, VoiceEnv):
+        return env
+    client = AppClient()
+    tts = "tones" if server.config.prompts == "tones" else "auto"
+    return VoiceEnv(client, Sounds(client.client, tts=tts), VoiceRecords(sessions, server.config.data_dir))
