@@ -151,3 +151,31 @@ async def stack(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
         await apps.stop()
         await switch.service.stop()
         engine.dispose()
+
+
+SCENARIOS = Path(__file__).parents[2] / "interop" / "scenarios"
+
+
+def talking_callee(tmp_path: Path, pcap: Path) -> str:
+    """A phone that answers, sends the audio of ``pcap`` and waits for the BYE."""
+    text = (SCENARIOS / "uas_answer.xml").read_text()
+    text = text.replace(
+        '<recv request="ACK"/>',
+        f'<recv request="ACK"/>\n  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>',
+    )
+    path = tmp_path / "uas_talking.xml"
+    path.write_text(text)
+    return str(path)
+
+
+def hanging_up_callee(tmp_path: Path, after_ms: int) -> str:
+    """A phone that answers and hangs up itself after ``after_ms``."""
+    text = (SCENARIOS / "uas_answer_bye.xml").read_text()
+    text = text.replace(
+        '<recv request="ACK"/>\n  <pause milliseconds="500"/>',
+        f'<recv request="ACK"/>\n  <pause milliseconds="{after_ms}"/>',
+    )
+    assert f'"{after_ms}"' in text
+    path = tmp_path / f"uas_bye_{after_ms}.xml"
+    path.write_text(text)
+    return str(path)
