@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.calls import rows
@@ -35,6 +36,7 @@ from centrex.cpaas.voice.records import VoiceRecords
 from centrex.cpaas.voice.runner import APP_ERROR, Interpreter, VoiceEnv
 from centrex.cpaas.voice.sounds import Sounds
 from centrex.cpaas.voice.verbs import Document, Say, VerbError
+from centrex.media.g711 import Pcm
 
 if TYPE_CHECKING:
     from centrex.apps.outbound import OutboundCalls, OutboundLeg
@@ -64,6 +66,7 @@ class LiveCall:
     app: asyncio.Task[None] | None = None
     next_start: AppStart | None = None  # a redirect waiting to replace the running document
     hangup_wanted: bool = False
+    recording: bool = False
 
     @property
     def sid(self) -> str:
@@ -187,6 +190,17 @@ class CallDesk:
             return False
         live.next_start = start
         self._call_soon(lambda: self._restart(live))
+        return True
+
+    def record(self, sid: str, max_s: int) -> bool:
+        """Record what the callee says from now until the call ends or ``max_s``; False: not
+        answered here, or already recording."""
+        with self._lock:
+            live = self._calls.get(sid)
+            if live is None or live.leg is None or live.recording:
+                return False
+            live.recording = True
+        self._call_soon(lambda: self._spawn(self._record(live, max_s)))
         return True
 
     def live_calls(self, tenant_id: uuid.UUID) -> list[LiveInfo]:
@@ -346,6 +360,30 @@ class CallDesk:
         except Exception as exc:
             if type(exc).__name__ != "_End":  # the interpreter's <Hangup>
                 raise
+
+    async def _record(self, live: LiveCall, max_s: int) -> None:
+        assert live.leg is not None
+        media = live.leg.media
+        frames: list[Pcm] = []
+        started = rows.now()
+        media.taps.append(frames.append)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(media.closed.wait(), max_s)
+        finally:
+            with contextlib.suppress(ValueError):
+                media.taps.remove(frames.append)
+            live.recording = False
+        samples = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
+        if self.env.records is not None:
+            # cpaas.txt §2.4.2 (i): kept 30 days like every CPaaS recording (voice-apps' retention job).
+            await asyncio.to_thread(
+                self.env.records.save_recording,
+                live.placement.call,
+                samples,
+                started,
+                "StartCallRecordingAPI",
+            )
 
     def _restart(self, live: LiveCall) -> None:
         if live.app is not None and not live.app.done():
