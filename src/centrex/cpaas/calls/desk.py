@@ -337,7 +337,7 @@ class CallDesk:
                     live.app.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await live.app
-                elif live.app.exception() is not None:
+                elif not live.app.cancelled() and live.app.exception() is not None:
                     log.warning("cpaas.call.app_failed sid=%s: %r", live.sid, live.app.exception())
                     final = "failed"
                 start = live.next_start
