@@ -198,6 +198,9 @@ class Settings(BaseSettings):
     # cpaas.txt §3.2: the inactive-accounts job terminates accounts idle over 120 days when on (their
     # 30-day export window opens); off, it only reports them.
     inactive_deactivate: bool = False
+    # Voice apps (issue 16 §1): the public base URL of the Twilio-compatible API, where the
+    # RecordingUrl given to apps points (empty: http://127.0.0.1:<http_port>).
+    cpaas_public_url: str = ""
 
     @classmethod
     def settings_customise_sources(

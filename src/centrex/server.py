@@ -27,6 +27,7 @@ from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.e911.emergency_calls import EmergencyCalls
 from centrex.e911.emergency_store import StoreEmergency
 from centrex.e911.nomadic_listener import Listeners, NomadicListener
@@ -139,6 +140,7 @@ def attach_switch_services(
     records = sip.records if isinstance(sip.records, CallRecords) else None
     engine.service(Queues).store = StoreQueues(sessions, write_later=records.write_later if records else None)
     engine.service(Apps).conference_by_extension = ConferenceLookup(sessions)
+    engine.service(Apps).application_by_extension = ApplicationLookup(sessions)  # voice apps (issue 16)
     engine.service(Paging).groups = StorePaging(sessions)  # paging groups (issue 17 §3)
     current = sip.location.listener
     nomadic = NomadicListener(tracker, directory)

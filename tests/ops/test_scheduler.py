@@ -224,6 +224,7 @@ def test_a_node_can_leave_jobs_out() -> None:
         "inactive-accounts",
         "tenant-deletion",
         "idempotency-keys",
+        "cpaas-recording-retention",
     ]
     with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
         builtin_registry().without(("billing",))

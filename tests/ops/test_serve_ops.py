@@ -101,6 +101,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("billing-run", "ok"),
         ("cdr-retention", "ok"),
         ("collections", "ok"),
+        ("cpaas-recording-retention", "ok"),
         ("fraud-spikes", "ok"),
         ("idempotency-keys", "ok"),
         ("inactive-accounts", "ok"),
@@ -120,6 +121,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=inactive-accounts",
         "job=tenant-deletion",
         "job=idempotency-keys",
+        "job=cpaas-recording-retention",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

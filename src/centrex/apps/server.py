@@ -11,7 +11,9 @@ the app:
 - ``aa.<menu uuid>``: an auto attendant menu (apps/attendant.py), which hands the caller back to
   the switch with an in-dialog REFER (``refer``) to the extension, hunt group or mailbox chosen;
 - ``conf-main`` (bridge number, then PIN) and ``conf.<bridge uuid>`` (PIN if set): a conference
-  room (apps/conference.py); ``conf-adhoc.<uuid>``: a room without a bridge (three-way calling).
+  room (apps/conference.py); ``conf-adhoc.<uuid>``: a room without a bridge (three-way calling);
+- ``cpaas.<application uuid>``: a voice app (cpaas/voice/service.py: TwiML or native JSON verbs
+  fetched from the application's URL; ``X-Centrex-Dialled`` is Twilio's ``To``).
 
 with ``X-Centrex-Tenant``, ``X-Centrex-Call``, ``X-Centrex-Caller``, ``X-Centrex-Caller-Name`` and,
 when the caller is a user, ``X-Centrex-Caller-User``. Nothing but those headers is believed, and
@@ -33,7 +35,7 @@ import ipaddress
 import logging
 import re
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,8 +48,12 @@ from centrex.apps.outbound import OutboundCalls
 from centrex.apps.prompts import PromptLibrary
 from centrex.apps.vm_mail import VoicemailMailer
 from centrex.apps.vm_store import MailboxInfo, VoicemailStore
+from centrex.apps.voice_control import AppCallControl
 from centrex.apps.voicemail import CallerInfo, VoicemailApp, VoicemailSettings
 from centrex.config import Settings
+from centrex.cpaas.voice.control import DialRequest, DialResult, VoiceCall
+from centrex.cpaas.voice.service import Prepared, VoiceApps, application_of
+from centrex.cpaas.voice.service import room_user as voice_room
 from centrex.e911.notifier import SmtpConfig
 from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
@@ -103,6 +109,7 @@ class AppConfig:
     prompts: str = "auto"
     voicemail: VoicemailSettings = field(default_factory=VoicemailSettings)
     sip_tos: int = SIGNALLING_TOS  # its SIP socket's marking, as the switch's (config.py sip_dscp)
+    cpaas_public_url: str = "http://127.0.0.1:8080"  # base of RecordingUrl (config.py cpaas_public_url)
 
     @classmethod
     def from_settings(cls, settings: Settings, **changes: object) -> AppConfig:
@@ -113,6 +120,7 @@ class AppConfig:
             "smtp": smtp,
             "mail_from": f"voicemail@{domain}",
             "sip_tos": signalling_tos(settings.sip_dscp),
+            "cpaas_public_url": settings.cpaas_public_url or f"http://127.0.0.1:{settings.http_port}",
         }
         values.update(changes)
         return cls(**values)  # type: ignore[arg-type]
@@ -153,6 +161,15 @@ class AppServer:
         self.voicemail = VoicemailApp(self.store, self.prompts, self.mailer, self.config.voicemail, mwi)
         self.attendant = AttendantApp(AttendantStore(sessions), self.prompts)
         self.conference = ConferenceApp(sessions, self.prompts)
+        self.voice = VoiceApps(
+            sessions,
+            self.config.data_dir,
+            public_url=self.config.cpaas_public_url,
+            tts=self.config.prompts,
+            conference=self._voice_conference,
+        )
+        # <Dial> of voice apps: the cpaas-calls part's bridge; None: one extension by REFER.
+        self.voice_dialer: Callable[[_Call, DialRequest], Awaitable[DialResult]] | None = None
         self._answers: dict[TransactionKey, asyncio.Future[int]] = {}  # our REFERs: final status
         self.prompt_mode = ""
         self.transport: SipTransport | None = None
@@ -203,6 +220,7 @@ class AppServer:
         for task in tasks:
             task.cancel()
         await self.voicemail.drain(5.0)
+        await self.voice.close()
         await asyncio.sleep(0.05)  # let the BYEs leave
         if self.transport is not None:
             await self.transport.close()
@@ -375,7 +393,14 @@ class AppServer:
         deposit = _DEPOSIT.match(user or "")
         attendant = _ATTENDANT.match(user or "")
         conference = is_conference(user)
-        if user not in ("vm-main", "vm-login") and deposit is None and attendant is None and not conference:
+        voice_app = application_of(user)
+        if (
+            user not in ("vm-main", "vm-login")
+            and deposit is None
+            and attendant is None
+            and not conference
+            and voice_app is None
+        ):
             return 404, "Not Found (no such app)"
         try:
             caller = _caller_info(request)
@@ -409,6 +434,9 @@ class AppServer:
                 return 404, "Not Found (no such attendant)"
             if not await asyncio.to_thread(self.attendant.store.exists, caller.tenant_id, menu_id):
                 return 404, "Not Found (no such attendant)"
+        elif voice_app is not None:
+            if not await self.voice.exists(caller.tenant_id, voice_app):
+                return 404, "Not Found (no such application)"
         elif user == "vm-main":
             if caller.caller_user is None:
                 return 400, "Bad Request (X-Centrex-Caller-User is required for vm-main)"
@@ -432,10 +460,29 @@ class AppServer:
         except (PortsExhausted, MediaError, OSError):
             log.warning("app server: no RTP port for a call from %s", call.source, exc_info=True)
             return 503, "Service Unavailable (no media ports)"
+        ready: Prepared | None = None
+        if voice_app is not None:
+            # The first document before answer: a first <Reject> refuses the INVITE (486/603).
+            dialled = _clean(request.headers.get("X-Centrex-Dialled")) or caller.caller
+            prepared = await self.voice.prepare(
+                caller.tenant_id,
+                voice_app,
+                caller.caller,
+                dialled,
+                caller.caller_name or None,
+                str(caller.call_id) if caller.call_id else None,
+            )
+            if isinstance(prepared, tuple):
+                media.close()
+                return prepared
+            ready = prepared
         call.media = media
         call.answer = negotiate_answer(
             offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0
         )
+        if ready is not None:
+            voice = ready
+            return lambda m: self.voice.run(voice, m, self._voice_control(call, voice.interpreter.notice))
         if conference:
             assert user is not None
             room_user = user
@@ -448,6 +495,23 @@ class AppServer:
             return lambda m: self.voicemail.deposit(m, deposit_box, caller, reason)
         own = box
         return lambda m: self.voicemail.retrieve(m, caller, own)
+
+    def _voice_control(self, call: _Call, notice: Callable[..., Awaitable[None]]) -> AppCallControl:
+        dialer = self.voice_dialer
+        return AppCallControl(
+            lambda: self._hangup(call),
+            lambda target: self.refer(call, target),
+            (lambda request: dialer(call, request)) if dialer is not None else None,
+            notice,
+            call.media.closed if call.media is not None else None,
+        )
+
+    async def _voice_conference(self, media: CallMedia, call: VoiceCall, name: str) -> None:
+        """<Dial><Conference>name</Conference></Dial>: the app server's room of that name."""
+        tenant = call.tenant_id
+        assert isinstance(tenant, uuid.UUID)
+        caller = CallerInfo(tenant, None, call.from_number[:64], call.caller_name or "", None)
+        await self.conference.run(media, caller, voice_room(tenant, name))
 
     def _send_200(self, call: _Call) -> None:
         assert self.transport is not None and call.answer is not None

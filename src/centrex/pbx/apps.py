@@ -1,9 +1,10 @@
 """Calls to the app server: voicemail, auto attendants, conference bridges (apps/server.py).
 
 A leg to the app server is an ordinary B-leg whose Request-URI user names the app
-(``vm-deposit.<user>``, ``vm-main``, ``aa.<menu>``, ``conf.<bridge>``); the caller's identity
-goes in X-Centrex-* headers. An app hands a call back with REFER (an attendant's menu choice):
-the app leg is released and the call is routed afresh while the caller stays on the relay.
+(``vm-deposit.<user>``, ``vm-main``, ``aa.<menu>``, ``conf.<bridge>``, ``cpaas.<application>``);
+the caller's identity goes in X-Centrex-* headers. An app hands a call back with REFER (an
+attendant's menu choice): the app leg is released and the call is routed afresh while the caller
+stays on the relay.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from centrex.sip.message import Request, new_tag
 
 log = logging.getLogger(__name__)
 
-APP_PREFIXES = ("vm-", "conf", "aa.")
+APP_PREFIXES = ("vm-", "conf", "aa.", "cpaas.")
 
 
 def is_app(name: str) -> bool:
@@ -40,6 +41,8 @@ class Apps(CallService):
         self.address: Address | None = None
         # A conference bridge's extension -> "conf.<bridge id>" (pbx/conference_lookup.py).
         self.conference_by_extension: Callable[[uuid.UUID, str], str | None] | None = None
+        # A voice application's extension -> "cpaas.<application id>" (cpaas/voice/lookup.py).
+        self.application_by_extension: Callable[[uuid.UUID, str], str | None] | None = None
 
     def has_voicemail(self, user: UserInfo) -> bool:
         return user.voicemail and self.address is not None
@@ -55,6 +58,10 @@ class Apps(CallService):
             conf = self.conference_by_extension(tenant_id, extension)
             if conf is not None:
                 return Destination("app", conf)
+        if self.application_by_extension is not None:
+            voice_app = self.application_by_extension(tenant_id, extension)
+            if voice_app is not None:
+                return Destination("app", voice_app)
         return None
 
     def feature(self, call: Call, hit: Match, now: float) -> bool:
@@ -90,6 +97,7 @@ class Apps(CallService):
             headers.add("X-Centrex-Caller-User", str(caller.id))
         if reason:
             headers.add("X-Centrex-Reason", reason)
+        headers.add("X-Centrex-Dialled", call.dialled)  # a voice app's To (cpaas/voice/service.py)
         host, port = self.address
         call.timers.pop("no_answer", None)  # the app answers; no more forwarding on this call
         call.state = CallState.RINGING
@@ -119,7 +127,7 @@ class Apps(CallService):
         destination = core.resolve(tenant, wanted) if wanted else None
         if is_app(wanted):
             destination = Destination("app", wanted)
-        elif destination is not None and destination.kind not in ("user", "hunt_group"):
+        elif destination is not None and destination.kind not in ("user", "hunt_group", "queue"):
             destination = None
         if destination is None:
             core.reply(transport, req, 404, "Not Found (no such extension)")

@@ -313,6 +313,10 @@ class TrunkCalls(CallService):
             call.direction = "inbound"
             core.route_to_app(call, f"aa.{target_id}", now)
             return
+        if route.target_type == "app" and target_id is not None:  # a voice application (issue 16 §1)
+            call.direction = "inbound"
+            core.route_to_app(call, f"cpaas.{target_id}", now)
+            return
         queue = Destination("queue", target_id)
         delivered = route.target_type == "queue" and any(d(call, queue, now) for d in core.asking("deliver"))
         if delivered:

@@ -6,16 +6,15 @@ answer, handing the call back to the switch (REFER), dialling another party and 
 through a ``CallControl``. The app server gives one per call (apps/server.py); the cpaas-calls part
 implements ``dial`` (bridging on the app server). Until it does, the app server's default ``dial``
 hands a single extension target to the switch by REFER.
+
+The runner entry, ``run_voice_app(call, media, control, start, env)``, is in cpaas/voice/runner.py
+(the interpreter imports these types, so it cannot live here without an import cycle).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
-
-if TYPE_CHECKING:
-    from centrex.apps.media import CallMedia
-    from centrex.cpaas.voice.runner import VoiceEnv
+from typing import Literal, Protocol
 
 DialKind = Literal["number", "sip", "extension", "conference", "queue", "client"]
 DialStatus = Literal["completed", "busy", "no-answer", "failed", "canceled"]
@@ -105,17 +104,3 @@ class VoiceCall:
     status_callback_method: str = "POST"
     status_callback_events: frozenset[str] = field(default_factory=lambda: frozenset({"completed"}))
     row_id: object | None = None  # cpaas_calls.id, when the call has a row
-
-
-async def run_voice_app(
-    call: VoiceCall, media: CallMedia, control: CallControl, start: AppStart, env: VoiceEnv
-) -> None:
-    """Run an application on an answered call until it ends (status callbacks answered …
-    completed included).
-
-    The entry point the app server (and cpaas-calls' originated calls) call; ``env`` is the app
-    server's (AppServer.voice.env: HTTP client, TTS, store). The interpreter lives in
-    cpaas/voice/runner.py (imported here lazily so this interface module stays light)."""
-    from centrex.cpaas.voice.runner import Interpreter
-
-    await Interpreter(call, media, control, env).run(start)

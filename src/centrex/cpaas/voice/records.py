@@ -1,7 +1,8 @@
 """What the voice interpreter keeps in the store: the applications it runs, the cpaas_calls row of
 each call (status, times, the status-callback sequence number), the call's notices (its log) and its
-recordings (the WAV under ``<data>/cpaas/recordings/<tenant>/``). Blocking: the app server calls these
-through ``asyncio.to_thread``. Every query is scoped by the tenant.
+recordings (the WAV under ``<data>/cpaas/recordings/<tenant>/``, its absolute path in the row).
+Blocking: the app server calls these through ``asyncio.to_thread``. Every query is scoped by the
+tenant.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class VoiceRecords:
                     source=source,
                     start_time=started,
                     duration_s=duration,
-                    path=str(relative),
+                    path=str(path),
                     size_bytes=path.stat().st_size,
                 )
             )

@@ -84,15 +84,41 @@ class _End(Exception):
 
 
 class Interpreter:
-    def __init__(self, call: VoiceCall, media: CallMedia, control: CallControl, env: VoiceEnv) -> None:
+    def __init__(
+        self, call: VoiceCall, media: CallMedia | None, control: CallControl | None, env: VoiceEnv
+    ) -> None:
         self.call = call
-        self.media = media
-        self.control = control
+        self._media = media
+        self._control = control
         self.env = env
         self.url: str | None = None  # the current document's URL (base of relative action URLs)
         self.start: AppStart | None = None
         self.answered_at = utcnow()
         self.fetched = 0
+
+    def attach(self, media: CallMedia, control: CallControl) -> None:
+        """The call was answered: its media and control (the first document was fetched before)."""
+        self._media, self._control = media, control
+
+    @property
+    def media(self) -> CallMedia:
+        assert self._media is not None, "the interpreter runs on an answered call"
+        return self._media
+
+    @property
+    def control(self) -> CallControl:
+        assert self._control is not None, "the interpreter runs on an answered call"
+        return self._control
+
+    async def fail(self, exc: Exception) -> None:
+        """No first document: the caller hears the application error, the call ends."""
+        self.answered_at = utcnow()
+        await self.status("answered", "in-progress")
+        await self.notice(str(exc), code=getattr(exc, "code", None))
+        await self._say_plain(APP_ERROR)
+        with contextlib.suppress(Exception):
+            await self.control.hangup()
+        await self.status("completed", "completed")
 
     # -- requests ---------------------------------------------------------------------------------
     def params(self, status: str = "in-progress") -> dict[str, str]:
@@ -428,6 +454,16 @@ class Interpreter:
         if m.action is None:
             return None
         return await self.fetch(m.action, m.method, self.params() | {"SmsSid": sid, "SmsStatus": "sent"})
+
+
+async def run_voice_app(
+    call: VoiceCall, media: CallMedia, control: CallControl, start: AppStart, env: VoiceEnv
+) -> None:
+    """Run an application on an answered call until it ends (status callbacks answered …
+    completed included). The entry point for calls the app server answers or places (cpaas-calls'
+    originated calls); ``env`` is the app server's (``AppServer.voice.env``: HTTP client, TTS,
+    store)."""
+    await Interpreter(call, media, control, env).run(start)
 
 
 def _dtmf_audio(digits: str) -> Pcm:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
+from centrex.ops.jobs.cpaas_retention import cpaas_recording_retention
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
@@ -86,6 +87,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Every(3600),
                 idempotency_keys,
                 "delete Idempotency-Key answers older than 24 hours (api/idempotency.py)",
+            ),
+            Job(
+                "cpaas-recording-retention",
+                Daily(3, 45),
+                cpaas_recording_retention,
+                "delete voice apps' recordings' content after 30 days (cpaas.txt §2.4.2 (i))",
             ),
         ]
     )

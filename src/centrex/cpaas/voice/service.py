@@ -1,0 +1,151 @@
+"""Voice apps on the app server (issue 16 §1): the calls whose Request-URI user is
+``cpaas.<application uuid>`` (a number routed to an application, or an application's extension).
+
+Before the call is answered the application's first document is fetched (Twilio asks the voice URL
+with CallStatus=ringing), so a first <Reject> refuses the INVITE — 486 Busy Here for
+reason="busy", 603 Decline otherwise — without answering. Otherwise the app server answers and the
+interpreter (runner.py) runs the document on the call's media.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
+from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
+from centrex.cpaas.voice.records import VoiceRecords
+from centrex.cpaas.voice.runner import Interpreter, VoiceEnv
+from centrex.cpaas.voice.sounds import Sounds
+from centrex.cpaas.voice.verbs import Document, Reject, VerbError
+from centrex.store.models.queues import CallQueue
+
+if TYPE_CHECKING:
+    from centrex.apps.media import CallMedia
+
+PREFIX = "cpaas."
+_USER = re.compile(r"^cpaas\.([0-9a-fA-F-]{32,36})$")
+REJECT_STATUS = {"busy": (486, "Busy Here"), "rejected": (603, "Decline")}
+
+# A named <Conference> room: the app server's room "conf-adhoc.<uuid5(tenant:name)>".
+ROOMS = uuid.UUID("6f1d8f4e-51c1-4a43-9d0b-3c1f3f2c9a11")
+
+
+def application_of(user: str | None) -> uuid.UUID | None:
+    m = _USER.match(user or "")
+    if m is None:
+        return None
+    try:
+        return uuid.UUID(m.group(1))
+    except ValueError:
+        return None
+
+
+def room_user(tenant_id: object, name: str) -> str:
+    return f"conf-adhoc.{uuid.uuid5(ROOMS, f'{tenant_id}:{name}')}"
+
+
+@dataclass
+class Prepared:
+    """An INVITE to an application, before answer: its call, start, and first document (or the
+    error that stopped fetching one)."""
+
+    call: VoiceCall
+    start: AppStart
+    interpreter: Interpreter
+    first: Document | None
+    error: Exception | None = None
+
+
+class VoiceApps:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        data_dir: Path,
+        *,
+        public_url: str = "http://127.0.0.1:8080",
+        tts: str = "auto",
+        conference: Callable[[CallMedia, VoiceCall, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.records = VoiceRecords(sessions, data_dir)
+        self.public_url = public_url.rstrip("/")
+        http = httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, headers={"User-Agent": USER_AGENT})
+        self.env = VoiceEnv(
+            client=AppClient(http),
+            sounds=Sounds(http, tts=tts),
+            records=self.records,
+            recording_url=self.recording_url,
+            conference=conference,
+            queue_target=self.queue_target,
+        )
+
+    async def close(self) -> None:
+        await self.env.client.close()
+
+    def recording_url(self, call: VoiceCall, sid: str) -> str:
+        """Twilio's RecordingUrl: the Recordings resource of the compatible API (served by the
+        cpaas-calls part: /2010-04-01/Accounts/{AccountSid}/Recordings/{sid}, .wav/.mp3)."""
+        return f"{self.public_url}/2010-04-01/Accounts/{call.account_sid}/Recordings/{sid}"
+
+    async def queue_target(self, call: VoiceCall, name: str) -> str | None:
+        """<Enqueue>name</Enqueue>: the tenant's queue by name or extension → its extension (the
+        app server REFERs the caller to it; the switch's queue then has the call)."""
+
+        def find() -> str | None:
+            with self._sessions() as s:
+                return s.scalar(
+                    select(CallQueue.extension).where(
+                        CallQueue.tenant_id == call.tenant_id,
+                        or_(CallQueue.name == name, CallQueue.extension == name),
+                    )
+                )
+
+        return await asyncio.to_thread(find)
+
+    async def exists(self, tenant_id: uuid.UUID, app_id: uuid.UUID) -> bool:
+        return await asyncio.to_thread(self.records.application_exists, tenant_id, app_id)
+
+    async def prepare(
+        self,
+        tenant_id: uuid.UUID,
+        app_id: uuid.UUID,
+        from_number: str,
+        to_number: str,
+        caller_name: str | None,
+        switch_call_id: str | None,
+    ) -> Prepared | tuple[int, str]:
+        started = await asyncio.to_thread(
+            self.records.start_inbound, tenant_id, app_id, from_number, to_number, caller_name, switch_call_id
+        )
+        if started is None:
+            return 404, "Not Found (no such application)"
+        call, start = started
+        interp = Interpreter(call, None, None, self.env)
+        await interp.status("ringing", "ringing")
+        try:
+            first = await interp.first_document(start, "ringing")
+        except (FetchError, VerbError) as exc:
+            return Prepared(call, start, interp, None, exc)
+        if first.verbs and isinstance(first.verbs[0], Reject):
+            reason = first.verbs[0].reason
+            await interp.status("completed", "busy" if reason == "busy" else "failed")
+            return REJECT_STATUS[reason]
+        return Prepared(call, start, interp, first)
+
+    async def run(self, prepared: Prepared, media: CallMedia, control: CallControl) -> None:
+        interp = prepared.interpreter
+        interp.attach(media, control)
+        if prepared.error is not None:
+            await interp.fail(prepared.error)
+            return
+        await interp.run(prepared.start, prepared.first)
