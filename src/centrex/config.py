@@ -201,6 +201,11 @@ class Settings(BaseSettings):
     # Voice apps (issue 16 §1): the public base URL of the Twilio-compatible API, where the
     # RecordingUrl given to apps points (empty: http://127.0.0.1:<http_port>).
     cpaas_public_url: str = ""
+    # Calls placed through the API (issue 16 §2): at most this many a second per account (Twilio's
+    # default CPS is 1); more wait in a queue of at most cpaas_calls_queue per account, past which
+    # the API answers 429 (Twilio code 20429).
+    cpaas_calls_cps: float = Field(default=1.0, gt=0, le=1000)
+    cpaas_calls_queue: int = Field(default=100, ge=1, le=100000)
 
     @classmethod
     def settings_customise_sources(

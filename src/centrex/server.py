@@ -27,6 +27,7 @@ from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.cpaas.calls.wiring import attach_calls
 from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.e911.emergency_calls import EmergencyCalls
 from centrex.e911.emergency_store import StoreEmergency
@@ -263,6 +264,11 @@ async def serve(settings: Settings) -> None:
     apps = await start_app_server(sip, sessions, settings, ports)
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
+    # CPaaS calls (issue 16 §2): the API's call desk on the app server, paced per account.
+    app.state.cpaas_calls = attach_calls(
+        apps, sessions, cps=settings.cpaas_calls_cps, queue_max=settings.cpaas_calls_queue
+    )
+    app.state.data_dir = settings.data_dir  # where CPaaS recordings are (api/twilio/recordings.py)
     register_component(app, "sip", sip.health)
     # Alarms and tickets (issue 19 part 2): the operator's hours and contacts, and the monitor
     # polling this node's components (ops/monitor.py); --no-monitor leaves it off.
@@ -305,6 +311,7 @@ async def serve(settings: Settings) -> None:
             housekeeping.cancel()
         if monitoring is not None:
             monitoring.cancel()
+        await app.state.cpaas_calls.drain()
         await apps.stop()
         await sip.stop()
         if sync is not None:

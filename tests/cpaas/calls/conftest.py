@@ -24,6 +24,7 @@ from centrex.apps.server import AppConfig, AppServer
 from centrex.calls.events import CallEnded
 from centrex.calls.media import RelayAnchor
 from centrex.cpaas.calls.desk import CallDesk
+from centrex.cpaas.calls.wiring import attach_calls
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager
 from centrex.ops.demo import DemoResult, seed_demo
@@ -136,7 +137,7 @@ async def stack(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     apps = await start_app_server(
         switch.service, sessions, AppConfig(data_dir=tmp_path, prompts="tones"), ports
     )
-    desk = CallDesk(apps, sessions, cps=5.0).bind()
+    desk = attach_calls(apps, sessions, cps=5.0)
     app = create_app(engine=engine)
     app.state.cpaas_calls = desk
     app.state.data_dir = tmp_path

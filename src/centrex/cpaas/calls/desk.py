@@ -56,7 +56,7 @@ class Placement:
     time_limit_s: int = 14400  # Twilio's default TimeLimit: 4 hours
 
 
-@dataclass
+@dataclass(eq=False)
 class LiveCall:
     placement: Placement
     state: str = "queued"  # queued, ringing, in-progress
@@ -391,7 +391,11 @@ class CallDesk:
 
     def _hangup(self, live: LiveCall) -> None:
         live.hangup_wanted = True
-        if live.leg is not None:
+        queue = self._queues.get(live.placement.call.account_sid)
+        if live.state == "queued" and queue is not None and live in queue:
+            queue.remove(live)  # cancelled where it waits (Twilio: Status=canceled of a queued call)
+            self._spawn(self._finish(live, "canceled"))
+        elif live.leg is not None:
             live.leg.hangup()
 
     async def _finish(self, live: LiveCall, status: str) -> None:
