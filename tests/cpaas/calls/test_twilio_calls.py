@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -41,7 +42,13 @@ async def test_twilio_package_places_a_call_that_a_sipp_phone_answers_and_hangs_
     stack.web.pages["/answer"] = HOLD
     client = stack.twilio()
     call = await stack.off_loop(
-        client.calls.create, to="1002", from_=OUR_NUMBER, url=f"{stack.web.base}/answer", method="POST"
+        client.calls.create,
+        to="1002",
+        from_=OUR_NUMBER,
+        url=f"{stack.web.base}/answer",
+        method="POST",
+        status_callback=f"{stack.web.base}/status",
+        status_callback_event=["initiated", "ringing", "answered", "completed"],
     )
     assert call.sid.startswith("CA") and call.status == "queued"
     assert (call.to, call._from, call.direction) == ("1002", OUR_NUMBER, "outbound-api")
@@ -57,6 +64,15 @@ async def test_twilio_package_places_a_call_that_a_sipp_phone_answers_and_hangs_
     assert done.returncode == 0, done.output[-3000:]  # SIPp got our BYE
     ended = await wait_status(stack, call.sid, {"completed"})
     assert ended.end_time is not None and int(ended.duration) >= 1
+    # Status callbacks in order, numbered, the last with the call's duration.
+    for _ in range(50):
+        if len(stack.web.params_of("/status")) >= 4:
+            break
+        await asyncio.sleep(0.1)
+    events = stack.web.params_of("/status")
+    assert [e["CallStatus"] for e in events] == ["initiated", "ringing", "in-progress", "completed"]
+    assert [int(e["SequenceNumber"]) for e in events] == [0, 1, 2, 3]
+    assert all(e["CallSid"] == call.sid for e in events) and int(events[-1]["CallDuration"]) >= 1
     listed = await stack.off_loop(client.calls.list, to="1002", status="completed")
     assert [c.sid for c in listed] == [call.sid]
     cdr = stack.switch.ended[-1]
@@ -71,3 +87,14 @@ async def test_a_call_to_911_is_refused_with_the_reason(stack: Stack) -> None:
     with pytest.raises(TwilioRestException) as not_ours:
         await stack.off_loop(client.calls.create, to="1002", from_="+12015550999", twiml="<Response/>")
     assert not_ours.value.code == 21210
+
+
+async def test_the_switch_refuses_an_app_server_call_to_911(stack: Stack) -> None:
+    """Behind the API's own check: the switch never routes a call the app server places to 911 or
+    933 (cpaas.txt §2.4.4), with the reason in the answer."""
+    tenant = uuid.UUID(stack.demo.tenant_id)
+    for target in ("911", "933"):
+        leg = await stack.apps.outbound.place(tenant, target, caller_id=OUR_NUMBER)
+        assert await leg.wait_answer(10) == "failed"
+        assert leg.status == 403 and "emergency" in leg.reason
+    assert not [e for e in stack.switch.ended if e.to in ("911", "933") and e.disposition == "answered"]

@@ -425,7 +425,7 @@ class CallDesk:
             "To": call.to_number,
             "Caller": call.from_number,
             "Called": call.to_number,
-            "CallStatus": status,
+            "CallStatus": "initiated" if event == "initiated" else status,  # Twilio's initiated event
             "Direction": call.direction,
             "ApiVersion": API_VERSION,
             "SequenceNumber": str(seq),
