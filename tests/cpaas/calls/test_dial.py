@@ -9,7 +9,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from centrex.store.db import transaction
+from centrex.store.models.people import Mailbox
 from tests.apps.pcap import RtpScript
 from tests.interop.conftest import free_udp_port
 
@@ -60,3 +63,35 @@ async def test_dial_bridges_an_extension_and_tells_the_action_url(stack: Stack, 
         (dialed["DialCallSid"], "outbound-dial", "1003")
     ]
     assert children[0].status == "completed"
+
+
+async def test_dial_busy_then_no_answer_are_told_to_the_action_url(stack: Stack, tmp_path: Path) -> None:
+    """A busy extension is DialCallStatus=busy; one that only rings past the Dial's timeout is
+    cancelled and no-answer (mailboxes off, so the switch does not send them to voicemail)."""
+    with transaction(stack.switch.sessions) as s:
+        for box in s.scalars(select(Mailbox)):
+            box.enabled = False
+    a, b, c = free_udp_port(), free_udp_port(), free_udp_port()
+    await stack.switch.register("1002", a)
+    await stack.switch.register("1003", b)
+    await stack.switch.register("1004", c)
+    phones = [
+        asyncio.create_task(stack.switch.sipp("uas_answer.xml", "1002", port=a, client=False, timeout_s=25)),
+        asyncio.create_task(stack.switch.sipp("uas_busy.xml", "1003", port=b, client=False, timeout_s=25)),
+        asyncio.create_task(stack.switch.sipp("uas_ring.xml", "1004", port=c, client=False, timeout_s=25)),
+    ]
+    await asyncio.sleep(0.3)
+    stack.web.pages["/app"] = '<Response><Dial action="/busy"><Number>1003</Number></Dial></Response>'
+    stack.web.pages["/busy"] = (
+        '<Response><Dial action="/late" timeout="5"><Number>1004</Number></Dial></Response>'
+    )
+    stack.web.pages["/late"] = "<Response><Hangup/></Response>"
+    client = stack.twilio()
+    await stack.off_loop(client.calls.create, to="1002", from_=OUR_NUMBER, url=f"{stack.web.base}/app")
+    busy = await stack.web.wait_for("/busy", 30)
+    assert (busy["DialCallStatus"], busy["DialCallDuration"]) == ("busy", "0")
+    late = await stack.web.wait_for("/late", 30)
+    assert late["DialCallStatus"] == "no-answer"
+    for phone in phones:
+        done = await phone
+        assert done.returncode == 0, done.output[-3000:]
