@@ -85,7 +85,7 @@ def _row(session: SessionDep, account: Any, sid: str) -> CpaasCall:
 
 
 @router.post(CALLS + ".json", status_code=201)
-def create_call(
+def twilio_create_call(
     request: Request,
     account: TwilioAccountDep,
     session: SessionDep,
@@ -136,7 +136,7 @@ def create_call(
 
 
 @router.get(CALLS + ".json")
-def list_calls(
+def twilio_list_calls(
     account: TwilioAccountDep,
     session: SessionDep,
     to: Annotated[str | None, Query(alias="To")] = None,
@@ -167,14 +167,14 @@ def list_calls(
 
 
 @router.get(CALLS + "/{CallSid}.json")
-def fetch_call(
+def twilio_fetch_call(
     account: TwilioAccountDep, session: SessionDep, sid: Annotated[str, Path(alias="CallSid")]
 ) -> dict[str, Any]:
     return call_json(_row(session, account, sid))
 
 
 @router.post(CALLS + "/{CallSid}.json")
-def update_call(
+def twilio_update_call(
     request: Request,
     account: TwilioAccountDep,
     session: SessionDep,
@@ -209,7 +209,7 @@ def update_call(
 
 
 @router.delete(CALLS + "/{CallSid}.json", status_code=204)
-def delete_call(
+def twilio_delete_call(
     request: Request,
     account: TwilioAccountDep,
     session: SessionDep,

@@ -112,7 +112,7 @@ def _number(session: SessionDep, account: TwilioAccount, sid: str) -> PhoneNumbe
 
 
 @router.get(NUMBERS + ".json")
-def list_numbers(
+def twilio_list_numbers(
     account: TwilioAccountDep,
     session: SessionDep,
     phone_number: Annotated[str | None, Query(alias="PhoneNumber", max_length=16)] = None,
@@ -131,7 +131,7 @@ def list_numbers(
 
 
 @router.get(NUMBERS + "/{Sid}.json")
-def fetch_number(
+def twilio_fetch_number(
     account: TwilioAccountDep, session: SessionDep, sid: Annotated[str, Path(alias="Sid")]
 ) -> dict[str, Any]:
     return _json(session, account, _number(session, account, sid))
@@ -163,7 +163,7 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 @router.post(NUMBERS + "/{Sid}.json")
-def update_number(
+def twilio_update_number(
     account: TwilioAccountDep,
     session: SessionDep,
     sid: Annotated[str, Path(alias="Sid")],

@@ -91,7 +91,7 @@ def _list(
 
 
 @router.get(RECORDINGS + ".json")
-def list_recordings(
+def twilio_list_recordings(
     account: TwilioAccountDep,
     session: SessionDep,
     call_sid: Annotated[str | None, Query(alias="CallSid", max_length=34)] = None,
@@ -102,7 +102,7 @@ def list_recordings(
 
 
 @router.get(PREFIX + "/Calls/{CallSid}/Recordings.json")
-def list_call_recordings(
+def twilio_list_call_recordings(
     account: TwilioAccountDep,
     session: SessionDep,
     call_sid: Annotated[str, PathParam(alias="CallSid", max_length=34)],
@@ -114,7 +114,7 @@ def list_call_recordings(
 
 
 @router.get(RECORDINGS + "/{RecordingSid}.json")
-def fetch_recording(
+def twilio_fetch_recording(
     account: TwilioAccountDep, session: SessionDep, sid: Annotated[str, PathParam(alias="RecordingSid")]
 ) -> dict[str, Any]:
     return recording_json(_row(session, account, sid))
@@ -132,7 +132,7 @@ def _audio_path(request: Request, row: CpaasRecording) -> Path:
 
 
 @router.get(RECORDINGS + "/{RecordingSid}.wav", response_class=FileResponse)
-def recording_wav(
+def twilio_recording_wav(
     request: Request,
     account: TwilioAccountDep,
     session: SessionDep,
@@ -143,7 +143,7 @@ def recording_wav(
 
 
 @router.get(RECORDINGS + "/{RecordingSid}.mp3")
-def recording_mp3(
+def twilio_recording_mp3(
     request: Request,
     account: TwilioAccountDep,
     session: SessionDep,
@@ -169,7 +169,7 @@ def to_mp3(path: Path) -> bytes:
 
 
 @router.delete(RECORDINGS + "/{RecordingSid}.json", status_code=204)
-def delete_recording(
+def twilio_delete_recording(
     request: Request,
     account: TwilioAccountDep,
     session: SessionDep,
