@@ -19,7 +19,7 @@ from sqlalchemy import select
 from centrex.config import Settings, load_settings
 from centrex.ops.jobs_cli import jobs_app
 from centrex.ops.peering_cli import peering_app
-from centrex.store import secretbox
+from centrex.store import media_files, secretbox
 from centrex.store.credentials import new_token
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.migrate import upgrade
@@ -60,6 +60,7 @@ def _settings(
     if config is not None:  # parts that read the settings later (load_settings()) read this file too
         os.environ["CENTREX_CONFIG"] = str(config.resolve())
     secretbox.configure(settings.secrets_key_path)  # webhook secrets at rest (migration 0023 too)
+    media_files.configure(settings.media_root)  # recordings and voicemail: keys under one root
     return settings
 
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # The key that encrypts webhook signing secrets at rest (store/secretbox.py); empty: secret.key in
     # the data dir. Keep it out of the database's backups (docs/deployment.md, "Secrets").
     secrets_key_file: str = ""
+    # Recordings and voicemail audio (store/media_files.py); empty: the data dir. Several nodes mount
+    # one shared directory here; rows keep paths relative to it (issue 19 §5).
+    media_dir: str = ""
 
     # -- listening ------------------------------------------------------------------------------
     bind: str = "0.0.0.0"
@@ -336,6 +339,10 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return normalize_db_url(self.db_url or f"sqlite:///{self.data_dir / 'centrex.sqlite3'}")
+
+    @property
+    def media_root(self) -> Path:
+        return Path(self.media_dir).resolve() if self.media_dir else self.data_dir
 
     @property
     def secrets_key_path(self) -> Path:

@@ -58,7 +58,7 @@ from centrex.routing.resolved import ResolvingRoutes
 from centrex.routing.storage import StoreRoutes
 from centrex.routing.trunk_calls import TrunkCalls
 from centrex.sip.session_timer import TimerPolicy
-from centrex.store import secretbox
+from centrex.store import media_files, secretbox
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.migrate import upgrade
 from centrex.switchboard import attach_admission, standard_services
@@ -151,6 +151,7 @@ def attach_switch_services(
 async def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)  # once, before anything logs
     secretbox.configure(settings.secrets_key_path)  # before the migrations: 0023 encrypts with it
+    media_files.configure(settings.media_root)  # recordings and voicemail, shared by the nodes
     engine = make_engine(settings.database_url)
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
@@ -247,7 +248,7 @@ async def serve(settings: Settings) -> None:
         on_idle=sip.media_stopped,
     )
     # Call recording by the tenants' policies.
-    recordings = RecordingListener(sessions, relays, settings.data_dir)
+    recordings = RecordingListener(sessions, relays, settings.media_root)
     # CENTREX_MEDIA_RELAY=rtpengine: calls are anchored on rtpengine instead (issue #4 point 8),
     # except those of tenants that may record someone: the recorder taps the built-in relay.
     tapped = recording_tap(sip.engine.calls, recordings.policy)

@@ -43,6 +43,7 @@ from centrex.calls.events import CallAnswered, CallEnded, CallStarted
 from centrex.media.errors import MediaError
 from centrex.media.recorder import CallRecorder, FeatureCodeWatch, RecordingResult
 from centrex.media.relay import RelayManager, RtpRelay
+from centrex.store import media_files
 from centrex.store.db import transaction
 from centrex.store.models import User
 from centrex.store.models.recordings import (
@@ -313,7 +314,7 @@ class RecordingListener:
             "caller": call.caller[:64],
             "callee": call.callee[:64],
             "started_at": started_at,
-            "file_path": str(path.resolve()),
+            "file_path": media_files.key_of(path),
         }
         self._submit(self._insert, row)
         log.info("recording.start call=%s trigger=%s path=%s", call_id, trigger.value, path)

@@ -13,15 +13,16 @@ from centrex.store.models import HuntGroup, NumberTarget, Site, User
 from centrex.store.models.attendants import AttendantMenu
 from centrex.store.models.base import Base
 from centrex.store.models.conferences import ConferenceBridge
+from centrex.store.models.cpaas_voice import Application
 from centrex.store.models.paging import PagingGroup
 from centrex.store.models.queues import CallQueue
 
 
 def extension_free(data: TenantData, extension: str, exclude: uuid.UUID | None = None) -> None:
     """Users, hunt groups, call-center queues, attendant menus, conference bridges and paging
-    groups (issue 17 §3) share one extension plan per tenant (the switch routes an extension to
-    the first it finds)."""
-    for model in (User, HuntGroup, CallQueue, AttendantMenu, ConferenceBridge, PagingGroup):
+    groups (issue 17 §3) and voice applications (issue 16 §1) share one extension plan per tenant
+    (the switch routes an extension to the first it finds)."""
+    for model in (User, HuntGroup, CallQueue, AttendantMenu, ConferenceBridge, PagingGroup, Application):
         stmt = select(model.id).where(model.tenant_id == data.tenant_id, model.extension == extension)
         found = data.session.scalar(stmt)
         if found is not None and found != exclude:
@@ -45,6 +46,7 @@ TARGET_MODELS: dict[NumberTarget, type[Base]] = {
     NumberTarget.USER: User,
     NumberTarget.HUNT_GROUP: HuntGroup,
     NumberTarget.QUEUE: CallQueue,  # the engine routes a DID's "queue" target (calls/engine.py)
+    NumberTarget.APP: Application,  # a voice application (routing/trunk_calls.py, issue 16 §1)
 }
 
 

@@ -340,6 +340,20 @@ class ConferenceApp:
             return
         await self._enter(media, caller, bridge, moderator)
 
+    async def run_named(
+        self, media: CallMedia, caller: CallerInfo, room_id: uuid.UUID, name: str, max_parties: int
+    ) -> None:
+        """A voice app's <Conference>name</Conference> (cpaas/voice): a room of the tenant without
+        a bridge row, PIN or prompt, up to ``max_parties``, until the call ends."""
+        bridge = BridgeInfo(room_id, caller.tenant_id, name[:100], "", None, None, max_parties, True)
+        room = self.rooms.get(room_id)
+        if room is not None and room.bridge.tenant_id != caller.tenant_id:
+            return
+        if self._full(bridge):
+            await self._say(media, "conf-full")
+            return
+        await self._enter(media, caller, bridge, False)
+
     async def _enter(self, media: CallMedia, caller: CallerInfo, bridge: BridgeInfo, moderator: bool) -> None:
         """Into the room (made if it is not there) until the call ends."""
         room = self.rooms.get(bridge.id)

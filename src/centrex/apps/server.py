@@ -53,7 +53,7 @@ from centrex.apps.voicemail import CallerInfo, VoicemailApp, VoicemailSettings
 from centrex.config import Settings
 from centrex.cpaas.voice.control import DialRequest, DialResult, VoiceCall
 from centrex.cpaas.voice.service import Prepared, VoiceApps, application_of
-from centrex.cpaas.voice.service import room_user as voice_room
+from centrex.cpaas.voice.service import room_id as voice_room
 from centrex.e911.notifier import SmtpConfig
 from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
@@ -94,6 +94,7 @@ REASONS = ("busy", "no-answer", "unavailable")
 _DEPOSIT = re.compile(r"^vm-deposit\.([0-9a-fA-F-]{32,36})$")
 _ATTENDANT = re.compile(r"^aa\.([0-9a-fA-F-]{32,36})$")
 REFER_TIMEOUT_S = 8.0
+VOICE_ROOM_PARTIES = 50  # a voice app's named <Conference> room (the bridges' own limit)
 _TEXT_MAX = 200
 
 
@@ -104,6 +105,7 @@ class AppConfig:
     ``voicemail@<domain of CENTREX_SMTP_FROM>``)."""
 
     data_dir: Path
+    media_dir: Path | None = None  # voicemail audio (store/media_files.py); None: the data dir
     smtp: SmtpConfig | None = None
     mail_from: str = ""
     prompts: str = "auto"
@@ -117,6 +119,7 @@ class AppConfig:
         domain = settings.smtp_from.rpartition("@")[2] or "localhost"
         values: dict[str, object] = {
             "data_dir": settings.data_dir,
+            "media_dir": settings.media_root,
             "smtp": smtp,
             "mail_from": f"voicemail@{domain}",
             "sip_tos": signalling_tos(settings.sip_dscp),
@@ -140,6 +143,7 @@ class _Call:
     ended_by_peer: bool = False
     answer: SessionDescription | None = None
     sdp_version: int = 0
+    abandoned: Callable[[], Awaitable[None]] | None = None  # a voice app's call cancelled before answer
 
 
 class AppServer:
@@ -155,7 +159,7 @@ class AppServer:
         self.config = config if isinstance(config, AppConfig) else AppConfig.from_settings(config)
         self.ports = ports
         self.allowed_sources = frozenset(str(ipaddress.ip_address(a)) for a in allowed_sources)
-        self.store = VoicemailStore(sessions, self.config.data_dir)
+        self.store = VoicemailStore(sessions, self.config.media_dir or self.config.data_dir)
         self.prompts = PromptLibrary(self.config.data_dir, self.config.prompts)
         self.mailer = VoicemailMailer(self.config.smtp, self.config.mail_from)
         self.voicemail = VoicemailApp(self.store, self.prompts, self.mailer, self.config.voicemail, mwi)
@@ -163,7 +167,7 @@ class AppServer:
         self.conference = ConferenceApp(sessions, self.prompts)
         self.voice = VoiceApps(
             sessions,
-            self.config.data_dir,
+            self.config.media_dir or self.config.data_dir,
             public_url=self.config.cpaas_public_url,
             tts=self.config.prompts,
             conference=self._voice_conference,
@@ -369,6 +373,10 @@ class AppServer:
                 return
             app = outcome
             if call.cancelled or call.media is None:
+                if call.media is not None:
+                    call.media.close()
+                if call.abandoned is not None:
+                    await call.abandoned()
                 return
             self._send_200(call)
             self._calls[call.key] = call
@@ -476,6 +484,7 @@ class AppServer:
                 media.close()
                 return prepared
             ready = prepared
+            call.abandoned = prepared.interpreter.abandoned
         call.media = media
         call.answer = negotiate_answer(
             offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0
@@ -511,7 +520,7 @@ class AppServer:
         tenant = call.tenant_id
         assert isinstance(tenant, uuid.UUID)
         caller = CallerInfo(tenant, None, call.from_number[:64], call.caller_name or "", None)
-        await self.conference.run(media, caller, voice_room(tenant, name))
+        await self.conference.run_named(media, caller, voice_room(tenant, name), name, VOICE_ROOM_PARTIES)
 
     def _send_200(self, call: _Call) -> None:
         assert self.transport is not None and call.answer is not None

@@ -14,10 +14,10 @@ import logging
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 from centrex.apps.vm_store import MailboxInfo, MessageInfo
 from centrex.ops.mailer import Mailer, SmtpConfig
+from centrex.store import media_files
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,11 @@ class VoicemailMailer:
             log.warning("voicemail.email not sent for %s: no SMTP server (CENTREX_SMTP_HOST)", box.extension)
             return False
         try:
-            audio = await asyncio.to_thread(Path(message.file_path).read_bytes) if box.attach_audio else None
+            audio = (
+                await asyncio.to_thread(media_files.path_of(message.file_path).read_bytes)
+                if box.attach_audio
+                else None
+            )
             email = voicemail_email(box, message, self.sender, audio)
         except Exception:
             log.exception("voicemail.email cannot be built for message %s", message.id)

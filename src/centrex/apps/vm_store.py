@@ -5,8 +5,9 @@ query names the tenant. Deposits are written by the switch itself (like call rec
 mailbox owner does from the phone (save, delete, greetings, PIN) goes through ``TenantData`` with a
 principal for that user, so it is policy-checked and audited like the same change made through /me.
 
-Files: ``<data>/voicemail/<tenant>/<user>/<message id>.wav`` and ``greeting-<busy|unavailable>.wav``
-beside them, 8 kHz 16-bit mono (media/wav.py). A row's ``file_path`` is absolute.
+Files: ``<media>/voicemail/<tenant>/<user>/<message id>.wav`` and ``greeting-<busy|unavailable>.wav``
+beside them, 8 kHz 16-bit mono (media/wav.py). A row's ``file_path`` is a key under the media
+directory (store/media_files.py), which several nodes share.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.media.g711 import Pcm
 from centrex.media.wav import read_wav, write_wav
+from centrex.store import media_files
 from centrex.store.access import Principal, TenantData
 from centrex.store.credentials import hash_password, verify_password
 from centrex.store.models import Mailbox, Role, Tenant, TokenKind, User
@@ -81,7 +83,7 @@ def _message_info(row: VoicemailMessage) -> MessageInfo:
 def delete_file(path: str) -> None:
     """Remove a message's WAV; a file already gone is not an error."""
     try:
-        os.unlink(path)
+        os.unlink(media_files.path_of(path))
     except FileNotFoundError:
         pass
     except OSError:
@@ -166,7 +168,7 @@ class VoicemailStore:
                 return None
             path = row.file_path
         try:
-            return read_wav(path)
+            return read_wav(media_files.path_of(path))
         except Exception:
             log.warning("voicemail: unreadable message %s", path, exc_info=True)
             return None
@@ -201,7 +203,7 @@ class VoicemailStore:
                     received_at=received_at,
                     duration_ms=len(samples) * 1000 // 8000,
                     folder=VoicemailFolder.NEW,
-                    file_path=str(path),
+                    file_path=media_files.key_of(path),
                     size_bytes=path.stat().st_size,
                 )
                 s.add(row)

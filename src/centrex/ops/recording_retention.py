@@ -23,12 +23,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.store import media_files
 from centrex.store.access import AccessBase, Principal
 from centrex.store.db import transaction
 from centrex.store.models import Role, TokenKind
@@ -111,7 +111,7 @@ def purge_recordings(
                     )
                 ).all()
                 for row in rows:
-                    path = Path(row.file_path)
+                    path = media_files.path_of(row.file_path)
                     try:
                         size = path.stat().st_size
                         path.unlink()
@@ -164,7 +164,7 @@ def _would_delete(
                 select(CallRecording.file_path).where(CallRecording.id.in_(ids[i : i + BATCH]))
             ):
                 try:
-                    size += Path(path).stat().st_size
+                    size += media_files.path_of(path).stat().st_size
                 except FileNotFoundError:
                     missing += 1
     return TenantPurge(tenant_id, months, cutoff, len(ids), missing, size)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from centrex.store import media_files
 from centrex.store.models import Base, Tenant
 from centrex.store.models.recordings import CallRecording
 from centrex.store.models.voicemail import VoicemailMessage
@@ -98,8 +99,9 @@ def write_archive(
             stmt = select(model.id, model.file_path).where(model.tenant_id == tenant_id)
             if model is CallRecording:
                 stmt = stmt.where(CallRecording.deleted_at.is_(None))
-            for row_id, path in s.execute(stmt):
-                if Path(path).is_file():
+            for row_id, key in s.execute(stmt):
+                path = media_files.path_of(key)
+                if path.is_file():
                     zf.write(path, f"{folder}/{row_id}{Path(path).suffix or '.wav'}")
                     manifest["files"][folder] += 1
                 else:

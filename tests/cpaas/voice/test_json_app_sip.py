@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from centrex.media.ports import PortAllocator
 from centrex.media.wav import read_wav
+from centrex.store import media_files
 from centrex.store.models.cpaas_voice import CpaasCall, CpaasRecording
 from tests.apps.pcap import RtpScript, dominant_hz
 from tests.interop.conftest import Server, free_udp_port
@@ -73,7 +74,7 @@ async def test_json_verbs_record_the_caller(server: Server, webapp: VoiceWebApp,
         rec = s.scalar(select(CpaasRecording).where(CpaasRecording.sid == sid))
         call = s.scalar(select(CpaasCall).where(CpaasCall.sid == hook.params["CallSid"]))
     assert rec is not None and rec.path is not None and rec.call_sid == hook.params["CallSid"]
-    samples = read_wav(rec.path)
+    samples = read_wav(media_files.path_of(rec.path))
     assert 2.0 < len(samples) / 8000 < 4.5, len(samples) / 8000
     assert abs(dominant_hz(samples) - 1000.0) < 10.0
     assert call is not None and call.status == "completed" and (call.duration_s or 0) >= 5

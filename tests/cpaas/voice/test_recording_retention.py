@@ -18,6 +18,7 @@ from centrex.cpaas.voice.control import VoiceCall
 from centrex.cpaas.voice.records import VoiceRecords
 from centrex.ops.jobs import builtin_registry
 from centrex.ops.scheduler import run_job
+from centrex.store import media_files
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Tenant
 from centrex.store.models.cpaas_voice import Application, CpaasRecording
@@ -64,6 +65,6 @@ def test_content_goes_after_30_days_and_the_record_stays(sessions: Any, tmp_path
         rows = {r.sid: r for r in s.scalars(select(CpaasRecording))}
     assert rows[old.sid].path is None and rows[old.sid].content_deleted_at is not None
     assert rows[old.sid].duration_s == 2 and rows[old.sid].call_sid == call.sid  # the record stays
-    assert rows[new.sid].path == str(new.path) and rows[new.sid].content_deleted_at is None
+    assert rows[new.sid].path == media_files.key_of(new.path) and rows[new.sid].content_deleted_at is None
     again = run_job(sessions, job, NOW)
     assert again.report is not None and again.report.counts["recordings"] == 0

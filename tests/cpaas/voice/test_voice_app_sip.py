@@ -137,3 +137,109 @@ async def test_first_reject_refuses_the_invite_busy(
         (h.params["CallStatus"], h.params["SequenceNumber"]) for h in webapp.hits if h.path == "/status"
     ]
     assert status == [("ringing", "0"), ("busy", "1")]
+
+
+async def test_a_failing_voice_url_falls_back(server: Server, webapp: VoiceWebApp, tmp_path: Path) -> None:
+    webapp.routes["/fallback"] = lambda p: twiml('<Say>Sorry, try later.</Say><Pause length="5"/>')
+    add_application(server, webapp, "6003", voice_fallback_url=f"{webapp.base}/fallback")
+    # No /voice route: the customer's server answers 404, so the fallback URL is asked.
+    apps = await start_apps(server, tmp_path, PortAllocator(49000, 49499))
+    try:
+        a = free_udp_port()
+        await server.register("1001", a)
+        pcap = RtpScript().tone(0.0, 2.0, 440.0, -40.0).write(tmp_path / "t.pcap")
+        result = await server.sipp(
+            str(caller_scenario(tmp_path, pcap, 3000)), "1001", port=a, callee="6003", timeout_s=15
+        )
+        assert result.returncode == 0, result.output[-3000:]
+    finally:
+        await apps.stop()
+    assert [h.path for h in webapp.hits if h.path != "/status"] == ["/voice", "/fallback"]
+    assert all(h.signed for h in webapp.hits)
+    assert server.ended[-1].disposition == "answered"
+    with server.sessions() as s:
+        notes = s.scalars(select(CpaasCallNotice)).all()
+    assert [(n.code, n.level) for n in notes] == [(11200, "warning")]
+    assert "answered 404" in notes[0].message and "fallback" in notes[0].message
+
+
+async def test_a_caller_who_hangs_up_before_answer_is_no_answer(
+    server: Server, webapp: VoiceWebApp, tmp_path: Path
+) -> None:
+    import time
+
+    from tests.interop.conftest import SCENARIOS
+
+    def slow(p: dict[str, str]) -> tuple[str, str]:
+        time.sleep(2.0)  # a slow customer server: the caller gives up first
+        return twiml("<Say>Too late.</Say>")
+
+    webapp.routes["/voice"] = slow
+    webapp.routes["/status"] = lambda p: ("text/plain", "")
+    add_application(server, webapp, "6004")
+    apps = await start_apps(server, tmp_path, PortAllocator(42500, 42999))
+    try:
+        a = free_udp_port()
+        await server.register("1001", a)
+        # No 180 comes (the app server rings nobody): wait for the 100 Trying, then CANCEL.
+        text = (SCENARIOS / "uac_cancel.xml").read_text()
+        text = text.replace(
+            '<recv response="100" optional="true"/>\n  <recv response="180"/>', '<recv response="100"/>'
+        )
+        scenario = tmp_path / "cancel.xml"
+        scenario.write_text(text.replace('<pause milliseconds="300"/>', '<pause milliseconds="800"/>'))
+        result = await server.sipp(str(scenario), "1001", port=a, callee="6004", timeout_s=15)
+        assert result.returncode == 0, result.output[-3000:]
+        for _ in range(60):
+            if len([h for h in webapp.hits if h.path == "/status"]) >= 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await apps.stop()
+    status = [
+        (h.params["CallStatus"], h.params["SequenceNumber"]) for h in webapp.hits if h.path == "/status"
+    ]
+    assert status == [("ringing", "0"), ("no-answer", "1")]
+    with server.sessions() as s:
+        row = s.scalar(select(CpaasCall).where(CpaasCall.to_number == "6004"))
+    assert row is not None and row.status == "no-answer" and row.answer_time is None
+
+
+async def test_redirect_by_get_then_play_a_wav(server: Server, webapp: VoiceWebApp, tmp_path: Path) -> None:
+    import io
+    import wave
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:  # 1 s of 1 kHz at 16 kHz: resampled to 8 kHz by the app server
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((8000 * np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)).astype("<i2").tobytes())
+    webapp.routes["/voice"] = lambda p: twiml(
+        '<Redirect method="GET">/next?step=2</Redirect><Say>not reached</Say>'
+    )
+    webapp.routes["/next"] = lambda p: twiml('<Play loop="2">tone.wav</Play><Pause length="10"/>')
+    webapp.routes["/tone.wav"] = lambda p: ("audio/wav", buf.getvalue())
+    add_application(server, webapp, "6005")
+    apps = await start_apps(server, tmp_path, PortAllocator(42000, 42499))
+    try:
+        a = free_udp_port()
+        await server.register("1001", a)
+        pcap = RtpScript().tone(0.0, 3.0, 440.0, -40.0).write(tmp_path / "t.pcap")
+        result = await server.sipp(
+            str(caller_scenario(tmp_path, pcap, 4000)), "1001", port=a, callee="6005", timeout_s=15
+        )
+        assert result.returncode == 0, result.output[-3000:]
+    finally:
+        await apps.stop()
+    assert [(h.method, h.path) for h in webapp.hits if h.path != "/status"] == [
+        ("POST", "/voice"),
+        ("GET", "/next"),
+        ("GET", "/tone.wav"),  # fetched once: the second loop is the cache's
+    ]
+    nxt = next(h for h in webapp.hits if h.path == "/next")
+    assert nxt.signed and nxt.params["step"] == "2" and nxt.params["CallStatus"] == "in-progress"
+    with server.sessions() as s:
+        assert s.scalars(select(CpaasCallNotice)).all() == []  # nothing went wrong

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-Handler = Callable[[dict[str, str]], tuple[str, str]]
+Handler = Callable[[dict[str, str]], tuple[str, str | bytes]]
 
 
 @dataclass
@@ -60,7 +60,7 @@ class VoiceWebApp:
                     self.end_headers()
                     return
                 ctype, body = handler(params)
-                data = body.encode()
+                data = body.encode() if isinstance(body, str) else body
                 self.send_response(200)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -30,6 +29,7 @@ from sqlalchemy import Select
 from centrex.api.deps import PagingDep, TenantDep
 from centrex.api.fields import Out, Page, page_of
 from centrex.api.routers.cdrs import _instant
+from centrex.store import media_files
 from centrex.store.access import TenantData
 from centrex.store.errors import Invalid, NotFound, StoreError
 from centrex.store.models import CallDetail, User
@@ -149,7 +149,7 @@ def download_recording(recording_id: uuid.UUID, data: TenantDep) -> FileResponse
             field="id",
             rule="retention",
         )
-    path = Path(row.file_path)
+    path = media_files.path_of(row.file_path)
     if not path.is_file():
         raise NotFound(f"the audio of recording {row.id} is not on this node", field="file_path")
     data.audit("recording.download", "call_recordings", row.id, None, None, data.tenant_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
@@ -29,6 +28,7 @@ from sqlalchemy import Select
 from centrex.api.deps import PagingDep, TenantDep
 from centrex.api.fields import Out, Page, page_of
 from centrex.apps.vm_store import delete_file
+from centrex.store import media_files
 from centrex.store.access import TenantData
 from centrex.store.errors import NotFound
 from centrex.store.models import User
@@ -122,7 +122,7 @@ def get_my_message(message_id: uuid.UUID, data: TenantDep) -> Any:
 )
 def get_my_message_audio(message_id: uuid.UUID, data: TenantDep) -> Any:
     row = _own(data, message_id)
-    path = Path(row.file_path)
+    path = media_files.path_of(row.file_path)
     if not path.is_file():
         raise NotFound("the message's audio file is missing", field="message_id", rule="voicemail.audio")
     stamp = row.received_at.strftime("%Y%m%d-%H%M%S")

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 from centrex.api.deps import SessionDep
 from centrex.api.twilio.formats import API_VERSION, account_uri, list_page, rfc2822
 from centrex.api.twilio_auth import PREFIX, TwilioAccount, TwilioAccountDep, TwilioError, not_found
+from centrex.store import media_files
 from centrex.store.access import TenantData
 from centrex.store.models.cpaas_voice import CpaasRecording
 from centrex.store.policy import Resource
@@ -124,11 +125,23 @@ def _audio_path(request: Request, row: CpaasRecording) -> Path:
     if row.content_deleted_at is not None or not row.path:
         # cpaas.txt §2.4.2 (i): the content is kept thirty days; the record stays.
         raise TwilioError(404, 20404, f"The audio of recording {row.sid} was deleted after 30 days")
-    root = data_dir(request).resolve()
-    path = (root / row.path).resolve()
-    if root not in path.parents or not path.is_file():
+    path = file_of(request, row.path)
+    if path is None or not path.is_file():
         raise TwilioError(404, 20404, f"The audio of recording {row.sid} is not on this node")
     return path
+
+
+def file_of(request: Request, key: str) -> Path | None:
+    """The file a row's key names: under the media directory (store/media_files.py), else under
+    the data dir (a process without one configured); None for a key leaving the directory."""
+    try:
+        return media_files.path_of(key)
+    except ValueError:
+        return None
+    except RuntimeError:
+        root = data_dir(request).resolve()
+        path = (root / key).resolve()
+        return path if root in path.parents else None
 
 
 @router.get(RECORDINGS + "/{RecordingSid}.wav", response_class=FileResponse)
@@ -178,11 +191,9 @@ def twilio_delete_recording(
     """The audio goes now; the row stays as the detail record (§2.4.2 (iv)), status deleted."""
     row = _row(session, account, sid)
     if row.content_deleted_at is None:
-        if row.path:
-            root = data_dir(request).resolve()
-            path = (root / row.path).resolve()
-            if root in path.parents:
-                path.unlink(missing_ok=True)
+        path = file_of(request, row.path) if row.path else None
+        if path is not None:
+            path.unlink(missing_ok=True)
         _data(session, account).update(
             row,
             "cpaas.recording.delete",

@@ -1,6 +1,6 @@
 """What the voice interpreter keeps in the store: the applications it runs, the cpaas_calls row of
 each call (status, times, the status-callback sequence number), the call's notices (its log) and its
-recordings (the WAV under ``<data>/cpaas/recordings/<tenant>/``, its absolute path in the row).
+recordings (the WAV under ``<media>/cpaas/recordings/<tenant>/``, its key in the row: store/media_files.py).
 Blocking: the app server calls these through ``asyncio.to_thread``. Every query is scoped by the
 tenant.
 """
@@ -20,6 +20,7 @@ from centrex.cpaas.sids import sid_of
 from centrex.cpaas.voice.control import AppStart, VoiceCall
 from centrex.media.g711 import Pcm
 from centrex.media.wav import RATE, write_wav
+from centrex.store import media_files
 from centrex.store.models.cpaas_voice import Application, CpaasCall, CpaasCallNotice, CpaasRecording
 from centrex.store.types import utcnow
 
@@ -40,9 +41,9 @@ def events_of(text: str | None) -> frozenset[str]:
 
 
 class VoiceRecords:
-    def __init__(self, sessions: sessionmaker[Session], data_dir: Path) -> None:
+    def __init__(self, sessions: sessionmaker[Session], media_dir: Path) -> None:
         self._sessions = sessions
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(media_dir)  # the media directory (or the data dir without one)
 
     def application_exists(self, tenant_id: uuid.UUID, app_id: uuid.UUID) -> bool:
         with self._sessions() as s:
@@ -186,7 +187,7 @@ class VoiceRecords:
                     source=source,
                     start_time=started,
                     duration_s=duration,
-                    path=str(path),
+                    path=media_files.key_of(path),
                     size_bytes=path.stat().st_size,
                 )
             )

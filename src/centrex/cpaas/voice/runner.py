@@ -93,6 +93,7 @@ class Interpreter:
         self.env = env
         self.url: str | None = None  # the current document's URL (base of relative action URLs)
         self.start: AppStart | None = None
+        self._posting: asyncio.Future[None] | None = None
         self.answered_at = utcnow()
         self.fetched = 0
 
@@ -110,6 +111,11 @@ class Interpreter:
         assert self._control is not None, "the interpreter runs on an answered call"
         return self._control
 
+    async def abandoned(self) -> None:
+        """The caller hung up before the call was answered: Twilio's no-answer."""
+        await self.status("completed", "no-answer")
+        await self.flush()
+
     async def fail(self, exc: Exception) -> None:
         """No first document: the caller hears the application error, the call ends."""
         self.answered_at = utcnow()
@@ -119,6 +125,7 @@ class Interpreter:
         with contextlib.suppress(Exception):
             await self.control.hangup()
         await self.status("completed", "completed")
+        await self.flush()
 
     # -- requests ---------------------------------------------------------------------------------
     def params(self, status: str = "in-progress") -> dict[str, str]:
@@ -208,9 +215,24 @@ class Interpreter:
             params["CallDuration"] = str(max(0, int((now - self.answered_at).total_seconds())))
             params["Duration"] = str(max(1, -(-int((now - self.answered_at).total_seconds()) // 60)))
         self.env.events.append((event, call.status_callback))
-        await self.env.client.notify(
-            call.status_callback, call.status_callback_method, params, call.auth_token
-        )
+        # Posted in the background, in order (each waits for the one before): the caller's audio
+        # never waits for a customer's callback server.
+        before = self._posting
+        url, method, token = call.status_callback, call.status_callback_method, call.auth_token
+
+        async def post() -> None:
+            if before is not None:
+                with contextlib.suppress(Exception):
+                    await before
+            await self.env.client.notify(url, method, params, token)
+
+        self._posting = asyncio.ensure_future(post())
+
+    async def flush(self, timeout_s: float = 20.0) -> None:
+        """Wait for the status callbacks still being posted (at the end of the call)."""
+        if self._posting is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._posting), timeout_s)
 
     # -- the run ----------------------------------------------------------------------------------
     async def run(self, start: AppStart, first: Document | None = None) -> None:
@@ -238,6 +260,7 @@ class Interpreter:
                 if not self.media.closed.is_set():
                     await self.control.hangup()
             await self.status("completed", final)
+            await self.flush()
 
     async def execute(self, doc: Document) -> Document | None:
         for verb in doc.verbs:
@@ -286,7 +309,7 @@ class Interpreter:
             if isinstance(verb, Say):
                 pcm = await self.env.sounds.say(verb.text, verb.language)
             elif verb.url:
-                pcm = await self.env.sounds.play(absolute(self.url, verb.url))
+                pcm = await self.env.sounds.play(absolute(self.url, verb.url), self.call.auth_token)
             else:
                 pcm = _dtmf_audio(verb.digits)
         except AudioError as exc:
@@ -450,7 +473,14 @@ class Interpreter:
                 "<Message> is not available yet on voice calls (messaging not configured)", code=12200
             )
             return None
-        sid = await self.env.send_message(self.call, m)
+        try:
+            sid = await self.env.send_message(self.call, m)
+        except Exception as exc:  # a refusal of the messaging part (consent, A2P): said in the log
+            code = getattr(exc, "code", None)
+            await self.notice(f"<Message> refused: {exc}", code=code if isinstance(code, int) else None)
+            if m.action is None:
+                return None
+            return await self.fetch(m.action, m.method, self.params() | {"SmsStatus": "failed"})
         if m.action is None:
             return None
         return await self.fetch(m.action, m.method, self.params() | {"SmsSid": sid, "SmsStatus": "sent"})

@@ -10,6 +10,8 @@ interpreter (runner.py) runs the document on the call's media.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,7 +28,7 @@ from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, Fe
 from centrex.cpaas.voice.records import VoiceRecords
 from centrex.cpaas.voice.runner import Interpreter, VoiceEnv
 from centrex.cpaas.voice.sounds import Sounds
-from centrex.cpaas.voice.verbs import Document, Reject, VerbError
+from centrex.cpaas.voice.verbs import Document, Message, Reject, VerbError
 from centrex.store.models.queues import CallQueue
 
 if TYPE_CHECKING:
@@ -36,8 +38,17 @@ PREFIX = "cpaas."
 _USER = re.compile(r"^cpaas\.([0-9a-fA-F-]{32,36})$")
 REJECT_STATUS = {"busy": (486, "Busy Here"), "rejected": (603, "Decline")}
 
-# A named <Conference> room: the app server's room "conf-adhoc.<uuid5(tenant:name)>".
+MESSAGING = "centrex.cpaas.messaging.service"  # the messaging part's send_message (issue 16 §4)
+
+# A named <Conference> room: the app server's room uuid5(tenant:name).
 ROOMS = uuid.UUID("6f1d8f4e-51c1-4a43-9d0b-3c1f3f2c9a11")
+
+
+def _has_messaging() -> bool:
+    try:
+        return importlib.util.find_spec(MESSAGING) is not None
+    except ModuleNotFoundError:  # no centrex.cpaas.messaging package in this build
+        return False
 
 
 def application_of(user: str | None) -> uuid.UUID | None:
@@ -50,8 +61,8 @@ def application_of(user: str | None) -> uuid.UUID | None:
         return None
 
 
-def room_user(tenant_id: object, name: str) -> str:
-    return f"conf-adhoc.{uuid.uuid5(ROOMS, f'{tenant_id}:{name}')}"
+def room_id(tenant_id: object, name: str) -> uuid.UUID:
+    return uuid.uuid5(ROOMS, f"{tenant_id}:{name}")
 
 
 @dataclass
@@ -87,6 +98,7 @@ class VoiceApps:
             recording_url=self.recording_url,
             conference=conference,
             queue_target=self.queue_target,
+            send_message=self.send_message if _has_messaging() else None,
         )
 
     async def close(self) -> None:
@@ -111,6 +123,19 @@ class VoiceApps:
                 )
 
         return await asyncio.to_thread(find)
+
+    async def send_message(self, call: VoiceCall, m: Message) -> str:
+        """<Message> during a call: the messaging part's ``send_message`` (looked up by name, so
+        this part stands without it). Twilio's defaults: from the number called, to the caller."""
+        send = importlib.import_module(MESSAGING).send_message
+        tenant = call.tenant_id
+        from_, to = m.from_ or call.to_number, m.to or call.from_number
+
+        def go() -> str:
+            row = send(self._sessions, tenant, from_, to, m.body, status_callback=m.status_callback)
+            return str(getattr(row, "sid", ""))
+
+        return await asyncio.to_thread(go)
 
     async def exists(self, tenant_id: uuid.UUID, app_id: uuid.UUID) -> bool:
         return await asyncio.to_thread(self.records.application_exists, tenant_id, app_id)
@@ -139,6 +164,7 @@ class VoiceApps:
         if first.verbs and isinstance(first.verbs[0], Reject):
             reason = first.verbs[0].reason
             await interp.status("completed", "busy" if reason == "busy" else "failed")
+            await interp.flush()
             return REJECT_STATUS[reason]
         return Prepared(call, start, interp, first)
 

@@ -18,6 +18,7 @@ import httpx
 import numpy as np
 
 from centrex.apps.prompts import espeak_binary, render_espeak, resample, tone_prompt
+from centrex.cpaas.signing import HEADER, twilio_signature
 from centrex.media.g711 import Pcm, alaw_decode, ulaw_decode
 
 MAX_PLAY_BYTES = 16 * 1024 * 1024
@@ -67,12 +68,15 @@ class Sounds:
             self._said.put(key, pcm)
         return pcm
 
-    async def play(self, url: str) -> Pcm:
+    async def play(self, url: str, auth_token: str = "") -> Pcm:
+        """The WAV at ``url``, fetched with X-Twilio-Signature (over the URL, as any GET of ours) so
+        a customer's media server can check it is us."""
         pcm = self._played.get(url)
         if pcm is not None:
             return pcm
+        headers = {HEADER: twilio_signature(auth_token, url)} if auth_token else {}
         try:
-            response = await self.client.get(url)
+            response = await self.client.get(url, headers=headers)
         except httpx.HTTPError as exc:
             raise AudioError(f"Play: {url}: {type(exc).__name__}", 11205) from None
         if response.status_code != 200:

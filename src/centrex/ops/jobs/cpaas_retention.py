@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from centrex.ops.scheduler import JobContext, JobReport
+from centrex.store import media_files
 from centrex.store.db import transaction
 from centrex.store.models.cpaas_voice import CpaasRecording
 
@@ -37,14 +38,15 @@ def cpaas_recording_retention(ctx: JobContext) -> JobReport:
             rows = s.scalars(select(CpaasRecording).where(*expired).limit(BATCH)).all()
             for row in rows:
                 if row.path:
+                    path = media_files.path_of(row.path)  # a key under the media directory
                     try:
-                        freed += os.path.getsize(row.path)
-                        os.remove(row.path)
+                        freed += os.path.getsize(path)
+                        os.remove(path)
                     except FileNotFoundError:
                         missing += 1
                     except OSError:
                         with contextlib.suppress(OSError):
-                            os.remove(row.path)
+                            os.remove(path)
                 row.path = None
                 row.size_bytes = 0
                 row.content_deleted_at = ctx.now

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +33,7 @@ from centrex.ops.lifecycle import export_until, mark_terminated
 from centrex.ops.retention_periods import EXPORT_WINDOW, INACTIVE_ACCOUNT
 from centrex.ops.scheduler import JobContext, JobReport
 from centrex.ops.tenant_export import tenant_tables
+from centrex.store import media_files
 from centrex.store.access import AccessBase, Principal
 from centrex.store.db import transaction
 from centrex.store.models import (
@@ -62,7 +62,7 @@ def _system(job: str) -> Principal:
 
 def _unlink(path: str) -> int:
     """Bytes freed; 0 when the file was already gone."""
-    p = Path(path)
+    p = media_files.path_of(path)
     try:
         size = p.stat().st_size
         p.unlink()

@@ -74,7 +74,7 @@ class CallRecording(Base, TenantOwned):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # None: in progress
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
-    # Absolute path on the node that recorded it (several nodes need the data dir on shared storage).
+    # A key under the media directory (store/media_files.py; absolute in rows older than keys).
     file_path: Mapped[str] = mapped_column(String(500))
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # 115 MB an hour
     sha256: Mapped[str | None] = mapped_column(String(64), default=None)

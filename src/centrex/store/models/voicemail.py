@@ -36,6 +36,6 @@ class VoicemailMessage(Base, TenantOwned):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_ms: Mapped[int] = mapped_column(Integer)
     folder: Mapped[VoicemailFolder] = mapped_column(EnumText(VoicemailFolder), default=VoicemailFolder.NEW)
-    # Absolute path on the node that recorded it (several nodes need the data dir on shared storage).
+    # A key under the media directory (store/media_files.py; absolute in rows older than keys).
     file_path: Mapped[str] = mapped_column(String(500))
     size_bytes: Mapped[int] = mapped_column(Integer)
