@@ -239,6 +239,11 @@ class Settings(BaseSettings):
     # Price per segment recorded on each message detail record (USD; the invoice reads them).
     sms_price_per_segment: Decimal = Field(Decimal("0.0079"), ge=0)
     sms_inbound_price_per_segment: Decimal = Field(Decimal("0.0079"), ge=0)
+    # Calls placed through the API (issue 16 §2): at most this many a second per account (Twilio's
+    # default CPS is 1); more wait in a queue of at most cpaas_calls_queue per account, past which
+    # the API answers 429 (Twilio code 20429).
+    cpaas_calls_cps: float = Field(default=1.0, gt=0, le=1000)
+    cpaas_calls_queue: int = Field(default=100, ge=1, le=100000)
 
     @classmethod
     def settings_customise_sources(

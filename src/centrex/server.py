@@ -28,6 +28,7 @@ from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
 from centrex.config import Settings
+from centrex.cpaas.calls.wiring import attach_calls
 from centrex.cpaas.messaging.runtime import start_sms
 from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.cpaas.webhook_service import start_webhooks
@@ -108,6 +109,13 @@ async def start_app_server(
     apps = AppServer(sessions, settings, ports, mwi=mwi)
     await apps.start("127.0.0.1", 0)
     sip.engine.service(Apps).address = apps.address
+    # Where the app server sends the calls it places (CPaaS: apps/outbound.py, pbx/app_origination.py).
+    host = (
+        sip.config.host
+        if sip.config.host not in ("", "0.0.0.0", "::") and ":" not in sip.config.host
+        else "127.0.0.1"
+    )
+    apps.outbound.switch = (host, sip.port)
     waiting.counts = apps.store.counts  # for phones that SUBSCRIBE to message-summary
     sip.engine.service(Queues).prompt_audio = apps.prompts.phrase  # "You are caller number N" in queues
     return apps
@@ -274,6 +282,11 @@ async def serve(settings: Settings) -> None:
     )
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
+    # CPaaS calls (issue 16 §2): the API's call desk on the app server, paced per account.
+    app.state.cpaas_calls = attach_calls(
+        apps, sessions, cps=settings.cpaas_calls_cps, queue_max=settings.cpaas_calls_queue
+    )
+    app.state.data_dir = settings.data_dir  # where CPaaS recordings are (api/twilio/recordings.py)
     register_component(app, "sip", sip.health)
     # Alarms and tickets (issue 19 part 2): the operator's hours and contacts, and the monitor
     # polling this node's components (ops/monitor.py); --no-monitor leaves it off.
@@ -320,6 +333,7 @@ async def serve(settings: Settings) -> None:
             housekeeping.cancel()
         if monitoring is not None:
             monitoring.cancel()
+        await app.state.cpaas_calls.drain()
         await apps.stop()
         await sip.stop()
         await webhooks.stop()  # after SIP: the last calls' events reach the outbox

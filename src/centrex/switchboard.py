@@ -2,7 +2,8 @@
 
 Adding a feature to the call path is a new module and a line here (STYLE.md, "A service plugs
 into the core"). The order matters where two services could answer the same question:
-- trunks first (an INVITE from a trunk's address is not a phone's), then 911;
+- the app server's own calls (pbx/app_origination.py: only from its address), trunks (an INVITE
+  from a trunk's address is not a phone's), then 911;
 - admission next (capacity, then the toll-fraud guard): capacity sees a user destination before
   the user routing takes it, to count (or refuse) a call crossing a site's link;
 - the owners (pbx/owners.py) before park, the groups, queues and apps: a retrieval, queue or
@@ -30,6 +31,7 @@ from centrex.e911.emergency_calls import EmergencyCalls
 from centrex.fairuse.toll_guard import TollGuard
 from centrex.fairuse.toll_storage import StoreToll
 from centrex.numbers.number_use import NumberUse, store_writer
+from centrex.pbx.app_origination import AppOrigination
 from centrex.pbx.apps import Apps
 from centrex.pbx.attended_transfer import AttendedTransfers
 from centrex.pbx.blf import DialogEvents
@@ -70,9 +72,12 @@ class Services:
     users: UserRouting
     paging: Paging = field(default_factory=Paging)  # paging groups and intercom (issue 17 §3)
     webhooks: CallWebhooks = field(default_factory=CallWebhooks)  # call events to webhooks (issue 16 §3)
+    originate: AppOrigination | None = None  # calls the app server places (CPaaS, issue 16 §2)
 
     def ordered(self) -> list[CallService]:
+        first: list[CallService] = [self.originate] if self.originate is not None else []
         return [
+            *first,
             self.trunks,
             self.emergency,
             self.capacity,
@@ -123,6 +128,7 @@ def standard_services() -> Services:
         attended=AttendedTransfers(),
         transfer=BlindTransfer(),
         users=users,
+        originate=AppOrigination(apps),
     )
 
 

@@ -150,6 +150,8 @@ class CallMedia:
         self._playing = False
         # Streaming apps (the conference): every decoded G.711 frame received goes here too.
         self.on_audio: Callable[[Pcm], None] | None = None
+        # Listeners besides the app (a call recording started by the API, cpaas/calls/desk.py).
+        self.taps: list[Callable[[Pcm], None]] = []
         self._streaming = False
 
     async def start(self) -> CallMedia:
@@ -202,6 +204,8 @@ class CallMedia:
                 self.push_digit(digit)
         if self.on_audio is not None:
             self.on_audio(pcm)
+        for tap in self.taps:
+            tap(pcm)
 
     def push_digit(self, digit: str) -> None:
         """A key press from RTP, in-band audio or SIP INFO."""

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.apps.attendant import AttendantApp, AttendantStore
 from centrex.apps.conference import ConferenceApp, is_conference
 from centrex.apps.media import CallMedia, MediaFormat
+from centrex.apps.outbound import OutboundCalls
 from centrex.apps.prompts import PromptLibrary
 from centrex.apps.vm_mail import VoicemailMailer
 from centrex.apps.vm_store import MailboxInfo, VoicemailStore
@@ -182,6 +183,7 @@ class AppServer:
         self._running: set[asyncio.Task[None]] = set()  # apps, until they have stored what they must
         self._host = "127.0.0.1"
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.outbound = OutboundCalls(self)  # calls it places through the switch (CPaaS)
 
     # -- life -------------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -230,6 +232,8 @@ class AppServer:
 
     # -- SIP events -------------------------------------------------------------------------------
     def _on_event(self, event: Event, transport: SipTransport) -> None:
+        if isinstance(event, (ResponseReceived, TransactionTimedOut)) and self.outbound.on_event(event):
+            return  # our own INVITEs (apps/outbound.py)
         if isinstance(event, RequestReceived):
             self._on_request(event.request, event.addr, transport)
         elif isinstance(event, TransactionTimedOut) and event.timer == "L":
@@ -530,6 +534,24 @@ class AppServer:
         )
         call.dialog = Dialog.from_uas(call.invite, response, parse_name_addr(self._contact()))
         self.transport.send_response(response)
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    def contact(self) -> str:
+        return self._contact()
+
+    def adopt(self, invite: Request, source: tuple[str, int], dialog: Dialog, media: CallMedia) -> _Call:
+        """A call we placed was answered (apps/outbound.py): in-dialog requests find it from now on."""
+        call = _Call((invite.call_id, dialog.local_tag), invite, source, dialog=dialog, media=media)
+        self._calls[call.key] = call
+        return call
+
+    def end_call(self, call: _Call) -> None:
+        """Hang up a call (BYE unless already ended) and release its media."""
+        self._hangup(call)
+        self._end(call)
 
     def _contact(self) -> str:
         host, port = self.address

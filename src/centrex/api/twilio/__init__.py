@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 
 def twilio_routers() -> list[APIRouter]:
@@ -20,5 +21,19 @@ def twilio_routers() -> list[APIRouter]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
+            for route in router.routes:
+                if isinstance(route, APIRoute):
+                    for status, text in TWILIO_ERRORS.items():
+                        route.responses.setdefault(status, {"description": text})
             routers.append(router)
     return routers
+
+
+# Every route of the compatible API may answer these, in Twilio's error shape (api/twilio_auth.py).
+TWILIO_ERRORS = {
+    400: "Twilio error: a parameter is wrong (code and message say which)",
+    401: "Twilio error 20003: HTTP Basic with the account SID and auth token is required",
+    404: "Twilio error 20404: no such resource in this account",
+    # Declared here so FastAPI adds no HTTPValidationError reference (api/openapi.py drops that schema).
+    422: "a parameter fails validation",
+}
