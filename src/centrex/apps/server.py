@@ -43,9 +43,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.apps.attendant import AttendantApp, AttendantStore
 from centrex.apps.conference import ConferenceApp, is_conference
-from centrex.apps.media import CallMedia, MediaFormat
+from centrex.apps.media import CallMedia
 from centrex.apps.outbound import OutboundCalls
 from centrex.apps.prompts import PromptLibrary
+from centrex.apps.sip_offer import caller_info, clean, codecs_for, format_of, host_of, info_digit, remote_of
 from centrex.apps.vm_mail import VoicemailMailer
 from centrex.apps.vm_store import MailboxInfo, VoicemailStore
 from centrex.apps.voice_control import AppCallControl
@@ -77,7 +78,6 @@ from centrex.sip.sdp import (
     PCMA,
     PCMU,
     TELEPHONE_EVENT,
-    Codec,
     SessionDescription,
     negotiate_answer,
     parse_sdp,
@@ -95,7 +95,6 @@ _DEPOSIT = re.compile(r"^vm-deposit\.([0-9a-fA-F-]{32,36})$")
 _ATTENDANT = re.compile(r"^aa\.([0-9a-fA-F-]{32,36})$")
 REFER_TIMEOUT_S = 8.0
 VOICE_ROOM_PARTIES = 50  # a voice app's named <Conference> room (the bridges' own limit)
-_TEXT_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -260,7 +259,7 @@ class AppServer:
         self.transport.send_response(make_response(request, status, reason, to_tag=new_tag(), **kw))  # type: ignore[arg-type]
 
     def _on_request(self, request: Request, addr: tuple[str, int], transport: SipTransport) -> None:
-        if _host(addr[0]) not in self.allowed_sources:
+        if host_of(addr[0]) not in self.allowed_sources:
             if request.method != "ACK":
                 self._reply(request, 403, "Forbidden (not an allowed source)")
             return
@@ -301,7 +300,7 @@ class AppServer:
         elif method == "INVITE":
             self._reinvite(call, request)
         elif method == "INFO":
-            digit = _info_digit(request)
+            digit = info_digit(request)
             if digit is not None and call.media is not None:
                 call.media.push_digit(digit)
             self._respond_in_dialog(call, request, 200)
@@ -324,7 +323,7 @@ class AppServer:
             self._respond_in_dialog(call, request, 488)
             return
         if offer is not None and call.media is not None:
-            call.media.set_remote(_remote_of(offer))
+            call.media.set_remote(remote_of(offer))
         call.sdp_version += 1
         answer = call.answer
         if answer is not None and offer is not None and call.media is not None:
@@ -333,7 +332,7 @@ class AppServer:
                     offer,
                     self._host,
                     call.media.port,
-                    _codecs_for(call.media.fmt),
+                    codecs_for(call.media.fmt),
                     session_id=call.key[1],
                     session_version=call.sdp_version,
                 )
@@ -411,7 +410,7 @@ class AppServer:
         ):
             return 404, "Not Found (no such app)"
         try:
-            caller = _caller_info(request)
+            caller = caller_info(request)
         except ValueError as exc:
             return 400, f"Bad Request ({exc})"
         if request.content_type != "application/sdp" or not request.body:
@@ -453,14 +452,14 @@ class AppServer:
                 return 404, "Not Found (no such mailbox)"
         # Offer/answer: our port first (any port: negotiate only looks at the offer's formats).
         probe = negotiate_answer(offer, self._host, 9, (PCMU, PCMA, TELEPHONE_EVENT))
-        fmt = _format_of(probe)
+        fmt = format_of(probe)
         if fmt is None:
             return 488, "Not Acceptable Here (PCMU or PCMA required)"
         media = CallMedia(
             self.ports,
             self._host,
             fmt,
-            _remote_of(offer),
+            remote_of(offer),
             trusted_hosts=self.allowed_sources,
         )
         try:
@@ -471,7 +470,7 @@ class AppServer:
         ready: Prepared | None = None
         if voice_app is not None:
             # The first document before answer: a first <Reject> refuses the INVITE (486/603).
-            dialled = _clean(request.headers.get("X-Centrex-Dialled")) or caller.caller
+            dialled = clean(request.headers.get("X-Centrex-Dialled")) or caller.caller
             prepared = await self.voice.prepare(
                 caller.tenant_id,
                 voice_app,
@@ -487,7 +486,7 @@ class AppServer:
             call.abandoned = prepared.interpreter.abandoned
         call.media = media
         call.answer = negotiate_answer(
-            offer, self._host, media.port, _codecs_for(fmt), session_id=call.key[1], session_version=0
+            offer, self._host, media.port, codecs_for(fmt), session_id=call.key[1], session_version=0
         )
         if ready is not None:
             voice = ready
@@ -626,91 +625,3 @@ class AppServer:
         if call.dialog is not None:
             call.dialog.state = DialogState.TERMINATED
         self._calls.pop(call.key, None)
-
-
-# -- pure helpers ------------------------------------------------------------------------------------
-def _host(text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(text.split("%")[0]))
-    except ValueError:
-        return text
-
-
-def _clean(value: str | None) -> str:
-    """Header text for storage and prompts: printable, bounded."""
-    text = "".join(ch for ch in (value or "").strip() if ch.isprintable())
-    return text.strip('"')[:_TEXT_MAX]
-
-
-def _uuid(request: Request, name: str, required: bool) -> uuid.UUID | None:
-    value = request.headers.get(name)
-    if value is None or not value.strip():
-        if required:
-            raise ValueError(f"{name} is required")
-        return None
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        raise ValueError(f"{name} is not a UUID") from None
-
-
-def _caller_info(request: Request) -> CallerInfo:
-    tenant = _uuid(request, "X-Centrex-Tenant", True)
-    assert tenant is not None
-    return CallerInfo(
-        tenant_id=tenant,
-        call_id=_uuid(request, "X-Centrex-Call", False),
-        caller=_clean(request.headers.get("X-Centrex-Caller"))[:64],
-        caller_name=_clean(request.headers.get("X-Centrex-Caller-Name")),
-        caller_user=_uuid(request, "X-Centrex-Caller-User", False),
-    )
-
-
-def _format_of(answer: SessionDescription) -> MediaFormat | None:
-    for m in answer.media:
-        if m.media != "audio" or m.port == 0:
-            continue
-        rtpmap = m.rtpmap
-        audio = None
-        event = None
-        for pt in m.formats:
-            name = rtpmap.get(pt, "").split("/")[0].upper() or {"0": "PCMU", "8": "PCMA"}.get(pt, "")
-            if name in ("PCMU", "PCMA") and audio is None:
-                audio = (name, int(pt))
-            elif name == "TELEPHONE-EVENT" and event is None:
-                event = int(pt)
-        if audio is not None:
-            return MediaFormat(audio[0], audio[1], event)
-    return None
-
-
-def _codecs_for(fmt: MediaFormat) -> tuple[Codec, ...]:
-    """Answer with the one codec in use (first), so both sides send the same, plus telephone-event."""
-    first = PCMU if fmt.encoding == "PCMU" else PCMA
-    return (first, TELEPHONE_EVENT)
-
-
-def _remote_of(offer: SessionDescription) -> tuple[str, int] | None:
-    for m in offer.media:
-        if m.media != "audio" or m.port == 0:
-            continue
-        conn = offer.media_connection(m)
-        if conn is None or conn.is_null or offer.media_direction(m) in ("recvonly", "inactive"):
-            return None  # on hold: nothing to send to
-        return conn.address, m.port
-    return None
-
-
-_SIGNAL = re.compile(r"^\s*signal\s*=\s*([0-9*#A-Da-d])", re.I | re.M)
-
-
-def _info_digit(request: Request) -> str | None:
-    """A key press in SIP INFO: application/dtmf-relay (``Signal=5``) or application/dtmf (``5``)."""
-    body = request.body.decode(errors="replace")
-    if request.content_type == "application/dtmf-relay":
-        match = _SIGNAL.search(body)
-        return match.group(1).upper() if match else None
-    if request.content_type == "application/dtmf":
-        text = body.strip()
-        return text.upper() if len(text) == 1 and text in "0123456789*#ABCDabcd" else None
-    return None
