@@ -5,7 +5,6 @@ import type { PageProps, RouteDef } from "../app";
 import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { Badge, Card, ErrorNotice, Field, Form, Notice, Page, PagedTable, fmt, useForm, useLoad } from "../ui/kit";
-import { CallTable } from "./admin";
 
 type S = components["schemas"];
 
@@ -187,22 +186,33 @@ function MyE911({ params }: PageProps) {
   );
 }
 
-function MyCalls({ session, params }: PageProps) {
+function MyCalls({ params }: PageProps) {
   return (
-    <Page title="Call history" subtitle="Your calls">
+    <Page title="Call history" subtitle="Calls you made and received">
       <Card>
-        <CallTable tenant={params.tenant} userId={session.userId ?? undefined} />
+        <PagedTable<S["MyCallOut"]>
+          testid="my-calls"
+          load={(limit, offset) => ok(api.GET("/api/v1/tenants/{tenant_id}/me/calls", { params: { path: { tenant_id: params.tenant }, query: { limit, offset } } }))}
+          columns={[
+            { title: "When", cell: (c) => fmt.date(c.start) },
+            { title: "From", cell: (c) => c.caller },
+            { title: "To", cell: (c) => c.callee },
+            { title: "Duration", cell: (c) => fmt.secs(c.duration_ms), class: "num" },
+            { title: "Result", cell: (c) => <Badge tone={c.disposition === "answered" ? "ok" : "warn"}>{c.disposition}</Badge> },
+          ]}
+          empty="No calls yet."
+        />
       </Card>
     </Page>
   );
 }
 
-function MyDevices({ session, params }: PageProps) {
+function MyDevices({ params }: PageProps) {
   return (
     <Page title="My devices" subtitle="The phones registered to you">
       <Card>
-        <PagedTable<S["DeviceOut"]>
-          load={(limit, offset) => ok(api.GET("/api/v1/tenants/{tenant_id}/devices", { params: { path: { tenant_id: params.tenant }, query: { limit, offset, user_id: session.userId ?? undefined } } }))}
+        <PagedTable<S["MyDeviceOut"]>
+          load={(limit, offset) => ok(api.GET("/api/v1/tenants/{tenant_id}/me/devices", { params: { path: { tenant_id: params.tenant }, query: { limit, offset } } }))}
           columns={[
             { title: "SIP user", cell: (d) => <code>{d.sip_username}</code> },
             { title: "MAC", cell: (d) => d.mac_address ?? "—" },
