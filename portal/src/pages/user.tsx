@@ -2,7 +2,7 @@
 // 911 location confirmation after a move, call history and their devices.
 import { useEffect, useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
-import { api, fetchBlob, ok } from "../api/client";
+import { ApiError, api, authHeaders, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { Badge, Card, ErrorNotice, Field, Form, Notice, Page, PagedTable, fmt, useForm, useLoad } from "../ui/kit";
 
@@ -70,7 +70,61 @@ function Voicemail({ params }: PageProps) {
           empty="No messages."
         />
       </Card>
+      <Greetings tenant={tenant} />
     </Page>
+  );
+}
+
+/** The user's own greetings: what callers hear when busy or unavailable (the default when none). */
+function Greetings({ tenant }: { tenant: string }) {
+  const [n, setN] = useState(0);
+  const [err, setErr] = useState<unknown>(null);
+  const [url, setUrl] = useState<string | null>(null);
+  const list = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/me/voicemail/greetings", { params: { path: { tenant_id: tenant } } })), [tenant, n]);
+  const base = `/api/v1/tenants/${tenant}/me/voicemail/greetings`;
+  async function play(kind: string) {
+    setErr(null);
+    try {
+      setUrl(URL.createObjectURL(await fetchBlob(`${base}/${kind}`)));
+    } catch (e) {
+      setErr(e);
+    }
+  }
+  async function upload(kind: string, file: File | undefined) {
+    if (!file) return;
+    setErr(null);
+    const res = await fetch(`${base}/${kind}`, { method: "PUT", body: file, headers: { ...authHeaders("PUT"), "Content-Type": "audio/wav" }, credentials: "same-origin" });
+    if (!res.ok) setErr(new ApiError(res.status, await res.json().catch(() => null)));
+    setN(n + 1);
+  }
+  async function remove(kind: string) {
+    await ok(api.DELETE("/api/v1/tenants/{tenant_id}/me/voicemail/greetings/{kind}", { params: { path: { tenant_id: tenant, kind: kind as "busy" | "unavailable" } } })).catch(setErr);
+    setN(n + 1);
+  }
+  return (
+    <Card>
+      <h2>Greetings</h2>
+      <ErrorNotice error={err ?? list.error} />
+      {url && <audio controls autoPlay src={url} data-testid="greeting-audio" />}
+      <table>
+        <tbody>
+          {(list.data ?? []).map((g) => (
+            <tr>
+              <td>{g.kind === "busy" ? "When busy" : "When unavailable"}</td>
+              <td>{g.recorded ? fmt.secs(g.duration_ms) : <span class="muted">default</span>}</td>
+              <td class="row-actions">
+                {g.recorded && <button class="small" onClick={() => play(g.kind)}>▶ Play</button>}
+                <label class="small button ghost">
+                  Upload WAV
+                  <input type="file" accept="audio/wav,.wav" hidden data-testid={`greeting-${g.kind}`} onChange={(e) => upload(g.kind, (e.currentTarget as HTMLInputElement).files?.[0])} />
+                </label>
+                {g.recorded && <button class="small ghost danger" onClick={() => remove(g.kind)}>Use default</button>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
   );
 }
 
@@ -137,7 +191,7 @@ function Settings({ params }: PageProps) {
           >
             <Field form={pin} name="voicemail_pin" label="New voicemail PIN" type="password" hint="4 to 10 digits" />
           </Form>
-          <Notice>Greetings are recorded from your phone (dial your voicemail, option 0). Uploading one here waits for a greeting endpoint in the API.</Notice>
+          <Notice>Greetings are recorded from your phone (dial your voicemail, option 0) or uploaded as a WAV on the Voicemail page.</Notice>
         </Card>
       </div>
     </Page>
