@@ -221,6 +221,20 @@ const scenarios = {
     const state = await audio.evaluate((a) => ({ t: a.currentTime, d: a.duration, err: a.error && a.error.code, paused: a.paused }));
     expect(state.err === null && state.t > 0.5, `the message plays in the browser (at ${state.t.toFixed(2)} s of ${state.d.toFixed(2)} s, no error)`);
 
+    // A busy greeting uploaded as a 16 kHz WAV: kept (as 8 kHz), listed with a Play button.
+    const rate = 16000, n = Math.round(rate * 1.5);
+    const wav = Buffer.alloc(44 + 2 * n);
+    wav.write("RIFF", 0); wav.writeUInt32LE(36 + 2 * n, 4); wav.write("WAVEfmt ", 8);
+    wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(rate, 24);
+    wav.writeUInt32LE(rate * 2, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34);
+    wav.write("data", 36); wav.writeUInt32LE(2 * n, 40);
+    for (let i = 0; i < n; i++) wav.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 700 * i) / rate) * 12000), 44 + 2 * i);
+    await page.getByTestId("greeting-busy").setInputFiles({ name: "busy.wav", mimeType: "audio/wav", buffer: wav });
+    await page.locator("tr", { hasText: "When busy" }).getByRole("button", { name: "▶ Play" }).waitFor({ timeout: TIMEOUT });
+    const greetings = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/me/voicemail/greetings`);
+    const busy = greetings.body.find((g) => g.kind === "busy");
+    expect(busy && busy.recorded && Math.abs(busy.duration_ms - 1500) < 50, `the uploaded greeting is kept (${busy && busy.duration_ms} ms)`);
+
     await page.getByTestId("nav-Forwarding & DND").click();
     const form = page.getByTestId("forwarding-form");
     await form.locator("#f-forward_always").waitFor();

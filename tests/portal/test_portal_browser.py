@@ -241,6 +241,7 @@ def test_office_admin_adds_a_user_with_a_phone_a_hunt_group_and_sees_a_queue_liv
 def test_end_user_plays_a_voicemail_and_sets_forwarding(portal: Portal) -> None:
     out = run_scenario(portal, "enduser")
     assert "ok: the message plays in the browser" in out
+    assert "ok: the uploaded greeting is kept" in out
     assert "ok: signed in with a session cookie (HttpOnly, SameSite=Strict)" in out
     assert "ok: the API has the forwarding" in out
     assert "ok: a change without the CSRF header is refused (403)" in out
