@@ -192,6 +192,14 @@ const scenarios = {
     await live.getByTestId("agents").filter({ hasText: "1" }).waitFor();
     step("the live figures follow without a reload: 1 agent logged in");
     expect((await live.getByTestId("waiting").textContent()) === "0", "no caller waiting");
+
+    await page.getByTestId("nav-Capacity").click();
+    await page.getByTestId("capacity-chart").waitFor();
+    const rows = page.getByTestId("capacity").locator("tbody tr");
+    await rows.first().waitFor();
+    const cap = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/capacity`);
+    expect((await rows.count()) === cap.body.sites.length && cap.body.sites.every((x) => x.calls_now === 0),
+      `calls per site against capacity: ${cap.body.sites.length} sites, none busy (the switch's own count)`);
   },
 
   async enduser({ page }) {

@@ -27,6 +27,7 @@ from centrex.calls.guard import guard_config
 from centrex.calls.hybrid_anchor import recording_tap, select_anchor
 from centrex.calls.registrar import ExpiryPolicy
 from centrex.calls.service import SipConfig, SipService
+from centrex.capacity.admission import CapacityAdmission
 from centrex.config import Settings
 from centrex.cpaas.calls.wiring import attach_calls
 from centrex.cpaas.messaging.runtime import start_sms
@@ -282,6 +283,8 @@ async def serve(settings: Settings) -> None:
     )
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
+    # Calls in progress per site on this node, beside each site's capacity (GET …/capacity).
+    app.state.site_calls = sip.engine.service(CapacityAdmission).site_calls
     # CPaaS calls (issue 16 §2): the API's call desk on the app server, paced per account.
     app.state.cpaas_calls = attach_calls(
         apps, sessions, cps=settings.cpaas_calls_cps, queue_max=settings.cpaas_calls_queue

@@ -236,6 +236,7 @@ def test_office_admin_adds_a_user_with_a_phone_a_hunt_group_and_sees_a_queue_liv
     assert "ok: the hunt group lists its members" in out
     assert "rings the hunt group (API)" in out
     assert "ok: the live figures follow without a reload: 1 agent logged in" in out
+    assert "ok: calls per site against capacity" in out
 
 
 def test_end_user_plays_a_voicemail_and_sets_forwarding(portal: Portal) -> None:

@@ -8655,6 +8655,11 @@ export interface components {
             blocked: {
                 [key: string]: number;
             };
+            /**
+             * Calls Now
+             * @description calls at the site now, on the node answering (none: no switch beside this API)
+             */
+            calls_now?: number | null;
             /** Link Max Calls */
             link_max_calls: number;
             /**

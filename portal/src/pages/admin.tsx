@@ -1,7 +1,7 @@
 // The office administrator's portal (and the operator's view of one tenant): users and their
 // phones, devices, hunt groups, queues with live figures, auto attendants, 911 locations, call
 // records, recordings, invoices and usage.
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
 import { tenantAuditRoute } from "./account";
 import { numbersRoute } from "./numbers";
@@ -479,6 +479,57 @@ function Usage({ params }: PageProps) {
   );
 }
 
+/** Calls per site against its capacity (voip-service-guide.txt §V.3), refreshed every 5 s. */
+function Capacity({ params }: PageProps) {
+  const tenant = params.tenant;
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 5000);
+    return () => clearInterval(t);
+  }, []);
+  const cap = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/capacity", { params: path(tenant) })), [tenant, tick]);
+  const sites = cap.data?.sites ?? [];
+  const config = useMemo(
+    () => ({
+      type: "bar" as const,
+      data: {
+        labels: sites.map((s) => s.name),
+        datasets: [
+          { label: "Calls now", data: sites.map((s) => s.calls_now ?? 0), backgroundColor: "#1c7ed6" },
+          { label: "Most calls at once", data: sites.map((s) => s.max_calls), backgroundColor: "#ced4da" },
+        ],
+      },
+      options: { indexAxis: "y" as const, scales: { x: { beginAtZero: true } } },
+    }),
+    [cap.data],
+  );
+  return (
+    <Page title="Capacity" subtitle="Calls at each site against the calls it may carry">
+      <Card>
+        {cap.error ? <ErrorNotice error={cap.error} /> : <ChartView config={config} height={80 + 40 * sites.length} testid="capacity-chart" />}
+      </Card>
+      <Card>
+        <table data-testid="capacity">
+          <thead>
+            <tr><th>Site</th><th class="num">Calls now</th><th class="num">Units</th><th class="num">Most at once</th><th>Refused</th></tr>
+          </thead>
+          <tbody>
+            {sites.map((s) => (
+              <tr>
+                <td>{s.name}{s.metered && <span class="muted small"> metered</span>}</td>
+                <td class="num">{s.calls_now ?? "—"}</td>
+                <td class="num">{s.units}</td>
+                <td class="num">{s.max_calls}</td>
+                <td>{Object.entries(s.blocked).map(([k, n]) => `${k}: ${n}`).join(", ") || "none"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+    </Page>
+  );
+}
+
 export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/users", title: "Users", page: Users },
   { path: "/t/:tenant/devices", title: "Devices", page: Devices },
@@ -491,5 +542,6 @@ export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/recordings", title: "Recordings", page: Recordings },
   { path: "/t/:tenant/invoices", title: "Invoices", page: Invoices },
   { path: "/t/:tenant/usage", title: "Usage", page: Usage },
+  { path: "/t/:tenant/capacity", title: "Capacity", page: Capacity },
   tenantAuditRoute,
 ];

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
@@ -61,6 +61,10 @@ class SiteCapacityOut(BaseModel):
     link_max_calls: int
     max_calls: int = Field(description="the most calls at once: its units, or its burst ceiling (§V.3.7)")
     blocked: dict[str, int] = Field(description="calls refused here, by limit")
+    calls_now: int | None = Field(
+        None,
+        description="calls at the site now, on the node answering (none: no switch beside this API)",
+    )
 
 
 class CapacityOut(BaseModel):
@@ -107,14 +111,29 @@ class PrefixOut(PrefixIn):
 # --- capacity -------------------------------------------------------------------------------------
 
 
+def _site_calls(request: Request, tenant_id: uuid.UUID) -> dict[uuid.UUID, int] | None:
+    """This node's calls per site (capacity/admission.py), read from the API's thread: the switch
+    may add a call while the dict is copied, so a copy that raced is taken again."""
+    read = getattr(request.app.state, "site_calls", None)
+    if read is None:
+        return None
+    for _ in range(3):
+        try:
+            return dict(read(tenant_id))
+        except RuntimeError:  # changed size during the copy
+            continue
+    return None
+
+
 @router.get("/tenants/{tenant_id}/capacity", response_model=CapacityOut)
-def get_capacity(data: TenantDep) -> Any:
+def get_capacity(data: TenantDep, request: Request) -> Any:
     data.require(Resource.SITE, Action.READ)
     enterprise = load_enterprise(data.session, data.tenant_id)
     assert enterprise is not None
     blocked: dict[uuid.UUID, dict[str, int]] = {}
     for row in data.session.scalars(data.select(CapacityBlock, Resource.SITE)):
         blocked.setdefault(row.site_id, {})[row.limit_kind] = row.blocked
+    now = _site_calls(request, data.tenant_id)
     sites = [
         SiteCapacityOut(
             site_id=s.id,
@@ -125,6 +144,7 @@ def get_capacity(data: TenantDep) -> Any:
             link_max_calls=link_max_calls(s.bandwidth_kbps, enterprise.links),
             max_calls=burst_ceiling(s, enterprise),
             blocked=blocked.get(s.id, {}),
+            calls_now=None if now is None else now.get(s.id, 0),
         )
         for s in sorted(enterprise.sites.values(), key=lambda s: s.name)
     ]
@@ -132,7 +152,7 @@ def get_capacity(data: TenantDep) -> Any:
 
 
 @router.put("/tenants/{tenant_id}/capacity/hub", response_model=CapacityOut)
-def put_hub(body: HubIn, data: TenantDep) -> Any:
+def put_hub(body: HubIn, data: TenantDep, request: Request) -> Any:
     data.require(Resource.SITE, Action.UPDATE)
     if body.hub_site_id is not None:
         data.get(Site, body.hub_site_id, Resource.SITE)
@@ -141,7 +161,7 @@ def put_hub(body: HubIn, data: TenantDep) -> Any:
         data.create(CapacitySettings, "capacity.hub", Resource.SITE, hub_site_id=body.hub_site_id)
     else:
         data.update(row, "capacity.hub", {"hub_site_id": body.hub_site_id}, Resource.SITE)
-    return get_capacity(data)
+    return get_capacity(data, request)
 
 
 # --- toll-fraud guard -----------------------------------------------------------------------------
