@@ -285,6 +285,9 @@ async def serve(settings: Settings) -> None:
     app.state.conference_participants = apps.conference.participants
     # Calls in progress per site on this node, beside each site's capacity (GET …/capacity).
     app.state.site_calls = sip.engine.service(CapacityAdmission).site_calls
+    # Each trunk gateway's state as the switch sees it (5xx/timeouts, OPTIONS probes): GET …/trunks.
+    gateway_health, clock = sip.engine.service(TrunkCalls).health, sip.clock
+    app.state.gateway_state = lambda gateway_id: gateway_health.view(gateway_id, clock())
     # CPaaS calls (issue 16 §2): the API's call desk on the app server, paced per account.
     app.state.cpaas_calls = attach_calls(
         apps, sessions, cps=settings.cpaas_calls_cps, queue_max=settings.cpaas_calls_queue

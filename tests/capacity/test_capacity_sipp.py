@@ -8,19 +8,17 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from centrex.api.app import create_app
 from centrex.capacity.admission import CapacityAdmission
-from centrex.store.credentials import new_token
 from centrex.store.db import transaction
-from centrex.store.models import ApiToken, Operator, Site, Tenant, TokenKind, User
+from centrex.store.models import Site, Tenant, User
 from centrex.store.models.admission import CapacityBlock
 from centrex.store.models.numbering import LocationSubject, RegisteredLocation
 from centrex.store.models.trunks import EmergencyRouteRow, GatewayRole, OutboundRouteRow, TrunkKind
 from tests.interop.conftest import Server, free_udp_port
 from tests.interop.test_interop_trunks import add_trunk, use_store_routes
+from tests.support.api_beside import operator_get
 
 pytestmark = pytest.mark.interop
 
@@ -77,7 +75,7 @@ async def test_a_full_site_refuses_the_next_call_with_503_and_reason_and_911_pas
     capacity = server.service.engine.service(CapacityAdmission)
     assert sum(capacity.site_calls(tenant_id(server)).values()) == 1
     # The tenant's capacity page shows the call against the site's one unit (issue 18 §2 chart).
-    assert calls_now_by_api(server, capacity)["Main Office"] == (1, 1)
+    assert calls_now_by_api(server)["Main Office"] == (1, 1)
 
     refused = await server.sipp(str(HERE / "uac_capacity_503.xml"), "1001", port=a, callee="2125550198")
     assert refused.returncode == 0, refused.output[-3000:]
@@ -105,27 +103,10 @@ async def test_a_full_site_refuses_the_next_call_with_503_and_reason_and_911_pas
     assert capacity.site_calls(block.tenant_id) == {}
 
 
-def calls_now_by_api(server: Server, capacity: CapacityAdmission) -> dict[str, tuple[int, int]]:
-    """GET …/capacity from an API beside this switch, as `centrex serve` wires it: site → (calls
-    now, the most calls at once)."""
-    app = create_app(engine=server.sessions.kw["bind"])
-    app.state.site_calls = capacity.site_calls
-    token = new_token()
-    with transaction(server.sessions) as s:
-        op = s.scalar(select(Operator))
-        if op is None:
-            op = Operator(email="ops@example.net", name="Ops")
-            s.add(op)
-            s.flush()
-        s.add(ApiToken(kind=TokenKind.OPERATOR, name="capacity test", prefix=token.prefix,
-                       secret_hash=token.secret_hash, operator_id=op.id))  # fmt: skip
-    tid = tenant_id(server)
-    with TestClient(app) as client:
-        r = client.get(
-            f"/api/v1/tenants/{tid}/capacity", headers={"Authorization": f"Bearer {token.plaintext}"}
-        )
-    assert r.status_code == 200, r.text
-    return {site["name"]: (site["calls_now"], site["max_calls"]) for site in r.json()["sites"]}
+def calls_now_by_api(server: Server) -> dict[str, tuple[int, int]]:
+    """GET …/capacity from an API beside this switch: site → (calls now, the most calls at once)."""
+    body = operator_get(server.service, server.sessions, f"/tenants/{tenant_id(server)}/capacity")
+    return {site["name"]: (site["calls_now"], site["max_calls"]) for site in body["sites"]}
 
 
 def tenant_id(server: Server) -> object:

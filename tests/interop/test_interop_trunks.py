@@ -32,6 +32,7 @@ from centrex.store.models.trunks import (
     TrunkRow,
 )
 from tests.e911_store.servers import https_server, smtp_server, trusting
+from tests.support.api_beside import operator_get
 
 from .conftest import Server, free_udp_port
 from .test_interop_sipp import call
@@ -98,6 +99,11 @@ async def test_failover_to_the_secondary_sbc_pair_and_fail_back(server: Server) 
         "+12125550199",
     )
     assert [leg.sip_code for leg in cdr.legs] == [503, 200]
+
+    # The operator sees the primary down, the secondary up (GET /trunks, the switch's own view).
+    trunk = operator_get(server.service, server.sessions, f"/trunks/{trunk_id}")
+    state = {g["port"]: (g["up"], g["failures"]) for g in trunk["gateways"]}
+    assert state == {primary: (False, 1), secondary: (True, 0)}
 
     # While the primary is down, the next call goes straight to the secondary.
     await call(server, "1001", a, "2125550198", "uac_call.xml", [("uas_answer.xml", "gw", secondary)])

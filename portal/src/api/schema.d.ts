@@ -5557,6 +5557,11 @@ export interface components {
         };
         /** GatewayOut */
         GatewayOut: {
+            /**
+             * Failures
+             * @description 5xx, timeouts and failed OPTIONS since it last answered
+             */
+            failures?: number | null;
             /** Host */
             host: string;
             /**
@@ -5570,6 +5575,11 @@ export interface components {
             position: number;
             role: components["schemas"]["GatewayRole"];
             transport: components["schemas"]["SipTransport"];
+            /**
+             * Up
+             * @description taking calls now, as the switch beside this API sees it (none: no switch here)
+             */
+            up?: boolean | null;
         };
         /**
          * GatewayRole

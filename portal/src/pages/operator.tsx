@@ -435,13 +435,24 @@ function Trunks(_: PageProps) {
           columns={[
             { title: "Name", cell: (t) => t.name },
             { title: "Kind", cell: (t) => t.kind },
-            { title: "Gateways", cell: (t) => (t.gateways as { host?: string; port?: number }[]).map((g) => `${g.host}:${g.port ?? 5060}`).join(", ") || "—" },
+            {
+              title: "Gateways",
+              cell: (t) =>
+                t.gateways.length === 0
+                  ? "—"
+                  : t.gateways.map((g) => (
+                      <div data-testid="gateway">
+                        {`${g.host}:${g.port} `}
+                        {g.up == null ? <span class="muted small">state unknown</span> : <Badge tone={g.up ? "ok" : "warn"}>{g.up ? "up" : `down (${g.failures} failures)`}</Badge>}
+                      </div>
+                    )),
+            },
             { title: "Max calls", cell: (t) => t.max_calls ?? "—" },
             { title: "State", cell: (t) => <Badge tone={t.enabled ? "ok" : "warn"}>{t.enabled ? "enabled" : "disabled"}</Badge> },
           ]}
           empty="No trunks."
         />
-        <p class="muted small">Live gateway reachability (OPTIONS pings) is not in the API yet; this shows each trunk's configured state.</p>
+        <p class="muted small">Each gateway's state is the switch's own: down after a 5xx or a timeout, up again when it answers an OPTIONS probe.</p>
       </Card>
       <Card title="Outbound routes">
         <PagedTable<S["RouteOut"]>

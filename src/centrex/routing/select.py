@@ -55,6 +55,13 @@ class GatewayHealth:
         st = self.states.get(gateway.id)
         return st is None or st.down_since is None or now - st.down_since >= self.down_for_s
 
+    def view(self, gateway_id: uuid.UUID, now: float) -> tuple[bool, int]:
+        """(up, failures since it last answered) for the API, by the gateway's stored id."""
+        st = self.states.get(gateway_id)  # one dict read: safe from the API's threads
+        if st is None:
+            return True, 0
+        return st.down_since is None or now - st.down_since >= self.down_for_s, st.failures
+
     def failed(self, gateway: Gateway, now: float) -> None:
         st = self.states.setdefault(gateway.id, GatewayState())
         st.failures += 1

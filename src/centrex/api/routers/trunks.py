@@ -10,10 +10,11 @@ and rule. Every change is audited (routing/storage.py).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -55,6 +56,19 @@ class GatewayOut(BaseModel):
     transport: SipTransport
     role: GatewayRole
     position: int
+    up: bool | None = Field(
+        None, description="taking calls now, as the switch beside this API sees it (none: no switch here)"
+    )
+    failures: int | None = Field(None, description="5xx, timeouts and failed OPTIONS since it last answered")
+
+
+GatewayView = Callable[[uuid.UUID], tuple[bool, int]]
+
+
+def gateway_view(request: Request) -> GatewayView | None:
+    """The switch's gateway health (routing/select.py), set on the app by `centrex serve`."""
+    view: GatewayView | None = getattr(request.app.state, "gateway_state", None)
+    return view
 
 
 class TrunkIn(BaseModel):
@@ -120,8 +134,9 @@ class TrunkOut(BaseModel):
     updated_at: datetime
 
 
-def trunk_out(session: Session, row: TrunkRow) -> TrunkOut:
+def trunk_out(session: Session, row: TrunkRow, view: GatewayView | None = None) -> TrunkOut:
     gws = storage.trunk_gateways(session, row.id)
+    live = {g.id: view(g.id) for g in gws} if view is not None else {}
     return TrunkOut(
         id=row.id,
         name=row.name,
@@ -129,7 +144,14 @@ def trunk_out(session: Session, row: TrunkRow) -> TrunkOut:
         tenant_id=row.tenant_id,
         gateways=[
             GatewayOut(
-                id=g.id, host=g.host, port=g.port, transport=g.transport, role=g.role, position=g.position
+                id=g.id,
+                host=g.host,
+                port=g.port,
+                transport=g.transport,
+                role=g.role,
+                position=g.position,
+                up=live[g.id][0] if g.id in live else None,
+                failures=live[g.id][1] if g.id in live else None,
             )
             for g in gws
         ],
@@ -175,7 +197,11 @@ TrunkListing = Annotated[
 
 @router.get("/trunks", response_model=Page[TrunkOut])
 def list_trunks(
-    ops: OperatorDep, paging: TrunkListing, kind: TrunkKind | None = None, tenant_id: uuid.UUID | None = None
+    ops: OperatorDep,
+    paging: TrunkListing,
+    request: Request,
+    kind: TrunkKind | None = None,
+    tenant_id: uuid.UUID | None = None,
 ) -> Any:
     ops.require_operator()
     stmt = paging.apply(select(TrunkRow).order_by(TrunkRow.name))
@@ -184,7 +210,8 @@ def list_trunks(
     if tenant_id is not None:
         stmt = stmt.where(TrunkRow.tenant_id == tenant_id)
     rows, total = _page(ops.session, stmt, paging)
-    return page_of([trunk_out(ops.session, r) for r in rows], total, paging.limit, paging.offset)
+    view = gateway_view(request)
+    return page_of([trunk_out(ops.session, r, view) for r in rows], total, paging.limit, paging.offset)
 
 
 @router.post("/trunks", response_model=TrunkOut, status_code=201)
@@ -195,8 +222,8 @@ def create_trunk(body: TrunkIn, ops: OperatorDep) -> Any:
 
 
 @router.get("/trunks/{trunk_id}", response_model=TrunkOut)
-def get_trunk(trunk_id: uuid.UUID, ops: OperatorDep) -> Any:
-    return trunk_out(ops.session, storage.find_trunk(ops, trunk_id))
+def get_trunk(trunk_id: uuid.UUID, ops: OperatorDep, request: Request) -> Any:
+    return trunk_out(ops.session, storage.find_trunk(ops, trunk_id), gateway_view(request))
 
 
 @router.patch("/trunks/{trunk_id}", response_model=TrunkOut)
@@ -221,15 +248,16 @@ def delete_trunk(trunk_id: uuid.UUID, ops: OperatorDep) -> Response:
 
 
 @router.get("/tenants/{tenant_id}/trunks", response_model=Page[TrunkOut])
-def list_tenant_trunks(data: TenantDep, paging: PagingDep) -> Any:
+def list_tenant_trunks(data: TenantDep, paging: PagingDep, request: Request) -> Any:
     stmt = data.select(TrunkRow, Resource.TRUNK).order_by(TrunkRow.name)
     rows, total = data.page(stmt, paging.limit, paging.offset)
-    return page_of([trunk_out(data.session, r) for r in rows], total, paging.limit, paging.offset)
+    view = gateway_view(request)
+    return page_of([trunk_out(data.session, r, view) for r in rows], total, paging.limit, paging.offset)
 
 
 @router.get("/tenants/{tenant_id}/trunks/{trunk_id}", response_model=TrunkOut)
-def get_tenant_trunk(trunk_id: uuid.UUID, data: TenantDep) -> Any:
-    return trunk_out(data.session, data.get(TrunkRow, trunk_id, Resource.TRUNK))
+def get_tenant_trunk(trunk_id: uuid.UUID, data: TenantDep, request: Request) -> Any:
+    return trunk_out(data.session, data.get(TrunkRow, trunk_id, Resource.TRUNK), gateway_view(request))
 
 
 # --- outbound routes (operator) ---------------------------------------------------------------------
