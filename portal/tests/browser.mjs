@@ -307,7 +307,7 @@ const scenarios = {
     expect(r.status === 404, `the API answers 404 for another tenant's users (${r.status})`);
     await signInWithPassword(page, CTX.user_email, CTX.user_password);
     await page.goto(`${BASE}/t/${CTX.other_tenant_id}/me/voicemail`);
-    await page.getByText("Not found.", { exact: true }).waitFor();
+    await page.getByText("Not found.", { exact: true }).first().waitFor(); // messages and greetings both
     step("an end user sees not found for another tenant's voicemail");
     await page.goto(`${BASE}/t/${CTX.tenant_id}/users`);
     await page.getByText("Not allowed.", { exact: true }).or(page.getByText("Not found.", { exact: true })).waitFor();
