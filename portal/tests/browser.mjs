@@ -336,7 +336,7 @@ const scenarios = {
     await signIn(page, CTX.office_admin_token, CTX.tenant_id);
     for (const [p, name] of [
       ["users", "admin-users"], ["devices", "admin-devices"], ["numbers", "admin-numbers"], ["hunt-groups", "admin-hunt-groups"], ["queues", "admin-queues"],
-      ["attendants", "admin-attendants"], ["e911", "admin-e911"], ["invoices", "admin-invoices"], ["audit", "admin-audit"],
+      ["attendants", "admin-attendants"], ["e911", "admin-e911"], ["invoices", "admin-invoices"], ["audit", "admin-audit"], ["capacity", "admin-capacity"],
     ]) {
       await page.goto(`${BASE}/t/${CTX.tenant_id}/${p}`);
       await page.locator("h1").waitFor();
