@@ -96,7 +96,7 @@ def test_api_latency_histogram_counts_by_route_template_and_status(api: Api) -> 
     for _ in range(3):
         assert c.get(users, headers=api.admin).status_code == 200
     assert c.get(users).status_code == 401
-    assert c.get("/no/such/path").status_code == 404
+    assert c.get("/api/v1/no/such/path").status_code == 404  # outside /api the portal answers (SPA)
     assert c.get(f"/api/v1/tenants/{api.tenant_id}/users?limit=0", headers=api.admin).status_code == 422
     after = counts(c.get("/metrics", headers=api.operator).text)
     assert after[("GET", template, "200")] == 3
