@@ -79,9 +79,15 @@ def get_greeting(kind: Kind, request: Request, data: TenantDep) -> Any:
 @router.put(
     "/{kind}",
     status_code=204,
-    openapi_extra={"requestBody": {"content": {"audio/wav": {}}, "required": True}},
+    openapi_extra={
+        "requestBody": {
+            "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+            "required": True,
+        }
+    },
 )
 async def put_greeting(kind: Kind, request: Request, data: TenantDep) -> None:
+    store, box = await run_in_threadpool(_mailbox, request, data)  # the owner only, before reading
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise Invalid(f"a greeting may be at most {MAX_BYTES} bytes", field="body", rule="greeting.size")
@@ -93,7 +99,6 @@ async def put_greeting(kind: Kind, request: Request, data: TenantDep) -> None:
         ) from None
     if not 0 < len(pcm) <= MAX_SECONDS * 8000:
         raise Invalid(f"a greeting lasts up to {MAX_SECONDS} s", field="body", rule="greeting.length")
-    store, box = await run_in_threadpool(_mailbox, request, data)
     await run_in_threadpool(store.save_greeting, box, kind, pcm)
 
 
