@@ -26100,7 +26100,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "audio/wav": unknown;
+                "application/octet-stream": string;
             };
         };
         responses: {

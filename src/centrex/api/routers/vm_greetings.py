@@ -81,7 +81,7 @@ def get_greeting(kind: Kind, request: Request, data: TenantDep) -> Any:
     status_code=204,
     openapi_extra={
         "requestBody": {
-            "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             "required": True,
         }
     },
