@@ -39,6 +39,7 @@ from centrex.store.models import OutageRow, Tenant
 from centrex.store.models.alarms import AlarmRow
 from centrex.switchboard import standard_services
 from tests.e911_store.servers import free_port, smtp_server
+from tests.ops_alarms.disk import p2_threshold
 from tests.rtpengine.conftest import start_rtpengine, stop
 
 POLICY = AlarmPolicy.from_settings(Settings(alarm_notify="noc@provider.example"))
@@ -197,7 +198,9 @@ async def test_rtpengine_is_polled_with_ng_ping(sessions: sessionmaker[Session],
 
 
 async def test_disk_space_below_the_threshold(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    monitor = Monitor(sessions, [("disk", disk_check(tmp_path, 1.0))], policy=POLICY)  # never 100% free
+    # A threshold just above what is free: an alarm, and P2 (P1 only under a quarter of the threshold),
+    # whatever the machine's disk holds.
+    monitor = Monitor(sessions, [("disk", disk_check(tmp_path, p2_threshold(tmp_path)))], policy=POLICY)
     (found,) = await monitor.poll()
     assert not found.ok and found.priority == 2 and found.key == f"disk:{tmp_path}"
     assert [a.key for a in alarms(sessions)] == [f"disk:{tmp_path}"]

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.models.alarms import AlarmRow, TicketRow
 from tests.e911_store.servers import free_port, smtp_server
+from tests.ops_alarms.disk import p2_threshold
 
 
 def test_serve_monitors_and_mails_an_alarm(tmp_path: Path) -> None:
@@ -26,7 +27,7 @@ def test_serve_monitors_and_mails_an_alarm(tmp_path: Path) -> None:
             "CENTREX_DATA": str(tmp_path),
             "CENTREX_JOBS_DELAY_S": "0",
             "CENTREX_MONITOR_INTERVAL_S": "1",
-            "CENTREX_MONITOR_DISK_MIN_FREE": "1.0",  # no disk is 100% free: an alarm, for sure
+            "CENTREX_MONITOR_DISK_MIN_FREE": str(p2_threshold(tmp_path)),  # a P2 alarm
             "CENTREX_SMTP_HOST": "127.0.0.1",
             "CENTREX_SMTP_PORT": str(smtp_port),
             "CENTREX_ALARM_NOTIFY": "noc@provider.example",
