@@ -113,10 +113,9 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
         parker = cluster.sipp(
             SCENARIOS / "uas_answer_refer.xml", "1002", ports["1002"], "-key", "callee", "*705"
         )
+        parker += ["-m", "1", "-trace_err", "-error_file", str(tmp_path / "parker_errors.log")]
         phones.append(
-            subprocess.Popen(
-                [*parker, "-m", "1"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
+            subprocess.Popen(parker, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         )
         time.sleep(0.3)
         caller = cluster.sipp(
@@ -146,7 +145,9 @@ def test_a_call_parked_on_one_node_is_retrieved_through_the_other(tmp_path: Path
         wait_for(lambda: slot_owner() is not None, 20, "the call parked in slot 5")
         node_a = next(n for n in cluster.nodes if n.name == "node-a")
         assert slot_owner() == f"sip:127.0.0.1:{node_a.sip}"  # the node that took the call owns the slot
-        assert phones[0].wait(timeout=20) == 0  # the parker was released
+        errors = tmp_path / "parker_errors.log"
+        released = phones[0].wait(timeout=20)
+        assert released == 0, errors.read_text()[-3000:] if errors.exists() else "parker failed"  # released
         with sessions() as s:
             names = {n.id: n.name for n in s.scalars(select(SwitchNode))}
             [parked] = s.scalars(select(ActiveCall)).all()
