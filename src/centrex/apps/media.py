@@ -155,7 +155,7 @@ class CallMedia:
         self._streaming = False
 
     async def start(self) -> CallMedia:
-        from centrex.media.relay import bind_pair
+        from centrex.media.rtp_relay import bind_pair
 
         loop = asyncio.get_running_loop()
         rtp, rtcp = bind_pair(self.allocator, self.host)
