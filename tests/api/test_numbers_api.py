@@ -655,14 +655,14 @@ def test_a_refusal_listing_problems_leaves_nothing_written(api: Api, monkeypatch
     from centrex.api.routers import numbering
     from centrex.numbers.storage import Problem, ProblemList
 
-    real = numbering.storage.create_port_order
+    real = numbering.port_storage.create_port_order
 
     def refuse_after_writing(data: Any, values: dict[str, Any]) -> Any:
         real(data, values)
         raise ProblemList("refused after the row was flushed", [Problem("account_name", "no", "test")])
 
     before = api.call("GET", f"{t(api)}/port-orders", adm(api)).json()["total"]
-    monkeypatch.setattr(numbering.storage, "create_port_order", refuse_after_writing)
+    monkeypatch.setattr(numbering.port_storage, "create_port_order", refuse_after_writing)
     r = api.call("POST", f"{t(api)}/port-orders", adm(api), json={})
     assert r.status_code == 422 and r.json()["errors"] == [
         {"field": "account_name", "rule": "test", "message": "no"}

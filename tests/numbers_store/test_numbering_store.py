@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.numbers import storage
+from centrex.numbers import port_storage, storage
 from centrex.numbers.ratecenters import is_local_call
 from centrex.store.access import OperatorData, Principal, TenantData
 from centrex.store.db import make_engine, make_sessionmaker, transaction
@@ -77,7 +77,7 @@ def test_a_port_completion_that_fails_changes_nothing(factory: sessionmaker[Sess
         data = TenantData(s, operator(), world.a.id)
         order = s.get(PortOrder, world.a.ids["port_foc"])
         assert order is not None
-        storage.complete_port_order(data, order, datetime.now(UTC).date() + timedelta(days=1))
+        port_storage.complete_port_order(data, order, datetime.now(UTC).date() + timedelta(days=1))
     assert "belongs to another account" in refused.value.message
     with factory() as s:
         order = s.get(PortOrder, world.a.ids["port_foc"])

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from centrex.api.deps import OperatorDep, PagingDep, SessionDep, TenantDep
 from centrex.api.fields import E164, Out, Page, page_of
 from centrex.api.routers.numbers import NumberOut, RoutingIn, set_routing
-from centrex.numbers import storage
+from centrex.numbers import port_storage, storage
 from centrex.numbers.listings import ListingDesignation
 from centrex.numbers.storage import ProblemList
 from centrex.ops.lifecycle import port_out_pin_matches
@@ -246,7 +246,7 @@ class PortOrderOut(Out):
 def _order_out(row: PortOrder) -> PortOrderOut:
     fields = {k: getattr(row, k) for k in PortOrderOut.model_fields if hasattr(row, k) and k != "problems"}
     problems = (
-        [ProblemOut(**p.as_dict()) for p in storage.port_order_problems(row, storage.now().date())]
+        [ProblemOut(**p.as_dict()) for p in port_storage.port_order_problems(row, storage.now().date())]
         if row.status == "draft"
         else []
     )
@@ -269,7 +269,7 @@ class RejectIn(BaseModel):
 def create_port_order(body: PortOrderIn, data: TenantDep) -> Any:
     """A draft port-in order. The answer lists in `problems` every field still missing or invalid
     for submission, so the administrator can complete it in one go."""
-    return _order_out(storage.create_port_order(data, body.model_dump()))
+    return _order_out(port_storage.create_port_order(data, body.model_dump()))
 
 
 @router.get("/tenants/{tenant_id}/port-orders", response_model=Page[PortOrderOut])
@@ -283,56 +283,56 @@ def list_port_orders(data: TenantDep, paging: PagingDep, status: str | None = No
 
 @router.get("/tenants/{tenant_id}/port-orders/{order_id}", response_model=PortOrderOut)
 def get_port_order(order_id: uuid.UUID, data: TenantDep) -> Any:
-    return _order_out(storage.get_port_order(data, order_id))
+    return _order_out(port_storage.get_port_order(data, order_id))
 
 
 @router.patch("/tenants/{tenant_id}/port-orders/{order_id}", response_model=PortOrderOut)
 def edit_port_order(order_id: uuid.UUID, body: PortPatch, data: TenantDep) -> Any:
-    row = storage.get_port_order(data, order_id)
-    return _order_out(storage.edit_port_order(data, row, body.model_dump(exclude_unset=True)))
+    row = port_storage.get_port_order(data, order_id)
+    return _order_out(port_storage.edit_port_order(data, row, body.model_dump(exclude_unset=True)))
 
 
 @router.post("/tenants/{tenant_id}/port-orders/{order_id}/submit", response_model=PortOrderOut)
 def submit_port_order(order_id: uuid.UUID, data: TenantDep) -> Any:
     """draft → submitted; 422 listing every missing or invalid field, 409 from any other state."""
-    row = storage.get_port_order(data, order_id)
-    return _order_out(storage.submit_port_order(data, row, storage.now().date()))
+    row = port_storage.get_port_order(data, order_id)
+    return _order_out(port_storage.submit_port_order(data, row, storage.now().date()))
 
 
 @router.post("/tenants/{tenant_id}/port-orders/{order_id}/foc", response_model=PortOrderOut)
 def confirm_foc(order_id: uuid.UUID, body: FocIn, data: TenantDep) -> Any:
     """The losing carrier's firm order commitment (operator); 409 unless submitted (or moving a FOC)."""
     data.require(Resource.PORT_PROGRESS, Action.UPDATE)
-    row = storage.get_port_order(data, order_id)
-    return _order_out(storage.confirm_port_foc(data, row, body.foc_date))
+    row = port_storage.get_port_order(data, order_id)
+    return _order_out(port_storage.confirm_port_foc(data, row, body.foc_date))
 
 
 @router.post("/tenants/{tenant_id}/port-orders/{order_id}/complete", response_model=PortOrderOut)
 def complete_port(order_id: uuid.UUID, body: CompleteIn, data: TenantDep) -> Any:
     """foc → completed on or after the FOC date (operator); the numbers join the tenant's inventory."""
     data.require(Resource.PORT_PROGRESS, Action.UPDATE)
-    row = storage.get_port_order(data, order_id)
-    return _order_out(storage.complete_port_order(data, row, body.completed_on or storage.now().date()))
+    row = port_storage.get_port_order(data, order_id)
+    return _order_out(port_storage.complete_port_order(data, row, body.completed_on or storage.now().date()))
 
 
 @router.post("/tenants/{tenant_id}/port-orders/{order_id}/reject", response_model=PortOrderOut)
 def reject_port(order_id: uuid.UUID, body: RejectIn, data: TenantDep) -> Any:
     data.require(Resource.PORT_PROGRESS, Action.UPDATE)
-    row = storage.get_port_order(data, order_id)
-    return _order_out(storage.reject_port_order(data, row, body.reason))
+    row = port_storage.get_port_order(data, order_id)
+    return _order_out(port_storage.reject_port_order(data, row, body.reason))
 
 
 @router.post("/tenants/{tenant_id}/port-orders/{order_id}/revise", response_model=PortOrderOut)
 def revise_port(order_id: uuid.UUID, data: TenantDep) -> Any:
     """rejected → draft, to correct and resubmit."""
-    row = storage.get_port_order(data, order_id)
-    return _order_out(storage.revise_port_order(data, row))
+    row = port_storage.get_port_order(data, order_id)
+    return _order_out(port_storage.revise_port_order(data, row))
 
 
 @router.delete("/tenants/{tenant_id}/port-orders/{order_id}", status_code=204)
 def delete_port_order(order_id: uuid.UUID, data: TenantDep) -> Response:
     """Only a draft is withdrawn by deleting it; a submitted order is the carrier's to answer."""
-    row = storage.get_port_order(data, order_id)
+    row = port_storage.get_port_order(data, order_id)
     if row.status != "draft":
         raise Conflict(
             f"a {row.status} port order cannot be deleted",
@@ -378,7 +378,7 @@ def port_out_check(number_id: uuid.UUID, body: PortOutIn, data: TenantDep) -> An
     today = storage.now().date()
     if body.port_on is not None and body.port_on < today:
         raise Invalid("the requested port date is in the past", field="port_on", rule="not_past")
-    decision, _, number = storage.port_out_check(
+    decision, _, number = port_storage.port_out_check(
         data, number_id, body.port_on or today, required_by_law=body.required_by_law
     )
     if not body.required_by_law and not port_out_pin_matches(data.session, data.tenant_id, body.pin):
