@@ -292,7 +292,6 @@ async def serve(settings: Settings) -> None:
     app.state.cpaas_calls = attach_calls(
         apps, sessions, cps=settings.cpaas_calls_cps, queue_max=settings.cpaas_calls_queue
     )
-    app.state.data_dir = settings.data_dir  # where CPaaS recordings are (api/twilio/recordings.py)
     register_component(app, "sip", sip.health)
     # Alarms and tickets (issue 19 part 2): the operator's hours and contacts, and the monitor
     # polling this node's components (ops/monitor.py); --no-monitor leaves it off.

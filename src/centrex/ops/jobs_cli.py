@@ -3,55 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from centrex.config import Settings, load_settings
+from centrex.cli_common import DataOpt, DbOpt, as_of_time, console, err, fail, settings_for
 from centrex.ops import job_runs
 from centrex.ops.scheduler import UnknownJob, run_job
-from centrex.store import secretbox
 from centrex.store.db import make_engine, make_sessionmaker
 
 jobs_app = typer.Typer(help="Scheduled jobs (retention, billing run, collections).", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="database URL (default: SQLite in the data dir; env CENTREX_DB)")
-]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where files live (env CENTREX_DATA)")]
-
-
-def fail(message: str) -> None:
-    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _settings(db: str | None, data_dir: Path | None) -> Settings:
-    try:
-        settings = load_settings(db_url=db, data_dir=data_dir)
-        secretbox.configure(settings.secrets_key_path)
-        return settings
-    except ValueError as exc:
-        fail(str(exc))
-        raise
-
-
-def _as_of(text: str | None) -> datetime:
-    """--as-of: a day (00:00 UTC) or an ISO 8601 time; now without it."""
-    if not text:
-        return datetime.now(UTC)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--as-of must be a date YYYY-MM-DD or an ISO 8601 time, got {text!r}")
-        raise
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @jobs_app.command("list")
@@ -59,7 +22,7 @@ def jobs_list(db: DbOpt = None, data_dir: DataOpt = None) -> None:
     """The scheduled jobs: when each runs, its last run and whether its current period is done."""
     from centrex.ops.jobs import builtin_registry  # here: it brings billing, which most commands skip
 
-    settings = _settings(db, data_dir)
+    settings = settings_for(db, data_dir)
     factory = make_sessionmaker(make_engine(settings.database_url))
     now = datetime.now(UTC)
     table = Table(title="scheduled jobs")
@@ -96,13 +59,13 @@ def jobs_run(
     """Run one job now (under its lock, recorded like a scheduled run) and print its report."""
     from centrex.ops.jobs import builtin_registry
 
-    settings = _settings(db, data_dir)
+    settings = settings_for(db, data_dir)
     try:
         job = builtin_registry(settings).get(name)
     except UnknownJob as exc:
         fail(str(exc))
         return
-    when = _as_of(as_of)
+    when = as_of_time(as_of)
     factory = make_sessionmaker(make_engine(settings.database_url))
     progress = Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), TimeElapsedColumn(), console=err

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from centrex.cli_common import DataOpt, DbOpt, console, err, fail
 
 if TYPE_CHECKING:
     from centrex.store.access import OperatorData
@@ -24,19 +25,8 @@ if TYPE_CHECKING:
 peering_app = typer.Typer(
     help="Settlement-free peering: POPs, peers, BIRD configuration.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
 
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="database URL (default: SQLite in the data dir; env CENTREX_DB)")
-]
-DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="where files live (env CENTREX_DATA)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
-
-
-def fail(message: str) -> None:
-    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @contextmanager

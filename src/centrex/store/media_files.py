@@ -47,3 +47,14 @@ def path_of(key: str) -> Path:
     if ".." in stored.parts:
         raise ValueError(f"a media key may not leave the media directory: {key!r}")
     return root() / stored
+
+
+def root_or_settings() -> Path:
+    """The media root, or — in a process that never configured one (an API app made by a tool or
+    a test) — the settings' media directory, so readers of stored keys find the same files."""
+    try:
+        return root()
+    except RuntimeError:
+        from centrex.config import Settings  # here: the store does not need the settings otherwise
+
+        return Settings().media_root

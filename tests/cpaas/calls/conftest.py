@@ -140,7 +140,6 @@ async def stack(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     desk = attach_calls(apps, sessions, cps=5.0)
     app = create_app(engine=engine)
     app.state.cpaas_calls = desk
-    app.state.data_dir = tmp_path
     server, thread, port = serve_app(app)
     web, httpd = start_web_app()
     try:

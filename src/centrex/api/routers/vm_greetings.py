@@ -4,7 +4,6 @@ voicemail menu records (apps/vm_store.py), under the media directory."""
 
 from __future__ import annotations
 
-from pathlib import Path as PathLib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -14,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from centrex.api.deps import TenantDep
 from centrex.apps.vm_store import GREETINGS, MailboxInfo, VoicemailStore
-from centrex.config import Settings
 from centrex.cpaas.voice.sounds import AudioError, decode_wav
 from centrex.store import media_files
 from centrex.store.access import TenantData
@@ -27,16 +25,9 @@ MAX_BYTES = 4_000_000  # a 2-minute greeting as 16-bit 16 kHz mono is 3.84 MB
 MAX_SECONDS = 120
 
 
-def _media_root() -> PathLib:
-    try:
-        return media_files.root()  # set by `centrex serve` and the CLI
-    except RuntimeError:  # an API app made without them (tools, tests): the settings' directory
-        return Settings().media_root
-
-
 def _mailbox(request: Request, data: TenantData) -> tuple[VoicemailStore, MailboxInfo]:
     user = data.me()  # Resource.SELF: the owner only
-    store = VoicemailStore(request.app.state.sessionmaker, _media_root())
+    store = VoicemailStore(request.app.state.sessionmaker, media_files.root_or_settings())
     box = store.mailbox(data.tenant_id, user.id)
     if box is None:
         raise NotFound("you have no voicemail box", field="mailbox", rule="voicemail.no_mailbox")

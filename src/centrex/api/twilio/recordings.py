@@ -29,16 +29,6 @@ router = APIRouter(tags=["twilio"])
 RECORDINGS = PREFIX + "/Recordings"
 
 
-def data_dir(request: Request) -> Path:
-    """Where the app server writes recordings: server.py sets app.state.data_dir."""
-    found = getattr(request.app.state, "data_dir", None)
-    if found is None:
-        from centrex.config import Settings
-
-        found = Settings().data_dir
-    return Path(found)
-
-
 def recording_json(row: CpaasRecording) -> dict[str, Any]:
     base = f"/{API_VERSION}/Accounts/{row.account_sid}/Recordings/{row.sid}"
     return {
@@ -138,8 +128,8 @@ def file_of(request: Request, key: str) -> Path | None:
         return media_files.path_of(key)
     except ValueError:
         return None
-    except RuntimeError:
-        root = data_dir(request).resolve()
+    except RuntimeError:  # no media root configured (a tool's app): the settings' directory
+        root = media_files.root_or_settings().resolve()
         path = (root / key).resolve()
         return path if root in path.parents else None
 
