@@ -96,15 +96,16 @@ def test_serve_listens_where_it_says_and_is_healthy(tmp_path: Path) -> None:
             [*CENTREX, "demo", "--json"], env=env, capture_output=True, text=True, check=True, timeout=120
         ).stdout
     )
+    ports = ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port())]
     proc = subprocess.Popen(
-        [*CENTREX, "serve", "--bind", "127.0.0.1", "--http-port", str(port), "--sip-port", str(free_port())],
+        [*CENTREX, "serve", "--bind", "127.0.0.1", "--http-port", str(port), *ports],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine: the schema and the demo data first
         health = None
         while time.monotonic() < deadline:
             try:
