@@ -34,6 +34,7 @@ from centrex.store.models import PhoneNumber, Tenant
 from centrex.store.models.enums import NumberStatus
 from tests.cpaas.conftest import serve_app
 from tests.interop.conftest import SIPP, Server, make_service
+from tests.support.outbox_worker import drain_and_stop, start_worker
 
 OUR_NUMBER = "+12015550142"  # the demo tenant's number the calls are placed from
 
@@ -143,10 +144,12 @@ async def stack(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     app.state.data_dir = tmp_path
     server, thread, port = serve_app(app)
     web, httpd = start_web_app()
+    worker = start_worker(sessions)  # status callbacks go through the webhooks outbox
     try:
         yield Stack(switch, apps, desk, anchor, f"http://127.0.0.1:{port}", demo, web)
     finally:
         await desk.drain(5.0)
+        await drain_and_stop(worker)
         server.should_exit = True
         await asyncio.to_thread(thread.join, 15)
         httpd.shutdown()

@@ -411,31 +411,46 @@ class CallDesk:
         call are the interpreter's)."""
         call = live.placement.call
         when = rows.now()
+        wanted = bool(call.status_callback) and event in call.status_callback_events
+
+        def params_for(seq: int) -> dict[str, str]:
+            params = {
+                "CallSid": call.sid,
+                "AccountSid": call.account_sid,
+                "From": call.from_number,
+                "To": call.to_number,
+                "Caller": call.from_number,
+                "Called": call.to_number,
+                "CallStatus": "initiated" if event == "initiated" else status,  # Twilio's initiated event
+                "Direction": call.direction,
+                "ApiVersion": API_VERSION,
+                "SequenceNumber": str(seq),
+                "CallbackSource": "call-progress-events",
+                "Timestamp": when.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            if ended:
+                params["CallDuration"] = "0"
+            return params
+
         seq = 0
         if self.env.records is not None:
+            # Through the webhooks outbox with the status (retries, delivery log, in order).
+            queued = wanted and self.env.outbox
             seq = await asyncio.to_thread(
-                self.env.records.set_status, call, status, ended=when if ended else None
+                self.env.records.set_status,
+                call,
+                status,
+                ended=when if ended else None,
+                callback=params_for if queued else None,
             )
-        if not call.status_callback or event not in call.status_callback_events:
+            if queued and seq >= 0:
+                return
+            seq = max(seq, 0)
+        if not wanted:
             return
-        params = {
-            "CallSid": call.sid,
-            "AccountSid": call.account_sid,
-            "From": call.from_number,
-            "To": call.to_number,
-            "Caller": call.from_number,
-            "Called": call.to_number,
-            "CallStatus": "initiated" if event == "initiated" else status,  # Twilio's initiated event
-            "Direction": call.direction,
-            "ApiVersion": API_VERSION,
-            "SequenceNumber": str(seq),
-            "CallbackSource": "call-progress-events",
-            "Timestamp": when.strftime("%a, %d %b %Y %H:%M:%S +0000"),
-        }
-        if ended:
-            params["CallDuration"] = "0"
+        assert call.status_callback is not None
         await self.env.client.notify(
-            call.status_callback, call.status_callback_method, params, call.auth_token
+            call.status_callback, call.status_callback_method, params_for(seq), call.auth_token
         )
 
 

@@ -8,7 +8,8 @@ unknown verb) tries the fallback URL; if that fails too, the caller hears "an ap
 occurred" and the call ends, with the error in the call's log (cpaas_call_notices).
 
 Status callbacks (initiated/ringing/answered/completed per the call's subscription) carry a per-call
-SequenceNumber from 0, CallDuration on completion; they are posted directly, best effort.
+SequenceNumber from 0, CallDuration on completion; they are queued in the webhooks outbox with
+the status change (retried with back-off, in the delivery log; cpaas/voice/records.py).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class VoiceEnv:
     queue_target: Callable[[VoiceCall, str], Awaitable[str | None]] | None = None
     # <Message>: the messaging part's send function (after merge); None: refused with a notice.
     send_message: Callable[[VoiceCall, Message], Awaitable[str]] | None = None
+    # Status callbacks through the webhooks outbox (retries, delivery log); False: posted directly.
+    outbox: bool = True
     events: list[tuple[str, str]] = field(default_factory=list)  # (event, url) posted, for tests
 
 
@@ -191,29 +194,48 @@ class Interpreter:
             await asyncio.to_thread(self.env.records.notice, self.call, message, level=level, code=code)
 
     async def status(self, event: str, status: str) -> None:
-        """Record the call's status; post the status callback if the call subscribed to ``event``."""
+        """Record the call's status; the status callback if the call subscribed to ``event``.
+
+        With the store (``env.records``) and ``env.outbox`` the callback is queued in the webhooks
+        outbox in the status's own transaction (retried with back-off, in the delivery log, a
+        call's SequenceNumbers in order: cpaas/voice/records.py). Without, it is posted directly."""
         call = self.call
         now = utcnow()
+        wanted = bool(call.status_callback) and event in call.status_callback_events
+        answered_at = self.answered_at
+
+        def params_for(seq: int) -> dict[str, str]:
+            params = self.params(status) | {
+                "SequenceNumber": str(seq),
+                "CallbackSource": "call-progress-events",
+                "Timestamp": now.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            if event == "completed":
+                talked = max(0, int((now - answered_at).total_seconds()))
+                params["CallDuration"] = str(talked)
+                params["Duration"] = str(max(1, -(-talked // 60)))
+            return params
+
         seq = 0
         if self.env.records is not None:
+            queued = wanted and self.env.outbox
             seq = await asyncio.to_thread(
                 self.env.records.set_status,
                 call,
                 status,
                 answered=now if event == "answered" else None,
                 ended=now if event == "completed" else None,
+                callback=params_for if queued else None,
             )
-        if not call.status_callback or event not in call.status_callback_events:
+            if queued and seq >= 0:
+                assert call.status_callback is not None
+                self.env.events.append((event, call.status_callback))
+                return
+            seq = max(seq, 0)
+        if not wanted:
             return
-        params = self.params(status)
-        params |= {
-            "SequenceNumber": str(seq),
-            "CallbackSource": "call-progress-events",
-            "Timestamp": now.strftime("%a, %d %b %Y %H:%M:%S +0000"),
-        }
-        if event == "completed":
-            params["CallDuration"] = str(max(0, int((now - self.answered_at).total_seconds())))
-            params["Duration"] = str(max(1, -(-int((now - self.answered_at).total_seconds()) // 60)))
+        assert call.status_callback is not None
+        params = params_for(seq)
         self.env.events.append((event, call.status_callback))
         # Posted in the background, in order (each waits for the one before): the caller's audio
         # never waits for a customer's callback server.
