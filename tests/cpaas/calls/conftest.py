@@ -46,6 +46,9 @@ class WebApp:
     base: str
     pages: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # method, path, params
+    # Status codes to answer a path with, one per request, before 200 (a failing receiver).
+    codes: dict[str, list[int]] = field(default_factory=dict)
+    answered: list[tuple[str, int, str]] = field(default_factory=list)  # path, status, X-Twilio-Signature
 
     def params_of(self, path: str) -> list[dict[str, str]]:
         return [p for _, got, p in self.requests if got == path]
@@ -71,8 +74,11 @@ def start_web_app() -> tuple[WebApp, ThreadingHTTPServer]:
                 length = int(self.headers.get("Content-Length") or 0)
                 params.update(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
             web.requests.append((method, url.path, params))
+            queued = web.codes.get(url.path)
+            code = queued.pop(0) if queued else 200
+            web.answered.append((url.path, code, self.headers.get("X-Twilio-Signature", "")))
             body = web.pages.get(url.path, "<Response/>").encode()
-            self.send_response(200)
+            self.send_response(code)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
