@@ -98,4 +98,6 @@ def test_the_months_messages_are_invoice_lines_in_arrears(api: Api) -> None:
     # Tenant B's messages are on no invoice of A, and A's April messages wait for May's invoice.
     april_run = run(api, "2025-04")
     april_sms = [x for x in april_run["lines"] if x["source"] == "cpaas.txt §4.3"]
-    assert [(x["description"], x["amount"]) for x in april_sms] == [("SMS sent: 1 message, 5 segments", "0.04")]
+    assert [(x["description"], x["amount"]) for x in april_sms] == [
+        ("SMS sent: 1 message, 5 segments", "0.04")
+    ]

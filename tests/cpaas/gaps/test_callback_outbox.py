@@ -18,7 +18,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.cpaas.calls.conftest import OUR_NUMBER, Stack
-from tests.cpaas.calls.conftest import stack as stack  # noqa: F401 - the fixture
+from tests.cpaas.calls.conftest import stack as stack
 from tests.interop.conftest import free_udp_port
 
 pytestmark = pytest.mark.interop

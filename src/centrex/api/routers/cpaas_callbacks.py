@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from centrex.api.deps import PagingDep, TenantDep
 from centrex.api.fields import Page, page_of

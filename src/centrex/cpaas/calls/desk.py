@@ -3,7 +3,8 @@
 The API (another thread, or the same loop under ``centrex serve``) writes the call's row (status
 queued) and hands the call to the desk with ``submit``; every public method here is thread-safe.
 The desk lives on the app server's loop: it paces API-originated calls per account (``cps`` calls
-a second, Twilio's default 1; excess waits in a queue of at most ``queue_max`` per account, beyond
+a second, Twilio's default 1, held across the nodes sharing the store: cpaas/calls/pacing.py;
+excess waits in a queue of at most ``queue_max`` per account on this node, beyond
 which ``submit`` says no and the API answers 429, Twilio code 20429), places each through the
 switch (apps/outbound.py), and on answer runs the voice app (cpaas/voice/control.py
 ``run_voice_app``) on that leg with a ``CallControl`` whose ``dial`` bridges a second leg
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.calls import rows
 from centrex.cpaas.calls.dial import DialParent, dial
+from centrex.cpaas.calls.pacing import SharedPacer
 from centrex.cpaas.voice.control import AppStart, DialRequest, DialResult, VoiceCall
 from centrex.cpaas.voice.fetch import API_VERSION, AppClient, FetchError
 from centrex.cpaas.voice.records import VoiceRecords
@@ -140,6 +142,8 @@ class CallDesk:
         self._next_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # cps per account across the nodes sharing the store (None: this node's own spacing only)
+        self.pacer: SharedPacer | None = SharedPacer(sessions)
 
     @property
     def outbound(self) -> OutboundCalls:
@@ -262,16 +266,33 @@ class CallDesk:
         loop = asyncio.get_running_loop()
         queue = self._queues[account]
         while queue:
-            wait = self._next_at.get(account, 0.0) - loop.time()
+            wait = await self._slot(account, queue[0].placement.call.tenant_id) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            if not queue:  # the calls waiting were cancelled meanwhile
+                break
             live = queue.popleft()
             live.state = "ringing"  # out of the queue: the INVITE leaves now (Twilio's "ringing")
             if live.hangup_wanted:
                 await self._finish(live, "canceled")
                 continue
-            self._next_at[account] = loop.time() + 1.0 / self.cps
             self._spawn(self._place(live))
+
+    async def _slot(self, account: str, tenant_id: object) -> float:
+        """When (the loop's time) the account's next call may leave: a slot reserved in the store,
+        so the account's rate holds across the nodes sharing it (cpaas/calls/pacing.py); this
+        node's own spacing if the store cannot be asked."""
+        loop = asyncio.get_running_loop()
+        gap = 1.0 / self.cps
+        if self.pacer is not None:
+            try:
+                slot = await asyncio.to_thread(self.pacer.reserve, uuid.UUID(str(tenant_id)), gap)
+                return loop.time() + max(0.0, (slot - rows.now()).total_seconds())
+            except Exception:
+                log.exception("cpaas.call.pacing_unavailable account=%s (paced on this node)", account)
+        at = max(self._next_at.get(account, 0.0), loop.time())
+        self._next_at[account] = at + gap
+        return at
 
     async def _place(self, live: LiveCall) -> None:
         p = live.placement
