@@ -8,6 +8,7 @@ account is paced on its own."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -48,7 +49,7 @@ def test_two_nodes_share_one_accounts_rate(db_url: str) -> None:
         assert len(slots) == 30
         ordered = sorted(slots)
         assert ordered[0] == now
-        assert [b - a for a, b in zip(ordered, ordered[1:], strict=False)] == [timedelta(seconds=gap)] * 29
+        assert [b - a for a, b in itertools.pairwise(ordered)] == [timedelta(seconds=gap)] * 29
         # Another account is not held up by this one; a slot past is not given again.
         assert SharedPacer(sessions[1]).reserve(other, gap, now=now) == now
         later = now + timedelta(seconds=60)

@@ -21,7 +21,7 @@ from centrex.store.db import transaction
 from centrex.store.models.cpaas_voice import CpaasCall, CpaasCallNotice
 from centrex.store.models.messaging import A2pRegistration, SmsConsent, SmsMessage
 from tests.cpaas.calls.conftest import OUR_NUMBER, Stack
-from tests.cpaas.calls.conftest import stack as stack  # noqa: F401 - the fixture
+from tests.cpaas.calls.conftest import stack as stack  # the fixture
 from tests.interop.conftest import free_udp_port
 
 pytestmark = pytest.mark.interop

@@ -115,7 +115,9 @@ class LegControl:
         parent = DialParent(
             uuid.UUID(str(call.tenant_id)), call.account_sid, call.sid, call.from_number, call.to_number
         )
-        return await dial(self.desk.outbound, self.desk.sessions, leg.media, parent, request)
+        return await dial(
+            self.desk.outbound, self.desk.sessions, leg.media, parent, request, self.desk.env.records
+        )
 
 
 class CallDesk:
