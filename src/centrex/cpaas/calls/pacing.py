@@ -5,8 +5,9 @@ reserves a slot here. The slot is the account's ``next_at`` (or now, if that is 
 ``next_at`` moves ``1/cps`` past the slot, in one transaction holding the row's lock
 (an UPDATE first, then ``SELECT … FOR UPDATE``: PostgreSQL locks the row, SQLite the
 database). Two nodes sharing PostgreSQL so take turns: the account's calls leave ``1/cps``
-apart whichever node placed them, as a generic cell rate algorithm with no burst. The nodes' clocks are assumed NTP-synchronised (as the job leases and
-the webhook outbox assume); a skew of δ shifts slots by at most δ.
+apart whichever node placed them, as a generic cell rate algorithm with no burst. The nodes' clocks
+are assumed NTP-synchronised (as the job leases and the webhook outbox assume); a skew of δ shifts
+slots by at most δ.
 
 Blocking (the desk calls it through ``asyncio.to_thread``).
 """
