@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
 from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
+from centrex.cpaas.voice.queues import AppQueues
 from centrex.cpaas.voice.records import VoiceRecords
 from centrex.cpaas.voice.runner import Interpreter, VoiceEnv
 from centrex.cpaas.voice.sounds import Sounds
@@ -98,6 +99,7 @@ class VoiceApps:
             recording_url=self.recording_url,
             conference=conference,
             queue_target=self.queue_target,
+            app_queues=AppQueues(),
             send_message=self.send_message if _has_messaging() else None,
         )
 
