@@ -39,6 +39,7 @@ def list_callbacks(
     stmt = data.select(WebhookDelivery, Resource.CPAAS).where(
         WebhookDelivery.endpoint_id.is_(None), WebhookDelivery.kind == "status_callback"
     )
+    order: tuple[Any, ...]
     if call_sid:
         stmt = stmt.where(WebhookDelivery.lane == f"call:{call_sid}")
         order = (WebhookDelivery.created_at, WebhookDelivery.id)
