@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -516,7 +516,8 @@ class Interpreter:
         closed = asyncio.ensure_future(self.media.closed.wait())
         result = "hangup"
         try:
-            await asyncio.wait({music, waiter.taken, closed}, return_when=asyncio.FIRST_COMPLETED)
+            watched: set[asyncio.Future[Any]] = {music, waiter.taken, closed}
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             if waiter.taken.done():
                 result = "bridged"
             elif music.done() and not music.cancelled():
