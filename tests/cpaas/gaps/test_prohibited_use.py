@@ -78,3 +78,35 @@ def test_messaging_after_stop_is_noticed_then_flagged_for_termination(
     assert [(f["subject"], f["state"], f["cycles"]) for f in flagged] == [
         (number, "termination", [cycle, nxt])
     ]
+
+
+def test_refused_attempts_are_records_kept_three_years(db_url: str) -> None:
+    """cpaas.txt §2.4.2 (iv): detail records no longer than three years — the message-retention job
+    deletes refused attempts with the message records."""
+    from datetime import timedelta
+
+    from centrex.ops.jobs import builtin_registry
+    from centrex.ops.scheduler import JobContext
+    from centrex.store.db import make_engine
+    from centrex.store.models import Tenant
+
+    now = datetime(2030, 6, 1, tzinfo=UTC)
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        with transaction(sessions) as s:
+            t = Tenant(name="Refusal Co", sip_domain="refusal.example.com")
+            s.add(t)
+            s.flush()
+            for age in (timedelta(days=30), timedelta(days=3 * 366 + 2)):
+                s.add(
+                    SmsRefusal(
+                        tenant_id=t.id, from_number="+12015550100", to_number=REMOTE, code=21610, at=now - age
+                    )
+                )
+        builtin_registry().get("message-retention").run(JobContext(sessions=sessions, now=now))
+        with sessions() as s:
+            left = [r.at for r in s.query(SmsRefusal).all()]
+        assert left == [now - timedelta(days=30)]
+    finally:
+        engine.dispose()
