@@ -189,7 +189,8 @@ async def test_a_failing_endpoint_waits_in_order_and_holds_up_no_other(
             # The receiver has answered the last one; the worker records it just after.
             for _ in range(100):
                 with sessions() as s:
-                    if not s.scalars(select(WebhookDelivery).where(WebhookDelivery.status == "pending")).all():
+                    pending = select(WebhookDelivery).where(WebhookDelivery.status == "pending")
+                    if not s.scalars(pending).all():
                         break
                 await asyncio.sleep(0.1)
         finally:
