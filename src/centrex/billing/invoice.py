@@ -61,6 +61,9 @@ class InvoiceInputs:
     invoice_date: date
     recurring: Sequence[InvoiceLine] = ()  # the coming month, in advance
     usage: RatedPeriod | None = None  # the previous month, in arrears
+    # The previous month's other transactional charges, in arrears: messages (cpaas.txt §4.3,
+    # billing/messages.py).
+    transactional: Sequence[InvoiceLine] = ()
     non_recurring: Sequence[InvoiceLine] = ()
     credits: Sequence[InvoiceLine] = ()  # outage credits etc. (negative amounts)
     late_charges: Sequence[InvoiceLine] = ()
@@ -194,6 +197,7 @@ def assemble_invoice(inputs: InvoiceInputs) -> Invoice:
             raise ValueError("usage of another tenant on this invoice")
         lines += _usage_lines(inputs.usage, usage_start, usage_end)
         fingerprint = inputs.usage.fingerprint
+    lines += inputs.transactional
     for credit in inputs.credits:
         if credit.amount > 0:
             raise ValueError(f"credit line {credit.description!r} must not be positive")

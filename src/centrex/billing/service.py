@@ -37,8 +37,9 @@ from centrex.billing.invoice import (
     issue_credit_note,
 )
 from centrex.billing.lines import InvoiceLine, LineKind, make_line
+from centrex.billing.messages import message_lines
 from centrex.billing.money import ZERO, stored_amount, to_cents
-from centrex.billing.periods import next_month_start, previous_quarter
+from centrex.billing.periods import month_end, month_start, next_month_start, previous_quarter
 from centrex.billing.plans import Feature, PriceList, RatingPlan, VoiceBundle, bundle_rating_plan
 from centrex.billing.rating import RatedPeriod, rate_period
 from centrex.billing.subscription_service import subscription_of
@@ -702,7 +703,9 @@ def issue_invoice(data: TenantData, usage_month: date, *, batch: bool | None = N
         recurring += cpaas_platform_fee_lines(
             plan.platform_fee_accepted_on, invoice_date, stored_amount(plan.platform_fee_monthly)
         )
-    charges_now = sum((x.amount for x in recurring), ZERO) + _cents(rated.total)
+    first = month_start(usage_month)
+    messages = message_lines(data.session, data.tenant_id, first, month_end(first))  # cpaas.txt §4.3
+    charges_now = sum((x.amount for x in recurring + messages), ZERO) + _cents(rated.total)
     credits, outages = _outage_credit_lines(data, invoice_date, charges_now)
     late = _late_charge_lines(data, invoice_date)
     profile, table = tax_basis(data, plan, invoice_date)
@@ -714,6 +717,7 @@ def issue_invoice(data: TenantData, usage_month: date, *, batch: bool | None = N
                 invoice_date=invoice_date,
                 recurring=recurring,
                 usage=rated,
+                transactional=messages,
                 credits=credits,
                 late_charges=[line for line, _ in late],
                 tax_profile=profile,

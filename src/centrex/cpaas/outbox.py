@@ -35,8 +35,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import delete, event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, event, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from centrex.cpaas.accounts import account_for_tenant
 from centrex.cpaas.signing import HEADER as TWILIO_HEADER
@@ -83,13 +83,15 @@ def enqueue(
     context: dict[str, Any] | None = None,
     now: datetime | None = None,
     flush: bool = True,
+    lane: str | None = None,
 ) -> uuid.UUID:
     """Queue one signed request, in the caller's transaction; returns the delivery's id.
 
     Give one of ``body`` (raw, JSON unless it is a form), ``json_body`` or ``form``. A ``GET`` with
     a form sends it as the query string (Twilio's StatusCallbackMethod=GET). ``standard`` signing
     needs ``endpoint_id`` (the secrets are the endpoint's); ``twilio`` signs with the tenant's
-    CPaaS auth token."""
+    CPaaS auth token. ``lane``: deliveries of one lane leave one at a time in the order queued
+    (default: the endpoint's, else the URL's); a call's status callbacks use ``call:<CallSid>``."""
     if signing not in SIGNINGS:
         raise ValueError(f"signing: one of {', '.join(SIGNINGS)}")
     if signing == "standard" and endpoint_id is None:
@@ -129,6 +131,7 @@ def enqueue(
         max_attempts=max(1, max_attempts),
         next_try_at=now,
         context=context,
+        lane=lane,
         created_at=now,
         updated_at=now,
     )
@@ -159,11 +162,13 @@ class Request:
     method: str
     body: bytes
     headers: dict[str, str]
+    lane_key: str | None = None
 
     @property
     def lane(self) -> str:
-        """Deliveries of one lane are sent one at a time, in order (an endpoint, else a URL)."""
-        return str(self.endpoint_id) if self.endpoint_id else self.url
+        """Deliveries of one lane are sent one at a time, in order (the row's lane, else its
+        endpoint, else its URL)."""
+        return self.lane_key or (str(self.endpoint_id) if self.endpoint_id else self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +218,28 @@ def _headers(
     return headers
 
 
+def _behind(now: datetime) -> Any:
+    """A due delivery queued after one of its lane that is still pending and not due (waiting for
+    its retry, or in flight on this or another node): it waits too, so a lane's deliveries leave in
+    the order they were queued across rounds and nodes — a call's status callbacks in
+    SequenceNumber order, an endpoint's events in order (issue 16 §1, §3)."""
+    earlier = aliased(WebhookDelivery)
+    d = WebhookDelivery
+    same_lane = or_(
+        and_(d.lane.is_not(None), earlier.lane == d.lane),
+        and_(d.lane.is_(None), d.endpoint_id.is_not(None), earlier.endpoint_id == d.endpoint_id),
+        and_(d.lane.is_(None), d.endpoint_id.is_(None), earlier.endpoint_id.is_(None), earlier.url == d.url),
+    )
+    return exists(
+        select(earlier.id).where(
+            earlier.status == "pending",
+            earlier.next_try_at > now,
+            earlier.created_at < WebhookDelivery.created_at,
+            same_lane,
+        )
+    )
+
+
 def claim_due(session: Session, now: datetime, limit: int, lease_s: float) -> list[Request]:
     """Take up to ``limit`` due deliveries: they are leased (their next try moved ``lease_s``
     ahead, to a time of this claim's own) in one conditional UPDATE, and only the rows that carry
@@ -220,7 +247,7 @@ def claim_due(session: Session, now: datetime, limit: int, lease_s: float) -> li
     due = list(
         session.scalars(
             select(WebhookDelivery.id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= now)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_try_at <= now, ~_behind(now))
             .order_by(WebhookDelivery.next_try_at, WebhookDelivery.created_at)
             .limit(limit)
         )
@@ -257,6 +284,7 @@ def claim_due(session: Session, now: datetime, limit: int, lease_s: float) -> li
                 row.method,
                 body,
                 _headers(session, row, body, now, keys),
+                row.lane,
             )
         )
     return taken

@@ -31,7 +31,7 @@ from centrex.billing.rating import rate_period
 from centrex.fairuse.detectors import DOMESTIC, Finding, Kind
 from centrex.numbers.classes import CallClass, Direction
 
-NO_PRICE = frozenset({Kind.AGGREGATION})
+NO_PRICE = frozenset({Kind.AGGREGATION, Kind.CPAAS_NO_CONSENT})  # cpaas.txt §2.5: nothing to re-rate
 
 
 class State(StrEnum):

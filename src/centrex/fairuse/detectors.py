@@ -41,6 +41,7 @@ class Kind(StrEnum):
     DESTINATION_SPREAD = "destination_spread"
     SHARED_LINE = "shared_line"
     AGGREGATION = "aggregation"
+    CPAAS_NO_CONSENT = "cpaas_no_consent"  # cpaas.txt §2.5: messages to opted-out recipients
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,14 @@ bundle's unlimited (voice-bundles.txt §3.3).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from centrex.billing.periods import next_month_start
 from centrex.billing.service import _bundle_in_force, deck_for_plan, plan_of, rating_plan, records_of_month
+from centrex.fairuse.cpaas_use import findings as cpaas_findings
 from centrex.fairuse.cure import Case, State, advance, records_of_use, rerate_amount
 from centrex.fairuse.detectors import CARRIER_TYPES_FIXTURE, Kind, load_carrier_types, review
 from centrex.store.access import TenantData
@@ -60,6 +62,11 @@ def adjustment(data: TenantData, case: Case) -> Decimal:
     return total
 
 
+def _bounds(cycle: str) -> tuple[datetime, datetime]:
+    first = _month(cycle)
+    return datetime.combine(first, time(), UTC), datetime.combine(next_month_start(first), time(), UTC)
+
+
 def review_cycle(data: TenantData, cycle: str) -> list[FairUseCase]:
     data.require(Resource.BILLING, Action.CREATE)
     last = data.session.scalar(
@@ -71,6 +78,7 @@ def review_cycle(data: TenantData, cycle: str) -> list[FairUseCase]:
         )
     sites = {str(s.id): s.npa_nxx for s in data.session.scalars(data.select(Site, Resource.BILLING))}
     findings = review(records_of_month(data, _month(cycle)), carrier_types(data), sites)
+    findings += cpaas_findings(data.session, data.tenant_id, *_bounds(cycle))  # cpaas.txt §2.5
     rows = {(r.kind, r.subject): r for r in data.session.scalars(data.select(FairUseCase, Resource.BILLING))}
     for case in advance([_case(r) for r in rows.values()], findings, cycle):
         row = rows.get((case.kind.value, case.subject))

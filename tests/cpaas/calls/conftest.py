@@ -34,6 +34,7 @@ from centrex.store.models import PhoneNumber, Tenant
 from centrex.store.models.enums import NumberStatus
 from tests.cpaas.conftest import serve_app
 from tests.interop.conftest import SIPP, Server, make_service
+from tests.support.outbox_worker import drain_and_stop, start_worker
 
 OUR_NUMBER = "+12015550142"  # the demo tenant's number the calls are placed from
 
@@ -45,6 +46,9 @@ class WebApp:
     base: str
     pages: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # method, path, params
+    # Status codes to answer a path with, one per request, before 200 (a failing receiver).
+    codes: dict[str, list[int]] = field(default_factory=dict)
+    answered: list[tuple[str, int, str]] = field(default_factory=list)  # path, status, X-Twilio-Signature
 
     def params_of(self, path: str) -> list[dict[str, str]]:
         return [p for _, got, p in self.requests if got == path]
@@ -70,8 +74,11 @@ def start_web_app() -> tuple[WebApp, ThreadingHTTPServer]:
                 length = int(self.headers.get("Content-Length") or 0)
                 params.update(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
             web.requests.append((method, url.path, params))
+            queued = web.codes.get(url.path)
+            code = queued.pop(0) if queued else 200
+            web.answered.append((url.path, code, self.headers.get("X-Twilio-Signature", "")))
             body = web.pages.get(url.path, "<Response/>").encode()
-            self.send_response(200)
+            self.send_response(code)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -142,10 +149,12 @@ async def stack(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     app.state.cpaas_calls = desk
     server, thread, port = serve_app(app)
     web, httpd = start_web_app()
+    worker = start_worker(sessions)  # status callbacks go through the webhooks outbox
     try:
         yield Stack(switch, apps, desk, anchor, f"http://127.0.0.1:{port}", demo, web)
     finally:
         await desk.drain(5.0)
+        await drain_and_stop(worker)
         server.should_exit = True
         await asyncio.to_thread(thread.join, 15)
         httpd.shutdown()

@@ -27,6 +27,7 @@ from tests.interop.conftest import (
     Server,
     server,  # noqa: F401 - the switch fixture, re-exported
 )
+from tests.support.outbox_worker import drain_and_stop, start_worker
 
 from .webapp import VoiceWebApp
 
@@ -39,6 +40,7 @@ def webapp(request: pytest.FixtureRequest) -> Iterator[VoiceWebApp]:
         assert tenant is not None
         token = ensure_account(s, tenant).auth_token
     app = VoiceWebApp(token).start()
+    app.routes["/status"] = lambda p: ("text/plain", "")  # status callbacks are answered 200
     try:
         yield app
     finally:
@@ -66,6 +68,17 @@ def add_application(switch: Server, web: VoiceWebApp, extension: str, **fields: 
 async def start_apps(switch: Server, tmp_path: Path, ports: PortAllocator) -> Any:
     switch.service.engine.media = RelayAnchor(RelayManager(ports, bind_host="127.0.0.1"))
     switch.service.engine.service(Apps).application_by_extension = ApplicationLookup(switch.sessions)
-    return await start_app_server(
+    apps = await start_app_server(
         switch.service, switch.sessions, AppConfig(data_dir=tmp_path, prompts="tones"), ports
     )
+    # Status callbacks go through the webhooks outbox: a real delivery worker sends them, and
+    # ``apps.stop()`` returns once every one queued has been sent.
+    worker = start_worker(switch.sessions)
+    stop_apps = apps.stop
+
+    async def stop() -> None:
+        await stop_apps()
+        await drain_and_stop(worker)
+
+    apps.stop = stop
+    return apps

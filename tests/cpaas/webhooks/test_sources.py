@@ -186,6 +186,13 @@ async def test_a_failing_endpoint_waits_in_order_and_holds_up_no_other(
             got_healthy = await asyncio.to_thread(healthy.wait_for, lambda got: len(got) >= 3, 30.0)
             first_round = await asyncio.to_thread(failing.wait_for, lambda got: len(got) >= 1, 30.0)
             got_failing = await asyncio.to_thread(failing.wait_for, lambda got: len(got) >= 4, 30.0)
+            # The receiver has answered the last one; the worker records it just after.
+            for _ in range(100):
+                with sessions() as s:
+                    pending = select(WebhookDelivery).where(WebhookDelivery.status == "pending")
+                    if not s.scalars(pending).all():
+                        break
+                await asyncio.sleep(0.1)
         finally:
             await worker.stop()
     assert [json.loads(r.body)["n"] for r in got_healthy] == [1, 2, 3]

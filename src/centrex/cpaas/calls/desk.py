@@ -3,7 +3,8 @@
 The API (another thread, or the same loop under ``centrex serve``) writes the call's row (status
 queued) and hands the call to the desk with ``submit``; every public method here is thread-safe.
 The desk lives on the app server's loop: it paces API-originated calls per account (``cps`` calls
-a second, Twilio's default 1; excess waits in a queue of at most ``queue_max`` per account, beyond
+a second, Twilio's default 1, held across the nodes sharing the store: cpaas/calls/pacing.py;
+excess waits in a queue of at most ``queue_max`` per account on this node, beyond
 which ``submit`` says no and the API answers 429, Twilio code 20429), places each through the
 switch (apps/outbound.py), and on answer runs the voice app (cpaas/voice/control.py
 ``run_voice_app``) on that leg with a ``CallControl`` whose ``dial`` bridges a second leg
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.calls import rows
 from centrex.cpaas.calls.dial import DialParent, dial
+from centrex.cpaas.calls.pacing import SharedPacer
 from centrex.cpaas.voice.control import AppStart, DialRequest, DialResult, VoiceCall
 from centrex.cpaas.voice.fetch import API_VERSION, AppClient, FetchError
 from centrex.cpaas.voice.records import VoiceRecords
@@ -113,7 +115,9 @@ class LegControl:
         parent = DialParent(
             uuid.UUID(str(call.tenant_id)), call.account_sid, call.sid, call.from_number, call.to_number
         )
-        return await dial(self.desk.outbound, self.desk.sessions, leg.media, parent, request)
+        return await dial(
+            self.desk.outbound, self.desk.sessions, leg.media, parent, request, self.desk.env.records
+        )
 
 
 class CallDesk:
@@ -140,6 +144,8 @@ class CallDesk:
         self._next_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # cps per account across the nodes sharing the store (None: this node's own spacing only)
+        self.pacer: SharedPacer | None = SharedPacer(sessions)
 
     @property
     def outbound(self) -> OutboundCalls:
@@ -262,16 +268,33 @@ class CallDesk:
         loop = asyncio.get_running_loop()
         queue = self._queues[account]
         while queue:
-            wait = self._next_at.get(account, 0.0) - loop.time()
+            wait = await self._slot(account, queue[0].placement.call.tenant_id) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            if not queue:  # the calls waiting were cancelled meanwhile
+                break
             live = queue.popleft()
             live.state = "ringing"  # out of the queue: the INVITE leaves now (Twilio's "ringing")
             if live.hangup_wanted:
                 await self._finish(live, "canceled")
                 continue
-            self._next_at[account] = loop.time() + 1.0 / self.cps
             self._spawn(self._place(live))
+
+    async def _slot(self, account: str, tenant_id: object) -> float:
+        """When (the loop's time) the account's next call may leave: a slot reserved in the store,
+        so the account's rate holds across the nodes sharing it (cpaas/calls/pacing.py); this
+        node's own spacing if the store cannot be asked."""
+        loop = asyncio.get_running_loop()
+        gap = 1.0 / self.cps
+        if self.pacer is not None:
+            try:
+                slot = await asyncio.to_thread(self.pacer.reserve, uuid.UUID(str(tenant_id)), gap)
+                return loop.time() + max(0.0, (slot - rows.now()).total_seconds())
+            except Exception:
+                log.exception("cpaas.call.pacing_unavailable account=%s (paced on this node)", account)
+        at = max(self._next_at.get(account, 0.0), loop.time())
+        self._next_at[account] = at + gap
+        return at
 
     async def _place(self, live: LiveCall) -> None:
         p = live.placement
@@ -411,31 +434,46 @@ class CallDesk:
         call are the interpreter's)."""
         call = live.placement.call
         when = rows.now()
+        wanted = bool(call.status_callback) and event in call.status_callback_events
+
+        def params_for(seq: int) -> dict[str, str]:
+            params = {
+                "CallSid": call.sid,
+                "AccountSid": call.account_sid,
+                "From": call.from_number,
+                "To": call.to_number,
+                "Caller": call.from_number,
+                "Called": call.to_number,
+                "CallStatus": "initiated" if event == "initiated" else status,  # Twilio's initiated event
+                "Direction": call.direction,
+                "ApiVersion": API_VERSION,
+                "SequenceNumber": str(seq),
+                "CallbackSource": "call-progress-events",
+                "Timestamp": when.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            if ended:
+                params["CallDuration"] = "0"
+            return params
+
         seq = 0
         if self.env.records is not None:
+            # Through the webhooks outbox with the status (retries, delivery log, in order).
+            queued = wanted and self.env.outbox
             seq = await asyncio.to_thread(
-                self.env.records.set_status, call, status, ended=when if ended else None
+                self.env.records.set_status,
+                call,
+                status,
+                ended=when if ended else None,
+                callback=params_for if queued else None,
             )
-        if not call.status_callback or event not in call.status_callback_events:
+            if queued and seq >= 0:
+                return
+            seq = max(seq, 0)
+        if not wanted:
             return
-        params = {
-            "CallSid": call.sid,
-            "AccountSid": call.account_sid,
-            "From": call.from_number,
-            "To": call.to_number,
-            "Caller": call.from_number,
-            "Called": call.to_number,
-            "CallStatus": "initiated" if event == "initiated" else status,  # Twilio's initiated event
-            "Direction": call.direction,
-            "ApiVersion": API_VERSION,
-            "SequenceNumber": str(seq),
-            "CallbackSource": "call-progress-events",
-            "Timestamp": when.strftime("%a, %d %b %Y %H:%M:%S +0000"),
-        }
-        if ended:
-            params["CallDuration"] = "0"
+        assert call.status_callback is not None
         await self.env.client.notify(
-            call.status_callback, call.status_callback_method, params, call.auth_token
+            call.status_callback, call.status_callback_method, params_for(seq), call.auth_token
         )
 
 

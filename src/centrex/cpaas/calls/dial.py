@@ -8,6 +8,12 @@ G.711 frame one side sends is sent on to the other (both legs are G.711, 20 ms f
 relay, recording and billing of the switch see two ordinary calls. The result is what the action
 URL is told: DialCallStatus (completed, busy, no-answer, failed, canceled), DialCallDuration (s,
 answer to hang-up) and DialCallSid (the dialled leg's cpaas_calls row, direction outbound-dial).
+
+``record="record-from-answer"`` (and Twilio's other record-* values, all from answer here): both
+parties are recorded while bridged, mixed to one 8 kHz channel by arrival time (BridgeRecorder), and
+stored as a recording of the caller's call (source DialVerb, cpaas_recordings, kept 30 days: cpaas.txt
+§2.4.2 (i)); its SID goes to the action URL as RecordingSid/RecordingUrl and it is served with the
+Recordings resource (.wav, .mp3).
 """
 
 from __future__ import annotations
@@ -16,18 +22,24 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.calls import rows
-from centrex.cpaas.voice.control import DialRequest, DialResult, DialStatus, DialTarget
+from centrex.cpaas.voice.control import DialRequest, DialResult, DialStatus, DialTarget, VoiceCall
+from centrex.media.g711 import Pcm
+from centrex.media.wav import RATE
 
 if TYPE_CHECKING:
     from centrex.apps.media import CallMedia
     from centrex.apps.outbound import OutboundCalls, OutboundLeg
+    from centrex.cpaas.voice.records import VoiceRecords
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +57,42 @@ class DialParent:
     call_sid: str
     from_number: str
     to_number: str
+
+
+@dataclass
+class _Track:
+    cursor: int = 0  # the sample where this party's next frame goes
+
+
+@dataclass
+class BridgeRecorder:
+    """Both parties of a bridge, mixed to one channel. Each frame goes where its party's last one
+    ended (a continuous stream stays seamless whatever the jitter), unless it arrives more than
+    ``SLACK`` later than that — a pause in that party's RTP — when it goes at its arrival time."""
+
+    SLACK = RATE // 10  # 100 ms
+    started: float = field(default_factory=time.monotonic)
+    chunks: list[tuple[int, Pcm]] = field(default_factory=list)
+
+    def tap(self) -> Callable[[Pcm], None]:
+        track = _Track()
+
+        def add(pcm: Pcm) -> None:
+            arrived = int((time.monotonic() - self.started) * RATE) - len(pcm)
+            at = arrived if arrived - track.cursor > self.SLACK else track.cursor
+            at = max(at, 0)
+            self.chunks.append((at, pcm))
+            track.cursor = at + len(pcm)
+
+        return add
+
+    def samples(self) -> Pcm:
+        if not self.chunks:
+            return np.zeros(0, dtype=np.int16)
+        mix = np.zeros(max(at + len(p) for at, p in self.chunks), dtype=np.int32)
+        for at, pcm in self.chunks:
+            mix[at : at + len(pcm)] += pcm.astype(np.int32)
+        return np.clip(mix, -32768, 32767).astype(np.int16)
 
 
 def target_user(target: DialTarget) -> str | None:
@@ -68,9 +116,11 @@ async def dial(
     caller: CallMedia,
     parent: DialParent,
     request: DialRequest,
+    recorder: VoiceRecords | None = None,
 ) -> DialResult:
     """Ring the targets, bridge the first that answers to ``caller`` until one side hangs up or
-    the time limit; the caller's leg stays up (Twilio's <Dial>: the document goes on after it)."""
+    the time limit; the caller's leg stays up (Twilio's <Dial>: the document goes on after it).
+    ``recorder``: where a ``record`` Dial's recording is stored."""
     users = [(t, u) for t in request.targets if (u := target_user(t)) is not None]
     if not users:
         return DialResult("failed")
@@ -119,11 +169,33 @@ async def dial(
     leg, sid = winner
     answered_at = rows.now()
     await asyncio.to_thread(rows.update, sessions, sid, status="in-progress", answer_time=answered_at)
-    await bridge(caller, leg.media, request.time_limit_s)
+    recording = BridgeRecorder() if request.record.startswith("record-") and recorder else None
+    taps = [(m, recording.tap()) for m in (caller, leg.media)] if recording else []
+    for media, tap in taps:
+        media.taps.append(tap)
+    try:
+        await bridge(caller, leg.media, request.time_limit_s)
+    finally:
+        for media, tap in taps:
+            with contextlib.suppress(ValueError):
+                media.taps.remove(tap)
     leg.hangup()
     duration = int((rows.now() - answered_at).total_seconds())
     await asyncio.to_thread(rows.ended, sessions, sid, "completed", answered_at)
-    return DialResult("completed", duration, sid)
+    recording_sid = None
+    if recording is not None and recorder is not None:
+        samples = recording.samples()
+        if len(samples):
+            owner = VoiceCall(
+                sid=parent.call_sid,
+                account_sid=parent.account_sid,
+                tenant_id=parent.tenant_id,
+                from_number=parent.from_number,
+                to_number=parent.to_number,
+            )
+            saved = await asyncio.to_thread(recorder.save_recording, owner, samples, answered_at, "DialVerb")
+            recording_sid = saved.sid
+    return DialResult("completed", duration, sid, recording_sid)
 
 
 async def _first_answer(

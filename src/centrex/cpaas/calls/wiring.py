@@ -43,7 +43,8 @@ def app_dialer(
         )
         if parent is None or call.media is None:
             return DialResult("failed")
-        return await dial(server.outbound, sessions, call.media, parent, request)
+        records = getattr(getattr(server, "voice", None), "records", None)
+        return await dial(server.outbound, sessions, call.media, parent, request, records)
 
     return dialer
 

@@ -33,11 +33,14 @@ from centrex.cpaas.messaging.checks import Refusal, check_send
 from centrex.cpaas.messaging.connector import Connector
 from centrex.cpaas.messaging.dlr import FINAL, Receipt
 from centrex.cpaas.messaging.keywords import Keyword, classify, reply
-from centrex.cpaas.messaging.segments import segment
+from centrex.cpaas.messaging.segments import Segmented, segment
 from centrex.cpaas.sids import sid_of
 from centrex.store.db import transaction
 from centrex.store.models import Tenant
+from centrex.store.models.cpaas_refusals import SmsRefusal
 from centrex.store.models.messaging import SmsCarrierId, SmsMessage
+
+UNSUBSCRIBED = 21610  # Twilio's code: a message to a recipient who opted out
 
 log = logging.getLogger(__name__)
 API_VERSION = "2010-04-01"
@@ -100,6 +103,32 @@ class Messenger:
     ) -> SmsMessage:
         """Raises Refusal (checks.py). The returned row is detached (expire_on_commit is off)."""
         parts = segment(body)
+        try:
+            row = self._store(tenant_id, from_, to, body, parts, status_callback, direction, keyword_reply)
+        except Refusal as exc:
+            if exc.code == UNSUBSCRIBED:  # counted by the fair-use review (fairuse/cpaas_use.py, §2.5)
+                with transaction(self.sessions) as s:
+                    s.add(
+                        SmsRefusal(
+                            tenant_id=tenant_id, from_number=from_[:16], to_number=to[:16], code=exc.code
+                        )
+                    )
+            raise
+        if self.connector is not None:
+            self.connector.submit(row.sid, from_, to, parts)
+        return row
+
+    def _store(
+        self,
+        tenant_id: uuid.UUID,
+        from_: str,
+        to: str,
+        body: str,
+        parts: Segmented,
+        status_callback: str | None,
+        direction: str,
+        keyword_reply: bool,
+    ) -> SmsMessage:
         with transaction(self.sessions) as s:
             check_send(s, tenant_id, from_, to, body, keyword_reply=keyword_reply)
             config = records.number_config(s, tenant_id, from_)
@@ -118,8 +147,6 @@ class Messenger:
                 status_callback=status_callback or (config.status_callback if config else None),
             )
             s.add(row)
-        if self.connector is not None:
-            self.connector.submit(row.sid, from_, to, parts)
         return row
 
     # -- carrier events (the connector's thread)

@@ -8,6 +8,7 @@ tenant.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.cpaas import outbox
 from centrex.cpaas.accounts import ensure_account
 from centrex.cpaas.sids import sid_of
 from centrex.cpaas.voice.control import AppStart, VoiceCall
@@ -120,12 +122,19 @@ class VoiceRecords:
         *,
         answered: datetime | None = None,
         ended: datetime | None = None,
+        callback: Callable[[int], Mapping[str, str]] | None = None,
     ) -> int:
-        """Record the call's status; returns the status callback's SequenceNumber (0, 1, 2 …)."""
+        """Record the call's status; returns the status callback's SequenceNumber (0, 1, 2 …).
+
+        ``callback``: the status callback's parameters for that SequenceNumber. They are queued in
+        the webhooks outbox (cpaas/outbox.py) in the same transaction as the status: signed
+        X-Twilio-Signature at each attempt, retried with back-off, in the tenant's callback
+        delivery log; one URL's deliveries leave in the order they were queued, so a call's
+        SequenceNumbers arrive in order. Returns -1 when the call has no row (nothing queued)."""
         with self._sessions.begin() as s:
             row = self._row(s, call)
             if row is None:
-                return 0
+                return -1 if callback is not None else 0
             row.status = status
             if answered is not None:
                 row.answer_time = answered
@@ -135,6 +144,30 @@ class VoiceRecords:
                 row.duration_s = max(0, int((ended - base).total_seconds())) if base is not None else 0
             seq = row.sequence_number
             row.sequence_number = seq + 1
+            if callback is not None and call.status_callback:
+                try:
+                    outbox.enqueue(
+                        s,
+                        tenant_id=row.tenant_id,
+                        url=call.status_callback,
+                        method=call.status_callback_method,
+                        form=dict(callback(seq)),
+                        signing="twilio",
+                        kind="status_callback",
+                        context={"call_sid": call.sid, "sequence": seq, "status": status},
+                        lane=f"call:{call.sid}",
+                        flush=False,
+                    )
+                except ValueError as exc:  # not an http(s) URL, a method not GET/POST: nothing sent
+                    s.add(
+                        CpaasCallNotice(
+                            tenant_id=row.tenant_id,
+                            call_id=row.id,
+                            level="error",
+                            code=11210,
+                            message=f"status callback {call.status_callback!r} not sent: {exc}"[:1000],
+                        )
+                    )
             return seq
 
     def duration_s(self, call: VoiceCall) -> int:

@@ -8,7 +8,8 @@ unknown verb) tries the fallback URL; if that fails too, the caller hears "an ap
 occurred" and the call ends, with the error in the call's log (cpaas_call_notices).
 
 Status callbacks (initiated/ringing/answered/completed per the call's subscription) carry a per-call
-SequenceNumber from 0, CallDuration on completion; they are posted directly, best effort.
+SequenceNumber from 0, CallDuration on completion; they are queued in the webhooks outbox with
+the status change (retried with back-off, in the delivery log; cpaas/voice/records.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from centrex.cpaas.voice.control import AppStart, CallControl, DialRequest, Dial
 from centrex.cpaas.voice.emergency import REFUSAL, is_emergency
 from centrex.cpaas.voice.fetch import API_VERSION, AppClient, FetchError, absolute
 from centrex.cpaas.voice.jsonverbs import parse_document
+from centrex.cpaas.voice.queues import AppQueues, Waiter, bridge, queue_sid
 from centrex.cpaas.voice.sounds import AudioError, Sounds
 from centrex.cpaas.voice.verbs import (
     Dial,
@@ -74,13 +77,24 @@ class VoiceEnv:
     conference: Callable[[CallMedia, VoiceCall, str], Awaitable[None]] | None = None
     # A tenant queue's REFER target by the <Enqueue> name (its name or extension), or None.
     queue_target: Callable[[VoiceCall, str], Awaitable[str | None]] | None = None
+    # Twilio-style queues of the app server: <Enqueue> to another name, <Leave>, <Dial><Queue>.
+    app_queues: AppQueues | None = None
     # <Message>: the messaging part's send function (after merge); None: refused with a notice.
     send_message: Callable[[VoiceCall, Message], Awaitable[str]] | None = None
+    # Status callbacks through the webhooks outbox (retries, delivery log); False: posted directly.
+    outbox: bool = True
     events: list[tuple[str, str]] = field(default_factory=list)  # (event, url) posted, for tests
 
 
 class _End(Exception):
     pass
+
+
+class _Leave(Exception):
+    """<Leave> in a queue's wait document."""
+
+
+WAIT_VERBS = (Say, Play, Pause, Redirect, Hangup, Leave)  # what a wait URL's document may hold
 
 
 class Interpreter:
@@ -96,6 +110,7 @@ class Interpreter:
         self._posting: asyncio.Future[None] | None = None
         self.answered_at = utcnow()
         self.fetched = 0
+        self._waiting = False  # running a queue's wait document
 
     def attach(self, media: CallMedia, control: CallControl) -> None:
         """The call was answered: its media and control (the first document was fetched before)."""
@@ -191,29 +206,48 @@ class Interpreter:
             await asyncio.to_thread(self.env.records.notice, self.call, message, level=level, code=code)
 
     async def status(self, event: str, status: str) -> None:
-        """Record the call's status; post the status callback if the call subscribed to ``event``."""
+        """Record the call's status; the status callback if the call subscribed to ``event``.
+
+        With the store (``env.records``) and ``env.outbox`` the callback is queued in the webhooks
+        outbox in the status's own transaction (retried with back-off, in the delivery log, a
+        call's SequenceNumbers in order: cpaas/voice/records.py). Without, it is posted directly."""
         call = self.call
         now = utcnow()
+        wanted = bool(call.status_callback) and event in call.status_callback_events
+        answered_at = self.answered_at
+
+        def params_for(seq: int) -> dict[str, str]:
+            params = self.params(status) | {
+                "SequenceNumber": str(seq),
+                "CallbackSource": "call-progress-events",
+                "Timestamp": now.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            if event == "completed":
+                talked = max(0, int((now - answered_at).total_seconds()))
+                params["CallDuration"] = str(talked)
+                params["Duration"] = str(max(1, -(-talked // 60)))
+            return params
+
         seq = 0
         if self.env.records is not None:
+            queued = wanted and self.env.outbox
             seq = await asyncio.to_thread(
                 self.env.records.set_status,
                 call,
                 status,
                 answered=now if event == "answered" else None,
                 ended=now if event == "completed" else None,
+                callback=params_for if queued else None,
             )
-        if not call.status_callback or event not in call.status_callback_events:
+            if queued and seq >= 0:
+                assert call.status_callback is not None
+                self.env.events.append((event, call.status_callback))
+                return
+            seq = max(seq, 0)
+        if not wanted:
             return
-        params = self.params(status)
-        params |= {
-            "SequenceNumber": str(seq),
-            "CallbackSource": "call-progress-events",
-            "Timestamp": now.strftime("%a, %d %b %Y %H:%M:%S +0000"),
-        }
-        if event == "completed":
-            params["CallDuration"] = str(max(0, int((now - self.answered_at).total_seconds())))
-            params["Duration"] = str(max(1, -(-int((now - self.answered_at).total_seconds()) // 60)))
+        assert call.status_callback is not None
+        params = params_for(seq)
         self.env.events.append((event, call.status_callback))
         # Posted in the background, in order (each waits for the one before): the caller's audio
         # never waits for a customer's callback server.
@@ -273,6 +307,9 @@ class Interpreter:
 
     async def verb(self, verb: Verb) -> Document | None:
         """Run one verb; a Document means "this replaces the rest" (action URL or Redirect)."""
+        if self._waiting and not isinstance(verb, WAIT_VERBS):
+            await self.notice(f"<{type(verb).__name__}> is not allowed in a queue's wait URL", code=12200)
+            return None
         if isinstance(verb, (Say, Play, Pause)):
             await self.prompt(verb, interrupt="")
             return None
@@ -293,6 +330,8 @@ class Interpreter:
         if isinstance(verb, Enqueue):
             return await self.enqueue(verb)
         if isinstance(verb, Leave):
+            if self._waiting:
+                raise _Leave
             await self.notice("<Leave> outside a queue's wait URL does nothing", level="warning", code=12200)
             return None
         return await self.message(verb)
@@ -412,8 +451,7 @@ class Interpreter:
         elif any(t.kind == "conference" for t in d.targets):
             result = await self.conference(next(t.value for t in d.targets if t.kind == "conference"))
         elif any(t.kind == "queue" for t in d.targets):
-            await self.notice("<Dial><Queue> (answering a queued call) is not supported", code=12200)
-            result = DialResult("failed")
+            result = await self.dequeue(next(t.value for t in d.targets if t.kind == "queue"), d)
         else:
             request = DialRequest(
                 targets=list(d.targets),
@@ -450,6 +488,8 @@ class Interpreter:
     # -- Enqueue / Message ------------------------------------------------------------------------
     async def enqueue(self, e: Enqueue) -> Document | None:
         target = await self.env.queue_target(self.call, e.name) if self.env.queue_target else None
+        if target is None and self.env.app_queues is not None:
+            return await self.wait_in_queue(e, self.env.app_queues)
         if target is None:
             await self.notice(f"<Enqueue>: the tenant has no queue named {e.name!r}", code=12200)
             if e.action is None:
@@ -466,6 +506,100 @@ class Interpreter:
         return await self.fetch(
             e.action, e.method, self.params() | {"QueueResult": "system-error", "QueueTime": "0"}
         )
+
+    async def wait_in_queue(self, e: Enqueue, queues: AppQueues) -> Document | None:
+        """<Enqueue> to an app server queue (cpaas/voice/queues.py): wait, hearing the wait URL,
+        until a <Dial><Queue> takes the caller (bridged), <Leave> (leave) or a hang-up; then the
+        action URL with QueueResult, else the verb after the <Enqueue> (Twilio's)."""
+        waiter = queues.join(self.call, self.media, e.name)
+        music = asyncio.ensure_future(self._wait_music(e, queues, waiter))
+        closed = asyncio.ensure_future(self.media.closed.wait())
+        result = "hangup"
+        try:
+            watched: set[asyncio.Future[Any]] = {music, waiter.taken, closed}
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            if waiter.taken.done():
+                result = "bridged"
+            elif music.done() and not music.cancelled():
+                queues.leave(waiter, e.name)  # at once: no <Dial><Queue> may take it now
+                exc = music.exception()
+                if isinstance(exc, _Leave):
+                    result = "leave"
+                elif isinstance(exc, _End):
+                    raise _End
+                elif exc is not None:
+                    raise exc
+        finally:
+            queues.leave(waiter, e.name)
+            for task in (music, closed):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.media.end_stream()
+        if result == "bridged":
+            await waiter.bridged.wait()  # the other call bridges us until one of the two hangs up
+        waited = str(int(time.monotonic() - waiter.since))
+        params = self.params() | {
+            "QueueResult": result,
+            "QueueSid": queue_sid(self.call.tenant_id, e.name),
+            "QueueTime": waited,
+        }
+        if e.action is None or self.media.closed.is_set():
+            if e.action is not None:  # Twilio requests it and ignores the answer after a hang-up
+                with contextlib.suppress(FetchError):
+                    await self.env.client.send(
+                        absolute(self.url, e.action), e.method, params, self.call.auth_token
+                    )
+            return None
+        return await self.fetch(e.action, e.method, params)
+
+    async def _wait_music(self, e: Enqueue, queues: AppQueues, waiter: Waiter) -> None:
+        """The wait URL's document, again and again (Twilio's); without one, silence."""
+        self._waiting = True
+        try:
+            while not self.media.closed.is_set():
+                if not e.wait_url:
+                    await asyncio.sleep(1.0)
+                    continue
+                position, size = queues.position(waiter, e.name)
+                params = self.params() | {
+                    "QueuePosition": str(position),
+                    "QueueSid": queue_sid(self.call.tenant_id, e.name),
+                    "QueueTime": str(int(time.monotonic() - waiter.since)),
+                    "AvgQueueTime": str(queues.average_wait_s(self.call.tenant_id, e.name)),
+                    "CurrentQueueSize": str(size),
+                }
+                try:
+                    doc: Document | None = await self.env.client.document(
+                        absolute(self.url, e.wait_url), "POST", params, self.call.auth_token
+                    )
+                except FetchError as exc:
+                    await self.notice(f"wait URL: {exc}", code=exc.code, level="warning")
+                    await asyncio.sleep(5.0)
+                    continue
+                empty = doc is not None and not doc.verbs
+                while doc is not None and not self.media.closed.is_set():
+                    doc = await self.execute(doc)
+                if empty:  # an empty wait document: ask again in a second, not in a tight loop
+                    await asyncio.sleep(1.0)
+        finally:
+            self._waiting = False
+
+    async def dequeue(self, name: str, d: Dial) -> DialResult:
+        """<Dial><Queue>name</Queue></Dial>: bridge the caller waiting longest in the app server's
+        queue ``name`` (waiting up to the Dial's timeout for one) until one of the two hangs up."""
+        if self.env.app_queues is None:
+            await self.notice("<Dial><Queue> is not available on this server", code=12200)
+            return DialResult("failed")
+        waiter = await self.env.app_queues.take(self.call.tenant_id, name, self.media, d.timeout)
+        if waiter is None:
+            return DialResult("no-answer")
+        began = utcnow()
+        try:
+            await bridge(self.media, waiter.media, d.time_limit)
+        finally:
+            waiter.bridged.set()
+        return DialResult("completed", int((utcnow() - began).total_seconds()), waiter.call.sid)
 
     async def message(self, m: Message) -> Document | None:
         if self.env.send_message is None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
 from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
+from centrex.cpaas.voice.queues import AppQueues
 from centrex.cpaas.voice.records import VoiceRecords
 from centrex.cpaas.voice.runner import Interpreter, VoiceEnv
 from centrex.cpaas.voice.sounds import Sounds
@@ -98,6 +99,7 @@ class VoiceApps:
             recording_url=self.recording_url,
             conference=conference,
             queue_target=self.queue_target,
+            app_queues=AppQueues(),
             send_message=self.send_message if _has_messaging() else None,
         )
 
@@ -126,10 +128,16 @@ class VoiceApps:
 
     async def send_message(self, call: VoiceCall, m: Message) -> str:
         """<Message> during a call: the messaging part's ``send_message`` (looked up by name, so
-        this part stands without it). Twilio's defaults: from the number called, to the caller."""
+        this part stands without it). Twilio's defaults: from the account's number of the call (the
+        number called on an inbound call, the caller ID of one the app placed), to the other party."""
         send = importlib.import_module(MESSAGING).send_message
         tenant = call.tenant_id
-        from_, to = m.from_ or call.to_number, m.to or call.from_number
+        ours, theirs = (
+            (call.from_number, call.to_number)
+            if call.direction.startswith("outbound")
+            else (call.to_number, call.from_number)
+        )
+        from_, to = m.from_ or ours, m.to or theirs
 
         def go() -> str:
             row = send(self._sessions, tenant, from_, to, m.body, status_callback=m.status_callback)

@@ -22,6 +22,7 @@ from centrex.ops.scheduler import JobContext, JobReport
 from centrex.store.access import AccessBase, Principal
 from centrex.store.db import transaction
 from centrex.store.models import Role, TokenKind
+from centrex.store.models.cpaas_refusals import SmsRefusal
 from centrex.store.models.messaging import SmsCarrierId, SmsMessage
 
 CONTENT_DAYS = 30  # cpaas.txt §2.4.2 (i)
@@ -129,6 +130,8 @@ def message_retention(ctx: JobContext) -> JobReport:
         while n := _erase_batch(ctx.sessions, tenant_id, body_cutoff, ctx.now):
             erased += n
             ctx.check_stop()
+    with transaction(ctx.sessions) as s:  # refused attempts (cpaas.txt §2.5 review): records too
+        s.execute(delete(SmsRefusal).where(SmsRefusal.at < record_cutoff))
     return JobReport(
         f"{deleted} message records deleted (before {record_cutoff:%Y-%m-%d}), "
         f"{erased} bodies erased (before {body_cutoff:%Y-%m-%d})",

@@ -66,6 +66,9 @@ class WebhookDelivery(Base, TenantOwned):
     last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # e.g. a call SID
+    # Deliveries of one lane leave one at a time, in the order queued (migration 0042). None: the
+    # endpoint's lane, else the URL's. A call's status callbacks: "call:<CallSid>".
+    lane: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
 
 
 class WebhookAttempt(Base, TenantOwned):

@@ -1,0 +1,35 @@
+"""A real webhook delivery worker (cpaas/delivery.py) for tests whose status callbacks go through
+the outbox: started on the running loop, and stopped only once nothing is left pending (or after a
+timeout), so every callback queued during the test has been sent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from centrex.cpaas.delivery import DeliveryWorker
+from centrex.store.models.webhooks import WebhookDelivery
+
+FAST: tuple[float, ...] = (0.3, 0.6, 1.0, 1.0, 1.0, 1.0, 1.0)
+
+
+def start_worker(sessions: sessionmaker[Session], schedule: Sequence[float] = FAST) -> DeliveryWorker:
+    worker = DeliveryWorker(sessions, poll_s=0.1, timeout_s=5.0, schedule=schedule)
+    worker.start()
+    return worker
+
+
+def pending(sessions: sessionmaker[Session]) -> int:
+    with sessions() as s:
+        return int(s.scalar(select(func.count()).where(WebhookDelivery.status == "pending")) or 0)
+
+
+async def drain_and_stop(worker: DeliveryWorker, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and await asyncio.to_thread(pending, worker.sessions):
+        await asyncio.sleep(0.1)
+    await worker.stop()
