@@ -57,7 +57,7 @@ def _invalid(exc: store.InvalidDefinition) -> JSONResponse:
         content={
             "error": "invalid_flow",
             "message": f"the flow definition is invalid: {exc}",
-            "field": "definition." + first["path"].replace("/", "."),
+            "field": first["field"],
             "rule": "json-schema",
             "errors": exc.errors,
         },

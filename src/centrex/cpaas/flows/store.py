@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 class InvalidDefinition(ValueError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{e['path']}: {e['problem']}" for e in errors))
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
         self.errors = errors
 
 
