@@ -247,6 +247,9 @@ class Settings(BaseSettings):
     # Flows (issue 20 §1, cpaas/flows/runtime.py): an execution taking more steps than this ends
     # failed (a loop in the flow), so a mistake cannot run for ever.
     flow_max_steps: int = Field(default=1000, ge=10, le=100000)
+    # make-http-request may call loopback/private addresses (the service's own network): off, as a
+    # tenant's flow calls public REST services (cpaas.txt §2.2.7); on for a lab or an intranet.
+    flow_http_private: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -331,7 +331,7 @@ async def serve(settings: Settings) -> None:
         if sip.tls_certificate:
             console.print(f"centrex: SIP TLS certificate {sip.tls_certificate}", highlight=False)
     messaging = start_sms(app, settings)  # issue 16 §4: the SMS carrier connector (sms_carrier)
-    flows = start_flows(app, settings.flow_max_steps)  # issue 20 §1: flows on this loop (cpaas/flows/)
+    flows = start_flows(app, settings.flow_max_steps, settings.flow_http_private)  # issue 20 §1
     try:
         await task
     finally:

@@ -51,6 +51,9 @@ class FlowEngine:
     def __init__(self, sessions: sessionmaker[Session], *, max_steps: int = MAX_STEPS) -> None:
         self.sessions = sessions
         self.max_steps = max_steps
+        # make-http-request to loopback/private/link-local addresses (the service's own network):
+        # off unless the operator allows it (setting flow_http_private; tests allow it).
+        self.http_private = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.messenger: Messenger | None = None  # set by serve / the API; else the active one
         self.waiters: dict[ReplyKey, asyncio.Future[dict[str, Any]]] = {}
@@ -224,9 +227,6 @@ class FlowEngine:
             if self.waiters.get(key) is fut:
                 del self.waiters[key]
 
-    def expect_reply(self, ctx: FlowContext) -> ReplyKey:
-        return (ctx.tenant_id, ctx.flow_address, ctx.contact_address)
-
     def inbound(self, tenant_id: uuid.UUID, from_: str, to: str, body: str, message_sid: str) -> bool:
         """An incoming SMS (the Messenger's thread): a reply a widget awaits, or the trigger of the
         flow the number points at. True when a flow took it."""
@@ -335,11 +335,12 @@ def install() -> None:
 install()
 
 
-def start_flows(app: Any, max_steps: int = MAX_STEPS) -> FlowEngine:
+def start_flows(app: Any, max_steps: int = MAX_STEPS, http_private: bool = False) -> FlowEngine:
     """serve: the flows of this database run on the service's loop; incoming SMS reach them."""
     engine = engine_for(app.state.sessionmaker)
     engine.use_loop(asyncio.get_running_loop())
     engine.max_steps = max_steps
+    engine.http_private = http_private
     engine.messenger = getattr(app.state, "messaging", None)
     app.state.flows = engine
     install()
