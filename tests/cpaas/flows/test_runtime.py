@@ -3,16 +3,20 @@ every step, and the Liquid templates see what earlier widgets set."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
 from sqlalchemy import select
 
+from centrex.cpaas import events
+from centrex.cpaas.events import EventBus
 from centrex.cpaas.flows import store
 from centrex.cpaas.flows.engine import FlowEngine
 from centrex.ops.demo import seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models.flows import FlowExecution
+from centrex.store.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 def _flow() -> dict:
@@ -187,3 +191,44 @@ def test_run_subflow_hands_its_variables_back_and_a_loop_is_stopped(db_url: str,
     finally:
         flows.stop()
         engine.dispose()
+
+
+def test_every_step_is_a_flow_step_event_in_the_webhook_outbox(db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as s:
+        demo = seed_demo(s, tmp_path)
+        tenant_id = uuid.UUID(str(demo.tenant_id))
+        s.add(
+            WebhookEndpoint(tenant_id=tenant_id, url="https://hooks.example.com/flows", events=["flow.step"])
+        )
+        flow = store.create_flow(s, tenant_id, "colors", _flow())
+        store.publish(s, flow)
+        flow_id = flow.id
+    bus = EventBus(sessions, refresh_s=0.2)
+    bus.start()
+    events.install(bus)
+    flows = FlowEngine(sessions)
+    try:
+        row = flows.start_by_rest(tenant_id, flow_id, "+15551230000", "+15559870000", {"color": "red"})
+        assert flows.wait(row.id, 30) == "ended"
+        assert bus.drain(30)
+        with sessions() as s:
+            bodies = [
+                json.loads(d.body)
+                for d in s.scalars(select(WebhookDelivery).where(WebhookDelivery.event_type == "flow.step"))
+            ]
+    finally:
+        events.install(None)
+        bus.stop()
+        flows.stop()
+        engine.dispose()
+    bodies.sort(key=lambda b: b["sequence"])
+    assert [(b["sequence"], b["data"]["state"], b["data"]["event"]) for b in bodies] == [
+        (1, "Trigger", "incomingRequest"),
+        (2, "set_color", "next"),
+        (3, "split_color", "noMatch"),
+        (4, "other", "next"),
+    ]
+    assert {b["data"]["execution_sid"] for b in bodies} == {f"FN{row.id.hex}"}
+    assert bodies[2]["data"]["next"] == "other" and bodies[0]["tenant_id"] == str(tenant_id)
