@@ -32,6 +32,7 @@ EVENT_TYPES = (
     "cdr.written",
     "voicemail.left",
     "registration.changed",
+    "flow.step",  # a flow's widget ran (issue 20 §1, cpaas/flows/runtime.py)
 )
 ALL = "*"
 DEFAULT_GRACE = timedelta(hours=24)
