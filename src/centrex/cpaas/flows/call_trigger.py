@@ -20,18 +20,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
-from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.cpaas.flows import store
+from centrex.cpaas.flows import voice_widgets as _voice  # noqa: F401 - registers the call widgets
 from centrex.cpaas.flows.call_channel import CallChannel
+from centrex.cpaas.flows.engine import engine_for
+from centrex.cpaas.flows.runtime import run_execution
+from centrex.cpaas.flows.widgets import FlowContext
+from centrex.cpaas.sids import parse_sid, sid_of
+from centrex.store.db import transaction
 from centrex.store.types import utcnow
 
 if TYPE_CHECKING:
     from centrex.cpaas.voice.runner import Interpreter
 
 log = logging.getLogger(__name__)
+
+# Twilio's way to point a number at a Studio flow: its VoiceUrl is the flow's webhook,
+# https://webhooks.twilio.com/v1/Accounts/{AccountSid}/Flows/{FlowSid} — honoured on any host, for the
+# call's own account, so Twilio code that sets it (IncomingPhoneNumbers) runs the flow here.
+_STUDIO = re.compile(r"/v1/Accounts/(?P<account>AC[0-9a-f]{32})/Flows/(?P<flow>FW[0-9a-f]{32})/?$")
 
 UNPUBLISHED = (480, "Temporarily Unavailable (the flow has no published revision)")
 NO_FLOW = (404, "Not Found (no such flow)")
@@ -49,9 +63,8 @@ class FlowCalls:
         published = await asyncio.to_thread(published_revision, self._sessions, call.tenant_id, flow_id)
         if published is not None:
             return None
-        refused = NO_FLOW if published is None and not await asyncio.to_thread(
-            flow_exists, self._sessions, call.tenant_id, flow_id
-        ) else UNPUBLISHED
+        exists = await asyncio.to_thread(flow_exists, self._sessions, call.tenant_id, flow_id)
+        refused = UNPUBLISHED if exists else NO_FLOW
         await interp.notice(f"the application's flow {flow_id}: {refused[1]}", code=20404)
         await interp.status("completed", "failed")
         await interp.flush()
@@ -76,33 +89,88 @@ class FlowCalls:
             await interp.flush()
 
 
+def studio_flow(url: str | None, account_sid: str) -> uuid.UUID | None:
+    """The flow a Studio webhook URL names (for this account), or None for any other URL."""
+    if not url:
+        return None
+    m = _STUDIO.search(urlsplit(url).path)
+    if m is None or m["account"] != account_sid:
+        return None
+    return parse_sid(m["flow"], "FW")
+
+
 def trigger_of(channel: CallChannel) -> dict[str, object]:
     """Studio's ``trigger.call`` (Twilio's call parameters as the voice URL would get them)."""
     return {"call": channel.params()}
 
 
-async def start_by_call(sessions: sessionmaker[Session], channel: CallChannel, flow_id: object) -> None:
-    """Run the flow's published revision on the call from its trigger's incomingCall transition."""
-    raise NotImplementedError("wired to runtime.run_execution once h/flows is merged")
+async def start_by_call(sessions: sessionmaker[Session], channel: CallChannel, flow_id: object) -> str:
+    """Run the flow's published revision on the call, from its trigger's incomingCall transition,
+    here on the app server's loop (the call's media lives on it). Returns the execution's final
+    status (ended, failed); "refused" when the flow cannot run (no longer published)."""
+    call = channel.call
+    started = await asyncio.to_thread(_create, sessions, call.tenant_id, flow_id, channel)
+    if isinstance(started, str):
+        await channel.notice(started, code=20404)
+        return "refused"
+    ctx, definition = started
+    return await run_execution(ctx, definition, sessions, max_steps=ctx.engine.max_steps)
+
+
+def _create(
+    sessions: sessionmaker[Session], tenant_id: object, flow_id: object, channel: CallChannel
+) -> tuple[FlowContext, dict[str, Any]] | str:
+    """The execution's row (channel voice, the caller as contact, the number called as the flow's
+    address) and its context; or why the flow cannot run."""
+    if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
+        return "no such flow"
+    call = channel.call
+    with transaction(sessions) as s:
+        flow = store.get_flow(s, tenant_id, flow_id)
+        if flow is None:
+            return f"flow {flow_id}: no such flow"
+        row = store.revision(s, flow, flow.published_revision)
+        if row is None:
+            return f"flow {sid_of('FW', flow.id)} has no published revision: publish it first"
+        revision, definition = row.revision, row.definition
+        data: dict[str, Any] = {
+            "flow": {
+                "sid": sid_of("FW", flow.id),
+                "revision": revision,
+                "variables": {},
+                "data": {},
+                "channel": {"address": call.to_number},
+            },
+            "trigger": trigger_of(channel),
+            "widgets": {},
+            "contact": {"channel": {"address": call.from_number}},
+        }
+        execution = store.create_execution(s, flow, revision, "voice", call.from_number, call.to_number, data)
+        execution_id = execution.id
+    data["execution"] = {"sid": sid_of("FN", execution_id)}
+    ctx = FlowContext(
+        tenant_id=tenant_id,
+        execution_id=execution_id,
+        flow_id=flow_id,
+        channel="voice",
+        call=channel,
+        data=data,
+        engine=engine_for(sessions),
+    )
+    return ctx, definition
 
 
 def published_revision(sessions: sessionmaker[Session], tenant_id: object, flow_id: object) -> int | None:
-    from centrex.store.models.flows import Flow
-
-    if not isinstance(flow_id, uuid.UUID):
+    """The flow's published revision, None when it has none or is not the tenant's."""
+    if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
         return None
     with sessions() as s:
-        row = s.get(Flow, flow_id)
-        if row is None or row.tenant_id != tenant_id:
-            return None
-        return row.published_revision
+        flow = store.get_flow(s, tenant_id, flow_id)
+        return flow.published_revision if flow is not None else None
 
 
 def flow_exists(sessions: sessionmaker[Session], tenant_id: object, flow_id: object) -> bool:
-    from centrex.store.models.flows import Flow
-
-    if not isinstance(flow_id, uuid.UUID):
+    if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
         return False
     with sessions() as s:
-        row = s.get(Flow, flow_id)
-        return row is not None and row.tenant_id == tenant_id
+        return store.get_flow(s, tenant_id, flow_id) is not None

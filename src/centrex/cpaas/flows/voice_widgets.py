@@ -234,3 +234,6 @@ VOICE_WIDGETS = {
 def register_voice_widgets() -> None:
     for name, widget in VOICE_WIDGETS.items():
         register(name, widget)
+
+
+register_voice_widgets()

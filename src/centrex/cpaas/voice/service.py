@@ -15,7 +15,7 @@ import importlib.util
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.cpaas.flows.call_trigger import FlowCalls
+from centrex.cpaas.flows.call_trigger import FlowCalls, studio_flow
 from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
 from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
 from centrex.cpaas.voice.records import VoiceRecords
@@ -159,6 +159,8 @@ class VoiceApps:
         call, start = started
         interp = Interpreter(call, None, None, self.env)
         await interp.status("ringing", "ringing")
+        if start.flow_id is None and (flow := studio_flow(start.url, call.account_sid)) is not None:
+            start = replace(start, flow_id=flow)  # a Studio webhook as the voice URL (Twilio's way)
         if start.flow_id is not None:  # the application runs a flow: its published revision
             refused = await self.flows.refusal(interp, start.flow_id)
             return refused if refused is not None else Prepared(call, start, interp, None)
