@@ -27,10 +27,10 @@ from tests.interop.test_interop_trunks import add_trunk, use_store_routes
 __all__ = ["OUR_NUMBER", "Stack", "carrier_caller", "publish_flow", "route_carrier", "steps_of"]
 
 
-def route_carrier(stack: Stack, port: int) -> None:
+def route_carrier(env: Stack, port: int) -> None:
     """A carrier trunk at 127.0.0.1:``port`` whose calls to the tenant's DIDs come in."""
-    add_trunk(stack.switch, "carrier", TrunkKind.CARRIER, [(port, GatewayRole.PRIMARY)])
-    use_store_routes(stack.switch)
+    add_trunk(env.switch, "carrier", TrunkKind.CARRIER, [(port, GatewayRole.PRIMARY)])
+    use_store_routes(env.switch)
 
 
 def carrier_caller(tmp_path: Path, pcap: Path, name: str = "carrier_flow.xml") -> str:
@@ -63,38 +63,40 @@ def carrier_caller(tmp_path: Path, pcap: Path, name: str = "carrier_flow.xml") -
     return str(path)
 
 
-def tenant_of(stack: Stack) -> uuid.UUID:
-    with stack.switch.sessions() as s:
+def tenant_of(env: Stack) -> uuid.UUID:
+    with env.switch.sessions() as s:
         tenant = s.scalar(select(Tenant.id))
         assert tenant is not None
         return tenant
 
 
-def publish_flow(stack: Stack, name: str, definition: dict[str, Any]) -> uuid.UUID:
+def publish_flow(env: Stack, name: str, definition: dict[str, Any]) -> uuid.UUID:
     """A flow saved and published through the flows' store (the flows part's REST API does the same)."""
-    with transaction(stack.switch.sessions) as s:
-        flow = store.create_flow(s, tenant_of(stack), name, definition)
+    with transaction(env.switch.sessions) as s:
+        flow = store.create_flow(s, tenant_of(env), name, definition)
         store.publish(s, flow)
         return flow.id
 
 
-def number_id(stack: Stack, e164: str = OUR_NUMBER) -> uuid.UUID:
-    with stack.switch.sessions() as s:
+def number_id(env: Stack, e164: str = OUR_NUMBER) -> uuid.UUID:
+    with env.switch.sessions() as s:
         found = s.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == e164))
         assert found is not None
         return found
 
 
-def steps_of(stack: Stack, flow_id: uuid.UUID) -> list[list[tuple[str, str, str, dict[str, Any]]]]:
+def steps_of(env: Stack, flow_id: uuid.UUID) -> list[list[tuple[str, str, str, dict[str, Any]]]]:
     """Every execution of the flow, oldest first: its steps as (state, widget type, event, outputs)."""
-    with stack.switch.sessions() as s:
+    with env.switch.sessions() as s:
         runs = s.scalars(
             select(FlowExecution).where(FlowExecution.flow_id == flow_id).order_by(FlowExecution.created_at)
         ).all()
         return [
             [
                 (st.state, st.widget_type, st.event, dict(st.outputs))
-                for st in s.scalars(select(FlowStep).where(FlowStep.execution_id == r.id).order_by(FlowStep.seq))
+                for st in s.scalars(
+                    select(FlowStep).where(FlowStep.execution_id == r.id).order_by(FlowStep.seq)
+                )
             ]
             for r in runs
         ]

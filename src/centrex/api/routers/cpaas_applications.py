@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
+from sqlalchemy import select
 
 from centrex.api.checks import extension_free
 from centrex.api.deps import PagingDep, TenantDep
@@ -114,7 +114,9 @@ def _check(data: TenantData, values: dict[str, Any], exclude: uuid.UUID | None =
             select(Flow.id).where(Flow.id == values["flow_id"], Flow.tenant_id == data.tenant_id)
         )
         if flow is None:
-            raise Invalid(f"flow_id {values['flow_id']} is not a flow of this tenant", field="flow_id", rule="exists")
+            raise Invalid(
+                f"flow_id {values['flow_id']} is not a flow of this tenant", field="flow_id", rule="exists"
+            )
 
 
 @router.get("", response_model=Page[ApplicationOut])

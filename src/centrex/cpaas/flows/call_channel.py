@@ -108,7 +108,9 @@ class CallChannel:
         play_beep: bool = True,
         source: str = "StudioRecordVoicemail",
     ) -> Recorded:
-        r = Record(max_length=max_length_s, timeout=timeout_s, finish_on_key=finish_on_key, play_beep=play_beep)
+        r = Record(
+            max_length=max_length_s, timeout=timeout_s, finish_on_key=finish_on_key, play_beep=play_beep
+        )
         took = await self._interp.capture(r, source=source[:24])
         if took is None:
             return Recorded()
@@ -127,7 +129,9 @@ class CallChannel:
     ) -> DialResult:
         """Call the targets and bridge the first to answer; returns when that call ends (the
         caller's leg stays for the flow's next widget). 911/933 is refused (cpaas.txt §2.4.4)."""
-        d = Dial(tuple(targets), timeout=timeout_s, time_limit=time_limit_s, caller_id=caller_id, record=record)
+        d = Dial(
+            tuple(targets), timeout=timeout_s, time_limit=time_limit_s, caller_id=caller_id, record=record
+        )
         return await self._interp.place(d)
 
     async def enqueue(self, name: str) -> str:
@@ -144,4 +148,3 @@ class CallChannel:
 def _loop(n: int) -> int:
     """Studio's loop: 1 by default, 0 … forever (capped as <Say loop="0"> is)."""
     return MAX_LOOP if n <= 0 else min(n, MAX_LOOP)
-

@@ -22,8 +22,8 @@ import contextlib
 import logging
 import re
 import uuid
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -113,13 +113,13 @@ async def start_by_call(sessions: sessionmaker[Session], channel: CallChannel, f
     if isinstance(started, str):
         await channel.notice(started, code=20404)
         return "refused"
-    ctx, definition = started
-    return await run_execution(ctx, definition, sessions, max_steps=ctx.engine.max_steps)
+    ctx, definition, max_steps = started
+    return await run_execution(ctx, definition, sessions, max_steps=max_steps)
 
 
 def _create(
     sessions: sessionmaker[Session], tenant_id: object, flow_id: object, channel: CallChannel
-) -> tuple[FlowContext, dict[str, Any]] | str:
+) -> tuple[FlowContext, dict[str, Any], int] | str:
     """The execution's row (channel voice, the caller as contact, the number called as the flow's
     address) and its context; or why the flow cannot run."""
     if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
@@ -148,6 +148,7 @@ def _create(
         execution = store.create_execution(s, flow, revision, "voice", call.from_number, call.to_number, data)
         execution_id = execution.id
     data["execution"] = {"sid": sid_of("FN", execution_id)}
+    engine = engine_for(sessions)
     ctx = FlowContext(
         tenant_id=tenant_id,
         execution_id=execution_id,
@@ -155,9 +156,9 @@ def _create(
         channel="voice",
         call=channel,
         data=data,
-        engine=engine_for(sessions),
+        engine=engine,
     )
-    return ctx, definition
+    return ctx, definition, engine.max_steps
 
 
 def published_revision(sessions: sessionmaker[Session], tenant_id: object, flow_id: object) -> int | None:

@@ -1,13 +1,16 @@
 """The call widgets of a flow (issue 20 §1), under Twilio Studio's names, properties and transition
 events, so a Studio flow's JSON runs as is:
 
-| widget | properties (Studio's) | events | outputs (``widgets.<name>.…``) |
-| --- | --- | --- | --- |
-| say-play | say, play, digits, voice, language, loop | audioComplete | — |
-| gather-input-on-call | say, play, voice, language, loop, number_of_digits, timeout, finish_on_key, stop_gather | keypress, timeout | Digits, FinishedOnKey |
-| connect-call-to | noun (number, number-multi, extension, sip), to, sip_endpoint, caller_id, timeout, time_limit, record | callCompleted, hangup | DialCallStatus, DialCallDuration, DialCallSid, RecordingSid, RecordingUrl |
-| record-voicemail | max_length, timeout, finish_on_key, play_beep | recordingComplete, noAudio, hangup | RecordingSid, RecordingUrl, RecordingDuration, Digits |
-| enqueue-call | queue_name | callComplete, failedToEnqueue, callFailure | QueueResult |
+- say-play (say, play, digits, voice, language, loop) → audioComplete.
+- gather-input-on-call (say, play, voice, language, loop, number_of_digits, timeout, finish_on_key,
+  stop_gather) → keypress, timeout; outputs Digits, FinishedOnKey.
+- connect-call-to (noun: number, number-multi, extension or sip; to, sip_endpoint, caller_id, timeout,
+  time_limit, record) → callCompleted, hangup; outputs DialCallStatus, DialCallDuration, DialCallSid,
+  RecordingSid.
+- record-voicemail (max_length, timeout, finish_on_key, play_beep) → recordingComplete, noAudio,
+  hangup; outputs RecordingSid, RecordingUrl, RecordingDuration, Digits.
+- enqueue-call (queue_name: the tenant's queue by name or extension) → callComplete (the switch's
+  queue has the caller), failedToEnqueue (no such queue), callFailure; output QueueResult.
 
 Every text property is a Liquid template (``ctx.render``). Each widget works on the flow's live call
 (``ctx.call``, a CallChannel over the voice-app interpreter); on an execution without a call (REST or
@@ -26,7 +29,7 @@ from typing import Any
 
 from centrex.cpaas.flows.call_channel import CallChannel
 from centrex.cpaas.flows.widgets import FlowContext, Outcome, register
-from centrex.cpaas.voice.control import DialTarget
+from centrex.cpaas.voice.control import DialKind, DialTarget
 from centrex.cpaas.voice.emergency import REFUSAL, is_emergency
 from centrex.cpaas.voice.verbs import Play, Prompt, Say
 
@@ -87,7 +90,8 @@ def _prompts(ctx: FlowContext, props: dict[str, Any]) -> list[Prompt]:
     loop = _int(ctx, props, "loop", 1, 0, 100)
     say, play = _text(ctx, props, "say"), _text(ctx, props, "play")
     if say:
-        return [Say(say, _text(ctx, props, "voice", "alice"), _text(ctx, props, "language", "en-US"), loop or 100)]
+        voice, language = _text(ctx, props, "voice", "alice"), _text(ctx, props, "language", "en-US")
+        return [Say(say, voice, language, loop or 100)]
     if play:
         return [Play(play, loop or 100)]
     return []
@@ -141,7 +145,12 @@ async def gather_input(ctx: FlowContext, props: dict[str, Any]) -> Outcome:
 
 
 # -- connect-call-to ------------------------------------------------------------------------------
-NOUNS = {"number": "number", "number-multi": "number", "extension": "extension", "sip": "sip"}
+NOUNS: dict[str, DialKind] = {
+    "number": "number",
+    "number-multi": "number",
+    "extension": "extension",
+    "sip": "sip",
+}
 
 
 def _targets(ctx: FlowContext, props: dict[str, Any]) -> list[DialTarget]:

@@ -425,7 +425,9 @@ class Interpreter:
             return None
         sid, duration = "", 0
         if self.env.records is not None and len(rec.samples):
-            saved = await asyncio.to_thread(self.env.records.save_recording, self.call, rec.samples, started, source)
+            saved = await asyncio.to_thread(
+                self.env.records.save_recording, self.call, rec.samples, started, source
+            )
             sid, duration = saved.sid, saved.duration_s
         return Captured(sid, duration, rec.digit or "", hung_up)
 
