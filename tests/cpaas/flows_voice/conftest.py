@@ -12,8 +12,12 @@ from typing import Any
 from sqlalchemy import select
 
 from centrex.cpaas.flows import store
+from centrex.cpaas.sids import new_sid
+from centrex.cpaas.voice.lookup import ApplicationLookup
+from centrex.pbx.apps import Apps
 from centrex.store.db import transaction
 from centrex.store.models import PhoneNumber, Tenant
+from centrex.store.models.cpaas_voice import Application
 from centrex.store.models.flows import FlowExecution, FlowStep
 from centrex.store.models.trunks import GatewayRole, TrunkKind
 from tests.cpaas.calls.conftest import (
@@ -23,8 +27,34 @@ from tests.cpaas.calls.conftest import (
     stack,  # noqa: F401 - the fixture, re-exported
 )
 from tests.interop.test_interop_trunks import add_trunk, use_store_routes
+from tests.interop.test_interop_voicemail import caller_scenario
 
-__all__ = ["OUR_NUMBER", "Stack", "carrier_caller", "publish_flow", "route_carrier", "steps_of"]
+_WAIT_FOR_BYE = """  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+"""
+
+__all__ = [
+    "OUR_NUMBER",
+    "Stack",
+    "carrier_caller",
+    "phone_caller",
+    "publish_flow",
+    "route_carrier",
+    "steps_of",
+]
 
 
 def route_carrier(env: Stack, port: int) -> None:
@@ -42,25 +72,46 @@ def carrier_caller(tmp_path: Path, pcap: Path, name: str = "carrier_flow.xml") -
     )
     head, _, _ = text.partition('  <pause milliseconds="500"/>')
     assert "telephone-event" in head
-    tail = f"""  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
-  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-</scenario>
-"""
     path = tmp_path / name
-    path.write_text(head + tail)
+    path.write_text(head + _WAIT_FOR_BYE.format(pcap=pcap))
     return str(path)
+
+
+def phone_caller(tmp_path: Path, pcap: Path, name: str = "phone_flow.xml") -> str:
+    """A registered phone's caller (digest-authenticated INVITE, PCMU with telephone-event): plays
+    ``pcap`` after the answer and waits for the flow to hang up."""
+    text = caller_scenario(tmp_path, pcap, 1000).read_text()
+    head, nop, _ = text.partition("  <nop>")
+    assert nop and "telephone-event" in head
+    path = tmp_path / name
+    path.write_text(head + _WAIT_FOR_BYE.format(pcap=pcap))
+    return str(path)
+
+
+def refused_caller(tmp_path: Path, status: int) -> str:
+    """A registered phone's call that must be refused with ``status``."""
+    text = (SCENARIOS / "uac_refused_404.xml").read_text()
+    assert '<recv response="404"/>' in text
+    path = tmp_path / f"refused_{status}.xml"
+    path.write_text(text.replace('<recv response="404"/>', f'<recv response="{status}"/>'))
+    return str(path)
+
+
+def flow_extension(env: Stack, flow_id: uuid.UUID, extension: str) -> Application:
+    """An application with an extension that runs the flow (the tenant's phones dial it)."""
+    with transaction(env.switch.sessions) as s:
+        row = Application(
+            tenant_id=tenant_of(env),
+            sid=new_sid("AP"),
+            friendly_name="flow",
+            flow_id=flow_id,
+            extension=extension,
+        )
+        s.add(row)
+        s.flush()
+        s.expunge(row)
+    env.switch.service.engine.service(Apps).application_by_extension = ApplicationLookup(env.switch.sessions)
+    return row
 
 
 def tenant_of(env: Stack) -> uuid.UUID:
