@@ -11,6 +11,7 @@ TwiML app's does, and its notices land in the same call log (cpaas_call_notices)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from centrex.cpaas.voice.runner import Interpreter
 from centrex.cpaas.voice.verbs import MAX_LOOP, Dial, Gather, Pause, Play, Prompt, Record, Say
 
 __all__ = ["CallChannel", "Gathered", "Recorded"]
+
+HANDOFF_S = 5.0  # after a REFER is accepted the switch BYEs the app server's leg within this
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ class CallChannel:
         timeout_s: int = 5,
         finish_on_key: str = "#",
         play_beep: bool = True,
-        source: str = "StudioRecordVoicemail",
+        source: str = "RecordVerb",  # Twilio's source of a Studio voicemail's recording too
     ) -> Recorded:
         r = Record(
             max_length=max_length_s, timeout=timeout_s, finish_on_key=finish_on_key, play_beep=play_beep
@@ -137,7 +140,13 @@ class CallChannel:
     async def enqueue(self, name: str) -> str:
         """Hand the caller to the tenant's queue ``name``: "enqueued" (the switch has the call and the
         flow's part ends), "error" (no such queue), "system-error" (the switch refused)."""
-        return await self._interp.hand_to_queue(name, "enqueue-call")
+        result = await self._interp.hand_to_queue(name, "enqueue-call")
+        if result == "enqueued":
+            # The switch has the caller now and ends the app server's leg: wait for that, so the
+            # flow's end does not race it with a BYE of its own.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._interp.media.closed.wait(), HANDOFF_S)
+        return result
 
     async def hangup(self) -> None:
         self.hung_up_by_flow = True
