@@ -7,7 +7,7 @@ rules a schema cannot say (names unique, the initial state a trigger), then the 
 - ``lint`` → warnings a saved draft may have: [{"state", "problem", "severity"}]. ``error``: a
   transition to a state that does not exist (publishing is refused: 409). ``warning``: a state no
   path from the trigger reaches (unreachable), or a dead end — a state whose work only matters to a
-  later state (a trigger, split, set-variables, HTTP request, gather, reply awaited, subflow) with no
+  later state (a trigger, split, HTTP request, gather, reply awaited, subflow) with no
   transition leading anywhere, so the flow ends having computed something it never uses.
 """
 
@@ -31,12 +31,12 @@ WIDGET_TYPES = (
     "enqueue-call",
     "run-subflow",
 )
-# Widgets whose outputs or decision only matter to what follows them.
+# Widgets whose outputs or decision only matter to what follows them. Not set-variables: a subflow
+# ends with it to hand its variables back to the parent.
 DEAD_END_TYPES = frozenset(
     {
         "trigger",
         "split-based-on",
-        "set-variables",
         "make-http-request",
         "gather-input-on-call",
         "send-and-wait-for-reply",

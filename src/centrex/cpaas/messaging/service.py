@@ -229,8 +229,8 @@ class Messenger:
         if keyword is not None:
             # CTIA: the one confirmation (STOP) or the help/opt-in text, from the number written to.
             self._send_quietly(tenant_id, to, from_, reply(keyword[0], program), keyword_reply=True)
-        elif any(route(self, tenant_id, from_, to, text, row.sid) for route in INBOUND_ROUTES):
-            return  # a flow took it
+        if any(route(self, tenant_id, from_, to, text, row.sid) for route in INBOUND_ROUTES):
+            return  # a flow took it (keywords too, as the SMS URL gets them)
         if hook is not None:
             self.hooks.submit(self._sms_url, tenant_id, to, from_, hook)
 
