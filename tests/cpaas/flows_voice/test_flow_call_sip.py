@@ -1,6 +1,7 @@
 """Must-show of issue 20 §1 on a call: a published flow run end to end by real SIPp calls.
 
-The tenant's number comes in from a carrier (SIPp playing the trunk, its audio a pcap whose digits
+The office administrator saves and publishes the flow through the flows' REST API. The tenant's
+number comes in from a carrier (SIPp playing the trunk, its audio a pcap whose digits
 are RFC 4733 events). The number points at an application whose ``flow_id`` is the flow (set through
 the API); the flow gathers one digit → split-based-on the digits → 1: connect-call-to extension
 1002 (a SIPp phone that answers and later hangs up; bridged on the app server), anything else: say
@@ -13,6 +14,7 @@ same flow through Twilio's way (the number's VoiceUrl set to the flow's Studio w
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from tests.apps.pcap import RtpScript
 from tests.cpaas.calls.conftest import hanging_up_callee
 from tests.interop.conftest import free_udp_port
 
-from .conftest import OUR_NUMBER, Stack, carrier_caller, number_id, publish_flow, route_carrier, steps_of
+from .conftest import OUR_NUMBER, Stack, carrier_caller, number_id, route_carrier, steps_of
 
 pytestmark = pytest.mark.interop
 
@@ -126,10 +128,15 @@ async def _wait_ended(stack: Stack, flow_id: Any, runs: int) -> list[Any]:
 
 
 async def test_a_call_gathers_splits_and_connects_or_says_and_hangs_up(stack: Stack, tmp_path: Path) -> None:
-    flow_id = publish_flow(stack, "Sales or hours", ivr())
     tenant = stack.demo.tenant_id
     api = f"{stack.api}/api/v1/tenants/{tenant}"
     async with httpx.AsyncClient(headers=stack.admin, timeout=20) as http:
+        # The office administrator saves the flow and publishes it (the flows' REST API).
+        saved = await http.post(f"{api}/flows", json={"friendly_name": "Sales or hours", "definition": ivr()})
+        assert saved.status_code == 201, saved.text
+        flow_id = uuid.UUID(saved.json()["id"])
+        published = await http.post(f"{api}/flows/{flow_id}/publish")
+        assert published.status_code == 200, published.text
         made = await http.post(  # a developer's resource (Resource.CPAAS): the operator makes it here
             f"{api}/cpaas/applications",
             json={"friendly_name": "IVR flow", "flow_id": str(flow_id)},
@@ -209,6 +216,30 @@ async def test_a_call_gathers_splits_and_connects_or_says_and_hangs_up(stack: St
     ]
     assert second[1][3]["Digits"] == "2"
     assert not [e for e in stack.switch.ended if e.to == "1002"][1:]  # 1002 was not rung again
+
+    # The step logs as the flows' REST API gives them: every widget, its event, where it went.
+    async with httpx.AsyncClient(headers=stack.admin, timeout=20) as http:
+        listed = (await http.get(f"{api}/flows/{flow_id}/executions")).json()["items"]
+        assert {e["status"] for e in listed} == {"ended"} and len(listed) == 2, listed
+        logs = []
+        for e in sorted(listed, key=lambda e: e["date_created"]):
+            got = await http.get(f"{api}/flows/{flow_id}/executions/{e['sid']}/steps")
+            assert got.status_code == 200, got.text
+            logs.append([(st["state"], st["event"], st["next"]) for st in got.json()["items"]])
+    assert logs == [
+        [
+            ("Trigger", "incomingCall", "gather_1"),
+            ("gather_1", "keypress", "split_1"),
+            ("split_1", "match", "connect_sales"),
+            ("connect_sales", "callCompleted", None),
+        ],
+        [
+            ("Trigger", "incomingCall", "gather_1"),
+            ("gather_1", "keypress", "split_1"),
+            ("split_1", "noMatch", "hours"),
+            ("hours", "audioComplete", None),
+        ],
+    ]
 
     # The calls' rows: each call ran through the application the number pointed at.
     with stack.switch.sessions() as s:
