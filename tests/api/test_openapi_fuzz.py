@@ -48,6 +48,7 @@ class Fuzz:
             "peer",
             "pop",
             "webhook",
+            "flow",
         ):
             key = aliases.get(name, name)
             if key in a.ids:

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from centrex.cpaas.flows.engine import engine_for
 from tests.cpaas.conftest import LiveApi
-from tests.cpaas.messaging.conftest import app_server, carrier  # noqa: F401 - fixtures used here
+from tests.cpaas.messaging.conftest import app_server, carrier
 
 __all__ = ["app_server", "carrier"]
 
@@ -66,6 +67,12 @@ def rest_service() -> Iterator[RestService]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def private_http(live_api: LiveApi) -> None:
+    """The loopback REST service may be called (setting flow_http_private; off by default)."""
+    engine_for(live_api.app.state.sessionmaker).http_private = True
 
 
 def flows_url(live_api: LiveApi) -> str:

@@ -51,7 +51,8 @@ def test_json_that_is_not_a_flow_is_refused_with_the_problem_named(live_api: Liv
     assert unknown_type.status_code == 422
     body = unknown_type.json()
     assert body["field"] == "definition.states.1.type" and body["rule"] == "json-schema"
-    assert body["errors"][0]["path"] == "states/1/type" and "send-fax" in body["errors"][0]["problem"]
+    assert body["errors"][0]["path"] == "states/1/type" and "send-fax" in body["errors"][0]["message"]
+    assert body["errors"][0]["field"] == "definition.states.1.type"
 
     no_initial = _put(live_api, flow["sid"], {"states": [TRIGGER]})
     assert no_initial.status_code == 422
@@ -59,8 +60,18 @@ def test_json_that_is_not_a_flow_is_refused_with_the_problem_named(live_api: Liv
 
     twice = _put(live_api, flow["sid"], _definition(TRIGGER, TRIGGER))
     assert twice.status_code == 422 and twice.json()["errors"] == [
-        {"path": "states/1/name", "problem": "state name 'Trigger' is used twice"},
-        {"path": "states", "problem": "a flow has one trigger; found Trigger, Trigger"},
+        {
+            "field": "definition.states.1.name",
+            "rule": "json-schema",
+            "path": "states/1/name",
+            "message": "state name 'Trigger' is used twice",
+        },
+        {
+            "field": "definition.states",
+            "rule": "json-schema",
+            "path": "states",
+            "message": "a flow has one trigger; found Trigger, Trigger",
+        },
     ]
     not_a_trigger = _put(
         live_api,

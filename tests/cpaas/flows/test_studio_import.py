@@ -99,7 +99,7 @@ def studio_flow(service: str) -> dict[str, Any]:
 
 
 def test_a_studio_import_runs_through_split_variables_and_an_http_request(
-    live_api: LiveApi, rest_service: RestService
+    live_api: LiveApi, rest_service: RestService, private_http: None
 ) -> None:
     rest_service.answer["/orders"] = {"status": "shipped", "date": "2026-12-01"}
     studio = studio_flow(rest_service.base)
@@ -162,7 +162,9 @@ def test_a_studio_import_runs_through_split_variables_and_an_http_request(
     assert steps[2]["outputs"]["status_code"] == 200 and steps[2]["outputs"]["parsed"]["status"] == "shipped"
 
 
-def test_a_failing_service_takes_the_failed_transition(live_api: LiveApi, rest_service: RestService) -> None:
+def test_a_failing_service_takes_the_failed_transition(
+    live_api: LiveApi, rest_service: RestService, private_http: None
+) -> None:
     rest_service.status = 503
     url = flows_url(live_api)
     flow = httpx.post(
@@ -180,3 +182,23 @@ def test_a_failing_service_takes_the_failed_transition(live_api: LiveApi, rest_s
     assert execution["status"] == "ended"
     assert execution["context"]["flow"]["variables"]["answer"] == "sorry"
     assert execution["context"]["widgets"]["lookup"]["status_code"] == 503
+
+
+def test_the_services_own_network_is_not_reachable_by_default(
+    live_api: LiveApi, rest_service: RestService
+) -> None:
+    url = flows_url(live_api)
+    flow = httpx.post(
+        f"{url}/import", json=studio_flow(rest_service.base), headers=live_api.admin, timeout=30
+    ).json()
+    httpx.post(f"{url}/{flow['sid']}/publish", headers=live_api.admin, timeout=30).raise_for_status()
+    started = httpx.post(
+        f"{url}/{flow['sid']}/executions",
+        json={"to": "+16175550111", "from": "+16175550100"},
+        headers=live_api.admin,
+        timeout=30,
+    )
+    execution = wait_execution(live_api, flow["sid"], started.json()["sid"])
+    assert execution["status"] == "ended" and execution["context"]["flow"]["variables"]["answer"] == "sorry"
+    assert "is not a public address (127.0.0.1)" in execution["context"]["widgets"]["lookup"]["error"]
+    assert rest_service.hits == []

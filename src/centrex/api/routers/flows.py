@@ -24,7 +24,9 @@ from centrex.store.policy import Action, Resource
 router = APIRouter(prefix="/tenants/{tenant_id}/flows", tags=["flows"])
 RES = Resource.FLOW
 Definition = dict[str, Any]
-INVALID = {422: {"description": "the definition is not a flow: `errors` lists each problem and where"}}
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"description": "the definition is not a flow: `errors` lists each problem and where"}
+}
 
 
 class FlowIn(BaseModel):
@@ -55,7 +57,7 @@ def _invalid(exc: store.InvalidDefinition) -> JSONResponse:
         content={
             "error": "invalid_flow",
             "message": f"the flow definition is invalid: {exc}",
-            "field": "definition." + first["path"].replace("/", "."),
+            "field": first["field"],
             "rule": "json-schema",
             "errors": exc.errors,
         },

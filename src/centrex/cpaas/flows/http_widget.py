@@ -5,12 +5,20 @@ any publicly-accessible RESTful web service"), as Studio's widget: method, url, 
 Events: ``success`` for a 2xx answer, ``failed`` otherwise (other status, timeout, refused).
 Outputs as Studio's: status_code, content_type, body, and ``parsed`` when the answer is JSON
 (``{{widgets.http_1.parsed.name}}``). An answer's body is kept up to 64 KiB.
+
+A tenant's flow must not reach the service's own network: a URL whose host resolves to a loopback,
+private, link-local or reserved address is refused (``failed``, "not a public address") unless the
+operator allows it (setting ``flow_http_private``). The check resolves the name before the request;
+redirects are not followed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import ipaddress
 import json
+import urllib.parse
 from typing import Any
 
 import httpx
@@ -45,6 +53,10 @@ async def make_http_request(ctx: FlowContext, props: dict[str, Any]) -> Outcome:
         }
         if params:
             kwargs["params"] = params
+    if not (ctx.engine is not None and ctx.engine.http_private):
+        refused = await _private(url)
+        if refused:
+            return Outcome("failed", {"error": refused, "url": url})
     client = ctx.engine.http() if ctx.engine is not None else httpx.AsyncClient()
     try:
         response = await client.request(method, url, timeout=TIMEOUT_S, **kwargs)
@@ -63,6 +75,21 @@ async def make_http_request(ctx: FlowContext, props: dict[str, Any]) -> Outcome:
         with contextlib.suppress(ValueError):
             outputs["parsed"] = json.loads(text)
     return Outcome("success" if 200 <= response.status_code < 300 else "failed", outputs)
+
+
+async def _private(url: str) -> str | None:
+    """Why the URL's host may not be called (a non-public address), or None."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443)
+    except OSError as exc:
+        return f"{host}: {exc}"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return f"{host} is not a public address ({address}): a flow calls public REST services only"
+    return None
 
 
 register("make-http-request", make_http_request)

@@ -1,9 +1,10 @@
 """A flow definition checked on save: JSON Schema first (the shape of Studio's flow JSON), then the
 rules a schema cannot say (names unique, the initial state a trigger), then the lint.
 
-- ``validate`` → the errors that make a definition unusable: [{"path", "problem"}] (the API answers
-  422 with them). The `jsonschema` package (Draft 2020-12, the reference implementation for Python):
-  every error names where it is (``states/2/type``) and what is wrong.
+- ``validate`` → the errors that make a definition unusable: [{"field", "rule", "message", "path"}]
+  (the API answers 422 with them, in its error items' shape). The `jsonschema` package (Draft
+  2020-12, the reference implementation for Python): every error names where it is
+  (``states/2/type``) and what is wrong.
 - ``lint`` → warnings a saved draft may have: [{"state", "problem", "severity"}]. ``error``: a
   transition to a state that does not exist (publishing is refused: 409). ``warning``: a state no
   path from the trigger reaches (unreachable), or a dead end — a state whose work only matters to a
@@ -86,9 +87,15 @@ def _path(parts: Any) -> str:
     return "/".join(str(p) for p in parts) or "(the definition)"
 
 
+def _error(path: str, problem: str) -> dict[str, str]:
+    """One problem, in the API's error item shape (field, rule, message) plus its JSON path."""
+    field = "definition" + ("." + path.replace("/", ".") if not path.startswith("(") else "")
+    return {"field": field, "rule": "json-schema", "message": problem, "path": path}
+
+
 def validate(definition: Any) -> list[dict[str, str]]:
     errors = [
-        {"path": _path(e.absolute_path), "problem": e.message}
+        _error(_path(e.absolute_path), e.message)
         for e in sorted(_validator.iter_errors(definition), key=lambda e: list(map(str, e.absolute_path)))
     ]
     if errors:
@@ -96,20 +103,16 @@ def validate(definition: Any) -> list[dict[str, str]]:
     names: dict[str, int] = {}
     for i, state in enumerate(definition["states"]):
         if state["name"] in names:
-            errors.append(
-                {"path": f"states/{i}/name", "problem": f"state name {state['name']!r} is used twice"}
-            )
+            errors.append(_error(f"states/{i}/name", f"state name {state['name']!r} is used twice"))
         names.setdefault(state["name"], i)
     initial = definition["initial_state"]
     if initial not in names:
-        errors.append(
-            {"path": "initial_state", "problem": f"initial_state {initial!r} is no state of the flow"}
-        )
+        errors.append(_error("initial_state", f"initial_state {initial!r} is no state of the flow"))
     elif definition["states"][names[initial]]["type"] != "trigger":
-        errors.append({"path": "initial_state", "problem": f"initial_state {initial!r} is not a trigger"})
+        errors.append(_error("initial_state", f"initial_state {initial!r} is not a trigger"))
     triggers = [s["name"] for s in definition["states"] if s["type"] == "trigger"]
     if len(triggers) > 1:
-        errors.append({"path": "states", "problem": f"a flow has one trigger; found {', '.join(triggers)}"})
+        errors.append(_error("states", f"a flow has one trigger; found {', '.join(triggers)}"))
     return errors
 
 
