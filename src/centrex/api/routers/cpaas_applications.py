@@ -1,6 +1,7 @@
 """Voice applications (issue 16 §1): what a number or an extension runs — a voice URL (TwiML or native
 JSON verbs, fetched with Twilio's parameters and X-Twilio-Signature), its method, a fallback URL, a
-status callback, or an inline document. Made by the tenant's developers and the operator
+status callback, or an inline document — or a flow (``flow_id``, issue 20 §1: its published revision
+runs on the call, cpaas/flows/call_trigger.py). Made by the tenant's developers and the operator
 (Resource.CPAAS). A number points at one with PUT /numbers/{id}/routing {"target_type": "app",
 "target_id": <application id>}; an extension is a field here, in the tenant's one extension plan.
 A document given inline is parsed now, so a bad one is a 422 naming the verb, not a failed call.
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
+from sqlalchemy import select
 
 from centrex.api.checks import extension_free
 from centrex.api.deps import PagingDep, TenantDep
@@ -24,6 +26,7 @@ from centrex.cpaas.voice.verbs import VerbError
 from centrex.store.access import TenantData
 from centrex.store.errors import Invalid
 from centrex.store.models.cpaas_voice import Application
+from centrex.store.models.flows import Flow
 from centrex.store.policy import Resource
 
 router = APIRouter(prefix="/tenants/{tenant_id}/cpaas/applications", tags=["cpaas"])
@@ -43,11 +46,12 @@ class ApplicationIn(BaseModel):
     status_callback_method: Method = "POST"
     document: str | None = Field(None, max_length=65536, description="TwiML or a JSON verb list, run as is")
     extension: Extension | None = None
+    flow_id: uuid.UUID | None = Field(None, description="a flow to run instead (its published revision)")
 
     @model_validator(mode="after")
     def _something_to_run(self) -> ApplicationIn:
-        if self.voice_url is None and self.document is None:
-            raise ValueError("voice_url or document is required")
+        if self.voice_url is None and self.document is None and self.flow_id is None:
+            raise ValueError("voice_url, document or flow_id is required")
         return self
 
 
@@ -61,6 +65,7 @@ class ApplicationPatch(BaseModel):
     status_callback_method: Method | None = None
     document: str | None = Field(None, max_length=65536)
     extension: Extension | None = Field(None, description="null: no extension")
+    flow_id: uuid.UUID | None = Field(None, description="null: no flow (the voice URL or document runs)")
 
 
 class ApplicationOut(Out):
@@ -75,6 +80,7 @@ class ApplicationOut(Out):
     status_callback_method: str
     document: str | None
     extension: str | None
+    flow_id: uuid.UUID | None
     app: str = Field(description="the app server user part a call to it goes to")
     created_at: datetime
     updated_at: datetime
@@ -103,6 +109,14 @@ def _check(data: TenantData, values: dict[str, Any], exclude: uuid.UUID | None =
             ) from None
     if values.get("extension"):
         extension_free(data, values["extension"], exclude)
+    if values.get("flow_id"):
+        flow = data.session.scalar(
+            select(Flow.id).where(Flow.id == values["flow_id"], Flow.tenant_id == data.tenant_id)
+        )
+        if flow is None:
+            raise Invalid(
+                f"flow_id {values['flow_id']} is not a flow of this tenant", field="flow_id", rule="exists"
+            )
 
 
 @router.get("", response_model=Page[ApplicationOut])
@@ -132,8 +146,12 @@ def patch_application(application_id: uuid.UUID, body: ApplicationPatch, data: T
         if required in changes and changes[required] is None:
             changes.pop(required)
     _check(data, changes, exclude=row.id)
-    if (changes.get("voice_url", row.voice_url) or changes.get("document", row.document)) is None:
-        raise Invalid("voice_url or document is required", field="voice_url", rule="required")
+    if (
+        changes.get("voice_url", row.voice_url)
+        or changes.get("document", row.document)
+        or changes.get("flow_id", row.flow_id)
+    ) is None:
+        raise Invalid("voice_url, document or flow_id is required", field="voice_url", rule="required")
     return _out(data.update(row, AUDIT, changes, RES))
 
 

@@ -84,6 +84,7 @@ class AppStart:
     fallback_url: str | None = None
     fallback_method: str = "POST"
     document: str | None = None
+    flow_id: object | None = None  # uuid.UUID: the application runs this flow instead (issue 20 §1)
 
 
 @dataclass(slots=True)

@@ -112,6 +112,7 @@ class VoiceRecords:
                 fallback_url=app.voice_fallback_url,
                 fallback_method=app.voice_fallback_method,
                 document=app.document,
+                flow_id=app.flow_id,
             )
         return call, start
 

@@ -97,6 +97,16 @@ class _Leave(Exception):
 WAIT_VERBS = (Say, Play, Pause, Redirect, Hangup, Leave)  # what a wait URL's document may hold
 
 
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A recording taken on the call: its sid (RE…, "" if not stored), length, the finish key."""
+
+    sid: str
+    duration_s: int
+    digit: str
+    hung_up: bool
+
+
 class Interpreter:
     def __init__(
         self, call: VoiceCall, media: CallMedia | None, control: CallControl | None, env: VoiceEnv
@@ -367,6 +377,21 @@ class Interpreter:
 
     # -- Gather -----------------------------------------------------------------------------------
     async def gather(self, g: Gather) -> Document | None:
+        got = await self.collect(g)
+        if got is None:
+            return None
+        digits, finished_on = got
+        if not digits and not g.action_on_empty_result:
+            return None  # Twilio: no input, go on with the next verb
+        params = self.params() | {"Digits": digits}
+        if finished_on:
+            params["FinishedOnKey"] = finished_on
+        return await self.fetch(g.action or self.url or "", g.method, params)
+
+    async def collect(self, g: Gather) -> tuple[str, str] | None:
+        """Play the prompts (a digit interrupts them) and collect digits until numDigits, a finish
+        key or the timeout: (digits, the finish key pressed or ""); None if the caller hung up.
+        <Gather> and the flows' gather-input-on-call (cpaas/flows/call_channel.py) both use it."""
         digits = ""
         finished_on = ""
         first: str | None = None
@@ -388,29 +413,14 @@ class Interpreter:
                 break
         if self.media.closed.is_set():
             return None
-        if not digits and not g.action_on_empty_result:
-            return None  # Twilio: no input, go on with the next verb
-        params = self.params() | {"Digits": digits}
-        if finished_on:
-            params["FinishedOnKey"] = finished_on
-        return await self.fetch(g.action or self.url or "", g.method, params)
+        return digits, finished_on
 
     # -- Record -----------------------------------------------------------------------------------
     async def record(self, r: Record) -> Document | None:
-        if r.play_beep:
-            await self.media.play(beep(), interrupt="")
-        started = utcnow()
-        silence_ms = r.timeout * 1000 if r.timeout else r.max_length * 1000 + 1000
-        rec = await self.media.record(r.max_length * 1000, silence_ms=silence_ms, stop_digits=r.finish_on_key)
-        hung_up = rec.reason == "hangup"
-        if (len(rec.samples) == 0 or not np.any(rec.samples)) and not hung_up:
+        took = await self.capture(r)
+        if took is None:
             return None  # Twilio: an empty recording, go on with the next verb
-        sid, duration = "", 0
-        if self.env.records is not None and len(rec.samples):
-            saved = await asyncio.to_thread(
-                self.env.records.save_recording, self.call, rec.samples, started, "RecordVerb"
-            )
-            sid, duration = saved.sid, saved.duration_s
+        sid, duration, hung_up = took.sid, took.duration_s, took.hung_up
         params = self.params("completed" if hung_up else "in-progress")
         if sid:
             params |= {
@@ -418,7 +428,7 @@ class Interpreter:
                 "RecordingUrl": self.env.recording_url(self.call, sid),
                 "RecordingDuration": str(duration),
             }
-        params["Digits"] = "hangup" if hung_up else (rec.digit or "")
+        params["Digits"] = "hangup" if hung_up else took.digit
         if r.recording_status_callback and sid:
             cb = params | {
                 "RecordingStatus": "completed",
@@ -440,8 +450,47 @@ class Interpreter:
             return None
         return await self.fetch(url, r.method, params)
 
+    async def capture(self, r: Record, source: str = "RecordVerb") -> Captured | None:
+        """Beep, record until silence, a finish key, maxLength or hang-up, and save the recording
+        (its row and WAV); None for an empty recording (silence only) while the caller stays.
+        <Record> and the flows' record-voicemail both use it."""
+        if r.play_beep:
+            await self.media.play(beep(), interrupt="")
+        started = utcnow()
+        silence_ms = r.timeout * 1000 if r.timeout else r.max_length * 1000 + 1000
+        rec = await self.media.record(r.max_length * 1000, silence_ms=silence_ms, stop_digits=r.finish_on_key)
+        hung_up = rec.reason == "hangup"
+        if (len(rec.samples) == 0 or not np.any(rec.samples)) and not hung_up:
+            return None
+        sid, duration = "", 0
+        if self.env.records is not None and len(rec.samples):
+            saved = await asyncio.to_thread(
+                self.env.records.save_recording, self.call, rec.samples, started, source
+            )
+            sid, duration = saved.sid, saved.duration_s
+        return Captured(sid, duration, rec.digit or "", hung_up)
+
     # -- Dial -------------------------------------------------------------------------------------
     async def dial(self, d: Dial) -> Document | None:
+        result = await self.place(d)
+        if self.media.closed.is_set():
+            return None
+        if d.action is None:
+            return None  # Twilio: without an action, go on with the next verb
+        params = self.params() | {
+            "DialCallStatus": result.status,
+            "DialCallDuration": str(result.duration_s),
+        }
+        if result.dialed_call_sid:
+            params["DialCallSid"] = result.dialed_call_sid
+        if result.recording_sid:
+            params["RecordingSid"] = result.recording_sid
+            params["RecordingUrl"] = self.env.recording_url(self.call, result.recording_sid)
+        return await self.fetch(d.action, d.method, params)
+
+    async def place(self, d: Dial) -> DialResult:
+        """Dial the targets and return when the dialled leg ends; 911/933 is never dialled.
+        <Dial> and the flows' connect-call-to both use it."""
         refused = [t for t in d.targets if t.kind in ("number", "sip", "extension") and is_emergency(t.value)]
         result: DialResult
         if refused:
@@ -462,20 +511,7 @@ class Interpreter:
                 answer_on_bridge=d.answer_on_bridge,
             )
             result = await self.control.dial(request)
-        if self.media.closed.is_set():
-            return None
-        if d.action is None:
-            return None  # Twilio: without an action, go on with the next verb
-        params = self.params() | {
-            "DialCallStatus": result.status,
-            "DialCallDuration": str(result.duration_s),
-        }
-        if result.dialed_call_sid:
-            params["DialCallSid"] = result.dialed_call_sid
-        if result.recording_sid:
-            params["RecordingSid"] = result.recording_sid
-            params["RecordingUrl"] = self.env.recording_url(self.call, result.recording_sid)
-        return await self.fetch(d.action, d.method, params)
+        return result
 
     async def conference(self, name: str) -> DialResult:
         if self.env.conference is None:
@@ -488,24 +524,29 @@ class Interpreter:
     # -- Enqueue / Message ------------------------------------------------------------------------
     async def enqueue(self, e: Enqueue) -> Document | None:
         target = await self.env.queue_target(self.call, e.name) if self.env.queue_target else None
-        if target is None and self.env.app_queues is not None:
+        if target is None and self.env.app_queues is not None:  # a Twilio-style queue of the app server
             return await self.wait_in_queue(e, self.env.app_queues)
-        if target is None:
-            await self.notice(f"<Enqueue>: the tenant has no queue named {e.name!r}", code=12200)
-            if e.action is None:
-                return None
-            return await self.fetch(
-                e.action, e.method, self.params() | {"QueueResult": "error", "QueueTime": "0"}
-            )
-        status = await self.control.refer(target)
-        if status == 202:
+        result = await self.hand_to_queue(e.name, "<Enqueue>", target=target)
+        if result == "enqueued":
             raise _End  # the switch has the caller now (the tenant queue's own music and agents)
-        await self.notice(f"<Enqueue> {e.name!r}: the switch refused the queue ({status})", code=12200)
         if e.action is None:
             return None
-        return await self.fetch(
-            e.action, e.method, self.params() | {"QueueResult": "system-error", "QueueTime": "0"}
-        )
+        return await self.fetch(e.action, e.method, self.params() | {"QueueResult": result, "QueueTime": "0"})
+
+    async def hand_to_queue(self, name: str, what: str, *, target: str | None = None) -> str:
+        """Hand the caller to the tenant's queue ``name`` (by REFER): "enqueued" (the switch has the
+        call now), "error" (no such queue) or "system-error" (the switch refused), said in the log.
+        ``target``: the queue's address when the caller already looked it up."""
+        if target is None and self.env.queue_target:
+            target = await self.env.queue_target(self.call, name)
+        if target is None:
+            await self.notice(f"{what}: the tenant has no queue named {name!r}", code=12200)
+            return "error"
+        status = await self.control.refer(target)
+        if status == 202:
+            return "enqueued"
+        await self.notice(f"{what} {name!r}: the switch refused the queue ({status})", code=12200)
+        return "system-error"
 
     async def wait_in_queue(self, e: Enqueue, queues: AppQueues) -> Document | None:
         """<Enqueue> to an app server queue (cpaas/voice/queues.py): wait, hearing the wait URL,

@@ -15,7 +15,7 @@ import importlib.util
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.cpaas.flows.call_trigger import FlowCalls, studio_flow
 from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
 from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
 from centrex.cpaas.voice.queues import AppQueues
@@ -102,6 +103,7 @@ class VoiceApps:
             app_queues=AppQueues(),
             send_message=self.send_message if _has_messaging() else None,
         )
+        self.flows = FlowCalls(sessions)  # an application that runs a flow (issue 20 §1)
 
     async def close(self) -> None:
         await self.env.client.close()
@@ -165,6 +167,11 @@ class VoiceApps:
         call, start = started
         interp = Interpreter(call, None, None, self.env)
         await interp.status("ringing", "ringing")
+        if start.flow_id is None and (flow := studio_flow(start.url, call.account_sid)) is not None:
+            start = replace(start, flow_id=flow)  # a Studio webhook as the voice URL (Twilio's way)
+        if start.flow_id is not None:  # the application runs a flow: its published revision
+            refused = await self.flows.refusal(interp, start.flow_id)
+            return refused if refused is not None else Prepared(call, start, interp, None)
         try:
             first = await interp.first_document(start, "ringing")
         except (FetchError, VerbError) as exc:
@@ -179,6 +186,9 @@ class VoiceApps:
     async def run(self, prepared: Prepared, media: CallMedia, control: CallControl) -> None:
         interp = prepared.interpreter
         interp.attach(media, control)
+        if prepared.start.flow_id is not None:
+            await self.flows.run(interp, prepared.start.flow_id)
+            return
         if prepared.error is not None:
             await interp.fail(prepared.error)
             return

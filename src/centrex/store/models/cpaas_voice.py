@@ -40,6 +40,11 @@ class Application(Base, TenantOwned):
     document: Mapped[str | None] = mapped_column(Text, default=None)
     # The extension that runs it (dialled by the tenant's phones), or none.
     extension: Mapped[str | None] = mapped_column(String(8), default=None)
+    # Issue 20 §1: a flow it runs instead (the flow's published revision; cpaas/flows/call_trigger.py).
+    # Deleting the flow leaves the application without one (its calls then fail: no URL, no document).
+    flow_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("flows.id", ondelete="SET NULL"), default=None, index=True
+    )
 
 
 class CpaasCall(Base, TenantOwned):
