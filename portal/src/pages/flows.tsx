@@ -1,0 +1,221 @@
+// Flows (issue 20 §1): the tenant's flows, and the drag-and-drop designer of one flow. The
+// definition is Twilio Studio's flow JSON (FLOWS.md); the designer edits it as a graph
+// (flow-graph.tsx, @xyflow/react), saves it as the draft (PUT …/draft: the API's JSON-Schema errors
+// and lint warnings are shown), publishes the draft and lists the revisions. Office administrators
+// and developers see it; the API (store/policy.py) decides who may.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { PageProps, RouteDef } from "../app";
+import { api, ok, ApiError } from "../api/client";
+import { navigate } from "../router";
+import { Badge, Card, ErrorNotice, Field, Form, Link, Notice, Page, fmt, useForm, useLoad } from "../ui/kit";
+import type { FlowGraph as FlowGraphT, Palette as PaletteT } from "./flow-graph";
+// React Flow's style sheet joins portal.css; its code comes with flow-graph.tsx when a flow is opened.
+import "@xyflow/react/dist/style.css";
+import { PropertiesPanel } from "./flow-panel";
+import { emptyDefinition, normalise, type Definition } from "./flow-widgets";
+
+type Warning = { state?: string | null; problem: string };
+type Revision = { revision: number; status?: string; created_at?: string; warnings?: Warning[] };
+
+const tenantPath = (tenant_id: string) => ({ path: { tenant_id } });
+const flowPath = (tenant_id: string, flow_id: string) => ({ path: { tenant_id, flow_id } });
+
+function FlowList({ params }: PageProps) {
+  const tenant = params.tenant;
+  const flows = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/flows", { params: tenantPath(tenant) })), [tenant]);
+  const form = useForm({ friendly_name: "" });
+  const items = flows.data ? (Array.isArray(flows.data) ? flows.data : flows.data.items) : [];
+  return (
+    <Page title="Flows" subtitle="Call and message flows, drawn as graphs of widgets (Twilio Studio's format)">
+      <div class="two">
+        <Card title="Flows">
+          {flows.error ? (
+            <ErrorNotice error={flows.error} />
+          ) : !flows.data ? (
+            <p class="muted">Loading…</p>
+          ) : (
+            <table data-testid="flows">
+              <thead>
+                <tr><th>Name</th><th>SID</th><th class="num">Draft</th><th>Published</th></tr>
+              </thead>
+              <tbody>
+                {items.length === 0 && <tr><td colSpan={4} class="muted">No flow yet.</td></tr>}
+                {items.map((f) => (
+                  <tr>
+                    <td><Link href={`/t/${tenant}/flows/${f.id}`} testid={`flow-${f.friendly_name}`}>{f.friendly_name}</Link></td>
+                    <td><code>{f.sid}</code></td>
+                    <td class="num">{f.draft?.revision ?? "—"}</td>
+                    <td>{f.published ? <Badge tone="ok">revision {f.published.revision}</Badge> : <Badge tone="warn">not published</Badge>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+        <Card title="New flow">
+          <Form
+            form={form}
+            submit="Create and open"
+            testid="flow-form"
+            onSubmit={() =>
+              form.submit(async (v) => {
+                const f = await ok(
+                  api.POST("/api/v1/tenants/{tenant_id}/flows", { params: tenantPath(tenant), body: { friendly_name: v.friendly_name, definition: emptyDefinition() } }),
+                );
+                navigate(`/t/${tenant}/flows/${f.id}`);
+              })
+            }
+          >
+            <Field form={form} name="friendly_name" label="Name" required placeholder="Support line" />
+          </Form>
+        </Card>
+      </div>
+    </Page>
+  );
+}
+
+type SaveResult = { kind: "ok" | "error"; text: string; warnings?: Warning[]; errors?: { field: string; message: string }[] };
+
+function warningsByState(ws: Warning[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const w of ws) if (w.state) (out[w.state] ??= []).push(w.problem);
+  return out;
+}
+
+type GraphModule = { FlowGraph: typeof FlowGraphT; Palette: typeof PaletteT };
+let graphModule: Promise<GraphModule> | null = null;
+const loadGraph = () => (graphModule ??= import("./flow-graph"));
+
+function Designer({ params }: PageProps) {
+  const { tenant, flow: flowId } = params;
+  const [n, setN] = useState(0);
+  const flow = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/flows/{flow_id}", { params: flowPath(tenant, flowId) })), [tenant, flowId, n]);
+  const revisions = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/flows/{flow_id}/revisions", { params: flowPath(tenant, flowId) })), [tenant, flowId, n]);
+  const [def, setDef] = useState<Definition | null>(null);
+  const [dirty, setDirty] = useState(false);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [warnings, setWarnings] = useState<Warning[]>([]);
+  const [result, setResult] = useState<SaveResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [graph, setGraph] = useState<GraphModule | null>(null);
+  useEffect(() => void loadGraph().then(setGraph), []);
+
+  useEffect(() => {
+    if (!flow.data || dirty) return;
+    setDef(normalise(flow.data.draft?.definition));
+    setWarnings((flow.data.draft?.warnings ?? []) as Warning[]);
+  }, [flow.data]);
+  const byState = useMemo(() => warningsByState(warnings), [warnings]);
+
+  if (flow.error) return <Page title="Flow"><ErrorNotice error={flow.error} /></Page>;
+  if (!flow.data || !def || !graph) return <p class="muted">Loading…</p>;
+  const f = flow.data;
+  const { FlowGraph, Palette } = graph;
+
+  const change = (d: Definition, select?: string | null) => {
+    setDef(d);
+    setDirty(true);
+    if (select !== undefined) setSelected(select);
+  };
+  const failed = (e: unknown, what: string): SaveResult => {
+    if (e instanceof ApiError)
+      return { kind: "error", text: `${what} refused (${e.status}): ${e.message}`, errors: e.body?.errors ?? [] };
+    return { kind: "error", text: `${what} failed: ${String(e)}` };
+  };
+  const save = async (): Promise<boolean> => {
+    try {
+      const r = await ok(api.PUT("/api/v1/tenants/{tenant_id}/flows/{flow_id}/draft", { params: flowPath(tenant, flowId), body: { definition: def } }));
+      const ws = (r.warnings ?? []) as Warning[];
+      setWarnings(ws);
+      setDirty(false);
+      setResult({ kind: "ok", text: `Draft saved as revision ${r.revision}${ws.length ? `, with ${ws.length} warning${ws.length > 1 ? "s" : ""}` : ", no warnings"}.`, warnings: ws });
+      return true;
+    } catch (e) {
+      setResult(failed(e, "Saving"));
+      return false;
+    }
+  };
+  const run = async (f: () => Promise<unknown>) => {
+    setBusy(true);
+    try {
+      await f();
+    } finally {
+      setBusy(false);
+      setN((x) => x + 1);
+    }
+  };
+  const publish = async () => {
+    if (dirty && !(await save())) return;
+    try {
+      const r = await ok(api.POST("/api/v1/tenants/{tenant_id}/flows/{flow_id}/publish", { params: flowPath(tenant, flowId) }));
+      setResult({ kind: "ok", text: `Revision ${r.revision} published: it is the one that runs.` });
+    } catch (e) {
+      setResult(failed(e, "Publishing"));
+    }
+  };
+  const revs = (revisions.data ? (Array.isArray(revisions.data) ? revisions.data : revisions.data.items) : []) as Revision[];
+
+  return (
+    <Page
+      title={f.friendly_name}
+      subtitle={`${f.sid} · draft revision ${f.draft?.revision ?? "—"} · ${f.published ? `published revision ${f.published.revision}` : "not published"}`}
+      actions={
+        <>
+          <Link href={`/t/${tenant}/flows`} class="button ghost">All flows</Link>{" "}
+          <button type="button" class="ghost" disabled={busy} data-testid="flow-save" onClick={() => run(save)}>{dirty ? "Save draft *" : "Save draft"}</button>{" "}
+          <button type="button" disabled={busy} data-testid="flow-publish" onClick={() => run(publish)}>Publish</button>
+        </>
+      }
+    >
+      {result && (
+        <div data-testid="flow-result">
+          <Notice kind={result.kind}>
+            {result.text}
+            {result.errors && result.errors.length > 0 && (
+              <ul class="flow-errors">{result.errors.map((e) => <li><code>{e.field}</code> {e.message}</li>)}</ul>
+            )}
+            {result.warnings && result.warnings.length > 0 && (
+              <ul class="flow-errors" data-testid="flow-warnings">{result.warnings.map((w) => <li>{w.state ? <code>{w.state}</code> : null} {w.problem}</li>)}</ul>
+            )}
+          </Notice>
+        </div>
+      )}
+      <div class="flow-designer">
+        <Card class="flow-side" title="Widgets">
+          <Palette definition={def} onAdd={(d, name) => change(d, name)} />
+          <p class="muted small">Drag a widget onto the canvas (or click it). Drag from a port under a widget to another widget to connect that transition; Delete removes the selection.</p>
+        </Card>
+        <div class="flow-main">
+          <FlowGraph definition={def} warnings={byState} selected={selected} onChange={(d) => change(d)} onSelect={setSelected} />
+        </div>
+        <Card class="flow-side" title="Properties">
+          <PropertiesPanel definition={def} name={selected} warnings={selected ? byState[selected] ?? [] : []} onChange={change} />
+        </Card>
+      </div>
+      <Card title="Revisions">
+        {revisions.error ? (
+          <ErrorNotice error={revisions.error} />
+        ) : (
+          <table data-testid="flow-revisions">
+            <thead><tr><th class="num">Revision</th><th>Status</th><th>Saved</th><th>Warnings</th></tr></thead>
+            <tbody>
+              {revs.map((r) => (
+                <tr>
+                  <td class="num">{r.revision}</td>
+                  <td><Badge tone={r.status === "published" ? "ok" : r.status === "draft" ? "info" : "warn"}>{r.status ?? "—"}</Badge></td>
+                  <td>{fmt.date(r.created_at)}</td>
+                  <td>{r.warnings?.length ? r.warnings.map((w) => `${w.state ?? ""}: ${w.problem}`).join("; ") : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </Page>
+  );
+}
+
+export const flowRoutes: RouteDef[] = [
+  { path: "/t/:tenant/flows", title: "Flows", page: FlowList },
+  { path: "/t/:tenant/flows/:flow", title: "Flow", page: Designer, nav: false },
+];
