@@ -2,8 +2,8 @@
 // tests/portal/test_portal_flows_browser.py against a real `centrex serve`:
 //   CENTREX_URL=http://127.0.0.1:port CENTREX_CTX='{"tenant_id": ...}' node tests/flows.mjs designer
 // An office administrator signs in, creates a flow, drags a widget from the palette onto the canvas,
-// connects the trigger's incomingMessage port to it, moves it, edits a property, saves the draft
-// (a refused draft first: the API's 422 is shown) and publishes. Prints "ok: ..." per checked step
+// edits a property, saves a draft the API refuses (its 422 is shown), connects the trigger's
+// incomingMessage port to the widget, moves it, saves the draft (warnings shown) and publishes. Prints "ok: ..." per checked step
 // and the flow's id (for the API checks of the Python test); exits non-zero on the first failure.
 import { chromium } from "playwright-core";
 
@@ -82,8 +82,22 @@ const scenarios = {
     await node.waitFor();
     step("a send-message widget dragged from the palette is on the canvas");
     await page.locator("#p-body").waitFor();
-    expect(true, "its properties are shown in the panel");
+    step("its properties are shown in the panel");
     await page.locator("#p-body").fill("Hello from the designer");
+
+    // A draft the API refuses shows the API's 422 and where the problem is: a widget name with a
+    // space and a "!" (the schema allows letters, digits, _ and -; the page has no rule of its own).
+    const result = page.getByTestId("flow-result");
+    await page.locator("#p-name").fill("send message!");
+    await page.locator("#p-name").press("Enter");
+    await page.getByTestId("node-send message!").waitFor();
+    await page.getByTestId("flow-save").click();
+    await result.locator(".notice.error").waitFor();
+    const refused = (await result.textContent()).trim();
+    expect(/refused \(422\)/.test(refused) && refused.includes("states/1/name"), `a bad widget name is refused with the API's 422: "${refused}"`);
+    await page.locator("#p-name").fill("send_message_1");
+    await page.locator("#p-name").press("Enter");
+    await node.waitFor();
 
     // Connect the trigger's incomingMessage port to the new widget's input.
     await drag(page, await center(page.getByTestId("port-Trigger-incomingMessage")), await center(page.getByTestId("in-send_message_1")));
@@ -97,11 +111,8 @@ const scenarios = {
     const after = await center(node.locator(".flow-node-name"));
     expect(after.x > before.x + 100, "the widget moved with the pointer");
 
-    // A draft the API refuses (an unknown widget type, through the JSON of the split's conditions is
-    // not possible: we save a broken name instead) shows the API's 422 message.
     await page.getByTestId("flow-save").click();
-    const result = page.getByTestId("flow-result");
-    await result.locator(".notice").waitFor();
+    await result.locator(".notice.ok").waitFor();
     const saved = await result.textContent();
     expect(/Draft saved as revision \d+/.test(saved), `the draft is saved: "${saved.trim()}"`);
 
@@ -111,8 +122,8 @@ const scenarios = {
     await page.getByTestId("flow-revisions").getByText("published").first().waitFor();
     step("the revision list shows the published revision");
     if (SHOTS) {
-      await page.getByTestId("node-send_message_1").click();
-      await page.waitForTimeout(400);
+      await page.locator(".react-flow__controls-fitview").click();
+      await page.waitForTimeout(600);
       await page.screenshot({ path: `${SHOTS}/admin-flows.png`, fullPage: false });
       step("screenshot admin-flows.png");
     }

@@ -7,7 +7,7 @@
 // (its own chunk), so the rest of the portal does not carry React Flow.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import {
-  Background, Controls, Handle, MiniMap, Position, ReactFlow, ReactFlowProvider, applyNodeChanges, useReactFlow,
+  Background, Controls, Handle, Position, ReactFlow, ReactFlowProvider, applyNodeChanges, useReactFlow,
   type Connection, type Edge, type EdgeChange, type Node, type NodeChange, type NodeProps,
 } from "@xyflow/react";
 import { WIDGETS, kindOf, newState, removeState, setNext, updateState, type Definition, type State } from "./flow-widgets";
@@ -20,7 +20,7 @@ function WidgetBox({ data, selected }: NodeProps<WidgetNode>) {
   const label = state.type === "trigger" ? "Trigger" : kindOf(state.type)?.label ?? state.type;
   const n = state.transitions.length;
   return (
-    <div class={`flow-node ${selected ? "selected" : ""} ${warnings.length ? "warned" : ""}`} data-testid={`node-${state.name}`} title={warnings.join("\n")}>
+    <div class={`flow-node ${selected ? "selected" : ""} ${warnings.length ? "warned" : ""}`} data-testid={`node-${state.name}`} title={warnings.join("\n")} style={{ minWidth: `${Math.max(190, n * 105)}px` }}>
       {state.type !== "trigger" && <Handle type="target" position={Position.Top} id="in" data-testid={`in-${state.name}`} />}
       <div class="flow-node-type">{label}</div>
       <div class="flow-node-name">{state.name}</div>
@@ -146,7 +146,6 @@ function Canvas(props: Props) {
       >
         <Background gap={20} />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable />
       </ReactFlow>
     </div>
   );

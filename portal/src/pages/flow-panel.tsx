@@ -3,8 +3,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { kindOf, removeState, renameState, setNext, updateState, type Definition, type State } from "./flow-widgets";
 
-const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-
 function JsonField(props: { label: string; value: unknown; onChange: (v: unknown) => void; testid?: string }) {
   const [text, setText] = useState(JSON.stringify(props.value, null, 2));
   const [err, setErr] = useState("");
@@ -76,8 +74,9 @@ export function PropertiesPanel(props: { definition: Definition; name: string | 
   const rename = () => {
     const to = name.trim();
     if (to === state.name) return;
-    if (!NAME.test(to)) return setNameErr("Letters, digits and _ only, starting with a letter.");
-    if (def.states.some((s) => s.name === to)) return setNameErr("Another widget has that name.");
+    // The canvas keys widgets by name, so two may not share one; what a name may be is the API's
+    // rule (a refused name comes back in the 422 of the next save).
+    if (!to || def.states.some((s) => s.name === to)) return setNameErr(to ? "Another widget has that name." : "A widget needs a name.");
     setNameErr("");
     props.onChange(renameState(def, state.name, to), to);
   };

@@ -14,7 +14,9 @@ import "@xyflow/react/dist/style.css";
 import { PropertiesPanel } from "./flow-panel";
 import { emptyDefinition, normalise, type Definition } from "./flow-widgets";
 
-type Warning = { state?: string | null; problem: string };
+type Warning = { state?: string | null; problem: string; severity?: string };
+/** A 422's errors: the API's usual {field, message}, or the flow schema's {path, problem}. */
+type Problem = { field?: string; message?: string; path?: string; problem?: string };
 type Revision = { revision: number; status?: string; created_at?: string; warnings?: Warning[] };
 
 const tenantPath = (tenant_id: string) => ({ path: { tenant_id } });
@@ -74,7 +76,7 @@ function FlowList({ params }: PageProps) {
   );
 }
 
-type SaveResult = { kind: "ok" | "error"; text: string; warnings?: Warning[]; errors?: { field: string; message: string }[] };
+type SaveResult = { kind: "ok" | "error"; text: string; warnings?: Warning[]; errors?: Problem[] };
 
 function warningsByState(ws: Warning[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -119,7 +121,7 @@ function Designer({ params }: PageProps) {
   };
   const failed = (e: unknown, what: string): SaveResult => {
     if (e instanceof ApiError)
-      return { kind: "error", text: `${what} refused (${e.status}): ${e.message}`, errors: e.body?.errors ?? [] };
+      return { kind: "error", text: `${what} refused (${e.status}): ${e.message}`, errors: (e.body?.errors ?? []) as Problem[] };
     return { kind: "error", text: `${what} failed: ${String(e)}` };
   };
   const save = async (): Promise<boolean> => {
@@ -161,7 +163,7 @@ function Designer({ params }: PageProps) {
       subtitle={`${f.sid} · draft revision ${f.draft?.revision ?? "—"} · ${f.published ? `published revision ${f.published.revision}` : "not published"}`}
       actions={
         <>
-          <Link href={`/t/${tenant}/flows`} class="button ghost">All flows</Link>{" "}
+          <Link href={`/t/${tenant}/flows`}>All flows</Link>{" "}
           <button type="button" class="ghost" disabled={busy} data-testid="flow-save" onClick={() => run(save)}>{dirty ? "Save draft *" : "Save draft"}</button>{" "}
           <button type="button" disabled={busy} data-testid="flow-publish" onClick={() => run(publish)}>Publish</button>
         </>
@@ -172,10 +174,10 @@ function Designer({ params }: PageProps) {
           <Notice kind={result.kind}>
             {result.text}
             {result.errors && result.errors.length > 0 && (
-              <ul class="flow-errors">{result.errors.map((e) => <li><code>{e.field}</code> {e.message}</li>)}</ul>
+              <ul class="flow-errors">{result.errors.map((e) => <li><code>{e.path ?? e.field}</code> {e.problem ?? e.message}</li>)}</ul>
             )}
             {result.warnings && result.warnings.length > 0 && (
-              <ul class="flow-errors" data-testid="flow-warnings">{result.warnings.map((w) => <li>{w.state ? <code>{w.state}</code> : null} {w.problem}</li>)}</ul>
+              <ul class="flow-errors" data-testid="flow-warnings">{result.warnings.map((w) => <li>{w.severity === "error" ? <Badge tone="bad">error</Badge> : null} {w.state ? <code>{w.state}</code> : null} {w.problem}</li>)}</ul>
             )}
           </Notice>
         </div>
