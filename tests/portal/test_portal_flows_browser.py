@@ -101,7 +101,12 @@ def test_office_admin_draws_a_flow_and_publishes_it(
         "CENTREX_FAIL_SHOT": str(tmp_path / "failed-designer.png"),
     }
     out = subprocess.run(
-        ["node", "tests/flows.mjs", "designer"], cwd=PORTAL, env=env, capture_output=True, text=True, timeout=300
+        ["node", "tests/flows.mjs", "designer"],
+        cwd=PORTAL,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = out.stdout + out.stderr + f"\n(serve log: {data / 'serve.log'})"
     assert out.returncode == 0 and "PASS designer" in out.stdout, report
