@@ -1,4 +1,4 @@
-// The flow definition as the designer edits it: Twilio Studio's flow JSON (docs/cpaas-flows.md,
+// The flow definition as the designer edits it: Twilio Studio's flow JSON (docs/flows.md,
 // FLOWS.md), and the widget types of the palette with the transition events each one has and the
 // properties a new one starts with (Studio's names, so an exported flow opens in Studio).
 

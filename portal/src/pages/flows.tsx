@@ -17,16 +17,26 @@ import { emptyDefinition, normalise, type Definition } from "./flow-widgets";
 type Warning = { state?: string | null; problem: string; severity?: string };
 /** A 422's errors: the API's usual {field, message}, or the flow schema's {path, problem}. */
 type Problem = { field?: string; message?: string; path?: string; problem?: string };
-type Revision = { revision: number; status?: string; created_at?: string; warnings?: Warning[] };
+// The flows API answers plain JSON objects (no response model), so their shapes are written here.
+type Revision = { revision: number; status?: string; date_created?: string; warnings?: Warning[] };
+type FlowSummary = { id: string; sid: string; friendly_name: string; draft_revision?: number | null; published_revision?: number | null };
+type FlowView = {
+  id: string;
+  sid: string;
+  friendly_name: string;
+  draft: { revision: number; definition: unknown; warnings?: Warning[] } | null;
+  published: { revision: number; definition: unknown } | null;
+};
+type Items<T> = { items: T[] };
 
 const tenantPath = (tenant_id: string) => ({ path: { tenant_id } });
 const flowPath = (tenant_id: string, flow_id: string) => ({ path: { tenant_id, flow_id } });
 
 function FlowList({ params }: PageProps) {
   const tenant = params.tenant;
-  const flows = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/flows", { params: tenantPath(tenant) })), [tenant]);
+  const flows = useLoad(async () => (await ok(api.GET("/api/v1/tenants/{tenant_id}/flows", { params: tenantPath(tenant) }))) as unknown as Items<FlowSummary>, [tenant]);
   const form = useForm({ friendly_name: "" });
-  const items = flows.data ? (Array.isArray(flows.data) ? flows.data : flows.data.items) : [];
+  const items = flows.data?.items ?? [];
   return (
     <Page title="Flows" subtitle="Call and message flows, drawn as graphs of widgets (Twilio Studio's format)">
       <div class="two">
@@ -46,8 +56,8 @@ function FlowList({ params }: PageProps) {
                   <tr>
                     <td><Link href={`/t/${tenant}/flows/${f.id}`} testid={`flow-${f.friendly_name}`}>{f.friendly_name}</Link></td>
                     <td><code>{f.sid}</code></td>
-                    <td class="num">{f.draft?.revision ?? "—"}</td>
-                    <td>{f.published ? <Badge tone="ok">revision {f.published.revision}</Badge> : <Badge tone="warn">not published</Badge>}</td>
+                    <td class="num">{f.draft_revision ?? "—"}</td>
+                    <td>{f.published_revision ? <Badge tone="ok">revision {f.published_revision}</Badge> : <Badge tone="warn">not published</Badge>}</td>
                   </tr>
                 ))}
               </tbody>
@@ -61,9 +71,9 @@ function FlowList({ params }: PageProps) {
             testid="flow-form"
             onSubmit={() =>
               form.submit(async (v) => {
-                const f = await ok(
+                const f = (await ok(
                   api.POST("/api/v1/tenants/{tenant_id}/flows", { params: tenantPath(tenant), body: { friendly_name: v.friendly_name, definition: emptyDefinition() } }),
-                );
+                )) as unknown as FlowView;
                 navigate(`/t/${tenant}/flows/${f.id}`);
               })
             }
@@ -91,8 +101,11 @@ const loadGraph = () => (graphModule ??= import("./flow-graph"));
 function Designer({ params }: PageProps) {
   const { tenant, flow: flowId } = params;
   const [n, setN] = useState(0);
-  const flow = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/flows/{flow_id}", { params: flowPath(tenant, flowId) })), [tenant, flowId, n]);
-  const revisions = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/flows/{flow_id}/revisions", { params: flowPath(tenant, flowId) })), [tenant, flowId, n]);
+  const flow = useLoad(async () => (await ok(api.GET("/api/v1/tenants/{tenant_id}/flows/{flow_id}", { params: flowPath(tenant, flowId) }))) as unknown as FlowView, [tenant, flowId, n]);
+  const revisions = useLoad(
+    async () => (await ok(api.GET("/api/v1/tenants/{tenant_id}/flows/{flow_id}/revisions", { params: flowPath(tenant, flowId) }))) as unknown as Items<Revision>,
+    [tenant, flowId, n],
+  );
   const [def, setDef] = useState<Definition | null>(null);
   const [dirty, setDirty] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
@@ -105,7 +118,7 @@ function Designer({ params }: PageProps) {
   useEffect(() => {
     if (!flow.data || dirty) return;
     setDef(normalise(flow.data.draft?.definition));
-    setWarnings((flow.data.draft?.warnings ?? []) as Warning[]);
+    setWarnings(flow.data.draft?.warnings ?? []);
   }, [flow.data]);
   const byState = useMemo(() => warningsByState(warnings), [warnings]);
 
@@ -126,8 +139,11 @@ function Designer({ params }: PageProps) {
   };
   const save = async (): Promise<boolean> => {
     try {
-      const r = await ok(api.PUT("/api/v1/tenants/{tenant_id}/flows/{flow_id}/draft", { params: flowPath(tenant, flowId), body: { definition: def } }));
-      const ws = (r.warnings ?? []) as Warning[];
+      const r = (await ok(api.PUT("/api/v1/tenants/{tenant_id}/flows/{flow_id}/draft", { params: flowPath(tenant, flowId), body: { definition: def } }))) as unknown as {
+        revision: number;
+        warnings?: Warning[];
+      };
+      const ws = r.warnings ?? [];
       setWarnings(ws);
       setDirty(false);
       setResult({ kind: "ok", text: `Draft saved as revision ${r.revision}${ws.length ? `, with ${ws.length} warning${ws.length > 1 ? "s" : ""}` : ", no warnings"}.`, warnings: ws });
@@ -149,13 +165,13 @@ function Designer({ params }: PageProps) {
   const publish = async () => {
     if (dirty && !(await save())) return;
     try {
-      const r = await ok(api.POST("/api/v1/tenants/{tenant_id}/flows/{flow_id}/publish", { params: flowPath(tenant, flowId) }));
+      const r = (await ok(api.POST("/api/v1/tenants/{tenant_id}/flows/{flow_id}/publish", { params: flowPath(tenant, flowId) }))) as unknown as { revision: number };
       setResult({ kind: "ok", text: `Revision ${r.revision} published: it is the one that runs.` });
     } catch (e) {
       setResult(failed(e, "Publishing"));
     }
   };
-  const revs = (revisions.data ? (Array.isArray(revisions.data) ? revisions.data : revisions.data.items) : []) as Revision[];
+  const revs = [...(revisions.data?.items ?? [])].reverse(); // the newest first
 
   return (
     <Page
@@ -205,7 +221,7 @@ function Designer({ params }: PageProps) {
                 <tr>
                   <td class="num">{r.revision}</td>
                   <td><Badge tone={r.status === "published" ? "ok" : r.status === "draft" ? "info" : "warn"}>{r.status ?? "—"}</Badge></td>
-                  <td>{fmt.date(r.created_at)}</td>
+                  <td>{fmt.date(r.date_created)}</td>
                   <td>{r.warnings?.length ? r.warnings.map((w) => `${w.state ?? ""}: ${w.problem}`).join("; ") : "—"}</td>
                 </tr>
               ))}
