@@ -121,6 +121,12 @@ function Designer({ params }: PageProps) {
     setWarnings(flow.data.draft?.warnings ?? []);
   }, [flow.data]);
   const byState = useMemo(() => warningsByState(warnings), [warnings]);
+  useEffect(() => {
+    if (!dirty) return;
+    const stay = (e: BeforeUnloadEvent) => e.preventDefault(); // unsaved changes: the browser asks
+    window.addEventListener("beforeunload", stay);
+    return () => window.removeEventListener("beforeunload", stay);
+  }, [dirty]);
 
   if (flow.error) return <Page title="Flow"><ErrorNotice error={flow.error} /></Page>;
   if (!flow.data || !def || !graph) return <p class="muted">Loading…</p>;
