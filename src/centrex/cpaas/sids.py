@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 import uuid
 
-PREFIXES = {"AC", "CA", "SM", "MM", "RE", "PN", "QU", "CF", "AP", "WH"}
+# FW flow, FN execution, FT step (Studio's)
+PREFIXES = {"AC", "CA", "SM", "MM", "RE", "PN", "QU", "CF", "AP", "WH", "FW", "FN", "FT"}
 _SID = re.compile(r"^(?P<prefix>[A-Z]{2})(?P<hex>[0-9a-f]{32})$")
 
 

@@ -50,6 +50,7 @@ class Resource(StrEnum):
     PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
     TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
     WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
+    FLOW = "flow"  # flows (Studio JSON), their revisions, executions and step logs (issue 20 §1)
 
 
 class Action(StrEnum):
@@ -183,6 +184,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # developers to their apps; the operator helps both. Events carry call records (CPNI), so no
     # one else of the tenant.
     **{(Resource.WEBHOOK, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
+    # Flows (issue 20 §1, FLOWS.md): office administrators and developers build and run them, the
+    # operator helps. Execution logs hold message bodies (content), so no end user.
+    **{(Resource.FLOW, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
 }
 
 

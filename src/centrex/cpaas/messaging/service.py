@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -51,6 +52,13 @@ class Hook:
     method: str
     params: dict[str, str]
     auth_token: str
+
+
+# Who else may take an incoming SMS before the number's SMS URL: (messenger, tenant, from, to, body,
+# message sid) → True when taken. cpaas/flows/engine.py adds ``route_inbound`` (a flow's trigger, a
+# reply a send-and-wait-for-reply widget awaits).
+InboundRoute = Callable[["Messenger", uuid.UUID, str, str, str, str], bool]
+INBOUND_ROUTES: list[InboundRoute] = []
 
 
 class Messenger:
@@ -221,6 +229,8 @@ class Messenger:
         if keyword is not None:
             # CTIA: the one confirmation (STOP) or the help/opt-in text, from the number written to.
             self._send_quietly(tenant_id, to, from_, reply(keyword[0], program), keyword_reply=True)
+        if any(route(self, tenant_id, from_, to, text, row.sid) for route in INBOUND_ROUTES):
+            return  # a flow took it (keywords too, as the SMS URL gets them)
         if hook is not None:
             self.hooks.submit(self._sms_url, tenant_id, to, from_, hook)
 
