@@ -131,6 +131,23 @@ const scenarios = {
     const flow = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/flows/${flowId}`);
     expect(flow.status === 200 && flow.body.published, "the API has a published revision");
   },
+
+  async developer({ page }) {
+    // A developer (CPaaS key) signs in with the token: the flows are their home page.
+    await page.goto(`${BASE}/login`);
+    await page.getByTestId("token-tab").click();
+    await page.locator("#f-token").fill(CTX.developer_token);
+    await page.locator("#f-tenant").fill(CTX.tenant_id);
+    await page.getByTestId("token-form").locator("button[type=submit]").click();
+    await page.getByTestId("flows").waitFor();
+    expect(page.url().endsWith(`/t/${CTX.tenant_id}/flows`), "a developer lands on the Flows page");
+    expect((await page.getByTestId("nav-Flows").count()) === 1 && (await page.getByTestId("nav-Users").count()) === 0, "their navigation has Flows and no office pages");
+    await page.getByTestId(`flow-${CTX.developer_flow}`).click();
+    await page.getByTestId("node-ask").waitFor();
+    const edge = page.getByTestId("rf__edge-Trigger:t2");
+    await edge.waitFor();
+    expect((await edge.textContent()).includes("incomingRequest"), "a flow made through the API opens as a graph: the trigger's incomingRequest edge to 'ask'");
+  },
 };
 
 const name = process.argv[2];

@@ -52,6 +52,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         s.commit()
         admin_email = str(admin.email)
     engine.dispose()
+    developer_token = cli(
+        data, "token", "create", "--name", "flows-dev", "--tenant", tenant_id, "--developer"
+    )
 
     port = free_port()
     env = {**os.environ, "CENTREX_DATA": str(data), "PYTHONPATH": str(ROOT / "src")}
@@ -75,6 +78,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             "office_admin_token": demo["office_admin_token"],
             "admin_email": admin_email,
             "admin_password": ADMIN_PASSWORD,
+            "developer_token": developer_token.strip(),
         }
         yield url, ctx, data
     finally:
@@ -86,9 +90,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         log.close()
 
 
-def test_office_admin_draws_a_flow_and_publishes_it(
-    served: tuple[str, dict[str, Any], Path], tmp_path: Path
-) -> None:
+def run_scenario(served: tuple[str, dict[str, Any], Path], name: str, tmp_path: Path) -> str:
     url, ctx, data = served
     shots = os.environ.get("CENTREX_SCREENSHOTS", "")
     if shots:
@@ -98,21 +100,26 @@ def test_office_admin_draws_a_flow_and_publishes_it(
         "CENTREX_URL": url,
         "CENTREX_CTX": json.dumps(ctx),
         "CENTREX_SHOTS": str(Path(shots).resolve()) if shots else "",
-        "CENTREX_FAIL_SHOT": str(tmp_path / "failed-designer.png"),
+        "CENTREX_FAIL_SHOT": str(tmp_path / f"failed-{name}.png"),
     }
     out = subprocess.run(
-        ["node", "tests/flows.mjs", "designer"],
-        cwd=PORTAL,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        ["node", "tests/flows.mjs", name], cwd=PORTAL, env=env, capture_output=True, text=True, timeout=300
     )
     report = out.stdout + out.stderr + f"\n(serve log: {data / 'serve.log'})"
-    assert out.returncode == 0 and "PASS designer" in out.stdout, report
-    assert "ok: a send-message widget dragged from the palette is on the canvas" in out.stdout, report
-    assert "labelled" in out.stdout, report
-    flow_id = next(line.split(": ", 1)[1] for line in out.stdout.splitlines() if line.startswith("flow-id: "))
+    assert out.returncode == 0 and f"PASS {name}" in out.stdout, report
+    return out.stdout
+
+
+def test_office_admin_draws_a_flow_and_publishes_it(
+    served: tuple[str, dict[str, Any], Path], tmp_path: Path
+) -> None:
+    url, ctx, _ = served
+    stdout = run_scenario(served, "designer", tmp_path)
+    report = stdout
+    assert "ok: a send-message widget dragged from the palette is on the canvas" in stdout, report
+    assert "labelled" in stdout, report
+    assert "ok: a bad widget name is refused with the API's 422" in stdout, report
+    flow_id = next(line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("flow-id: "))
 
     # What the browser did, as the REST API has it.
     bearer = {"Authorization": f"Bearer {ctx['office_admin_token']}"}
@@ -136,3 +143,44 @@ def test_office_admin_draws_a_flow_and_publishes_it(
         assert revisions.status_code == 200, revisions.text
         exported = api.get(f"/flows/{flow_id}/export")
         assert exported.status_code == 200, exported.text
+
+
+def test_developer_opens_a_flow_made_through_the_api(
+    served: tuple[str, dict[str, Any], Path], tmp_path: Path
+) -> None:
+    """A developer (CPaaS key) has the Flows page too; a flow created by REST opens as its graph."""
+    url, ctx, _ = served
+    definition = {
+        "description": "made by REST",
+        "initial_state": "Trigger",
+        "flags": {"allow_concurrent_calls": True},
+        "states": [
+            {
+                "name": "Trigger",
+                "type": "trigger",
+                "transitions": [
+                    {"event": "incomingMessage"},
+                    {"event": "incomingCall"},
+                    {"event": "incomingRequest", "next": "ask"},
+                ],
+                "properties": {"offset": {"x": 0, "y": 0}},
+            },
+            {
+                "name": "ask",
+                "type": "send-message",
+                "transitions": [{"event": "sent"}, {"event": "failed"}],
+                "properties": {"body": "Hi", "offset": {"x": 300, "y": 220}},
+            },
+        ],
+    }
+    bearer = {"Authorization": f"Bearer {ctx['developer_token']}"}
+    made = httpx.post(
+        f"{url}/api/v1/tenants/{ctx['tenant_id']}/flows",
+        json={"friendly_name": "Made by REST", "definition": definition},
+        headers=bearer,
+    )
+    assert made.status_code == 201, made.text
+    with_flow = (url, {**ctx, "developer_flow": "Made by REST"}, served[2])
+    stdout = run_scenario(with_flow, "developer", tmp_path)
+    assert "ok: a developer lands on the Flows page" in stdout
+    assert "incomingRequest edge to 'ask'" in stdout
