@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.cpaas.conftest import LiveApi
-from tests.cpaas.messaging.conftest import app_server, carrier  # noqa: F401 - fixtures used here
+from tests.cpaas.messaging.conftest import app_server, carrier
 
 __all__ = ["app_server", "carrier"]
 
