@@ -147,6 +147,26 @@ const scenarios = {
     const edge = page.getByTestId("rf__edge-Trigger:t2");
     await edge.waitFor();
     expect((await edge.textContent()).includes("incomingRequest"), "a flow made through the API opens as a graph: the trigger's incomingRequest edge to 'ask'");
+
+    // Import a Studio export from disk; it opens in the designer; its export keeps the layout.
+    await page.getByTestId("nav-Flows").click();
+    const studio = {
+      description: "Studio export",
+      initial_state: "Trigger",
+      flags: { allow_concurrent_calls: true },
+      states: [
+        { name: "Trigger", type: "trigger", transitions: [{ event: "incomingMessage", next: "reply_1" }, { event: "incomingCall" }, { event: "incomingRequest" }], properties: { offset: { x: 10, y: 20 } } },
+        { name: "reply_1", type: "send-message", transitions: [{ event: "sent" }, { event: "failed" }], properties: { body: "Imported", offset: { x: 410, y: 330 } } },
+      ],
+    };
+    await page.getByTestId("flow-import").setInputFiles({ name: "studio-export.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(studio)) });
+    await page.getByTestId("node-reply_1").waitFor();
+    expect(await page.getByTestId("rf__edge-Trigger:t0").isVisible(), "an imported Studio flow opens with its transition drawn");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("flow-export").click()]);
+    const { readFile } = await import("node:fs/promises");
+    const exported = JSON.parse(await readFile(await download.path(), "utf8"));
+    const reply = exported.states.find((st) => st.name === "reply_1");
+    expect(reply && reply.properties.offset.x === 410 && reply.properties.offset.y === 330, `the exported JSON (${download.suggestedFilename()}) keeps the layout offsets`);
   },
 };
 

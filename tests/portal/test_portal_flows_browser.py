@@ -148,7 +148,8 @@ def test_office_admin_draws_a_flow_and_publishes_it(
 def test_developer_opens_a_flow_made_through_the_api(
     served: tuple[str, dict[str, Any], Path], tmp_path: Path
 ) -> None:
-    """A developer (CPaaS key) has the Flows page too; a flow created by REST opens as its graph."""
+    """A developer (CPaaS key) has the Flows page too; a flow created by REST opens as its graph; a
+    Studio export imported from disk opens, and its export (downloaded) keeps the offsets."""
     url, ctx, _ = served
     definition = {
         "description": "made by REST",
@@ -184,3 +185,5 @@ def test_developer_opens_a_flow_made_through_the_api(
     stdout = run_scenario(with_flow, "developer", tmp_path)
     assert "ok: a developer lands on the Flows page" in stdout
     assert "incomingRequest edge to 'ask'" in stdout
+    assert "ok: an imported Studio flow opens with its transition drawn" in stdout
+    assert "keeps the layout offsets" in stdout

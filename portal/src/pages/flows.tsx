@@ -5,7 +5,7 @@
 // and developers see it; the API (store/policy.py) decides who may.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
-import { api, ok, ApiError } from "../api/client";
+import { api, fetchBlob, ok, ApiError } from "../api/client";
 import { navigate } from "../router";
 import { Badge, Card, ErrorNotice, Field, Form, Link, Notice, Page, fmt, useForm, useLoad } from "../ui/kit";
 import type { FlowGraph as FlowGraphT, Palette as PaletteT } from "./flow-graph";
@@ -81,8 +81,49 @@ function FlowList({ params }: PageProps) {
             <Field form={form} name="friendly_name" label="Name" required placeholder="Support line" />
           </Form>
         </Card>
+        <ImportCard tenant={tenant} />
       </div>
     </Page>
+  );
+}
+
+/** Import a Twilio Studio flow export (a .json file from disk): it opens in the designer. */
+function ImportCard(props: { tenant: string }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const load = async (file: File) => {
+    setError(null);
+    setBusy(true);
+    try {
+      let studio: Record<string, unknown>;
+      try {
+        studio = JSON.parse(await file.text());
+      } catch (e) {
+        throw new Error(`${file.name} is not JSON: ${(e as Error).message}`);
+      }
+      const name = file.name.replace(/\.json$/i, "");
+      const f = (await ok(
+        api.POST("/api/v1/tenants/{tenant_id}/flows/import", { params: { ...tenantPath(props.tenant), query: { friendly_name: name } }, body: studio }),
+      )) as unknown as FlowView;
+      navigate(`/t/${props.tenant}/flows/${f.id}`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title="Import from Twilio Studio">
+      <p class="muted small">A flow's JSON as Studio exports it; the layout comes with it.</p>
+      <ErrorNotice error={error} />
+      {error instanceof ApiError && (
+        <ul class="flow-errors">{((error.body?.errors ?? []) as Problem[]).map((p) => <li><code>{p.path ?? p.field}</code> {p.problem ?? p.message}</li>)}</ul>
+      )}
+      <input type="file" accept=".json,application/json" disabled={busy} data-testid="flow-import" onChange={(e) => {
+        const file = (e.target as HTMLInputElement).files?.[0];
+        if (file) void load(file);
+      }} />
+    </Card>
   );
 }
 
@@ -177,6 +218,19 @@ function Designer({ params }: PageProps) {
       setResult(failed(e, "Publishing"));
     }
   };
+  // Studio's flow JSON of the saved draft (offsets kept): what Studio's import takes.
+  const exportJson = async () => {
+    try {
+      const blob = await fetchBlob(`/api/v1/tenants/${tenant}/flows/${flowId}/export`);
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = `${f.friendly_name.replace(/[^A-Za-z0-9_-]+/g, "_")}.json`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    } catch (e) {
+      setResult(failed(e, "Export"));
+    }
+  };
   const revs = [...(revisions.data?.items ?? [])].reverse(); // the newest first
 
   return (
@@ -186,6 +240,7 @@ function Designer({ params }: PageProps) {
       actions={
         <>
           <Link href={`/t/${tenant}/flows`}>All flows</Link>{" "}
+          <button type="button" class="ghost" data-testid="flow-export" onClick={() => run(exportJson)}>Export JSON</button>{" "}
           <button type="button" class="ghost" disabled={busy} data-testid="flow-save" onClick={() => run(save)}>{dirty ? "Save draft *" : "Save draft"}</button>{" "}
           <button type="button" disabled={busy} data-testid="flow-publish" onClick={() => run(publish)}>Publish</button>
         </>
