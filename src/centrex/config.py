@@ -244,6 +244,9 @@ class Settings(BaseSettings):
     # the API answers 429 (Twilio code 20429).
     cpaas_calls_cps: float = Field(default=1.0, gt=0, le=1000)
     cpaas_calls_queue: int = Field(default=100, ge=1, le=100000)
+    # Flows (issue 20 §1, cpaas/flows/runtime.py): an execution taking more steps than this ends
+    # failed (a loop in the flow), so a mistake cannot run for ever.
+    flow_max_steps: int = Field(default=1000, ge=10, le=100000)
 
     @classmethod
     def settings_customise_sources(

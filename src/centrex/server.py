@@ -30,6 +30,7 @@ from centrex.calls.service import SipConfig, SipService
 from centrex.capacity.admission import CapacityAdmission
 from centrex.config import Settings
 from centrex.cpaas.calls.wiring import attach_calls
+from centrex.cpaas.flows.engine import start_flows
 from centrex.cpaas.messaging.runtime import start_sms
 from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.cpaas.webhook_service import start_webhooks
@@ -330,9 +331,11 @@ async def serve(settings: Settings) -> None:
         if sip.tls_certificate:
             console.print(f"centrex: SIP TLS certificate {sip.tls_certificate}", highlight=False)
     messaging = start_sms(app, settings)  # issue 16 §4: the SMS carrier connector (sms_carrier)
+    flows = start_flows(app, settings.flow_max_steps)  # issue 20 §1: flows on this loop (cpaas/flows/)
     try:
         await task
     finally:
+        flows.stop()  # waits of send-and-wait-for-reply end with the process (docs/flows.md)
         if messaging is not None:
             await asyncio.to_thread(messaging.stop)
         if housekeeping is not None:

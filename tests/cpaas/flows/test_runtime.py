@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from sqlalchemy import select
+
 from centrex.cpaas.flows import store
 from centrex.cpaas.flows.engine import FlowEngine
 from centrex.ops.demo import seed_demo
 from centrex.store.db import make_engine, make_sessionmaker, transaction
+from centrex.store.models.flows import FlowExecution
 
 
 def _flow() -> dict:
@@ -104,3 +107,83 @@ def test_rest_execution_walks_and_logs_steps(db_url: str, tmp_path: Path) -> Non
         ("split_color", "match", "blue"),
         ("blue", "next", None),
     ]
+
+
+def _states(*states: dict) -> dict:
+    return {"description": "", "initial_state": "Trigger", "flags": {}, "states": list(states)}
+
+
+def _st(name: str, kind: str, transitions: list, **props: object) -> dict:
+    return {
+        "name": name,
+        "type": kind,
+        "transitions": transitions,
+        "properties": {**props, "offset": {"x": 0, "y": 0}},
+    }
+
+
+def test_run_subflow_hands_its_variables_back_and_a_loop_is_stopped(db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    child_def = _states(
+        _st("Trigger", "trigger", [{"event": "incomingParent", "next": "greet"}]),
+        _st(
+            "greet",
+            "set-variables",
+            [{"event": "next"}],
+            variables=[{"key": "greeting", "value": "hi {{flow.data.who}}"}],
+        ),
+    )
+    with transaction(sessions) as s:
+        demo = seed_demo(s, tmp_path)
+        tenant_id = uuid.UUID(str(demo.tenant_id))
+        child = store.create_flow(s, tenant_id, "child", child_def)
+        store.publish(s, child)
+        parent_def = _states(
+            _st("Trigger", "trigger", [{"event": "incomingRequest", "next": "sub"}]),
+            _st(
+                "sub",
+                "run-subflow",
+                [{"event": "completed", "next": "use"}, {"event": "failed"}],
+                flow_sid=f"FW{child.id.hex}",
+                flow_revision="LatestPublished",
+                parameters=[{"key": "who", "value": "{{contact.channel.address}}"}],
+            ),
+            _st(
+                "use",
+                "set-variables",
+                [{"event": "next"}],
+                variables=[{"key": "said", "value": "{{widgets.sub.greeting}}"}],
+            ),
+        )
+        parent = store.create_flow(s, tenant_id, "parent", parent_def)
+        store.publish(s, parent)
+        looping = store.create_flow(
+            s,
+            tenant_id,
+            "loop",
+            _states(
+                _st("Trigger", "trigger", [{"event": "incomingRequest", "next": "a"}]),
+                _st("a", "set-variables", [{"event": "next", "next": "b"}], variables=[]),
+                _st("b", "set-variables", [{"event": "next", "next": "a"}], variables=[]),
+            ),
+        )
+        store.publish(s, looping)
+        parent_id, loop_id = parent.id, looping.id
+    flows = FlowEngine(sessions, max_steps=50)
+    try:
+        row = flows.start_by_rest(tenant_id, parent_id, "+15551230000", "+15559870000", {})
+        assert flows.wait(row.id, 30) == "ended"
+        looped = flows.start_by_rest(tenant_id, loop_id, "+15551230000", "+15559870000", {})
+        assert flows.wait(looped.id, 30) == "failed"
+        with sessions() as s:
+            done = s.get(FlowExecution, row.id)
+            assert done is not None and done.context["flow"]["variables"] == {"said": "hi +15551230000"}
+            (sub,) = s.scalars(select(FlowExecution).where(FlowExecution.parent_id == row.id))
+            assert sub.channel == "subflow" and sub.status == "ended"
+            failed = s.get(FlowExecution, looped.id)
+            assert failed is not None and failed.error == "more than 50 steps: a loop in the flow?"
+            assert failed.steps == 50
+    finally:
+        flows.stop()
+        engine.dispose()

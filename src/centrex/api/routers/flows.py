@@ -24,7 +24,9 @@ from centrex.store.policy import Action, Resource
 router = APIRouter(prefix="/tenants/{tenant_id}/flows", tags=["flows"])
 RES = Resource.FLOW
 Definition = dict[str, Any]
-INVALID = {422: {"description": "the definition is not a flow: `errors` lists each problem and where"}}
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"description": "the definition is not a flow: `errors` lists each problem and where"}
+}
 
 
 class FlowIn(BaseModel):

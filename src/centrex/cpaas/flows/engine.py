@@ -18,6 +18,7 @@ import concurrent.futures
 import threading
 import uuid
 import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -54,6 +55,7 @@ class FlowEngine:
         self.messenger: Messenger | None = None  # set by serve / the API; else the active one
         self.waiters: dict[ReplyKey, asyncio.Future[dict[str, Any]]] = {}
         self.running: dict[uuid.UUID, concurrent.futures.Future[str]] = {}
+        self.finished: OrderedDict[uuid.UUID, str] = OrderedDict()  # the last executions' ends (wait)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._http: httpx.AsyncClient | None = None
@@ -161,9 +163,14 @@ class FlowEngine:
         return row
 
     async def _run(self, ctx: FlowContext, definition: dict[str, Any]) -> str:
+        status = "failed"
         try:
-            return await run_execution(ctx, definition, self.sessions, max_steps=self.max_steps)
+            status = await run_execution(ctx, definition, self.sessions, max_steps=self.max_steps)
+            return status
         finally:
+            self.finished[ctx.execution_id] = status
+            if len(self.finished) > 10_000:
+                self.finished.popitem(last=False)
             self.running.pop(ctx.execution_id, None)
 
     def start_by_rest(
@@ -197,8 +204,11 @@ class FlowEngine:
         """Block until the execution's walk ends (tests, tools); None if it is not running here."""
         fut = self.running.get(execution_id)
         if fut is None:
+            return self.finished.get(execution_id)
+        try:
+            return fut.result(timeout)
+        except concurrent.futures.CancelledError:
             return None
-        return fut.result(timeout)
 
     # -- replies ----------------------------------------------------------------------------------
     async def wait_reply(self, ctx: FlowContext, timeout_s: float) -> dict[str, Any] | None:
@@ -323,3 +333,14 @@ def install() -> None:
 
 
 install()
+
+
+def start_flows(app: Any, max_steps: int = MAX_STEPS) -> FlowEngine:
+    """serve: the flows of this database run on the service's loop; incoming SMS reach them."""
+    engine = engine_for(app.state.sessionmaker)
+    engine.use_loop(asyncio.get_running_loop())
+    engine.max_steps = max_steps
+    engine.messenger = getattr(app.state, "messaging", None)
+    app.state.flows = engine
+    install()
+    return engine

@@ -25,8 +25,7 @@ from centrex.cpaas.flows.widgets import FlowContext, Outcome, lookup
 
 log = logging.getLogger(__name__)
 
-# A loop in a flow (A → B → A …) ends here instead of running for ever. Studio stops an execution
-# after its own limit too; ours is a setting (flow_max_steps).
+# A loop in a flow (A → B → A …) ends here instead of running for ever: the setting flow_max_steps.
 MAX_STEPS = 1000
 
 
@@ -83,6 +82,7 @@ async def run_execution(
         transition = None if error else _transition(state, outcome)
         next_name = transition.get("next") if transition else None
         next_name = str(next_name) if next_name else None
+        # Queued, not committed here: the loop may be the service's (SIP, calls); steplog.py writes.
         store.log_step(sessions, ctx, seq, name, str(state.get("type")), outcome, next_name, duration_ms)
         emit_event(
             ctx.tenant_id,
@@ -104,5 +104,5 @@ async def run_execution(
             break
         name = next_name
     status = "failed" if error else "ended"
-    store.end_execution(sessions, ctx, status, error)
+    await store.end_execution(sessions, ctx, status, error)
     return status

@@ -3,17 +3,18 @@ at a time), executions and their step log. Every query is scoped by tenant."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.flows.schema import has_errors, lint, validate
+from centrex.cpaas.flows.steplog import step_log
 from centrex.cpaas.sids import parse_sid, sid_of
-from centrex.store.db import transaction
 from centrex.store.models.flows import Flow, FlowExecution, FlowNumber, FlowRevision, FlowStep
 
 if TYPE_CHECKING:
@@ -288,35 +289,34 @@ def log_step(
     next_state: str | None,
     duration_ms: int,
 ) -> None:
-    with transaction(sessions) as s:
-        s.add(
-            FlowStep(
-                tenant_id=ctx.tenant_id,
-                execution_id=ctx.execution_id,
-                seq=seq,
-                state=state[:100],
-                widget_type=widget_type[:40],
-                event=outcome.event[:40],
-                next_state=next_state,
-                outputs=_jsonable(outcome.outputs),
-                duration_ms=duration_ms,
-            )
-        )
-        s.execute(
-            update(FlowExecution)
-            .where(FlowExecution.id == ctx.execution_id, FlowExecution.tenant_id == ctx.tenant_id)
-            .values(current_state=state[:100], steps=seq)
-        )
+    """Queued for the log's writer (steplog.py): no commit on the caller's loop."""
+    step_log(sessions).step(
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": ctx.tenant_id,
+            "execution_id": ctx.execution_id,
+            "seq": seq,
+            "state": state[:100],
+            "widget_type": widget_type[:40],
+            "event": outcome.event[:40],
+            "next_state": next_state,
+            "outputs": _jsonable(outcome.outputs),
+            "duration_ms": duration_ms,
+        }
+    )
 
 
-def end_execution(sessions: sessionmaker[Session], ctx: FlowContext, status: str, error: str | None) -> None:
-    context = _jsonable(copy.deepcopy({k: v for k, v in ctx.data.items()}))
-    with transaction(sessions) as s:
-        s.execute(
-            update(FlowExecution)
-            .where(FlowExecution.id == ctx.execution_id, FlowExecution.tenant_id == ctx.tenant_id)
-            .values(status=status, error=error, ended_at=now(), context=context)
-        )
+async def end_execution(
+    sessions: sessionmaker[Session], ctx: FlowContext, status: str, error: str | None
+) -> None:
+    """Written after the execution's steps; returns once it is stored."""
+    context = _jsonable(copy.deepcopy(dict(ctx.data)))
+    done = step_log(sessions).end(
+        ctx.tenant_id,
+        ctx.execution_id,
+        {"status": status, "error": error, "ended_at": now(), "context": context},
+    )
+    await asyncio.wrap_future(done)
 
 
 def execution_view(row: FlowExecution) -> dict[str, Any]:
