@@ -98,6 +98,13 @@ const scenarios = {
     await page.locator("#p-name").fill("send_message_1");
     await page.locator("#p-name").press("Enter");
     await node.waitFor();
+    // Saved before it is connected: the lint's warnings are listed and marked on the widget.
+    await page.getByTestId("flow-save").click();
+    await result.getByTestId("flow-warnings").waitFor();
+    const warned = (await result.getByTestId("flow-warnings").textContent()).trim();
+    expect(/send_message_1.*unreachable/.test(warned), `the lint's warnings are shown: "${warned}"`);
+    await node.locator(".flow-node-warn").waitFor();
+    step("the unreachable widget is marked on the canvas");
 
     // Connect the trigger's incomingMessage port to the new widget's input.
     await drag(page, await center(page.getByTestId("port-Trigger-incomingMessage")), await center(page.getByTestId("in-send_message_1")));
@@ -112,9 +119,9 @@ const scenarios = {
     expect(after.x > before.x + 100, "the widget moved with the pointer");
 
     await page.getByTestId("flow-save").click();
-    await result.locator(".notice.ok").waitFor();
+    await result.locator(".notice.ok", { hasText: /no warnings/ }).waitFor();
     const saved = await result.textContent();
-    expect(/Draft saved as revision \d+/.test(saved), `the draft is saved: "${saved.trim()}"`);
+    expect(/Draft saved as revision \d+, no warnings/.test(saved), `the connected draft is saved without warnings: "${saved.trim()}"`);
 
     await page.getByTestId("flow-publish").click();
     await result.getByText(/Revision \d+ published/).waitFor();

@@ -119,6 +119,8 @@ def test_office_admin_draws_a_flow_and_publishes_it(
     assert "ok: a send-message widget dragged from the palette is on the canvas" in stdout, report
     assert "labelled" in stdout, report
     assert "ok: a bad widget name is refused with the API's 422" in stdout, report
+    assert "ok: the lint's warnings are shown" in stdout, report
+    assert "ok: the connected draft is saved without warnings" in stdout, report
     flow_id = next(line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("flow-id: "))
 
     # What the browser did, as the REST API has it.

@@ -185,6 +185,7 @@ function Designer({ params }: PageProps) {
     return { kind: "error", text: `${what} failed: ${String(e)}` };
   };
   const save = async (): Promise<boolean> => {
+    setResult(null);
     try {
       const r = (await ok(api.PUT("/api/v1/tenants/{tenant_id}/flows/{flow_id}/draft", { params: flowPath(tenant, flowId), body: { definition: def } }))) as unknown as {
         revision: number;
