@@ -10,6 +10,7 @@ import { adminRoutes } from "./pages/admin";
 import { userRoutes } from "./pages/user";
 import { PhonePage } from "./pages/phone";
 import { accountRoutes } from "./pages/account";
+import { flowRoutes } from "./pages/flows";
 
 export type PageProps = { session: Session; params: Record<string, string> };
 export type RouteDef = { path: string; title: string; page: FunctionComponent<PageProps>; nav?: boolean };
@@ -30,8 +31,12 @@ function NavSection(props: { title: string; items: { href: string; label: string
 function home(s: Session): string {
   if (s.kind === "operator") return "/op/tenants";
   if (isAdmin(s)) return `/t/${s.tenantId}/users`;
+  if (isDeveloper(s)) return `/t/${s.tenantId}/flows`;
   return `/t/${s.tenantId}/me/voicemail`;
 }
+
+// A developer (a CPaaS key) builds flows; so does an office administrator (issue 20 §1).
+const isDeveloper = (s: Session) => s.roles.includes("developer");
 
 export function App() {
   const path = usePath();
@@ -64,7 +69,9 @@ export function App() {
       title: session.kind === "operator" ? "Tenant" : "Office",
       items: adminRoutes.filter((r) => r.nav !== false).map((r) => ({ href: r.path.replace(":tenant", tenantId), label: r.title })),
     });
-  if (session.kind === "user" && session.tenantId)
+  if (tenantId && (isAdmin(session) || isDeveloper(session)))
+    sections.push({ title: "CPaaS", items: flowRoutes.filter((r) => r.nav !== false).map((r) => ({ href: r.path.replace(":tenant", tenantId), label: r.title })) });
+  if (session.kind === "user" && session.tenantId && !isDeveloper(session))
     sections.push({
       title: "My phone",
       items: [
@@ -77,7 +84,7 @@ export function App() {
   if (session.enrollOnly) sections.length = 0;
 
   let content: ComponentChildren = null;
-  for (const r of [...operatorRoutes, ...adminRoutes, ...userRoutes, ...accountRoutes]) {
+  for (const r of [...operatorRoutes, ...adminRoutes, ...flowRoutes, ...userRoutes, ...accountRoutes]) {
     const params = match(r.path, path);
     if (params) {
       const P = r.page;
