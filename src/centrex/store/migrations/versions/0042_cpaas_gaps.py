@@ -4,7 +4,7 @@ nodes (cpaas_call_pacing), messages refused for want of consent counted by the f
 (sms_refusals, cpaas.txt §2.5)
 
 Revision ID: 0042
-Revises: 0037
+Revises: 0044
 Create Date: 2026-12-06 22:45:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0042"
-down_revision = "0037"
+down_revision = "0044"
 branch_labels = None
 depends_on = None
 
