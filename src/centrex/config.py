@@ -244,6 +244,11 @@ class Settings(BaseSettings):
     # the API answers 429 (Twilio code 20429).
     cpaas_calls_cps: float = Field(default=1.0, gt=0, le=1000)
     cpaas_calls_queue: int = Field(default=100, ge=1, le=100000)
+    # Campaigns (issue 20 §2, docs/campaigns.md): the runner in `centrex serve` (off: another node
+    # runs them), how often it looks for due campaigns, and the highest throttle a campaign may ask.
+    campaigns: bool = True
+    campaign_tick_s: float = Field(default=1.0, gt=0, le=60)
+    campaign_max_rate_per_s: float = Field(default=50.0, gt=0, le=10000)
 
     @classmethod
     def settings_customise_sources(

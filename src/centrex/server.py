@@ -30,6 +30,7 @@ from centrex.calls.service import SipConfig, SipService
 from centrex.capacity.admission import CapacityAdmission
 from centrex.config import Settings
 from centrex.cpaas.calls.wiring import attach_calls
+from centrex.cpaas.campaigns.service import start_campaigns
 from centrex.cpaas.messaging.runtime import start_sms
 from centrex.cpaas.voice.lookup import ApplicationLookup
 from centrex.cpaas.webhook_service import start_webhooks
@@ -330,9 +331,12 @@ async def serve(settings: Settings) -> None:
         if sip.tls_certificate:
             console.print(f"centrex: SIP TLS certificate {sip.tls_certificate}", highlight=False)
     messaging = start_sms(app, settings)  # issue 16 §4: the SMS carrier connector (sms_carrier)
+    campaigns = start_campaigns(app, settings)  # issue 20 §2: the campaign runner (docs/campaigns.md)
     try:
         await task
     finally:
+        if campaigns is not None:
+            await asyncio.to_thread(campaigns.stop)
         if messaging is not None:
             await asyncio.to_thread(messaging.stop)
         if housekeeping is not None:

@@ -50,6 +50,7 @@ class Resource(StrEnum):
     PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
     TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
     WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
+    CAMPAIGN = "campaign"  # campaigns, contact lists, consent records, the tenant's DNC list (issue 20 §2)
 
 
 class Action(StrEnum):
@@ -183,6 +184,11 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # developers to their apps; the operator helps both. Events carry call records (CPNI), so no
     # one else of the tenant.
     **{(Resource.WEBHOOK, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
+    # Campaigns (issue 20 §2, cpaas.txt §2.2.2 Engage): the tenant's marketing is run by its
+    # administrators (the office staff reach their customers) and built by its developers (the
+    # API); the operator helps both. Contacts, consent and the DNC list are personal data of the
+    # tenant's customers (cpaas.txt §2.4.2 "Customer Information"): no end user, no CPNI admin.
+    **{(Resource.CAMPAIGN, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
 }
 
 

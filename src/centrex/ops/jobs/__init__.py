@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
+from centrex.ops.jobs.campaigns import engagement_retention
 from centrex.ops.jobs.cpaas_retention import cpaas_recording_retention
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.idempotency import idempotency_keys
@@ -107,6 +108,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Daily(3, 45),
                 message_retention,
                 "erase message bodies after 30 days, delete message records after 3 years (cpaas.txt §2.4.2)",
+            ),
+            Job(
+                "campaign-engagement-retention",
+                Daily(3, 50),
+                engagement_retention,
+                "delete campaign engagement history older than one year (cpaas.txt §2.4.2 (ii))",
             ),
         ]
     )

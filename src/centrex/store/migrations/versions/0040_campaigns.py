@@ -62,7 +62,10 @@ def upgrade() -> None:
         sa.Column("location_source", sa.String(length=16), nullable=False),
         sa.Column("attributes", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["list_id"], ["contact_lists.id"], name=op.f("fk_contacts_list_id_contact_lists"), ondelete="CASCADE"
+            ["list_id"],
+            ["contact_lists.id"],
+            name=op.f("fk_contacts_list_id_contact_lists"),
+            ondelete="CASCADE",
         ),
         sa.UniqueConstraint("list_id", "number", name=op.f("uq_contacts_list_id")),
     )
@@ -149,7 +152,10 @@ def upgrade() -> None:
         sa.Column("runner", sa.String(length=120), nullable=True),
         sa.Column("runner_until", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["list_id"], ["contact_lists.id"], name=op.f("fk_campaigns_list_id_contact_lists"), ondelete="RESTRICT"
+            ["list_id"],
+            ["contact_lists.id"],
+            name=op.f("fk_campaigns_list_id_contact_lists"),
+            ondelete="RESTRICT",
         ),
     )
     _tenant_index("campaigns")
