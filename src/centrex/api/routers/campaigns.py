@@ -124,13 +124,14 @@ def _list(data: TenantDep, list_id: uuid.UUID) -> ContactList:
 def list_lists(data: TenantDep) -> list[dict[str, Any]]:
     stmt = data.select(ContactList, CAMPAIGN).order_by(ContactList.name)
     rows = list(data.session.scalars(stmt))
-    counts = dict(
-        data.session.execute(
+    counts: dict[uuid.UUID, int] = {
+        list_id: n
+        for list_id, n in data.session.execute(
             select(Contact.list_id, func.count())
             .where(Contact.tenant_id == data.tenant_id)
             .group_by(Contact.list_id)
-        ).tuples()
-    )
+        )
+    }
     return [_list_out(r, counts.get(r.id, 0)) for r in rows]
 
 

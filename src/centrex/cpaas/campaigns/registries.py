@@ -120,13 +120,14 @@ def import_csv(
             session.execute(delete(ReassignedNumber))
         for i in range(0, len(pairs), CHUNK):
             chunk = pairs[i : i + CHUNK]
-            have = set(
-                session.execute(
+            have = {
+                (n, d)
+                for n, d in session.execute(
                     select(ReassignedNumber.number, ReassignedNumber.disconnected_on).where(
                         ReassignedNumber.number.in_([n for n, _ in chunk])
                     )
-                ).tuples()
-            )
+                )
+            }
             session.add_all(
                 ReassignedNumber(number=n, disconnected_on=d, import_id=row.id)
                 for n, d in chunk
