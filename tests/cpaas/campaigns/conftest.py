@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from centrex.cpaas.campaigns.location import BadNumber, locate
 from centrex.cpaas.campaigns.quiet_hours import allowed_at
-from tests.cpaas.messaging.conftest import app_server as app_server  # noqa: F401
-from tests.cpaas.messaging.conftest import carrier as carrier  # noqa: F401
+from tests.cpaas.messaging.conftest import app_server as app_server
+from tests.cpaas.messaging.conftest import carrier as carrier
 
 # Places spread round the clock (UTC-10 … UTC+11): a valid number of each, whose last two digits vary.
 PLACES = (

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -37,7 +38,7 @@ class Arrivals:
         seen = 0
         while not self.stop.is_set():
             with self.sim.submitted:
-                self.sim.submitted.wait_for(lambda: len(self.sim.submissions) > seen, 0.2)
+                self.sim.submitted.wait_for(lambda n=seen: len(self.sim.submissions) > n, 0.2)
                 new = self.sim.submissions[seen:]
             now = time.monotonic()
             for sub in new:
@@ -150,7 +151,7 @@ def test_campaign_sends_to_the_eligible_skips_with_reasons_defers_the_night(
 
     sent = arrivals.campaign()
     assert sorted(dest for _, dest in sent) == sorted(eligible)  # nobody else got it
-    gaps = [b - a for (a, _), (b, _) in zip(sent, sent[1:], strict=False)]
+    gaps = [b - a for (a, _), (b, _) in pairwise(sent)]
     assert min(gaps) >= 0.4, f"2 a second means one every 0.5 s; gaps {gaps}"  # throttling observed
 
     r = httpx.get(f"{api}/campaigns/{campaign['id']}/recipients?status=deferred", headers=admin, timeout=30)

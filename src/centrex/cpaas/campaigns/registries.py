@@ -107,11 +107,11 @@ def import_csv(
         if replace:
             session.execute(delete(NationalDncNumber))
         for i in range(0, len(numbers), CHUNK):
-            chunk = numbers[i : i + CHUNK]
+            part = numbers[i : i + CHUNK]
             have = set(
-                session.scalars(select(NationalDncNumber.number).where(NationalDncNumber.number.in_(chunk)))
+                session.scalars(select(NationalDncNumber.number).where(NationalDncNumber.number.in_(part)))
             )
-            session.add_all(NationalDncNumber(number=n, import_id=row.id) for n in chunk if n not in have)
+            session.add_all(NationalDncNumber(number=n, import_id=row.id) for n in part if n not in have)
             session.flush()
         row.rows = len(numbers)
     else:
@@ -120,7 +120,7 @@ def import_csv(
             session.execute(delete(ReassignedNumber))
         for i in range(0, len(pairs), CHUNK):
             chunk = pairs[i : i + CHUNK]
-            have = {
+            known: set[tuple[str, date]] = {
                 (n, d)
                 for n, d in session.execute(
                     select(ReassignedNumber.number, ReassignedNumber.disconnected_on).where(
@@ -131,7 +131,7 @@ def import_csv(
             session.add_all(
                 ReassignedNumber(number=n, disconnected_on=d, import_id=row.id)
                 for n, d in chunk
-                if (n, d) not in have
+                if (n, d) not in known
             )
             session.flush()
         row.rows = len(pairs)

@@ -150,9 +150,10 @@ class CampaignRunner:
                 .execution_options(synchronize_session=False)
             )
             row = s.get(Campaign, campaign_id)
-            if taken.rowcount == 1 and row is not None and row.started_at is None:
+            won = getattr(taken, "rowcount", 0) == 1
+            if won and row is not None and row.started_at is None:
                 row.started_at = now
-            return bool(taken.rowcount == 1)
+            return bool(won)
 
     def tick(self) -> None:
         now = self.clock()
