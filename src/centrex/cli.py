@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from centrex.config import Settings, load_settings
+from centrex.cpaas.campaigns.dnc_cli import dnc_app
 from centrex.ops.jobs_cli import jobs_app
 from centrex.ops.peering_cli import peering_app
 from centrex.store import media_files, secretbox
@@ -39,6 +40,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(peering_app, name="peering")
+app.add_typer(dnc_app, name="dnc")
 console = Console()
 err = Console(stderr=True)
 

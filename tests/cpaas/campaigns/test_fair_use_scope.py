@@ -11,7 +11,7 @@ from datetime import timedelta
 from centrex.cpaas.calls.rows import new_row
 from centrex.store.db import transaction
 from tests.api.conftest import Api
-from tests.api.conftest import api as api  # noqa: F401
+from tests.api.conftest import api as api
 from tests.fairuse_cycles.test_fair_use_api import dialer_cdrs
 
 

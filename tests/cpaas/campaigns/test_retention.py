@@ -72,7 +72,8 @@ def test_engagement_older_than_a_year_is_deleted_once(db_url: str) -> None:
             assert s.get(Campaign, old_campaign.id) is not None  # the campaign itself stays
             audit = s.scalars(
                 select(AuditEntry).where(
-                    AuditEntry.tenant_id == tenant.id, AuditEntry.action == "campaign.engagement_retention_delete"
+                    AuditEntry.tenant_id == tenant.id,
+                    AuditEntry.action == "campaign.engagement_retention_delete",
                 )
             ).all()
             assert len(audit) == 1 and "§2.4.2 (ii)" in str(audit[0].after)
