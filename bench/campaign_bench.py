@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -180,8 +181,6 @@ def main() -> None:
         runner.enroll(cid)
         enrolled = time.perf_counter() - t0
         # run() waits for the night contacts' morning: stop once every day contact is sent.
-        import threading
-
         worker = threading.Thread(target=runner.run, args=(cid,), daemon=True)
         worker.start()
         while True:
@@ -207,13 +206,15 @@ def main() -> None:
         sim.stop()
         engine.dispose()
     print(
-        f"campaign of {args.contacts} contacts ({n_day} where it is day: {day_zone}; {n_night} at night: {night_zone})"
+        f"campaign of {args.contacts} contacts ({n_day} where it is day: {day_zone};"
+        f" {n_night} at night: {night_zone})"
     )
     print(f"  registry copies: 100,000 National DNC numbers, 10,000 reassigned; throttle {args.rate:g}/s")
     print(f"  enrolled in {enrolled:.2f} s; all decided after {elapsed:.2f} s: {counts}")
     print(f"  carrier received {received} submit_sm")
     print(
-        f"  => {args.contacts / elapsed:,.0f} contacts decided/s, {counts.get('sent', 0) / elapsed:,.0f} sends/s"
+        f"  => {args.contacts / elapsed:,.0f} contacts decided/s,"
+        f" {counts.get('sent', 0) / elapsed:,.0f} sends/s"
     )
 
 

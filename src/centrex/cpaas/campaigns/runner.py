@@ -44,6 +44,7 @@ from centrex.store.models.campaigns import Campaign, CampaignRecipient, Contact
 log = logging.getLogger(__name__)
 NODE = f"{socket.gethostname()}:{os.getpid()}"
 LEASE_S = 30.0
+RECORD_EVERY = 20  # sends whose outcomes are written in one transaction
 
 
 def utcnow() -> datetime:
@@ -300,12 +301,16 @@ class CampaignRunner:
                     .values(**values)
                     .execution_options(synchronize_session=False)
                 )
+        done: list[tuple[uuid.UUID, Outcome, datetime]] = []
         for recipient in to_send:
             if not pacer.wait():
                 self._release(recipient.id)  # stopping: back to pending, sent by the next holder
                 continue
-            outcome = self._send(campaign, recipient.number)
-            self._record(recipient.id, outcome)
+            done.append((recipient.id, self._send(campaign, recipient.number), self.clock()))
+            if len(done) >= RECORD_EVERY:
+                self._record(done)
+                done = []
+        self._record(done)
 
     def _send(self, campaign: Campaign, to: str) -> Outcome:
         if campaign.channel == "voice":
@@ -317,20 +322,26 @@ class CampaignRunner:
             messenger = self._fallback
         return send_sms(messenger, campaign, to)
 
-    def _record(self, recipient_id: uuid.UUID, outcome: Outcome) -> None:
+    def _record(self, done: list[tuple[uuid.UUID, Outcome, datetime]]) -> None:
+        """The outcomes of sends, a few at a time in one transaction (a crash between a send and
+        its record leaves the row ``sending``: reported ``interrupted``, never sent twice)."""
+        if not done:
+            return
         with transaction(self.sessions) as s:
             s.execute(
-                update(CampaignRecipient)
-                .where(CampaignRecipient.id == recipient_id)
-                .values(
-                    status=outcome.status,
-                    reason=outcome.reason,
-                    detail=outcome.detail,
-                    message_sid=outcome.message_sid,
-                    call_sid=outcome.call_sid,
-                    sent_at=self.clock() if outcome.status == "sent" else None,
-                )
-                .execution_options(synchronize_session=False)
+                update(CampaignRecipient),
+                [
+                    {
+                        "id": recipient_id,
+                        "status": o.status,
+                        "reason": o.reason,
+                        "detail": o.detail,
+                        "message_sid": o.message_sid,
+                        "call_sid": o.call_sid,
+                        "sent_at": when if o.status == "sent" else None,
+                    }
+                    for recipient_id, o, when in done
+                ],
             )
 
     def _release(self, recipient_id: uuid.UUID) -> None:
