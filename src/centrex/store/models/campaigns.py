@@ -109,7 +109,9 @@ class Campaign(Base, TenantOwned):
     name: Mapped[str] = mapped_column(String(120))
     channel: Mapped[str] = mapped_column(String(8))  # sms | voice
     purpose: Mapped[str] = mapped_column(String(16))  # marketing | informational
-    list_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("contact_lists.id", ondelete="RESTRICT"))
+    list_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("contact_lists.id")
+    )  # NO ACTION: kept with its campaigns
     from_number: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text, default="")  # sms
     voice_url: Mapped[str | None] = mapped_column(String(2000), default=None)  # voice: the app's URL

@@ -155,7 +155,6 @@ def upgrade() -> None:
             ["list_id"],
             ["contact_lists.id"],
             name=op.f("fk_campaigns_list_id_contact_lists"),
-            ondelete="RESTRICT",
         ),
     )
     _tenant_index("campaigns")
