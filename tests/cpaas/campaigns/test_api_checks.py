@@ -66,6 +66,8 @@ def test_registry_files_are_read_in_their_usual_shapes() -> None:
     numbers, errors, rejected = parse_national("212,5550100\n2125550101\n+1 (212) 555-0102\nnonsense\n")
     assert numbers == ["+12125550100", "+12125550101", "+12125550102"] and rejected == 1
     assert errors and errors[0].startswith("line 4")
+    download = parse_national("Area Code,Phone Number\n212,5550103\n212\n")
+    assert download[0] == ["+12125550103"] and download[2] == 1 and "column" in download[1][0]
     pairs, errors, rejected = parse_reassigned(
         "number,disconnected_on\n2125550100,2025-06-01\n2125550101,June\n"
     )

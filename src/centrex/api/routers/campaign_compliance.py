@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from centrex.api.deps import OperatorDep, TenantDep
 from centrex.cpaas.campaigns.location import BadNumber, e164
-from centrex.cpaas.campaigns.registries import import_csv
+from centrex.cpaas.campaigns.registries import BadFile, import_csv
 from centrex.store.errors import Invalid, NotFound
 from centrex.store.models.campaigns import (
     ConsentRecord,
@@ -83,7 +83,7 @@ def _consent_out(r: ConsentRecord) -> dict[str, Any]:
 
 
 @router.get("/tenants/{tenant_id}/consent-records")
-def list_consents(
+def list_consent_records(
     data: TenantDep,
     number: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -101,6 +101,8 @@ def record_consent(data: TenantDep, body: ConsentIn) -> dict[str, Any]:
     when = body.obtained_at or datetime.now(UTC)
     if when.tzinfo is None:
         raise Invalid("obtained_at must carry its time zone", field="obtained_at")
+    if when.year < 1990:
+        raise Invalid("obtained_at is before 1990", field="obtained_at")
     if when > datetime.now(UTC):
         raise Invalid("obtained_at is in the future", field="obtained_at")
     row = data.create(
@@ -194,9 +196,12 @@ def import_registry(
     ops: OperatorDep, kind: Literal["national-dnc", "reassigned"], body: RegistryIn
 ) -> dict[str, Any]:
     ops.require_operator()
-    result = import_csv(
-        ops.session, kind, body.csv, source=body.source, by=ops.principal.label, replace=body.replace
-    )
+    try:
+        result = import_csv(
+            ops.session, kind, body.csv, source=body.source, by=ops.principal.label, replace=body.replace
+        )
+    except BadFile as exc:
+        raise Invalid(str(exc), field="csv", rule="csv") from None
     ops.audit(
         f"registry.import.{kind}",
         "registry_imports",

@@ -72,8 +72,11 @@ class CampaignIn(BaseModel):
             raise ValueError("an SMS campaign needs a body")
         if self.channel == "voice" and bool(self.voice_url) == bool(self.voice_twiml):
             raise ValueError("a voice campaign needs exactly one of voice_url or voice_twiml")
-        if self.scheduled_at is not None and self.scheduled_at.tzinfo is None:
-            raise ValueError("scheduled_at must carry its time zone (e.g. 2026-12-07T15:00:00Z)")
+        if self.scheduled_at is not None:
+            if self.scheduled_at.tzinfo is None:
+                raise ValueError("scheduled_at must carry its time zone (e.g. 2026-12-07T15:00:00Z)")
+            if not 2000 <= self.scheduled_at.year <= 2100:
+                raise ValueError("scheduled_at must be between the years 2000 and 2100")
         return self
 
 
@@ -162,7 +165,7 @@ def delete_list(data: TenantDep, list_id: uuid.UUID) -> None:
 
 
 @router.get("/contact-lists/{list_id}/contacts")
-def list_contacts(
+def list_campaign_contacts(
     data: TenantDep,
     list_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -226,7 +229,7 @@ def add_contacts(data: TenantDep, list_id: uuid.UUID, body: ContactsIn) -> dict[
 
 
 @router.delete("/contact-lists/{list_id}/contacts/{contact_id}", status_code=204)
-def delete_contact(data: TenantDep, list_id: uuid.UUID, contact_id: uuid.UUID) -> None:
+def delete_campaign_contact(data: TenantDep, list_id: uuid.UUID, contact_id: uuid.UUID) -> None:
     _list(data, list_id)
     row = data.get(Contact, contact_id, CAMPAIGN)
     if row.list_id != list_id:

@@ -54,7 +54,7 @@ def dnc_import(
 ) -> None:
     """Import a CSV: national-dnc (a number a line, or the registry's area code,number) or
     reassigned (number,disconnected_on). Bad lines are counted and named; the rest is imported."""
-    from centrex.cpaas.campaigns.registries import KINDS, import_csv
+    from centrex.cpaas.campaigns.registries import KINDS, BadFile, import_csv
     from centrex.store.access import AccessBase, Principal
     from centrex.store.db import transaction
     from centrex.store.models import Role, TokenKind
@@ -67,7 +67,11 @@ def dnc_import(
     try:
         text = file.read_text(encoding="utf-8-sig")
         with transaction(sessions) as s:
-            result = import_csv(s, kind, text, source=file.name, by=who, replace=replace)
+            try:
+                result = import_csv(s, kind, text, source=file.name, by=who, replace=replace)
+            except BadFile as exc:
+                fail(f"{file}: {exc}")
+                raise
             AccessBase(s, principal).audit(
                 f"registry.import.{kind}",
                 "registry_imports",

@@ -15,7 +15,6 @@ adding to it (a delta). One transaction per import.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,19 +34,28 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)  # the first few rejected lines, with why
 
 
+class BadFile(ValueError):
+    pass
+
+
 def _rows(text: str) -> list[list[str]]:
-    return [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    try:
+        return [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise BadFile(f"not a CSV file: {exc}") from None
 
 
 def _number_of(cells: list[str], header: list[str] | None) -> str:
     if header is not None:
-        for name in ("number", "phone", "phone_number", "e164"):
-            if name in header:
-                return cells[header.index(name)]
-        if "area_code" in header and len(cells) > 1:
-            return cells[header.index("area_code")] + cells[1 - header.index("area_code")]
+        column = next((n for n in ("number", "phone", "phone_number", "e164") if n in header), None)
+        if column is None:
+            raise IndexError("no number column")
+        number = cells[header.index(column)].strip()
+        if "area_code" in header:  # the registry download: area code and the 7-digit number
+            number = cells[header.index("area_code")].strip() + number
+        return number
     if len(cells) >= 2 and cells[0].strip().isdigit() and len(cells[0].strip()) == 3:
-        return cells[0].strip() + cells[1].strip()  # the registry download: area code, phone number
+        return cells[0].strip() + cells[1].strip()  # area code, phone number without a header
     return cells[0]
 
 
@@ -67,10 +75,14 @@ def parse_national(text: str) -> tuple[list[str], list[str], int]:
     for i, cells in enumerate(rows[1:] if header else rows, start=2 if header else 1):
         try:
             numbers.append(e164(_number_of(cells, header)))
-        except (BadNumber, IndexError) as exc:
+        except BadNumber as exc:
             rejected += 1
             if len(errors) < 20:
                 errors.append(f"line {i}: {exc}")
+        except IndexError:
+            rejected += 1
+            if len(errors) < 20:
+                errors.append(f"line {i}: a column is missing")
     return sorted(set(numbers)), errors, rejected
 
 
