@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from centrex.billing.billing_cli import billing_app
 from centrex.cli_common import DataOpt, DbOpt, console, fail, settings_for
+from centrex.cpaas.campaigns.dnc_cli import dnc_app
 from centrex.ops.jobs_cli import jobs_app
 from centrex.ops.peering_cli import peering_app
 from centrex.ops.recordings_cli import recordings_app
@@ -34,6 +35,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(recordings_app, name="recordings")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(peering_app, name="peering")
+app.add_typer(dnc_app, name="dnc")
 
 
 @db_app.command("upgrade")

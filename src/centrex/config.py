@@ -250,6 +250,11 @@ class Settings(BaseSettings):
     # make-http-request may call loopback/private addresses (the service's own network): off, as a
     # tenant's flow calls public REST services (cpaas.txt §2.2.7); on for a lab or an intranet.
     flow_http_private: bool = False
+    # Campaigns (issue 20 §2, docs/campaigns.md): the runner in `centrex serve` (off: another node
+    # runs them), how often it looks for due campaigns, and the highest throttle a campaign may ask.
+    campaigns: bool = True
+    campaign_tick_s: float = Field(default=1.0, gt=0, le=60)
+    campaign_max_rate_per_s: float = Field(default=50.0, gt=0, le=10000)
 
     @classmethod
     def settings_customise_sources(

@@ -30,6 +30,7 @@ from centrex.calls.service import SipConfig, SipService
 from centrex.capacity.admission import CapacityAdmission
 from centrex.config import Settings
 from centrex.cpaas.calls.wiring import attach_calls
+from centrex.cpaas.campaigns.service import start_campaigns
 from centrex.cpaas.flows.engine import start_flows
 from centrex.cpaas.messaging.runtime import start_sms
 from centrex.cpaas.voice.lookup import ApplicationLookup
@@ -331,9 +332,12 @@ async def serve(settings: Settings) -> None:
             console.print(f"centrex: SIP TLS certificate {sip.tls_certificate}", highlight=False)
     messaging = start_sms(app, settings)  # issue 16 §4: the SMS carrier connector (sms_carrier)
     flows = start_flows(app, settings.flow_max_steps, settings.flow_http_private)  # issue 20 §1
+    campaigns = start_campaigns(app, settings)  # issue 20 §2: the campaign runner (docs/campaigns.md)
     try:
         await task
     finally:
+        if campaigns is not None:
+            await asyncio.to_thread(campaigns.stop)
         flows.stop()  # waits of send-and-wait-for-reply end with the process (docs/flows.md)
         if messaging is not None:
             await asyncio.to_thread(messaging.stop)

@@ -228,6 +228,7 @@ def test_a_node_can_leave_jobs_out() -> None:
         "cpaas-recording-retention",
         "message-retention",
         "flow-retention",
+        "campaign-engagement-retention",
     ]
     with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
         builtin_registry().without(("billing",))

@@ -99,6 +99,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
     assert sorted(runs) == [
         ("alarm-clocks", "ok"),
         ("billing-run", "ok"),
+        ("campaign-engagement-retention", "ok"),
         ("cdr-retention", "ok"),
         ("collections", "ok"),
         ("cpaas-recording-retention", "ok"),
@@ -128,6 +129,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=cpaas-recording-retention",
         "job=message-retention",
         "job=flow-retention",
+        "job=campaign-engagement-retention",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

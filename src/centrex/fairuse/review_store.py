@@ -14,8 +14,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from centrex.billing.cdr import CallRecord
 from centrex.billing.periods import next_month_start
 from centrex.billing.service import _bundle_in_force, deck_for_plan, plan_of, rating_plan, records_of_month
+from centrex.fairuse.cpaas_traffic import cpaas_spans, voice_bundle_records
 from centrex.fairuse.cpaas_use import findings as cpaas_findings
 from centrex.fairuse.cure import Case, State, advance, records_of_use, rerate_amount
 from centrex.fairuse.detectors import CARRIER_TYPES_FIXTURE, Kind, load_carrier_types, review
@@ -48,6 +50,15 @@ def _month(cycle: str) -> date:
     return date(int(year), int(month), 1)
 
 
+def bundle_calls(data: TenantData, month: date) -> list[CallRecord]:
+    """The month's calls the voice bundles' Fair Usage Policy judges: not campaigns' nor any other
+    CPaaS call, which cpaas.txt bills and judges (fairuse/cpaas_traffic.py)."""
+    start = datetime.combine(month, time(), tzinfo=UTC)
+    end = datetime.combine(next_month_start(month), time(), tzinfo=UTC)
+    spans = cpaas_spans(data.session, data.tenant_id, start, end)
+    return voice_bundle_records(records_of_month(data, month), spans)
+
+
 def adjustment(data: TenantData, case: Case) -> Decimal:
     """The re-rated amount over the case's affected cycles (0 without a billing plan)."""
     plan = plan_of(data)
@@ -58,7 +69,8 @@ def adjustment(data: TenantData, case: Case) -> Decimal:
     for cycle in case.cycles:
         month = _month(cycle)
         rating = rating_plan(plan, _bundle_in_force(data, month))
-        total += rerate_amount(records_of_use(case, records_of_month(data, month)), rating, deck)
+        calls = bundle_calls(data, month)  # CPaaS is not a bundle's use
+        total += rerate_amount(records_of_use(case, calls), rating, deck)
     return total
 
 
@@ -77,7 +89,9 @@ def review_cycle(data: TenantData, cycle: str) -> list[FairUseCase]:
             f"cycle {cycle} is not after the last reviewed cycle {last.cycle}", field="cycle", rule="in_order"
         )
     sites = {str(s.id): s.npa_nxx for s in data.session.scalars(data.select(Site, Resource.BILLING))}
-    findings = review(records_of_month(data, _month(cycle)), carrier_types(data), sites)
+    # Campaigns and other CPaaS calls are billed and judged under cpaas.txt, not the bundles' Fair
+    # Usage Policy (fairuse/cpaas_traffic.py): only people's calls are reviewed here.
+    findings = review(bundle_calls(data, _month(cycle)), carrier_types(data), sites)
     findings += cpaas_findings(data.session, data.tenant_id, *_bounds(cycle))  # cpaas.txt §2.5
     rows = {(r.kind, r.subject): r for r in data.session.scalars(data.select(FairUseCase, Resource.BILLING))}
     for case in advance([_case(r) for r in rows.values()], findings, cycle):

@@ -51,6 +51,7 @@ class Resource(StrEnum):
     TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
     WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
     FLOW = "flow"  # flows (Studio JSON), their revisions, executions and step logs (issue 20 §1)
+    CAMPAIGN = "campaign"  # campaigns, contact lists, consent records, the tenant's DNC list (issue 20 §2)
 
 
 class Action(StrEnum):
@@ -187,6 +188,11 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # Flows (issue 20 §1, FLOWS.md): office administrators and developers build and run them, the
     # operator helps. Execution logs hold message bodies (content), so no end user.
     **{(Resource.FLOW, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
+    # Campaigns (issue 20 §2, cpaas.txt §2.2.2 Engage): the tenant's marketing is run by its
+    # administrators (the office staff reach their customers) and built by its developers (the
+    # API); the operator helps both. Contacts, consent and the DNC list are personal data of the
+    # tenant's customers (cpaas.txt §2.4.2 "Customer Information"): no end user, no CPNI admin.
+    **{(Resource.CAMPAIGN, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
 }
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
+from centrex.ops.jobs.campaigns import engagement_retention
 from centrex.ops.jobs.cpaas_retention import cpaas_recording_retention
 from centrex.ops.jobs.flows import flow_retention
 from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
@@ -114,6 +115,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Daily(3, 45),
                 flow_retention,
                 "erase flow executions' content after 30 days, delete them after 3 years (cpaas.txt §2.4.2)",
+            ),
+            Job(
+                "campaign-engagement-retention",
+                Daily(3, 50),
+                engagement_retention,
+                "delete campaign engagement history older than one year (cpaas.txt §2.4.2 (ii))",
             ),
         ]
     )
