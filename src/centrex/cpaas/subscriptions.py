@@ -32,6 +32,13 @@ EVENT_TYPES = (
     "cdr.written",
     "voicemail.left",
     "registration.changed",
+    # messages (issue 20 §3: every message an insights event) and insights' own alerts
+    "message.sent",
+    "message.delivered",
+    "message.undelivered",
+    "message.failed",
+    "message.received",
+    "insights.alert",
 )
 ALL = "*"
 DEFAULT_GRACE = timedelta(hours=24)
