@@ -53,7 +53,8 @@ def test_mistakes_are_one_line(sqlite_url: str, tmp_path: Path) -> None:
     assert unknown.stderr == (
         "error: no job 'vacuum' (jobs: recording-retention, cdr-retention, billing-run, collections,"
         " alarm-clocks, fraud-spikes, voicemail-retention, inactive-accounts, tenant-deletion,"
-        " idempotency-keys, webhook-retention, cpaas-recording-retention, message-retention)\n"
+        " idempotency-keys, webhook-retention, cpaas-recording-retention, message-retention,"
+        " insights-retention)\n"
     )
     bad = centrex("jobs", "run", "cdr-retention", "--as-of", "yesterday", db=sqlite_url, data=tmp_path)
     assert bad.returncode == 2

@@ -85,7 +85,7 @@ class EventBus:
         self.taps = (*self.taps, tap)
 
     def remove_tap(self, tap: Tap) -> None:
-        self.taps = tuple(t for t in self.taps if t is not tap)
+        self.taps = tuple(t for t in self.taps if t != tap)
 
     # -- the producers' side (any thread; never blocks) ----------------------------------------
     def want(self, tenant_id: uuid.UUID) -> None:

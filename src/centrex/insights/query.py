@@ -94,7 +94,9 @@ def dashboard(s: Session, tenant_id: uuid.UUID, f: Filters) -> Dashboard:
         out.series[metric].append({"t": start, "count": int(count), "total": int(total)})
         out.totals[metric]["count"] += int(count)
         out.totals[metric]["total"] += int(total)
-    names = dict(s.execute(select(Site.id, Site.name).where(Site.tenant_id == tenant_id)).all())
+    names: dict[Any, str] = dict(
+        s.execute(select(Site.id, Site.name).where(Site.tenant_id == tenant_id)).all()
+    )
     for site, count in s.execute(
         select(agg.site, func.sum(agg.count))
         .where(*where)

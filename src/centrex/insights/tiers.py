@@ -40,7 +40,7 @@ def add_counts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     ``count`` and ``total``; they are sorted so two nodes lock buckets in the same order."""
     if not rows:
         return
-    table = InsightsAggregate.__table__
+    table: Any = InsightsAggregate.__table__
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -50,6 +50,7 @@ class Resource(StrEnum):
     PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
     TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
     WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
+    INSIGHTS = "insights"  # dashboards, reports, saved dashboards and alert rules (issue 20 §3)
 
 
 class Action(StrEnum):
@@ -183,6 +184,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # developers to their apps; the operator helps both. Events carry call records (CPNI), so no
     # one else of the tenant.
     **{(Resource.WEBHOOK, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
+    # Insights (issue 20 §3, cpaas.txt §2.2.3): the figures name callers and callees (CPNI), so the
+    # same people as webhooks: the tenant's administrators, its developers, the operator.
+    **{(Resource.INSIGHTS, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
 }
 
 
