@@ -33,7 +33,7 @@ NUMBER = "+16175550199"
 
 
 def ended(w: World, n: int, caller: str = "1001") -> None:
-    for i in range(n):
+    for _ in range(n):
         w.bus.emit(
             w.tenant_id,
             "call.ended",

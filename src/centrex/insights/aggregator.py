@@ -78,6 +78,8 @@ class Aggregator:
         watched = self.alerts is not None and self.alerts.watches(tenant_id, event_type)
         if not counts and not watched:
             return
+        if not isinstance(tenant_id, uuid.UUID):  # an emitter that passed the id as text
+            tenant_id = uuid.UUID(str(tenant_id))
         minute = floor(at, MINUTE)
         now = self.clock()
         with self._lock:
