@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from centrex.insights.metrics import METRICS
-from centrex.insights.query import Filters, as_json, csv_rows, dashboard
+from centrex.insights.query import Filters, QueryError, as_json, csv_rows, dashboard
 from centrex.insights.tiers import DAY, HOUR, RETENTION, floor
 from centrex.store.models.insights import InsightsAlertFiring, InsightsAlertRule, InsightsDashboard
 
@@ -68,7 +68,12 @@ def saved_dashboards(s: Session, tenant_id: uuid.UUID, now: datetime) -> list[di
             d.site,
             d.party,
         )
-        out.append({"id": str(d.id), "name": d.name, "data": as_json(dashboard(s, tenant_id, f))})
+        try:
+            shown = as_json(dashboard(s, tenant_id, f))
+        except QueryError as exc:  # a dashboard saved before a rule changed: say why, export the rest
+            out.append({"id": str(d.id), "name": d.name, "error": str(exc)})
+            continue
+        out.append({"id": str(d.id), "name": d.name, "data": shown})
     return out
 
 

@@ -130,8 +130,11 @@ def _filters(
     site: str,
     party: str,
 ) -> Filters:
-    end = datetime.now(UTC) if end is None else _utc(end)
-    start = end - DEFAULT_RANGE.get(tier, timedelta(hours=24)) if start is None else _utc(start)
+    try:
+        end = datetime.now(UTC) if end is None else _utc(end)
+        start = end - DEFAULT_RANGE.get(tier, timedelta(hours=24)) if start is None else _utc(start)
+    except (OverflowError, ValueError):
+        raise Invalid("start and end must be times between the years 1 and 9999", field="start") from None
     names = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else tuple(METRICS)
     if site:
         _site(data, site)
@@ -235,6 +238,11 @@ def create_saved(body: SavedIn, data: TenantDep) -> Any:
         raise Invalid(f"unknown metric {unknown[0]!r}: one of {', '.join(METRICS)}", field="metrics")
     if body.site:
         _site(data, body.site)
+    now = datetime.now(UTC)
+    try:
+        Filters(body.tier, now - timedelta(hours=body.range_hours), now).check()
+    except QueryError as exc:
+        raise Invalid(str(exc), field="range_hours") from None
     row = data.create(InsightsDashboard, "insights.dashboard.create", RES, **body.model_dump())
     return _saved(row)
 
