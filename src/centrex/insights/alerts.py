@@ -114,6 +114,7 @@ class AlertEngine:
         self.now = now
         self._rules: dict[uuid.UUID, list[Rule]] = {}
         self._change: dict[uuid.UUID, tuple[str, ...]] = {}  # tenant → event type patterns watched
+        self._last: dict[uuid.UUID, str | None] = {}  # change rules' last values (no query per event)
         self._refreshed = -1e18
         self._evaluated = -1e18
         self._notify = ThreadPoolExecutor(max_workers=1, thread_name_prefix="centrex-insights-alerts")
@@ -129,6 +130,7 @@ class AlertEngine:
         with self.sessions() as s:
             rows = s.scalars(select(InsightsAlertRule).where(InsightsAlertRule.enabled.is_(True))).all()
             rules: dict[uuid.UUID, list[Rule]] = {}
+            self._last = {r.id: r.last_value for r in rows if r.kind == "change"}
             for r in rows:
                 rules.setdefault(r.tenant_id, []).append(
                     Rule(
@@ -217,6 +219,9 @@ class AlertEngine:
             if rule.field not in data:
                 continue
             value = str(data[rule.field])[:200]
+            if rule.id in self._last and self._last[rule.id] == value:
+                continue  # no change: nothing to write
+            self._last[rule.id] = value
             with transaction(self.sessions) as s:
                 row = s.get(InsightsAlertRule, rule.id)
                 if row is None or not row.enabled:
