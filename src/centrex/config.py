@@ -169,6 +169,13 @@ class Settings(BaseSettings):
     # instance metadata, is always refused): cpaas/targets.py.
     webhook_block_private: bool = False
 
+    # -- insights (issue 20 §3; insights/, docs/insights.md) ------------------------------------------
+    # Every call, message and flow step counted in memory and flushed every insights_flush_s into the
+    # real-time, hourly and daily tiers; alert rules' thresholds evaluated every insights_alert_every_s.
+    insights: bool = True
+    insights_flush_s: float = Field(1.0, gt=0, le=60)
+    insights_alert_every_s: float = Field(10.0, gt=0, le=3600)
+
     # -- media ------------------------------------------------------------------------------------
     # "builtin" (media/relay.py, in this process) or "rtpengine" (the Debian rtpengine-daemon,
     # driven over its ng port at rtpengine_ng).

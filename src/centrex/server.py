@@ -40,6 +40,7 @@ from centrex.e911.emergency_store import StoreEmergency
 from centrex.e911.nomadic_listener import Listeners, NomadicListener
 from centrex.e911.nomadic_store import NomadicTracker
 from centrex.e911.notifier import EmergencyNotifier
+from centrex.insights.service import from_settings as start_insights
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager, raise_fd_limit
 from centrex.monitoring import build_monitor
@@ -283,6 +284,7 @@ async def serve(settings: Settings) -> None:
         retry_scale=settings.webhook_retry_scale,
         block_private=settings.webhook_block_private,
     )
+    insights = start_insights(webhooks.bus, sessions, settings)  # issue 20 §3: docs/insights.md
     app.state.voicemail_counts_changed = apps.counts_changed  # API deletes and marks reach MWI too
     app.state.conference_participants = apps.conference.participants
     # Calls in progress per site on this node, beside each site's capacity (GET …/capacity).
@@ -348,6 +350,8 @@ async def serve(settings: Settings) -> None:
         await app.state.cpaas_calls.drain()
         await apps.stop()
         await sip.stop()
+        if insights is not None:
+            await asyncio.to_thread(insights.stop)  # the last counts flushed
         await webhooks.stop()  # after SIP: the last calls' events reach the outbox
         if sync is not None:
             await asyncio.to_thread(sync.stop)

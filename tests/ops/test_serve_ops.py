@@ -107,6 +107,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("fraud-spikes", "ok"),
         ("idempotency-keys", "ok"),
         ("inactive-accounts", "ok"),
+        ("insights-retention", "ok"),
         ("message-retention", "ok"),
         ("recording-retention", "ok"),
         ("tenant-deletion", "ok"),
@@ -130,6 +131,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=message-retention",
         "job=flow-retention",
         "job=campaign-engagement-retention",
+        "job=insights-retention",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

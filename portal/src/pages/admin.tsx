@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
 import { tenantAuditRoute } from "./account";
 import { numbersRoute } from "./numbers";
+import { insightsRoute } from "./insights";
 import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { ChartView } from "../ui/chart";
@@ -543,5 +544,6 @@ export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/invoices", title: "Invoices", page: Invoices },
   { path: "/t/:tenant/usage", title: "Usage", page: Usage },
   { path: "/t/:tenant/capacity", title: "Capacity", page: Capacity },
+  insightsRoute,
   tenantAuditRoute,
 ];

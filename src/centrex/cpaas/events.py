@@ -14,6 +14,10 @@ every ``refresh_s`` and at once when this process changes a subscription (``want
 What a crash can lose: events emitted but not yet written into the outbox (the last moments);
 a delivery once in the outbox is never lost.
 
+Taps (``add_tap``) see every emitted event, of every tenant, before the webhook fast path: insights
+(insights/aggregator.py) counts them whether or not the tenant has a webhook. A tap is called on
+the emitter's thread and must not block (insights only adds to a dictionary under a lock).
+
 Sources of events: the call core's event listeners (``CallWebhooks``, a CallService whose
 ``attach`` joins ``CallEngine.listeners``: CallStarted, CallAnswered, CallEnded), the CDR writer
 (adapters/call_records.py ``cdr_listeners``), the voicemail store (apps/vm_store.py calls
@@ -29,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +51,9 @@ from centrex.store.models.webhooks import WebhookEndpoint
 log = logging.getLogger(__name__)
 
 MAX_SUBJECTS = 200_000  # sequence counters kept (oldest dropped: a call's events span minutes)
+
+# A tap: (tenant_id, event type, data, at) for every event emitted, webhook or not.
+Tap = Callable[[uuid.UUID, str, dict[str, Any], datetime], None]
 
 
 def _iso(at: datetime) -> str:
@@ -72,6 +79,13 @@ class EventBus:
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
+        self.taps: tuple[Tap, ...] = ()
+
+    def add_tap(self, tap: Tap) -> None:
+        self.taps = (*self.taps, tap)
+
+    def remove_tap(self, tap: Tap) -> None:
+        self.taps = tuple(t for t in self.taps if t != tap)
 
     # -- the producers' side (any thread; never blocks) ----------------------------------------
     def want(self, tenant_id: uuid.UUID) -> None:
@@ -87,6 +101,14 @@ class EventBus:
         subject: str | None = None,
         at: datetime | None = None,
     ) -> None:
+        if self.taps:
+            when = at or datetime.now(UTC)
+            for tap in self.taps:
+                try:
+                    tap(tenant_id, event_type, data, when)
+                except Exception:  # a tap's bug never reaches the call path
+                    log.exception("events.tap_failed type=%s", event_type)
+            at = when
         if tenant_id not in self.tenants:
             return
         sequence = None

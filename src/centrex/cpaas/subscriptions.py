@@ -33,6 +33,13 @@ EVENT_TYPES = (
     "voicemail.left",
     "registration.changed",
     "flow.step",  # a flow's widget ran (issue 20 §1, cpaas/flows/runtime.py)
+    # messages (issue 20 §3: every message an insights event) and insights' own alerts
+    "message.sent",
+    "message.delivered",
+    "message.undelivered",
+    "message.failed",
+    "message.received",
+    "insights.alert",
 )
 ALL = "*"
 DEFAULT_GRACE = timedelta(hours=24)

@@ -7,7 +7,10 @@ thirty (30) days to obtain copies of any information stored"): one zip file with
   rows, settings ...), as JSON lists; found through the schema (a ``tenant_id`` column), so a table
   added later is exported without a change here;
 - ``tables/cdrs.csv``: the call detail records again as CSV, for a spreadsheet;
-- ``voicemail/<id>.wav`` and ``recordings/<id>.wav``: the audio files still on disk.
+- ``voicemail/<id>.wav`` and ``recordings/<id>.wav``: the audio files still on disk;
+- ``insights/``: a copy of the current Insights dashboards and reports (insights/export.py; the
+  insights tables themselves are not dumped, §2.3.8 "For Insights, the only information available
+  for download will be a copy of the current dashboards and reports").
 
 Secrets are left out (password and PIN hashes, SIP HA1s, token hashes, webhook signing secrets, the
 losing carrier's port-in PIN): ``SECRET_COLUMNS``. Built with the standard library's zipfile
@@ -29,6 +32,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from centrex.insights.export import INSIGHTS_TABLES, write_insights
 from centrex.store import media_files
 from centrex.store.models import Base, Tenant
 from centrex.store.models.recordings import CallRecording
@@ -88,6 +92,8 @@ def write_archive(
     }
     with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         for table in tenant_tables():
+            if table.name in INSIGHTS_TABLES:
+                continue
             rows = _rows(s, table, tenant_id)
             if not rows:
                 continue
@@ -106,6 +112,7 @@ def write_archive(
                     manifest["files"][folder] += 1
                 else:
                     manifest["files"]["missing"] += 1
+        manifest["insights"] = write_insights(zf, s, tenant_id, now)
         zf.writestr("manifest.json", json.dumps(manifest, indent=1, default=str))
     return manifest
 

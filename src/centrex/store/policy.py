@@ -52,6 +52,7 @@ class Resource(StrEnum):
     WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
     FLOW = "flow"  # flows (Studio JSON), their revisions, executions and step logs (issue 20 §1)
     CAMPAIGN = "campaign"  # campaigns, contact lists, consent records, the tenant's DNC list (issue 20 §2)
+    INSIGHTS = "insights"  # dashboards, reports, saved dashboards and alert rules (issue 20 §3)
 
 
 class Action(StrEnum):
@@ -193,6 +194,9 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     # API); the operator helps both. Contacts, consent and the DNC list are personal data of the
     # tenant's customers (cpaas.txt §2.4.2 "Customer Information"): no end user, no CPNI admin.
     **{(Resource.CAMPAIGN, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
+    # Insights (issue 20 §3, cpaas.txt §2.2.3): the figures name callers and callees (CPNI), so the
+    # same people as webhooks: the tenant's administrators, its developers, the operator.
+    **{(Resource.INSIGHTS, act): STAFF | {Role.DEVELOPER} for act in (R, C, U, D)},
 }
 
 

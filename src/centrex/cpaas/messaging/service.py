@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.accounts import ensure_account
+from centrex.cpaas.events import emit_event
 from centrex.cpaas.messaging import records
 from centrex.cpaas.messaging.callbacks import Dispatcher, parse_replies, post_signed
 from centrex.cpaas.messaging.checks import Refusal, check_send
@@ -160,6 +161,7 @@ class Messenger:
     # -- carrier events (the connector's thread)
     def submitted(self, ref: str, part: int, carrier_id: str | None, error: str | None) -> None:
         hook = None
+        event = None
         with self.lock, transaction(self.sessions) as s:
             row = s.scalar(select(SmsMessage).where(SmsMessage.sid == ref))
             if row is None:
@@ -169,22 +171,33 @@ class Messenger:
                     row.status, row.error_code = "failed", 30008
                     row.error_message = (error or "the carrier refused the message")[:300]
                     hook = self._status_hook(s, row)
-                return
-            s.add(SmsCarrierId(tenant_id=row.tenant_id, message_id=row.id, carrier_id=carrier_id, part=part))
-            s.flush()
-            accepted = len(list(s.scalars(select(SmsCarrierId.id).where(SmsCarrierId.message_id == row.id))))
-            if accepted >= row.segments and row.status in ("queued", "sending"):
-                row.status = "sent"
-                row.date_sent = records.now()
-                row.price = -(self.price * row.segments)
-                hook = self._status_hook(s, row)
+                    event = status_event(row)
+            else:
+                hook, event = self._accepted(s, row, part, carrier_id)
         self._fire(hook)
+        emit_status(event)
+
+    def _accepted(
+        self, s: Session, row: SmsMessage, part: int, carrier_id: str
+    ) -> tuple[Hook | None, StatusEvent | None]:
+        hook = event = None
+        s.add(SmsCarrierId(tenant_id=row.tenant_id, message_id=row.id, carrier_id=carrier_id, part=part))
+        s.flush()
+        accepted = len(list(s.scalars(select(SmsCarrierId.id).where(SmsCarrierId.message_id == row.id))))
+        if accepted >= row.segments and row.status in ("queued", "sending"):
+            row.status = "sent"
+            row.date_sent = records.now()
+            row.price = -(self.price * row.segments)
+            hook = self._status_hook(s, row)
+            event = status_event(row)
+        return hook, event
 
     def receipt(self, receipt: Receipt) -> None:
         final = FINAL.get(receipt.stat)
         if final is None:
             return  # ENROUTE / ACCEPTD: not final
         hook = None
+        event = None
         with self.lock, transaction(self.sessions) as s:
             link = s.scalar(select(SmsCarrierId).where(SmsCarrierId.carrier_id == receipt.carrier_id))
             if link is None:
@@ -202,7 +215,9 @@ class Messenger:
             if row.parts_done >= row.segments:
                 row.status = "delivered" if row.parts_failed == 0 else "undelivered"
                 hook = self._status_hook(s, row)
+                event = status_event(row)
         self._fire(hook)
+        emit_status(event)
 
     def inbound(self, from_: str, to: str, text: str) -> None:
         with transaction(self.sessions) as s:
@@ -228,6 +243,7 @@ class Messenger:
                 date_sent=records.now(),
             )
             s.add(row)
+            event = status_event(row)
             keyword = classify(text)
             if keyword is not None:
                 kind, word = keyword
@@ -253,6 +269,7 @@ class Messenger:
                     "ApiVersion": API_VERSION,
                 }
                 hook = Hook(config.sms_url, config.sms_method or "POST", params, account.auth_token)
+        emit_status(event)
         if keyword is not None:
             # CTIA: the one confirmation (STOP) or the help/opt-in text, from the number written to.
             self._send_quietly(tenant_id, to, from_, reply(keyword[0], program), keyword_reply=True)
@@ -301,6 +318,31 @@ class Messenger:
     def _fire(self, hook: Hook | None) -> None:
         if hook is not None:
             self.hooks.submit(post_signed, hook.url, hook.params, hook.auth_token, hook.method)
+
+
+# -- message events (issue 20 §3): every status a message reaches, for insights and webhooks ------
+StatusEvent = tuple[uuid.UUID, str, dict[str, object], str]
+
+
+def status_event(row: SmsMessage) -> StatusEvent:
+    """``message.<status>`` (sent, delivered, undelivered, failed, received) of ``row``, made inside
+    the transaction that set the status and emitted after its commit (``emit_status``)."""
+    data: dict[str, object] = {
+        "message_sid": row.sid,
+        "from": row.from_number,
+        "to": row.to_number,
+        "direction": row.direction,
+        "status": row.status,
+        "segments": row.segments,
+        "error_code": row.error_code,
+    }
+    return row.tenant_id, f"message.{row.status}", data, row.sid
+
+
+def emit_status(event: StatusEvent | None) -> None:
+    if event is not None:
+        tenant_id, event_type, data, sid = event
+        emit_event(tenant_id, event_type, dict(data), subject=sid)
 
 
 _active: Messenger | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from centrex.insights.retention import insights_retention
 from centrex.ops.jobs.alarms import alarm_clocks
 from centrex.ops.jobs.billing import billing_run, collections
 from centrex.ops.jobs.campaigns import engagement_retention
@@ -121,6 +122,13 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 Daily(3, 50),
                 engagement_retention,
                 "delete campaign engagement history older than one year (cpaas.txt §2.4.2 (ii))",
+            ),
+            Job(
+                "insights-retention",
+                Every(3600),
+                insights_retention,
+                "delete insights aggregates: real-time after 3 days, hourly after 14, daily after 90"
+                " (cpaas.txt §2.4.2 (iii))",
             ),
         ]
     )
