@@ -50,6 +50,7 @@ class Resource(StrEnum):
     PBX_SETTINGS = "pbx_settings"  # the tenant's feature codes, direct media, park timeout
     TICKET = "ticket"  # trouble tickets: reported by the office administrator or back-up
     WEBHOOK = "webhook"  # a tenant's event subscriptions, their secrets and delivery logs (issue 16 §3)
+    SOFTPHONE = "softphone"  # a user's own browser phone: its device record and SIP password (issue 18 §3)
 
 
 class Action(StrEnum):
@@ -174,6 +175,12 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.TOKEN, U): STAFF,
     (Resource.TOKEN, D): STAFF,
     (Resource.SELF, R): ALL_USERS,
+    # The browser phone (issue 18 §3) is one of the user's own devices: the user makes it (through
+    # /me, scoped to themselves) the way a desk phone is plugged in; administrators see and manage it
+    # afterwards as any device (Resource.DEVICE).
+    (Resource.SOFTPHONE, R): ALL_USERS,
+    (Resource.SOFTPHONE, C): ALL_USERS,
+    (Resource.SOFTPHONE, D): ALL_USERS,
     (Resource.SELF, U): ALL_USERS,
     (Resource.CPAAS, R): frozenset({OP, Role.DEVELOPER}),
     (Resource.CPAAS, C): frozenset({OP, Role.DEVELOPER}),
