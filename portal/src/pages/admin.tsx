@@ -9,9 +9,11 @@ import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { ChartView } from "../ui/chart";
 import {
-  Badge, Card, ErrorNotice, Field, Form, Notice, Page, PagedTable, Select, fmt, useForm, useLoad, usePoll,
+  Badge, Card, ErrorNotice, Field, Form, Link, Notice, Page, PagedTable, Select, fmt, useForm, useLoad, usePoll,
 } from "../ui/kit";
 import { InvoiceTable } from "./operator";
+import { AttendantEditor } from "./attendants";
+import { FairUse } from "./fairuse";
 
 type S = components["schemas"];
 const path = (tenant_id: string) => ({ path: { tenant_id } });
@@ -270,7 +272,7 @@ function Attendants({ params }: PageProps) {
               deps={[n]}
               load={(limit, offset) => ok(api.GET("/api/v1/tenants/{tenant_id}/attendants", { params: { ...path(tenant), query: { limit, offset } } }))}
               columns={[
-                { title: "Name", cell: (m) => m.name },
+                { title: "Name", cell: (m) => <Link href={`/t/${tenant}/attendants/${m.id}`} testid={`menu-${m.name}`}>{m.name}</Link> },
                 { title: "Ext.", cell: (m) => m.extension ?? "—" },
                 { title: "Options", cell: (m) => (m.options as { digit: string; action: string; target?: string | null }[]).map((o) => `${o.digit}→${o.target ?? o.action}`).join(" · ") || "—" },
                 { title: "Schedule", cell: (m) => (m.schedule ? "business hours" : "always") },
@@ -286,7 +288,7 @@ function Attendants({ params }: PageProps) {
                 form.submit(async (v) => {
                   await ok(api.POST("/api/v1/tenants/{tenant_id}/attendants", { params: path(tenant), body: { name: v.name, extension: v.extension || null, greeting_text: v.greeting_text || null } }));
                   setN(n + 1);
-                  return "Menu created. Add its options through the API for now.";
+                  return "Menu created. Open it to add its options and business hours.";
                 })
               }
             >
@@ -543,5 +545,7 @@ export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/invoices", title: "Invoices", page: Invoices },
   { path: "/t/:tenant/usage", title: "Usage", page: Usage },
   { path: "/t/:tenant/capacity", title: "Capacity", page: Capacity },
+  { path: "/t/:tenant/fair-use", title: "Fair use", page: FairUse },
+  { path: "/t/:tenant/attendants/:menu", title: "Auto attendant", page: AttendantEditor, nav: false },
   tenantAuditRoute,
 ];
