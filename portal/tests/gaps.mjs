@@ -125,8 +125,9 @@ const scenarios = {
     expect(invoices.body.items.some((i) => i.number === invoice), "the API has that invoice");
     await shot(page, "operator-billing-run");
     // Run again: nothing more is issued, the page says so.
+    const first = await page.getByTestId("task").getAttribute("data-id");
     await run.locator("button[type=submit]").click();
-    await page.locator("[data-testid=task][data-status=done]").waitFor();
+    await page.locator(`[data-testid=task][data-status=done]:not([data-id="${first}"])`).waitFor();
     const again = await page.getByTestId("billing-run-summary").textContent();
     expect(again.startsWith("0 invoices issued"), `a second run issues nothing: "${again}"`);
   },
@@ -138,6 +139,7 @@ const scenarios = {
     for (const [name, ext] of [["After hours", "7101"], ["Main menu", "7100"]]) {
       await form.locator("#f-name").fill(name);
       await form.locator("#f-extension").fill(ext);
+      await form.locator("#f-operator_extension").fill(CTX.operator_ext);
       await form.locator("button[type=submit]").click();
       await form.locator(".notice.ok").waitFor();
       await page.getByTestId(`menu-${name}`).waitFor();
@@ -222,7 +224,8 @@ const scenarios = {
     await signIn(page, CTX.other_admin_token, CTX.other_tenant_id);
     await page.goto(`${BASE}/t/${CTX.tenant_id}/fair-use`);
     await page.locator(".notice.error", { hasText: "Not found." }).waitFor();
-    expect(!(await page.content()).includes(CTX.finding_subject), "another tenant's administrator gets Not found and no finding");
+    const html = await page.content();
+    expect(!html.includes("Toll-free over 10%") && !html.includes("toll free minutes"), "another tenant's administrator gets Not found and no finding");
   },
 };
 

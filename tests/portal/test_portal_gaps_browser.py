@@ -127,6 +127,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "billing_period": "2026-10",
             "planned_tenants": 1,
             "ext_a": "1004",
+            "operator_ext": "1001",
             "finding_subject": "tenant",
         }
         yield Served(url=url, ctx=ctx, data=data)

@@ -262,7 +262,7 @@ function Queues({ params }: PageProps) {
 function Attendants({ params }: PageProps) {
   const tenant = params.tenant;
   const [n, setN] = useState(0);
-  const form = useForm({ name: "", extension: "", greeting_text: "" });
+  const form = useForm({ name: "", extension: "", greeting_text: "", operator_extension: "" });
   return (
     <TenantGate tenant={tenant}>
       <Page title="Auto attendants" subtitle="Menus that answer and direct callers">
@@ -286,7 +286,7 @@ function Attendants({ params }: PageProps) {
               submit="Create menu"
               onSubmit={() =>
                 form.submit(async (v) => {
-                  await ok(api.POST("/api/v1/tenants/{tenant_id}/attendants", { params: path(tenant), body: { name: v.name, extension: v.extension || null, greeting_text: v.greeting_text || null } }));
+                  await ok(api.POST("/api/v1/tenants/{tenant_id}/attendants", { params: path(tenant), body: { name: v.name, extension: v.extension || null, greeting_text: v.greeting_text || null, operator_extension: v.operator_extension || null } }));
                   setN(n + 1);
                   return "Menu created. Open it to add its options and business hours.";
                 })
@@ -295,6 +295,7 @@ function Attendants({ params }: PageProps) {
               <Field form={form} name="name" label="Name" required />
               <Field form={form} name="extension" label="Extension" />
               <Field form={form} name="greeting_text" label="Greeting (spoken)" placeholder="Thank you for calling…" />
+              <Field form={form} name="operator_extension" label="Operator extension" hint="where 0 and a time-out go" />
             </Form>
           </Card>
         </div>

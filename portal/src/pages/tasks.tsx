@@ -54,7 +54,7 @@ export function TaskProgress(props: { task: Task | null; result?: (t: Task) => C
   if (!t) return null;
   const pct = t.total ? Math.min(100, Math.round((100 * t.done) / t.total)) : null;
   return (
-    <div class="task" data-testid="task" data-status={t.status} data-phase={t.phase} data-done={t.done} data-total={t.total ?? ""}>
+    <div class="task" data-testid="task" data-id={t.id} data-status={t.status} data-phase={t.phase} data-done={t.done} data-total={t.total ?? ""}>
       {t.status === "running" && (
         <div>
           <div style={{ display: "flex", justifyContent: "space-between", gap: "8px" }}>
