@@ -54,6 +54,7 @@ async function api(page, path, init = {}) {
 
 async function shot(page, name) {
   if (!SHOTS) return;
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
   step(`screenshot ${name}.png`);
