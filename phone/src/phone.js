@@ -1,6 +1,8 @@
 // The Centrex browser phone: JsSIP over SIP-over-WebSocket (RFC 7118) to `centrex serve`'s WS port.
 // Media is WebRTC (DTLS-SRTP + ICE); the switch bridges it to plain RTP through rtpengine.
-// Registers with the line's SIP credentials, like a desk phone: it is one of the user's devices.
+// Signed in to the portal (its session cookie or API token in this tab), the page asks the API for
+// the user's own browser-phone device (POST /me/softphone: a device record of its own, with its own
+// SIP password) and registers with it at once; otherwise a form takes a line's SIP credentials.
 import JsSIP from "jssip";
 
 const $ = (id) => document.getElementById(id);
@@ -180,3 +182,40 @@ $("keypad").addEventListener("click", (ev) => {
 
 setRegistration("unregistered", "Not registered");
 setCall("idle", "Idle");
+
+// --- the portal's user: their own browser-phone device -------------------------------------------
+function apiHeaders(method) {
+  const h = { Accept: "application/json" };
+  const token = sessionStorage.getItem("centrex.token"); // the portal's API-token sign-in
+  if (token) h.Authorization = `Bearer ${token}`;
+  const csrf = document.cookie.match(/(?:^|;\s*)centrex_csrf=([^;]+)/);
+  if (csrf && method !== "GET") h["X-CSRF-Token"] = decodeURIComponent(csrf[1]);
+  return h;
+}
+
+async function fromPortal() {
+  phone.portal = "checking";
+  const who = await fetch("/api/v1/auth/me", { headers: apiHeaders("GET"), credentials: "same-origin" });
+  if (!who.ok) { phone.portal = "signed-out"; return; }
+  const me = await who.json();
+  if (me.kind !== "user" || !me.tenant_id) { phone.portal = "not-a-user"; return; }
+  const r = await fetch(`/api/v1/tenants/${me.tenant_id}/me/softphone`, {
+    method: "POST", headers: apiHeaders("POST"), credentials: "same-origin",
+  });
+  if (!r.ok) { phone.portal = `refused ${r.status}`; log(`browser phone refused: ${r.status}`); return; }
+  const dev = await r.json();
+  const server = params.get("server") || (location.protocol === "https:" ? dev.wss_url : dev.ws_url || dev.wss_url);
+  if (!server) { phone.portal = "no-websocket"; log("SIP over WebSocket is off on this server"); return; }
+  $("server").value = server;
+  $("user").value = dev.sip_username;
+  $("domain").value = dev.sip_domain;
+  $("password").value = dev.sip_password;
+  phone.device = { id: dev.device_id, sip_username: dev.sip_username };
+  phone.portal = "ready";
+  log(`browser phone ${dev.sip_username} (${me.name})`);
+  $("login").requestSubmit();
+}
+
+if (!params.get("password") && params.get("portal") !== "0") {
+  fromPortal().catch((e) => { phone.portal = "error"; log(`portal: ${e}`); });
+}

@@ -163,6 +163,7 @@ async def serve(settings: Settings) -> None:
     upgrade(engine)  # idempotent: a fresh data dir or an older schema is brought up to date
     app = create_app(engine=engine, metrics=Metrics(settings.metrics_allow))
     app.state.portal = PortalConfig.from_settings(settings)  # log-in settings (api/portal.py)
+    app.state.sip_ws_ports = (settings.sip_ws_port, settings.sip_wss_port)  # routers/softphone.py
     config = uvicorn.Config(
         app,
         host=settings.bind,

@@ -10,9 +10,11 @@ import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import { ChartView } from "../ui/chart";
 import {
-  Badge, Card, ErrorNotice, Field, Form, Notice, Page, PagedTable, Select, fmt, useForm, useLoad, usePoll,
+  Badge, Card, ErrorNotice, Field, Form, Link, Notice, Page, PagedTable, Select, fmt, useForm, useLoad, usePoll,
 } from "../ui/kit";
 import { InvoiceTable } from "./operator";
+import { AttendantEditor } from "./attendants";
+import { FairUse } from "./fairuse";
 
 type S = components["schemas"];
 const path = (tenant_id: string) => ({ path: { tenant_id } });
@@ -261,7 +263,7 @@ function Queues({ params }: PageProps) {
 function Attendants({ params }: PageProps) {
   const tenant = params.tenant;
   const [n, setN] = useState(0);
-  const form = useForm({ name: "", extension: "", greeting_text: "" });
+  const form = useForm({ name: "", extension: "", greeting_text: "", operator_extension: "" });
   return (
     <TenantGate tenant={tenant}>
       <Page title="Auto attendants" subtitle="Menus that answer and direct callers">
@@ -271,7 +273,7 @@ function Attendants({ params }: PageProps) {
               deps={[n]}
               load={(limit, offset) => ok(api.GET("/api/v1/tenants/{tenant_id}/attendants", { params: { ...path(tenant), query: { limit, offset } } }))}
               columns={[
-                { title: "Name", cell: (m) => m.name },
+                { title: "Name", cell: (m) => <Link href={`/t/${tenant}/attendants/${m.id}`} testid={`menu-${m.name}`}>{m.name}</Link> },
                 { title: "Ext.", cell: (m) => m.extension ?? "—" },
                 { title: "Options", cell: (m) => (m.options as { digit: string; action: string; target?: string | null }[]).map((o) => `${o.digit}→${o.target ?? o.action}`).join(" · ") || "—" },
                 { title: "Schedule", cell: (m) => (m.schedule ? "business hours" : "always") },
@@ -285,15 +287,16 @@ function Attendants({ params }: PageProps) {
               submit="Create menu"
               onSubmit={() =>
                 form.submit(async (v) => {
-                  await ok(api.POST("/api/v1/tenants/{tenant_id}/attendants", { params: path(tenant), body: { name: v.name, extension: v.extension || null, greeting_text: v.greeting_text || null } }));
+                  await ok(api.POST("/api/v1/tenants/{tenant_id}/attendants", { params: path(tenant), body: { name: v.name, extension: v.extension || null, greeting_text: v.greeting_text || null, operator_extension: v.operator_extension || null } }));
                   setN(n + 1);
-                  return "Menu created. Add its options through the API for now.";
+                  return "Menu created. Open it to add its options and business hours.";
                 })
               }
             >
               <Field form={form} name="name" label="Name" required />
               <Field form={form} name="extension" label="Extension" />
               <Field form={form} name="greeting_text" label="Greeting (spoken)" placeholder="Thank you for calling…" />
+              <Field form={form} name="operator_extension" label="Operator extension" hint="where 0 and a time-out go" />
             </Form>
           </Card>
         </div>
@@ -545,5 +548,7 @@ export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/usage", title: "Usage", page: Usage },
   { path: "/t/:tenant/capacity", title: "Capacity", page: Capacity },
   insightsRoute,
+  { path: "/t/:tenant/fair-use", title: "Fair use", page: FairUse },
+  { path: "/t/:tenant/attendants/:menu", title: "Auto attendant", page: AttendantEditor, nav: false },
   tenantAuditRoute,
 ];

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import type { PageProps, RouteDef } from "../app";
 import { operatorAuditRoute } from "./account";
+import { BillingRunCard, DeckImportCard } from "./tasks";
 import { api, fetchBlob, ok } from "../api/client";
 import type { components } from "../api/schema";
 import {
@@ -283,7 +284,6 @@ function PortOrders(_: PageProps) {
 
 function RateDecks(_: PageProps) {
   const decks = useLoad(() => ok(api.GET("/api/v1/rate-decks")), []);
-  const form = useForm({ name: "", csv: "" });
   return (
     <Page title="Rate decks" subtitle="Per-minute rates by prefix, imported from CSV">
       <div class="two">
@@ -300,42 +300,7 @@ function RateDecks(_: PageProps) {
             </table>
           )}
         </Card>
-        <Card title="Import a deck (CSV)">
-          <Form
-            form={form}
-            submit="Import"
-            onSubmit={() =>
-              form.submit(async (v) => {
-                const d = await ok(
-                  api.POST("/api/v1/rate-decks", {
-                    params: { query: { name: v.name } },
-                    body: v.csv as never,
-                    bodySerializer: (b: unknown) => b as string,
-                    headers: { "Content-Type": "text/csv" },
-                  }),
-                );
-                decks.reload();
-                return <>Imported {d.rows} rows into <strong>{d.name}</strong> (version {d.version}).</>;
-              })
-            }
-          >
-            <Field form={form} name="name" label="Deck name" required />
-            <div class={`field wide ${form.errors.csv ? "invalid" : ""}`}>
-              <label for="f-csv">CSV file</label>
-              <input
-                id="f-csv"
-                type="file"
-                accept=".csv,text/csv"
-                onChange={async (e) => {
-                  const f = (e.target as HTMLInputElement).files?.[0];
-                  if (f) form.set("csv", await f.text());
-                }}
-              />
-              <small class="muted">Columns: prefix, rate_per_minute, effective_from [, destination, connection_fee, minimum_s, increment_s, effective_to]</small>
-              {form.errors.csv && <small class="error-text">{form.errors.csv}</small>}
-            </div>
-          </Form>
-        </Card>
+        <DeckImportCard onImported={decks.reload} />
       </div>
     </Page>
   );
@@ -348,7 +313,8 @@ function Billing(_: PageProps) {
   const form = useForm({ period: month });
   return (
     <Page title="Billing runs" subtitle="Rate a month's calls, then invoice it">
-      <Card>
+      <BillingRunCard onDone={() => setN((x) => x + 1)} />
+      <Card title="One tenant">
         <TenantPicker value={tenant} onChange={setTenant} />
         {tenant && (
           <Form

@@ -7,7 +7,7 @@ export default function Phone(_props: PageProps) {
   return (
     <Page title="Phone" subtitle="Calls from the browser: SIP over WebSocket, media through rtpengine">
       <p class="muted">
-        Sign in with your line's SIP user name and password (your administrator has them).{" "}
+        Your browser phone is a device of your own: it registers by itself, rings with your desk phone and calls as you.{" "}
         <a href="/phone/" target="_blank" rel="noopener">Open in its own window</a>
       </p>
       <iframe

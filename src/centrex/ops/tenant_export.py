@@ -48,6 +48,7 @@ SECRET_COLUMNS = frozenset(
         "secret_hash",
         "signing_secret",
         "port_out_pin_hash",
+        "secret_sealed",  # a browser phone's SIP password (softphone_devices), sealed
         "pin",
     }
 )

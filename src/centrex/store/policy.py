@@ -53,6 +53,7 @@ class Resource(StrEnum):
     FLOW = "flow"  # flows (Studio JSON), their revisions, executions and step logs (issue 20 §1)
     CAMPAIGN = "campaign"  # campaigns, contact lists, consent records, the tenant's DNC list (issue 20 §2)
     INSIGHTS = "insights"  # dashboards, reports, saved dashboards and alert rules (issue 20 §3)
+    SOFTPHONE = "softphone"  # a user's own browser phone: its device record and SIP password (issue 18 §3)
 
 
 class Action(StrEnum):
@@ -177,6 +178,12 @@ POLICY: dict[tuple[Resource, Action], frozenset[Role]] = {
     (Resource.TOKEN, U): STAFF,
     (Resource.TOKEN, D): STAFF,
     (Resource.SELF, R): ALL_USERS,
+    # The browser phone (issue 18 §3) is one of the user's own devices: the user makes it (through
+    # /me, scoped to themselves) the way a desk phone is plugged in; administrators see and manage it
+    # afterwards as any device (Resource.DEVICE).
+    (Resource.SOFTPHONE, R): ALL_USERS,
+    (Resource.SOFTPHONE, C): ALL_USERS,
+    (Resource.SOFTPHONE, D): ALL_USERS,
     (Resource.SELF, U): ALL_USERS,
     (Resource.CPAAS, R): frozenset({OP, Role.DEVELOPER}),
     (Resource.CPAAS, C): frozenset({OP, Role.DEVELOPER}),

@@ -32,7 +32,7 @@ class DeckVersionOut(BaseModel):
     imported_at: datetime | None
 
 
-def _out(deck: Any, version: Any) -> DeckVersionOut:
+def deck_out(deck: Any, version: Any) -> DeckVersionOut:
     return DeckVersionOut(
         deck_id=deck.id,
         name=deck.name,
@@ -45,14 +45,8 @@ def _out(deck: Any, version: Any) -> DeckVersionOut:
     )
 
 
-@router.post("/rate-decks", response_model=DeckVersionOut, status_code=201)
-async def import_deck(
-    request: Request, ops: OperatorDep, name: Annotated[str | None, Query(max_length=100)] = None
-) -> Any:
-    """Upload a deck: `Content-Type: text/csv` with `?name=`, or JSON `{"name": ..., "csv": ...}`.
-    Columns: prefix, rate_per_minute, effective_from [, destination, connection_fee, minimum_s,
-    increment_s, effective_to]. A bad deck is refused whole, naming each bad line and field."""
-    ops.require_operator()
+async def read_deck_upload(request: Request, name: str | None) -> tuple[str, str]:
+    """The deck's name and CSV text from a `text/csv` body with `?name=` or JSON {name, csv}."""
     raw = await request.body()
     if len(raw) > MAX_DECK_BYTES:
         raise Invalid(f"a deck upload is at most {MAX_DECK_BYTES} bytes", field="csv", rule="size")
@@ -69,11 +63,23 @@ async def import_deck(
             raise Invalid("the CSV must be UTF-8", field="csv", rule="utf-8") from None
     if not name:
         raise Invalid("the deck needs a name (?name=)", field="name", rule="required")
+    return name, text
+
+
+@router.post("/rate-decks", response_model=DeckVersionOut, status_code=201)
+async def import_deck(
+    request: Request, ops: OperatorDep, name: Annotated[str | None, Query(max_length=100)] = None
+) -> Any:
+    """Upload a deck: `Content-Type: text/csv` with `?name=`, or JSON `{"name": ..., "csv": ...}`.
+    Columns: prefix, rate_per_minute, effective_from [, destination, connection_fee, minimum_s,
+    increment_s, effective_to]. A bad deck is refused whole, naming each bad line and field."""
+    ops.require_operator()
+    name, text = await read_deck_upload(request, name)
     deck_name = name
     made = await run_in_threadpool(lambda: service.import_deck(ops, deck_name, io.StringIO(text, newline="")))
-    return _out(made.deck, made.version)
+    return deck_out(made.deck, made.version)
 
 
 @router.get("/rate-decks", response_model=list[DeckVersionOut])
 def list_decks(ops: OperatorDep) -> Any:
-    return [_out(deck, version) for deck, version in service.list_decks(ops)]
+    return [deck_out(deck, version) for deck, version in service.list_decks(ops)]
