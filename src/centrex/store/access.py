@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy import Connection, Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from centrex.store.credentials import split_token, token_matches
@@ -311,10 +311,19 @@ class TenantData(AccessBase):
         """`get` read as a plain row of the columns `names`, for an answer that needs no ORM object
         (the same check and the same 404; a third of the CPU of loading the object)."""
         self.require(resource or RESOURCE_OF[model], Action.READ)
-        row = self.session.execute(_row_by_id(model, names), {"id": obj_id, "tenant": self.tenant_id}).first()
+        stmt = _row_by_id(model, names)
+        row = self._rows_connection().execute(stmt, {"id": obj_id, "tenant": self.tenant_id}).first()
         if row is None:
             raise NotFound(f"{model.__tablename__.rstrip('s')} {obj_id} not found", field="id")
-        return row._asdict()
+        return dict(zip(row._fields, row, strict=True))
+
+    def _rows_connection(self) -> Connection:
+        """The session's own connection (its transaction) for a read of plain rows: the same SQL
+        without the ORM's result machinery (~30 µs a query, issue 14). What the session has
+        pending is flushed first, as its own autoflush would."""
+        if self.session.autoflush:
+            self.session.flush()  # returns at once when nothing is pending
+        return self.session.connection()
 
     def page(self, stmt: Select[Any], limit: int, offset: int, rows: bool = False) -> tuple[list[Any], int]:
         """One page of `stmt`'s first column (`rows`: its whole rows) and the number of rows in all
@@ -323,10 +332,15 @@ class TenantData(AccessBase):
         A page that is not full is the last one, so its total is known without a count query
         (a window count(*) OVER () was tried and is 20x slower when many rows match: every match
         is read, docs/performance.md "API")."""
-        result = self.session.execute(stmt.limit(limit).offset(offset))
-        found = list(result.all() if rows else result.scalars().all())
+        if rows:  # plain rows: read on the session's connection, no ORM result machinery
+            conn = self._rows_connection()
+            found = list(conn.execute(stmt.limit(limit).offset(offset)).all())
+        else:
+            found = list(self.session.scalars(stmt.limit(limit).offset(offset)).all())
         if 0 < len(found) < limit or (offset == 0 and not found):
             return found, offset + len(found)
+        if rows:
+            return found, conn.scalar(_count_of(stmt)) or 0
         return found, self.session.scalar(_count_of(stmt)) or 0
 
     # -- writes ------------------------------------------------------------------------------

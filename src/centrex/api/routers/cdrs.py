@@ -242,9 +242,8 @@ def _outcome_rows(data: TenantData, ids: list[uuid.UUID]) -> dict[uuid.UUID, dic
         return {}
     stmt = data.select(CdrOutcome, Resource.CDR).with_only_columns(*_OUTCOME_COLUMNS)
     found: dict[uuid.UUID, dict[str, Any]] = {}
-    for row in data.session.execute(stmt.where(CdrOutcome.cdr_id.in_(ids))):
-        values = row._asdict()
-        found[values.pop("cdr_id")] = values
+    for cdr_id, *values in data.session.connection().execute(stmt.where(CdrOutcome.cdr_id.in_(ids))):
+        found[cdr_id] = dict(zip(_OUTCOME_FIELDS, values, strict=True))
     return found
 
 
@@ -254,7 +253,8 @@ def list_cdrs(data: TenantDep, paging: CdrListing, filters: FiltersDep) -> Any:
     stmt = paging.apply(filters.apply(data)).with_only_columns(*_CDR_COLUMNS)
     rows, total = data.page(stmt, paging.limit, paging.offset, rows=True)
     outcomes = _outcome_rows(data, [r.id for r in rows])
-    items = [{**row._asdict(), **outcomes.get(row.id, _NO_OUTCOME)} for row in rows]
+    keys = rows[0]._fields if rows else ()
+    items = [{**dict(zip(keys, row, strict=True)), **outcomes.get(row.id, _NO_OUTCOME)} for row in rows]
     return page_of(items, total, paging.limit, paging.offset)
 
 
