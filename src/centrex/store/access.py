@@ -9,6 +9,7 @@ same transaction as the change.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -270,6 +271,10 @@ def _row_by_id(model: type[Any], names: tuple[str, ...]) -> Select[Any]:
     return stmt
 
 
+_BOUND: dict[tuple[type[Any], Any], Select[Any]] = {}
+BOUND_SHAPES = 512  # statements kept; a shape past it is built for its request alone
+
+
 def _count_of(stmt: Select[Any]) -> Select[Any]:
     """`SELECT count(*)` of `stmt`'s rows: its own FROM and WHERE with count(*) for columns when
     that counts the same rows (cheaper to build than the general form, a count over the statement
@@ -298,6 +303,26 @@ class TenantData(AccessBase):
         self.require(resource or RESOURCE_OF[model], Action.READ)
         return select(model).where(model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
 
+    def bound_select(
+        self,
+        model: type[M],
+        shape: Any,
+        build: Callable[[Select[Any]], Select[Any]],
+        resource: Resource | None = None,
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """`select`, built once per `shape` and reused: the tenant is a bound parameter
+        (`:tenant`, given in the returned parameters), `build` adds what the request's shape
+        needs, with bindparam()s for its values. The same policy check on every call; a busy
+        search then costs no statement building (~10 % of a CDR search, issue 14)."""
+        self.require(resource or RESOURCE_OF[model], Action.READ)
+        key = (model, shape)
+        stmt = _BOUND.get(key)
+        if stmt is None:
+            stmt = build(select(model).where(model.tenant_id == bindparam("tenant")))  # type: ignore[attr-defined]
+            if len(_BOUND) < BOUND_SHAPES:
+                _BOUND[key] = stmt
+        return stmt, {"tenant": self.tenant_id}
+
     def get(self, model: type[M], obj_id: uuid.UUID, resource: Resource | None = None) -> M:
         self.require(resource or RESOURCE_OF[model], Action.READ)
         obj = self.session.get(model, obj_id)
@@ -325,7 +350,14 @@ class TenantData(AccessBase):
             self.session.flush()  # returns at once when nothing is pending
         return self.session.connection()
 
-    def page(self, stmt: Select[Any], limit: int, offset: int, rows: bool = False) -> tuple[list[Any], int]:
+    def page(
+        self,
+        stmt: Select[Any],
+        limit: int,
+        offset: int,
+        rows: bool = False,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[list[Any], int]:
         """One page of `stmt`'s first column (`rows`: its whole rows) and the number of rows in all
         pages.
 
@@ -334,14 +366,14 @@ class TenantData(AccessBase):
         is read, docs/performance.md "API")."""
         if rows:  # plain rows: read on the session's connection, no ORM result machinery
             conn = self._rows_connection()
-            found = list(conn.execute(stmt.limit(limit).offset(offset)).all())
+            found = list(conn.execute(stmt.limit(limit).offset(offset), params).all())
         else:
-            found = list(self.session.scalars(stmt.limit(limit).offset(offset)).all())
+            found = list(self.session.scalars(stmt.limit(limit).offset(offset), params).all())
         if 0 < len(found) < limit or (offset == 0 and not found):
             return found, offset + len(found)
         if rows:
-            return found, conn.scalar(_count_of(stmt)) or 0
-        return found, self.session.scalar(_count_of(stmt)) or 0
+            return found, conn.scalar(_count_of(stmt), params) or 0
+        return found, self.session.scalar(_count_of(stmt), params) or 0
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, model: type[M], action: str, resource: Resource | None = None, **values: Any) -> M:
