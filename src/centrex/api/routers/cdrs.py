@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from sqlalchemy import Select, String, bindparam, exists, or_
+from sqlalchemy import BindParameter, Select, String, bindparam, exists, or_
 from sqlalchemy.orm import Session
 
 from centrex.api.deps import Listing, TenantDep, listing
@@ -180,8 +180,8 @@ class CdrFilters:
         same policy check), built once per shape of the filters and reused with these values."""
         match = self.number_match if self.number is not None else None
         order = tuple((column.key, desc) for column, desc in sort)
-        shape = ("list", self.user_id is not None, self.start is not None, self.end is not None)
-        shape += (self.disposition is not None, match, order)
+        present = (self.user_id, self.start, self.end, self.disposition)
+        shape = ("list", *(value is not None for value in present), match, order)
 
         def build(stmt: Select[Any]) -> Select[Any]:
             stmt = stmt.with_only_columns(*_CDR_COLUMNS)
@@ -276,7 +276,7 @@ _NO_OUTCOME: dict[str, Any] = dict.fromkeys(_OUTCOME_FIELDS)
 
 
 def _outcomes_of(stmt: Select[Any]) -> Select[Any]:
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[uuid.UUID] = bindparam("ids", expanding=True)
     return stmt.with_only_columns(*_OUTCOME_COLUMNS).where(CdrOutcome.cdr_id.in_(ids))
 
 
