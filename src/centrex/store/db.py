@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import normalize_db_url
@@ -46,13 +48,39 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
-        pool_timeout=POOL_TIMEOUT,
-    )
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT)
+    ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before it is lent (one round trip); one
+# given back a moment ago is lent as it is. pool_pre_ping pinged on every checkout: a second
+# round trip on every API request (issue 14, docs/performance.md "API").
+PING_IDLE_SECONDS = 1.0
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for connections that sat idle: a server
+    restart, a failover or an idle timeout leaves pooled connections dead, and the first checkout
+    after it finds out with a ping; a dead one is replaced (DisconnectionError makes the pool
+    discard it and connect again) instead of failing the request that drew it."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return  # fresh from connect, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)  # the dialect's own ping, as pool_pre_ping's
+        except Exception as exc:  # any failure of the ping: the pool connects afresh
+            raise DisconnectionError(
+                f"pooled connection dead after {time.monotonic() - since:.0f} s"
+            ) from exc
 
 
 def private_files(db: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from sqlalchemy import Select, exists, or_
+from sqlalchemy import BindParameter, Select, String, bindparam, exists, or_
 from sqlalchemy.orm import Session
 
 from centrex.api.deps import Listing, TenantDep, listing
@@ -175,6 +175,45 @@ class CdrFilters:
                 stmt = stmt.where(or_(*(c.contains(self.number) for c in columns)))
         return stmt.order_by(CallDetail.start.desc(), CallDetail.id)
 
+    def bound(self, data: TenantData, sort: list[tuple[Any, bool]]) -> tuple[Select[Any], dict[str, Any]]:
+        """The list's statement: the same rows, columns and order as `apply` plus `sort` (and the
+        same policy check), built once per shape of the filters and reused with these values."""
+        match = self.number_match if self.number is not None else None
+        order = tuple((column.key, desc) for column, desc in sort)
+        present = (self.user_id, self.start, self.end, self.disposition)
+        shape = ("list", *(value is not None for value in present), match, order)
+
+        def build(stmt: Select[Any]) -> Select[Any]:
+            stmt = stmt.with_only_columns(*_CDR_COLUMNS)
+            if self.user_id is not None:
+                rang = exists().where(
+                    CdrLeg.cdr_id == CallDetail.id,
+                    CdrLeg.tenant_id == bindparam("tenant"),
+                    CdrLeg.user_id == bindparam("user_id"),
+                )
+                stmt = stmt.where(or_(CallDetail.user_id == bindparam("user_id"), rang))
+            if self.start is not None:
+                stmt = stmt.where(CallDetail.start >= bindparam("start", type_=CallDetail.start.type))
+            if self.end is not None:
+                stmt = stmt.where(CallDetail.start < bindparam("end", type_=CallDetail.start.type))
+            if self.disposition is not None:  # before the number: see apply
+                stmt = stmt.where(CallDetail.disposition == bindparam("disposition"))
+            if match is not None:
+                columns = (CallDetail.caller, CallDetail.callee, CallDetail.dialled)
+                number = bindparam("number", type_=String())
+                if match is NumberMatch.EQUALS:
+                    stmt = stmt.where(or_(*(c == number for c in columns)))
+                else:
+                    stmt = stmt.where(or_(*(c.contains(number) for c in columns)))
+            asked = [c.desc() if desc else c.asc() for c, desc in sort]
+            return stmt.order_by(*asked, CallDetail.start.desc(), CallDetail.id)
+
+        stmt, params = data.bound_select(CallDetail, shape, build, Resource.CDR)
+        values = {"user_id": self.user_id, "start": self.start, "end": self.end, "number": self.number}
+        values["disposition"] = self.disposition.value if self.disposition is not None else None
+        params.update((k, v) for k, v in values.items() if v is not None)
+        return stmt, params
+
 
 FiltersDep = Annotated[CdrFilters, Depends()]
 
@@ -236,25 +275,31 @@ _OUTCOME_COLUMNS = tuple(CdrOutcome.__table__.c[name] for name in ("cdr_id", *_O
 _NO_OUTCOME: dict[str, Any] = dict.fromkeys(_OUTCOME_FIELDS)
 
 
+def _outcomes_of(stmt: Select[Any]) -> Select[Any]:
+    ids: BindParameter[uuid.UUID] = bindparam("ids", expanding=True)
+    return stmt.with_only_columns(*_OUTCOME_COLUMNS).where(CdrOutcome.cdr_id.in_(ids))
+
+
 def _outcome_rows(data: TenantData, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     """The outcomes of a page's records, as plain rows keyed by record (tenant-scoped, CDR policy)."""
     if not ids:
         return {}
-    stmt = data.select(CdrOutcome, Resource.CDR).with_only_columns(*_OUTCOME_COLUMNS)
+    stmt, params = data.bound_select(CdrOutcome, "page outcomes", _outcomes_of, Resource.CDR)
+    params["ids"] = ids
     found: dict[uuid.UUID, dict[str, Any]] = {}
-    for row in data.session.execute(stmt.where(CdrOutcome.cdr_id.in_(ids))):
-        values = row._asdict()
-        found[values.pop("cdr_id")] = values
+    for cdr_id, *values in data.session.connection().execute(stmt, params):
+        found[cdr_id] = dict(zip(_OUTCOME_FIELDS, values, strict=True))
     return found
 
 
 @router.get("/cdrs", response_model=Page[CdrOut])
 def list_cdrs(data: TenantDep, paging: CdrListing, filters: FiltersDep) -> Any:
     """The tenant's call records, newest first (or as `sort` asks)."""
-    stmt = paging.apply(filters.apply(data)).with_only_columns(*_CDR_COLUMNS)
-    rows, total = data.page(stmt, paging.limit, paging.offset, rows=True)
+    stmt, params = filters.bound(data, paging.sort)  # = paging.apply(filters.apply(data)), built once
+    rows, total = data.page(stmt, paging.limit, paging.offset, rows=True, params=params)
     outcomes = _outcome_rows(data, [r.id for r in rows])
-    items = [{**row._asdict(), **outcomes.get(row.id, _NO_OUTCOME)} for row in rows]
+    keys = rows[0]._fields if rows else ()
+    items = [{**dict(zip(keys, row, strict=True)), **outcomes.get(row.id, _NO_OUTCOME)} for row in rows]
     return page_of(items, total, paging.limit, paging.offset)
 
 
