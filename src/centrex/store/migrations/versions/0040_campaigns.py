@@ -2,7 +2,7 @@
 list, the operator's registry copies (National DNC, Reassigned Numbers), campaigns and recipients
 
 Revision ID: 0040
-Revises: 0037
+Revises: 0042
 Create Date: 2026-12-06 22:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0040"
-down_revision = "0037"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Insights (issue 20 §3): aggregates in three tiers, saved dashboards, alert rules and firings
 
 Revision ID: 0041
-Revises: 0037
+Revises: 0040
 Create Date: 2026-12-06 22:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0041"
-down_revision = "0037"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 devices (issue 18 §2, §3)
 
 Revision ID: 0043
-Revises: 0037
+Revises: 0041
 Create Date: 2026-12-06 23:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0043"
-down_revision = "0037"
+down_revision = "0041"
 branch_labels = None
 depends_on = None
 
