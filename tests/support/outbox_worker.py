@@ -5,8 +5,10 @@ timeout), so every callback queued during the test has been sent."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,3 +35,26 @@ async def drain_and_stop(worker: DeliveryWorker, timeout_s: float = 15.0) -> Non
     while time.monotonic() < deadline and await asyncio.to_thread(pending, worker.sessions):
         await asyncio.sleep(0.1)
     await worker.stop()
+
+
+@contextlib.contextmanager
+def worker_thread(
+    sessions: sessionmaker[Session], schedule: Sequence[float] = FAST
+) -> Iterator[DeliveryWorker]:
+    """The worker on a loop of its own thread, for synchronous tests and fixtures (a live API in a
+    thread): drained and stopped on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-outbox-worker", daemon=True)
+    thread.start()
+
+    async def start() -> DeliveryWorker:
+        return start_worker(sessions, schedule)
+
+    worker = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    try:
+        yield worker
+    finally:
+        asyncio.run_coroutine_threadsafe(drain_and_stop(worker), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

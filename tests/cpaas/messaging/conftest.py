@@ -19,6 +19,7 @@ from centrex.cpaas.messaging.service import Messenger
 from centrex.cpaas.messaging.simulator import SmscSimulator
 from centrex.cpaas.messaging.smpp_connector import SmppConnector
 from tests.cpaas.conftest import LiveApi
+from tests.support.outbox_worker import worker_thread
 
 FAILING = "+15005550009"  # the simulator's receipts say UNDELIV for this handset
 
@@ -97,7 +98,9 @@ def carrier(live_api: LiveApi) -> Iterator[Carrier]:
     live_api.app.state.messaging = messenger
     assert connector.wait_bound(30), "the connector did not bind to the simulator"
     try:
-        yield Carrier(sim, connector, messenger)
+        # Status callbacks leave through the webhooks outbox: a real delivery worker sends them.
+        with worker_thread(live_api.app.state.sessionmaker):
+            yield Carrier(sim, connector, messenger)
     finally:
         messenger.stop()
         sim.stop()

@@ -2,9 +2,10 @@
 (the account's auth token, cpaas/signing.py), form-encoded as Twilio's; and the TwiML an SMS URL
 answers, of which the <Message> verbs are replies.
 
-Delivery here is direct and best effort (one POST, a 10 s timeout, failures logged): the webhooks
-helper's outbox (retries with back-off, a delivery log) is not on this branch; at merge, status
-callbacks should go through ``centrex.cpaas.outbox.enqueue`` instead of ``post_signed``.
+The incoming-SMS request is made here, directly (one POST, a 10 s timeout, failures logged): its
+answer is the reply, wanted now or never, as Twilio's own incoming-message webhook. Status
+callbacks are not: they go through the webhooks outbox (service.py ``_status_callback``), retried
+with back-off and kept in the tenant's callback delivery log.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.cpaas import outbox
 from centrex.cpaas.accounts import ensure_account
 from centrex.cpaas.events import emit_event
 from centrex.cpaas.messaging import records
@@ -160,7 +161,6 @@ class Messenger:
 
     # -- carrier events (the connector's thread)
     def submitted(self, ref: str, part: int, carrier_id: str | None, error: str | None) -> None:
-        hook = None
         event = None
         with self.lock, transaction(self.sessions) as s:
             row = s.scalar(select(SmsMessage).where(SmsMessage.sid == ref))
@@ -170,17 +170,14 @@ class Messenger:
                 if row.status not in ("failed", "delivered", "undelivered"):
                     row.status, row.error_code = "failed", 30008
                     row.error_message = (error or "the carrier refused the message")[:300]
-                    hook = self._status_hook(s, row)
+                    self._status_callback(s, row)
                     event = status_event(row)
             else:
-                hook, event = self._accepted(s, row, part, carrier_id)
-        self._fire(hook)
+                event = self._accepted(s, row, part, carrier_id)
         emit_status(event)
 
-    def _accepted(
-        self, s: Session, row: SmsMessage, part: int, carrier_id: str
-    ) -> tuple[Hook | None, StatusEvent | None]:
-        hook = event = None
+    def _accepted(self, s: Session, row: SmsMessage, part: int, carrier_id: str) -> StatusEvent | None:
+        event = None
         s.add(SmsCarrierId(tenant_id=row.tenant_id, message_id=row.id, carrier_id=carrier_id, part=part))
         s.flush()
         accepted = len(list(s.scalars(select(SmsCarrierId.id).where(SmsCarrierId.message_id == row.id))))
@@ -188,15 +185,14 @@ class Messenger:
             row.status = "sent"
             row.date_sent = records.now()
             row.price = -(self.price * row.segments)
-            hook = self._status_hook(s, row)
+            self._status_callback(s, row)
             event = status_event(row)
-        return hook, event
+        return event
 
     def receipt(self, receipt: Receipt) -> None:
         final = FINAL.get(receipt.stat)
         if final is None:
             return  # ENROUTE / ACCEPTD: not final
-        hook = None
         event = None
         with self.lock, transaction(self.sessions) as s:
             link = s.scalar(select(SmsCarrierId).where(SmsCarrierId.carrier_id == receipt.carrier_id))
@@ -214,9 +210,8 @@ class Messenger:
                 row.error_message = f"carrier receipt stat:{receipt.stat} err:{receipt.err}"
             if row.parts_done >= row.segments:
                 row.status = "delivered" if row.parts_failed == 0 else "undelivered"
-                hook = self._status_hook(s, row)
+                self._status_callback(s, row)
                 event = status_event(row)
-        self._fire(hook)
         emit_status(event)
 
     def inbound(self, from_: str, to: str, text: str) -> None:
@@ -297,9 +292,12 @@ class Messenger:
         except Refusal as refusal:
             log.warning("reply from %s to %s refused: %s", from_, to, refusal.reason)
 
-    def _status_hook(self, s: Session, row: SmsMessage) -> Hook | None:
+    def _status_callback(self, s: Session, row: SmsMessage) -> None:
+        """Queue the message's status callback in the webhooks outbox (cpaas/outbox.py), in the
+        transaction that set the status: signed X-Twilio-Signature at each attempt, retried with
+        back-off, in the tenant's callback delivery log, and one message's callbacks in order."""
         if not row.status_callback:
-            return None
+            return
         account = ensure_account(s, row.tenant_id)
         params = {
             "MessageSid": row.sid,
@@ -313,11 +311,21 @@ class Messenger:
         }
         if row.error_code is not None and row.status in ("failed", "undelivered"):
             params["ErrorCode"] = str(row.error_code)
-        return Hook(row.status_callback, "POST", params, account.auth_token)
-
-    def _fire(self, hook: Hook | None) -> None:
-        if hook is not None:
-            self.hooks.submit(post_signed, hook.url, hook.params, hook.auth_token, hook.method)
+        try:
+            outbox.enqueue(
+                s,
+                tenant_id=row.tenant_id,
+                url=row.status_callback,
+                method="POST",
+                form=params,
+                signing="twilio",
+                kind="status_callback",
+                context={"message_sid": row.sid, "status": row.status},
+                lane=f"message:{row.sid}",
+                flush=False,
+            )
+        except ValueError as exc:  # not an http(s) URL: nothing to send (the API checks it on create)
+            log.warning("status callback of %s not sent: %s", row.sid, exc)
 
 
 # -- message events (issue 20 §3): every status a message reaches, for insights and webhooks ------
