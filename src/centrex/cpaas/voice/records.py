@@ -171,6 +171,42 @@ class VoiceRecords:
                     )
             return seq
 
+    def queue_callback(
+        self, call: VoiceCall, url: str, method: str, params: dict[str, str], *, kind: str
+    ) -> bool:
+        """Queue one more signed request of the call (e.g. a recording's status callback) in the
+        webhooks outbox, in the call's lane after its status callbacks: retried with back-off and
+        in the callback delivery log. False when the call has no row or the URL is not http(s)."""
+        with self._sessions.begin() as s:
+            row = self._row(s, call)
+            if row is None:
+                return False
+            try:
+                outbox.enqueue(
+                    s,
+                    tenant_id=row.tenant_id,
+                    url=url,
+                    method=method,
+                    form=params,
+                    signing="twilio",
+                    kind=kind,
+                    context={"call_sid": call.sid, "kind": kind},
+                    lane=f"call:{call.sid}",
+                    flush=False,
+                )
+            except ValueError as exc:
+                s.add(
+                    CpaasCallNotice(
+                        tenant_id=row.tenant_id,
+                        call_id=row.id,
+                        level="error",
+                        code=11210,
+                        message=f"{kind} {url!r} not sent: {exc}"[:1000],
+                    )
+                )
+                return False
+            return True
+
     def duration_s(self, call: VoiceCall) -> int:
         with self._sessions() as s:
             row = self._row(s, call)

@@ -272,6 +272,15 @@ class Interpreter:
 
         self._posting = asyncio.ensure_future(post())
 
+    async def callback(self, url: str, method: str, params: dict[str, str], kind: str) -> None:
+        """A callback other than call progress (a recording's status): through the webhooks outbox
+        when the call has records (retried, logged), else posted once."""
+        if self.env.records is not None and self.env.outbox:
+            queue = self.env.records.queue_callback
+            await asyncio.to_thread(queue, self.call, url, method, params, kind=kind)
+            return
+        await self.env.client.notify(url, method, params, self.call.auth_token)
+
     async def flush(self, timeout_s: float = 20.0) -> None:
         """Wait for the status callbacks still being posted (at the end of the call)."""
         if self._posting is not None:
@@ -435,11 +444,11 @@ class Interpreter:
                 "RecordingChannels": "1",
                 "RecordingSource": "RecordVerb",
             }
-            await self.env.client.notify(
+            await self.callback(
                 absolute(self.url, r.recording_status_callback),
                 r.recording_status_callback_method,
                 cb,
-                self.call.auth_token,
+                "recording_status_callback",
             )
         url = r.action or self.url
         if url is None:
