@@ -115,7 +115,7 @@ def test_an_inbound_sms_runs_send_and_wait_for_reply_end_to_end(
         "items"
     ]
     (execution,) = executions
-    assert execution["status"] == "active" and execution["current_state"] in ("Trigger", "ask")
+    assert execution["status"] == "active" and execution["current_state"] in ("Trigger", "ask", "wait:ask")
     assert execution["channel"] == "message" and execution["contact_address"] == HANDSET
 
     carrier.sim.inject_mo(HANDSET, number, "Sure")  # not YES: a CTIA opt-in keyword, answered too

@@ -7,8 +7,9 @@ through ``start``): the row is written at once (the caller gets its SID), the wa
 
 send-and-wait-for-reply parks a future under (tenant, flow's number, contact's number); an incoming
 SMS for that pair (``inbound``, called by the Messenger, cpaas/messaging/service.py) resolves it
-instead of going to the number's SMS URL. A wait lives in this process only: a restart ends it
-(the execution stays ``active`` with the state it waited in; see docs/flows.md).
+instead of going to the number's SMS URL. The wait is also parked in the store (waits.py), so a
+reply reaching another process — a second node, or this one after a restart — takes it up there, and
+a deadline that passes while no process holds it takes the timeout transition at the next start.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.cpaas.flows import basic_widgets as _basic  # noqa: F401 - registers the widgets
 from centrex.cpaas.flows import http_widget as _http  # noqa: F401
 from centrex.cpaas.flows import message_widgets as _messages  # noqa: F401
-from centrex.cpaas.flows import store
+from centrex.cpaas.flows import store, waits
 from centrex.cpaas.flows.runtime import MAX_STEPS, run_execution
 from centrex.cpaas.flows.widgets import FlowContext
 from centrex.cpaas.sids import sid_of
@@ -62,6 +63,7 @@ class FlowEngine:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._http: httpx.AsyncClient | None = None
+        self.timeouts: list[asyncio.Future[None]] = []  # parked waits' deadlines (waits.py)
 
     # -- the loop ---------------------------------------------------------------------------------
     def use_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -82,6 +84,8 @@ class FlowEngine:
             return
         for fut in list(self.running.values()):
             fut.cancel()
+        for task in self.timeouts:
+            loop.call_soon_threadsafe(task.cancel)
         if self._thread is not None:
             loop.call_soon_threadsafe(loop.stop)
             self._thread.join(5)
@@ -165,10 +169,14 @@ class FlowEngine:
         )
         return row
 
-    async def _run(self, ctx: FlowContext, definition: dict[str, Any]) -> str:
+    async def _run(
+        self, ctx: FlowContext, definition: dict[str, Any], start: str | None = None, seq_start: int = 0
+    ) -> str:
         status = "failed"
         try:
-            status = await run_execution(ctx, definition, self.sessions, max_steps=self.max_steps)
+            status = await run_execution(
+                ctx, definition, self.sessions, start=start, seq_start=seq_start, max_steps=self.max_steps
+            )
             return status
         finally:
             self.finished[ctx.execution_id] = status
@@ -236,6 +244,13 @@ class FlowEngine:
             self.loop.call_soon_threadsafe(_resolve, fut, message)
             return True
         with self.sessions() as s:
+            parked = waits.waiting_for(s, tenant_id, to, from_)
+        if parked is not None and parked.execution_id not in self.running:
+            # a wait another process parked (a second node, or this one before a restart)
+            message = {"Body": body, "From": from_, "To": to, "MessageSid": message_sid}
+            if self.resume(parked, {"inbound": message}):
+                return True
+        with self.sessions() as s:
             target = store.flow_for_number(s, to)
             if target is None or target.tenant_id != tenant_id:
                 return False
@@ -244,6 +259,30 @@ class FlowEngine:
             self.start_by_message(tenant_id, flow_id, from_, to, body, message_sid)
         except NotRunnable:
             return False  # an unpublished flow: the number's SMS URL, if any, still gets it
+        return True
+
+    def resume(self, parked: waits.Parked, event: dict[str, Any]) -> bool:
+        """Take up a parked wait (the reply, or ``{"timeout": True}``): False if another took it."""
+        if not waits.claim(self.sessions, parked.tenant_id, parked.execution_id, parked.state):
+            return False
+        with self.sessions() as s:
+            flow = store.get_flow(s, parked.tenant_id, parked.flow_id)
+            row = store.revision(s, flow, parked.revision) if flow is not None else None
+            definition = dict(row.definition) if row is not None else None
+        if definition is None:  # the flow was deleted meanwhile (its executions go with it)
+            return True
+        ctx = FlowContext(
+            tenant_id=parked.tenant_id,
+            execution_id=parked.execution_id,
+            flow_id=parked.flow_id,
+            channel=parked.channel,
+            data=parked.context,
+            engine=self,
+            resume={**event, "outbound": parked.outbound},
+        )
+        self.running[parked.execution_id] = asyncio.run_coroutine_threadsafe(
+            self._run(ctx, definition, start=parked.state, seq_start=parked.seq - 1), self._ensure_loop()
+        )
         return True
 
     # -- subflows ---------------------------------------------------------------------------------
@@ -344,4 +383,5 @@ def start_flows(app: Any, max_steps: int = MAX_STEPS, http_private: bool = False
     engine.messenger = getattr(app.state, "messaging", None)
     app.state.flows = engine
     install()
+    engine.timeouts.append(asyncio.ensure_future(waits.resume_timeouts(engine)))
     return engine

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from centrex.cpaas.flows import waits
 from centrex.cpaas.flows.widgets import FlowContext, Outcome, register
 from centrex.cpaas.messaging.checks import Refusal
 
@@ -38,6 +39,12 @@ async def send_message(ctx: FlowContext, props: dict[str, Any]) -> Outcome:
 
 
 async def send_and_wait_for_reply(ctx: FlowContext, props: dict[str, Any]) -> Outcome:
+    if ctx.resume is not None:  # a parked wait taken up by this process (waits.py): no second ask
+        resumed, ctx.resume = ctx.resume, None
+        outbound = dict(resumed.get("outbound") or {})
+        if resumed.get("timeout"):
+            return Outcome("timeout", {"outbound": outbound})
+        return Outcome("incomingMessage", {"outbound": outbound, "inbound": resumed["inbound"]})
     if ctx.engine is None:
         raise ValueError("no flow engine to send through")
     try:
@@ -52,7 +59,12 @@ async def send_and_wait_for_reply(ctx: FlowContext, props: dict[str, Any]) -> Ou
     except Refusal as refusal:
         waiting.cancel()
         return Outcome("deliveryFailure", {"error": refusal.reason, "to": to})
+    durable = ctx.channel in ("message", "rest") and ctx.depth == 0  # not a call, not a subflow
+    if durable:  # the wait outlives this process: a reply reaching another node (or us after a
+        await waits.park(ctx, timeout_s, outbound)  # restart) goes on with it (waits.py)
     reply = await waiting
+    if durable:
+        await waits.take_up(ctx)  # raises HandedOver if another process took it first
     if reply is None:
         return Outcome("timeout", {"outbound": outbound})
     return Outcome("incomingMessage", {"outbound": outbound, "inbound": reply})

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.cpaas.events import emit_event
 from centrex.cpaas.flows import store
 from centrex.cpaas.flows.templates import TemplateError
-from centrex.cpaas.flows.widgets import FlowContext, Outcome, lookup
+from centrex.cpaas.flows.widgets import FlowContext, HandedOver, Outcome, lookup
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,15 @@ async def run_execution(
     sessions: sessionmaker[Session],
     *,
     start: str | None = None,
+    seq_start: int = 0,
     max_steps: int = MAX_STEPS,
 ) -> str:
-    """Walk the flow; returns the execution's final status ("ended" or "failed")."""
+    """Walk the flow; returns the execution's final status ("ended" or "failed"), or "handed" when
+    another process took its wait up (waits.py: nothing is ended here then)."""
     states = {s["name"]: s for s in definition.get("states", [])}
     name: str | None = start or definition.get("initial_state")
     widgets_out: dict[str, Any] = ctx.data.setdefault("widgets", {})
-    seq = 0
+    seq = seq_start
     error: str | None = None
     while name is not None:
         state = states.get(name)
@@ -66,10 +68,12 @@ async def run_execution(
             error = f"more than {max_steps} steps: a loop in the flow?"
             break
         seq += 1
-        ctx.state = state
+        ctx.state, ctx.seq = state, seq
         started = time.perf_counter()
         try:
             outcome = await _run_widget(ctx, state)
+        except HandedOver:
+            return "handed"
         except (TemplateError, LookupError, ValueError, TypeError, KeyError) as exc:
             error = f"{name}: {exc}"[:300]
             outcome = Outcome("error", {"error": str(exc)[:300]})

@@ -268,12 +268,12 @@ def steps(s: Session, execution: FlowExecution) -> list[FlowStep]:
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Outputs as JSON keeps them (a widget may hand back bytes or numbers of any kind)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -300,7 +300,7 @@ def log_step(
             "widget_type": widget_type[:40],
             "event": outcome.event[:40],
             "next_state": next_state,
-            "outputs": _jsonable(outcome.outputs),
+            "outputs": jsonable(outcome.outputs),
             "duration_ms": duration_ms,
         }
     )
@@ -310,7 +310,7 @@ async def end_execution(
     sessions: sessionmaker[Session], ctx: FlowContext, status: str, error: str | None
 ) -> None:
     """Written after the execution's steps; returns once it is stored."""
-    context = _jsonable(copy.deepcopy(dict(ctx.data)))
+    context = jsonable(copy.deepcopy(dict(ctx.data)))
     done = step_log(sessions).end(
         ctx.tenant_id,
         ctx.execution_id,

@@ -27,6 +27,10 @@ class Outcome:
     transition: int | None = None  # split-based-on: the index of the matching transition in the state
 
 
+class HandedOver(Exception):
+    """Another process claimed this execution's wait (waits.py): the walk stops without ending it."""
+
+
 @dataclass
 class FlowContext:
     """One execution as a widget sees it. ``data`` is what templates read:
@@ -42,6 +46,8 @@ class FlowContext:
     state: dict[str, Any] = field(default_factory=dict)  # the state being run: name, type, transitions
     engine: Any | None = None  # the FlowEngine (engine.py): messaging, replies, HTTP, subflows
     depth: int = 0  # run-subflow nesting
+    seq: int = 0  # the step being run (1, 2, …)
+    resume: dict[str, Any] | None = None  # a parked wait taken up: the reply or the timeout (waits.py)
 
     @property
     def execution_sid(self) -> str:
