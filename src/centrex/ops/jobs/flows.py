@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.ops.jobs.messaging import cutoffs
+from centrex.ops.jobs.two_tier import run_two_tier
 from centrex.ops.scheduler import JobContext, JobReport
 from centrex.store.access import AccessBase, Principal
 from centrex.store.db import transaction
@@ -98,29 +99,14 @@ def flow_retention(ctx: JobContext) -> JobReport:
             s, FlowExecution.created_at < content_cutoff, FlowExecution.content_erased_at.is_(None)
         )
         to_delete = _per_tenant(s, FlowExecution.created_at < record_cutoff)
-    tenants = sorted(set(to_erase) | set(to_delete))
-    rows = [
-        {"tenant": str(t), "contents": str(to_erase.get(t, 0)), "records": str(to_delete.get(t, 0))}
-        for t in tenants
-    ]
-    if ctx.dry_run:
-        return JobReport(
-            f"{sum(to_delete.values())} flow executions would be deleted, "
-            f"{sum(to_erase.values())} contents erased",
-            {"records": sum(to_delete.values()), "contents": sum(to_erase.values())},
-            rows,
-        )
-    deleted = erased = 0
-    for tenant_id in tenants:
-        while n := _delete_batch(ctx.sessions, tenant_id, record_cutoff):
-            deleted += n
-            ctx.check_stop()
-        while n := _erase_batch(ctx.sessions, tenant_id, content_cutoff, ctx.now):
-            erased += n
-            ctx.check_stop()
-    return JobReport(
-        f"{deleted} flow executions deleted (before {record_cutoff:%Y-%m-%d}), "
-        f"{erased} contents erased (before {content_cutoff:%Y-%m-%d})",
-        {"records": deleted, "contents": erased},
-        rows,
+    return run_two_tier(
+        ctx,
+        what="flow executions",
+        content="contents",
+        to_erase=to_erase,
+        to_delete=to_delete,
+        content_cutoff=content_cutoff,
+        record_cutoff=record_cutoff,
+        delete_batch=_delete_batch,
+        erase_batch=_erase_batch,
     )

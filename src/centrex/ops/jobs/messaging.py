@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.ops.jobs.two_tier import run_two_tier
 from centrex.ops.recording_retention import add_months
 from centrex.ops.scheduler import JobContext, JobReport
 from centrex.store.access import AccessBase, Principal
@@ -110,31 +111,17 @@ def message_retention(ctx: JobContext) -> JobReport:
                 .group_by(SmsMessage.tenant_id)
             )
         }
-    tenants = sorted(set(to_erase) | set(to_delete))
-    rows = [
-        {"tenant": str(t), "bodies": str(to_erase.get(t, 0)), "records": str(to_delete.get(t, 0))}
-        for t in tenants
-    ]
-    if ctx.dry_run:
-        return JobReport(
-            f"{sum(to_delete.values())} message records would be deleted, "
-            f"{sum(to_erase.values())} bodies erased",
-            {"records": sum(to_delete.values()), "bodies": sum(to_erase.values())},
-            rows,
-        )
-    deleted = erased = 0
-    for tenant_id in tenants:
-        while n := _delete_batch(ctx.sessions, tenant_id, record_cutoff):
-            deleted += n
-            ctx.check_stop()
-        while n := _erase_batch(ctx.sessions, tenant_id, body_cutoff, ctx.now):
-            erased += n
-            ctx.check_stop()
     with transaction(ctx.sessions) as s:  # refused attempts (cpaas.txt §2.5 review): records too
-        s.execute(delete(SmsRefusal).where(SmsRefusal.at < record_cutoff))
-    return JobReport(
-        f"{deleted} message records deleted (before {record_cutoff:%Y-%m-%d}), "
-        f"{erased} bodies erased (before {body_cutoff:%Y-%m-%d})",
-        {"records": deleted, "bodies": erased},
-        rows,
+        if not ctx.dry_run:
+            s.execute(delete(SmsRefusal).where(SmsRefusal.at < record_cutoff))
+    return run_two_tier(
+        ctx,
+        what="message records",
+        content="bodies",
+        to_erase=to_erase,
+        to_delete=to_delete,
+        content_cutoff=body_cutoff,
+        record_cutoff=record_cutoff,
+        delete_batch=_delete_batch,
+        erase_batch=_erase_batch,
     )
