@@ -151,10 +151,10 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path: Path) -> None:
 def test_serve_config_file_is_seen_by_later_readers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """billing/collections_service.py reads load_settings() when it needs the business calendar:
     it must see the file given to `centrex serve --config` too."""
-    from centrex.cli import _settings
+    from centrex.cli_common import settings_for
 
     monkeypatch.setenv("CENTREX_CONFIG", "")  # restored after the test
     conf = tmp_path / "centrex.toml"
     conf.write_text('business_calendar = "none"\n')
-    assert _settings(None, None, conf).business_calendar == "none"
+    assert settings_for(None, None, conf).business_calendar == "none"
     assert load_settings().business_calendar == "none"

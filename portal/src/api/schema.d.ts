@@ -2176,8 +2176,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Account */
-        get: operations["get_account"];
+        /** Get Cpaas Account */
+        get: operations["get_cpaas_account"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5879,6 +5879,17 @@ export interface components {
              */
             signing_secret?: string | null;
         };
+        /** ContactIn */
+        ContactIn: {
+            /** Address */
+            address: string;
+            kind: components["schemas"]["NotifyKind"];
+            /**
+             * Name
+             * @default
+             */
+            name?: string;
+        };
         /** ContactOut */
         ContactOut: {
             /** Address */
@@ -5901,7 +5912,7 @@ export interface components {
         /** ContactsIn */
         ContactsIn: {
             /** Contacts */
-            contacts: components["schemas"]["centrex__api__routers__campaigns__ContactIn"][];
+            contacts: components["schemas"]["ListContactIn"][];
         };
         /** CpaasAccountOut */
         CpaasAccountOut: {
@@ -6819,6 +6830,24 @@ export interface components {
             bandwidth_kbps: number;
             /** Max Calls */
             max_calls: number;
+        };
+        /** ListContactIn */
+        ListContactIn: {
+            /** Attributes */
+            attributes?: {
+                [key: string]: string;
+            };
+            /**
+             * Name
+             * @default
+             */
+            name?: string;
+            /** Number */
+            number: string;
+            /** State */
+            state?: string | null;
+            /** Time Zone */
+            time_zone?: string | null;
         };
         /** ListIn */
         ListIn: {
@@ -11117,35 +11146,6 @@ export interface components {
             totp_required: boolean;
             /** User Id */
             user_id: string | null;
-        };
-        /** ContactIn */
-        centrex__api__routers__campaigns__ContactIn: {
-            /** Attributes */
-            attributes?: {
-                [key: string]: string;
-            };
-            /**
-             * Name
-             * @default
-             */
-            name?: string;
-            /** Number */
-            number: string;
-            /** State */
-            state?: string | null;
-            /** Time Zone */
-            time_zone?: string | null;
-        };
-        /** ContactIn */
-        centrex__api__routers__e911__ContactIn: {
-            /** Address */
-            address: string;
-            kind: components["schemas"]["NotifyKind"];
-            /**
-             * Name
-             * @default
-             */
-            name?: string;
         };
     };
     responses: never;
@@ -24058,7 +24058,7 @@ export interface operations {
             };
         };
     };
-    get_account: {
+    get_cpaas_account: {
         parameters: {
             query?: never;
             header?: never;
@@ -26751,7 +26751,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["centrex__api__routers__e911__ContactIn"];
+                "application/json": components["schemas"]["ContactIn"];
             };
         };
         responses: {

@@ -547,8 +547,8 @@ export const adminRoutes: RouteDef[] = [
   { path: "/t/:tenant/invoices", title: "Invoices", page: Invoices },
   { path: "/t/:tenant/usage", title: "Usage", page: Usage },
   { path: "/t/:tenant/capacity", title: "Capacity", page: Capacity },
-  insightsRoute,
   { path: "/t/:tenant/fair-use", title: "Fair use", page: FairUse },
+  insightsRoute,
   { path: "/t/:tenant/attendants/:menu", title: "Auto attendant", page: AttendantEditor, nav: false },
   tenantAuditRoute,
 ];

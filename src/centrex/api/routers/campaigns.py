@@ -42,7 +42,7 @@ class ListIn(BaseModel):
     description: str = Field("", max_length=500)
 
 
-class ContactIn(BaseModel):
+class ListContactIn(BaseModel):
     number: str = Field(min_length=3, max_length=32)
     name: str = Field("", max_length=200)
     state: str | None = Field(None, min_length=2, max_length=2)
@@ -51,7 +51,7 @@ class ContactIn(BaseModel):
 
 
 class ContactsIn(BaseModel):
-    contacts: list[ContactIn] = Field(min_length=1, max_length=MAX_CONTACTS)
+    contacts: list[ListContactIn] = Field(min_length=1, max_length=MAX_CONTACTS)
 
 
 class CampaignIn(BaseModel):

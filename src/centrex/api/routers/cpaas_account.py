@@ -22,7 +22,7 @@ class CpaasAccountOut(BaseModel):
 
 
 @router.get("", response_model=CpaasAccountOut)
-def get_account(data: TenantDep) -> Any:
+def get_cpaas_account(data: TenantDep) -> Any:
     data.require(Resource.CPAAS, Action.READ)
     account = ensure_account(data.session, data.tenant_id)
     return CpaasAccountOut(account_sid=account.sid, auth_token=account.auth_token)
