@@ -145,6 +145,28 @@ def _billing_tenants(session: Any, tenant: str | None) -> list[Any]:
     return list(session.scalars(stmt))
 
 
+def _month_and_tenants(
+    period: str, tenant: str | None, db: str | None, data_dir: Path | None
+) -> tuple[Any, Any, list[tuple[uuid.UUID, str]]] | None:
+    """What `billing run` and `billing rate` both start from: the store, the month of ``period``
+    and the tenants with a billing plan (or the one named); None after saying there are none."""
+    from centrex.billing import service
+    from centrex.store.errors import StoreError
+
+    factory = make_sessionmaker(make_engine(settings_for(db, data_dir).database_url))
+    try:
+        month = service.parse_period(period)
+    except StoreError as exc:
+        fail(exc.message)
+        return None
+    with factory() as session:
+        tenants = [(t.id, t.name) for t in _billing_tenants(session, tenant)]
+    if not tenants:
+        err.print("no tenant has a billing plan (PUT /api/v1/tenants/{id}/billing/plan)", highlight=False)
+        return None
+    return factory, month, tenants
+
+
 @billing_app.command("run")
 def billing_run(
     period: PeriodOpt, tenant: TenantOpt = None, db: DbOpt = None, data_dir: DataOpt = None
@@ -155,19 +177,10 @@ def billing_run(
     from centrex.store.access import TenantData
     from centrex.store.errors import Conflict, StoreError
 
-    s = settings_for(db, data_dir)
-    engine = make_engine(s.database_url)
-    factory = make_sessionmaker(engine)
-    try:
-        month = service.parse_period(period)
-    except StoreError as exc:
-        fail(exc.message)
+    found = _month_and_tenants(period, tenant, db, data_dir)
+    if found is None:
         return
-    with factory() as session:
-        tenants = [(t.id, t.name) for t in _billing_tenants(session, tenant)]
-    if not tenants:
-        err.print("no tenant has a billing plan (PUT /api/v1/tenants/{id}/billing/plan)", highlight=False)
-        return
+    factory, month, tenants = found
     table = Table(title=f"billing run {period}")
     for col in ("tenant", "invoice", "date", "total", "result"):
         table.add_column(col)
@@ -270,19 +283,10 @@ def billing_rerate(
     from centrex.store.access import TenantData
     from centrex.store.errors import StoreError
 
-    s = settings_for(db, data_dir)
-    engine = make_engine(s.database_url)
-    factory = make_sessionmaker(engine)
-    try:
-        month = service.parse_period(period)
-    except StoreError as exc:
-        fail(exc.message)
+    found = _month_and_tenants(period, tenant, db, data_dir)
+    if found is None:
         return
-    with factory() as session:
-        tenants = [(t.id, t.name) for t in _billing_tenants(session, tenant)]
-    if not tenants:
-        err.print("no tenant has a billing plan (PUT /api/v1/tenants/{id}/billing/plan)", highlight=False)
-        return
+    factory, month, tenants = found
     table = Table(title=f"rating {period}")
     for col in ("tenant", "calls", "unrated", "total", "fingerprint"):
         table.add_column(col)
