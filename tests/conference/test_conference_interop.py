@@ -1,6 +1,6 @@
 """Three SIPp callers in one conference over 127.0.0.1 (issue 4 point 7: "join a three-party
 conference and check each party hears the other two"). Each caller sends its own tone (440, 697 and
-1209 Hz, G.711 µ-law from a pcap) for 6 s; what the app sends each caller is captured by a UDP
+1209 Hz, G.711 µ-law from a pcap) for 10 s; what the app sends each caller is captured by a UDP
 socket of the test named in that caller's SDP, and an FFT of the seconds when all three were in the
 room shows the other two tones loud and the caller's own absent. Meanwhile the API lists the three
 participants; after they hang up the room is closed. Then: the feature-code entry (bridge number and
@@ -86,20 +86,20 @@ async def test_three_parties_each_hear_the_other_two(conf: Conf, room: str) -> N
     t0 = time.monotonic()
 
     async def party(ext: str) -> None:
-        script = RtpScript(ssrc=0x1000 + int(ext)).tone(0.0, 7.0, TONES[ext], -16.0)
+        script = RtpScript(ssrc=0x1000 + int(ext)).tone(0.0, 10.0, TONES[ext], -16.0)
         result = await conf.call(
             app,
             script,
             ears[ext][1],
             caller=ext,
             caller_user=conf.bridges.users[ext],
-            hold_ms=7000,
+            hold_ms=10000,
         )
         assert result.returncode == 0, result.output[-2000:]
 
     async def look() -> tuple[float, list[dict[str, object]]]:
         """Once all three are in, as the operator through the API: who is in the room."""
-        t = await when_all_in(conf, bridge, 3, 6.0)
+        t = await when_all_in(conf, bridge, 3, 9.0)
         if room == "bridge":
             return t, await asyncio.to_thread(participants_by_api, conf, bridge)
         people = conf.server.conference.participants(conf.bridges.tenant_id, bridge)
@@ -114,7 +114,9 @@ async def test_three_parties_each_hear_the_other_two(conf: Conf, room: str) -> N
     assert conf.server.conference.rooms == {}  # the last party out closed the room
 
     for ext, own in TONES.items():
-        heard = ears[ext][0].audio(t_all + 0.6, min(t_all + 3.6, t0 + 6.8))
+        # The tones last 10 s: a loaded machine (CI runs two workers) can take seconds to bring all
+        # three in, and three clear seconds must remain after that.
+        heard = ears[ext][0].audio(t_all + 0.6, min(t_all + 3.6, t0 + 9.8))
         assert len(heard) > 8000 * 1.5, f"{ext} heard only {len(heard)} samples"
         others = [f for e, f in TONES.items() if e != ext]
         levels = {f: band(heard, f) for f in TONES.values()}
