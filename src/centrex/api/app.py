@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from centrex import __version__
-from centrex.api import dispatch, errors, openapi, portal
+from centrex.api import dispatch, errors, fast_params, openapi, portal
 from centrex.api import routers as routers_pkg
 from centrex.api.admission import Admission, AdmissionConfig, Gate
 from centrex.api.idempotency import Idempotency
@@ -106,6 +106,7 @@ def create_app(
         app.include_router(provisioning_http.router)
     mount_phone(app)  # the browser softphone at /phone/ (web/phone_page.py, docs/softphone.md)
     dispatch.install(app)
+    fast_params.install()  # parameters read by a plan made once per route (api/fast_params.py)
     app.add_middleware(RequestIdMiddleware)  # X-Request-ID, and the id on the request's log lines
     app.add_middleware(ApiLatency, metrics=app.state.metrics)  # outermost: shed requests timed too
     openapi.install(app)

@@ -86,13 +86,28 @@ def _wire(column: Any, annotation: Any) -> Any:
     return column
 
 
-def page_columns(data: Any, stmt: Any, out: type[BaseModel], limit: int, offset: int) -> dict[str, Any]:
+def out_columns(model: Any, out: type[BaseModel]) -> list[Any]:
+    """The columns of `model` that `out` shows, as a page of plain rows reads them."""
+    return [_wire(model.__table__.c[name], field.annotation) for name, field in out.model_fields.items()]
+
+
+def page_columns(
+    data: Any,
+    stmt: Any,
+    out: type[BaseModel],
+    limit: int,
+    offset: int,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A page of `stmt` (a tenant-scoped, policy-checked `data.select(Model)`) read as plain rows of
     the columns `out` shows, not as ORM objects: the same page as `page_of(*data.page(...))`, at
-    a third of the CPU for a list of 50 (no identity map, no attribute instrumentation)."""
-    entity = stmt.column_descriptions[0]["entity"]
-    columns = [_wire(entity.__table__.c[name], field.annotation) for name, field in out.model_fields.items()]
-    rows, total = data.page(stmt.with_only_columns(*columns), limit, offset, rows=True)
+    a third of the CPU for a list of 50 (no identity map, no attribute instrumentation).
+
+    With `params`, `stmt` is a `data.bound_select(...)` already reading `out_columns(model, out)`."""
+    if params is None:
+        entity = stmt.column_descriptions[0]["entity"]
+        stmt = stmt.with_only_columns(*out_columns(entity, out))
+    rows, total = data.page(stmt, limit, offset, rows=True, params=params)
     keys = rows[0]._fields if rows else ()
     # dict(zip(...)): a third of the CPU of dict(row._mapping) (~60 against ~180 µs for 50 users).
     return page_of([dict(zip(keys, row, strict=True)) for row in rows], total, limit, offset)

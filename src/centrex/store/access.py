@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, bindparam, func, inspect, select
+from sqlalchemy import Connection, Integer, Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Session
 
 from centrex.store.credentials import split_token, token_matches
@@ -272,6 +272,7 @@ def _row_by_id(model: type[Any], names: tuple[str, ...]) -> Select[Any]:
 
 
 _BOUND: dict[tuple[type[Any], Any], Select[Any]] = {}
+_KEPT: set[int] = set()  # ids of _BOUND's statements (kept for the life of the process)
 BOUND_SHAPES = 512  # statements kept; a shape past it is built for its request alone
 
 
@@ -284,6 +285,24 @@ def _count_of(stmt: Select[Any]) -> Select[Any]:
     if stmt._offset_clause is not None or stmt._setup_joins or stmt._fetch_clause is not None:
         return select(func.count()).select_from(stmt.order_by(None).subquery())
     return stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+
+
+# A bound statement's page (limit and offset as parameters) and count, made once: the same
+# statement objects every time, so SQLAlchemy's cache key of each is worked out once, not per
+# request (issue 14). By the statement's id, the statement kept so the id stays its own.
+_PAGED: dict[int, tuple[Select[Any], Select[Any], Select[Any]]] = {}
+
+
+def _paged(stmt: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+    known = _PAGED.get(id(stmt))
+    if known is not None and known[0] is stmt:
+        return known[1], known[2]
+    limit, offset = bindparam("page_limit", type_=Integer()), bindparam("page_offset", type_=Integer())
+    paged = stmt.limit(limit).offset(offset)
+    count = _count_of(stmt)
+    if id(stmt) in _KEPT:  # one of bound_select's kept statements (not a one-off past its limit)
+        _PAGED[id(stmt)] = (stmt, paged, count)
+    return paged, count
 
 
 class TenantData(AccessBase):
@@ -321,6 +340,7 @@ class TenantData(AccessBase):
             stmt = build(select(model).where(model.tenant_id == bindparam("tenant")))  # type: ignore[attr-defined]
             if len(_BOUND) < BOUND_SHAPES:
                 _BOUND[key] = stmt
+                _KEPT.add(id(stmt))
         return stmt, {"tenant": self.tenant_id}
 
     def get(self, model: type[M], obj_id: uuid.UUID, resource: Resource | None = None) -> M:
@@ -364,16 +384,21 @@ class TenantData(AccessBase):
         A page that is not full is the last one, so its total is known without a count query
         (a window count(*) OVER () was tried and is 20x slower when many rows match: every match
         is read, docs/performance.md "API")."""
+        if params is not None:  # a bound statement (bound_select): its page and count are too
+            paged, count = _paged(stmt)
+            params = {**params, "page_limit": limit, "page_offset": offset}
+        else:
+            paged, count = stmt.limit(limit).offset(offset), None
         if rows:  # plain rows: read on the session's connection, no ORM result machinery
             conn = self._rows_connection()
-            found = list(conn.execute(stmt.limit(limit).offset(offset), params).all())
+            found = list(conn.execute(paged, params).all())
         else:
-            found = list(self.session.scalars(stmt.limit(limit).offset(offset), params).all())
+            found = list(self.session.scalars(paged, params).all())
         if 0 < len(found) < limit or (offset == 0 and not found):
             return found, offset + len(found)
         if rows:
-            return found, conn.scalar(_count_of(stmt), params) or 0
-        return found, self.session.scalar(_count_of(stmt), params) or 0
+            return found, conn.scalar(count if count is not None else _count_of(stmt), params) or 0
+        return found, self.session.scalar(count if count is not None else _count_of(stmt), params) or 0
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, model: type[M], action: str, resource: Resource | None = None, **values: Any) -> M:

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, EmailStr, Field
-from sqlalchemy import or_
+from sqlalchemy import Select, bindparam, or_
 
 from centrex.api.checks import extension_free, same_tenant, site_ref
 from centrex.api.deps import Direction, PagingDep, TenantDep, like_pattern
-from centrex.api.fields import Destination, Extension, Out, Page, page_columns
+from centrex.api.fields import Destination, Extension, Out, Page, out_columns, page_columns
 from centrex.store.credentials import hash_password
 from centrex.store.models import CallRestrictionClass, Mailbox, User
 
@@ -122,20 +122,32 @@ def list_users(
     order: UserOrder = UserOrder.EXTENSION,
     direction: Direction = Direction.ASC,
 ) -> Any:
-    column = getattr(User, order.value)
-    stmt = data.select(User).order_by(column.desc() if direction is Direction.DESC else column.asc(), User.id)
-    if extension:
-        stmt = stmt.where(User.extension == extension)
-    if name:
-        stmt = stmt.where(User.name.ilike(like_pattern(name), escape="\\"))
-    if search:
-        pattern = like_pattern(search)
-        stmt = stmt.where(
-            or_(*(c.ilike(pattern, escape="\\") for c in (User.name, User.extension, User.email)))
-        )
-    if site_id:
-        stmt = stmt.where(User.site_id == site_id)
-    return page_columns(data, stmt, UserOut, paging.limit, paging.offset)
+    # Built once per shape of the query (which filters, which order) and reused with its values:
+    # a busy list costs no statement building (issue 14, store/access.py bound_select).
+    shape = ("users", order, direction, bool(extension), bool(name), bool(search), site_id is not None)
+
+    def build(stmt: Select[Any]) -> Select[Any]:
+        stmt = stmt.with_only_columns(*out_columns(User, UserOut))
+        column = getattr(User, order.value)
+        stmt = stmt.order_by(column.desc() if direction is Direction.DESC else column.asc(), User.id)
+        if extension:
+            stmt = stmt.where(User.extension == bindparam("extension"))
+        if name:
+            stmt = stmt.where(User.name.ilike(bindparam("name"), escape="\\"))
+        if search:
+            pattern: Any = bindparam("search")
+            stmt = stmt.where(
+                or_(*(c.ilike(pattern, escape="\\") for c in (User.name, User.extension, User.email)))
+            )
+        if site_id:
+            stmt = stmt.where(User.site_id == bindparam("site_id"))
+        return stmt
+
+    stmt, params = data.bound_select(User, shape, build)
+    values = {"extension": extension, "site_id": site_id}
+    values |= {"name": name and like_pattern(name), "search": search and like_pattern(search)}
+    params.update((k, v) for k, v in values.items() if v)
+    return page_columns(data, stmt, UserOut, paging.limit, paging.offset, params)
 
 
 @router.post("", response_model=UserOut, status_code=201)
