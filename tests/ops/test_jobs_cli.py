@@ -54,7 +54,7 @@ def test_mistakes_are_one_line(sqlite_url: str, tmp_path: Path) -> None:
         "error: no job 'vacuum' (jobs: recording-retention, cdr-retention, billing-run, collections,"
         " alarm-clocks, fraud-spikes, voicemail-retention, inactive-accounts, tenant-deletion,"
         " idempotency-keys, webhook-retention, cpaas-recording-retention, message-retention,"
-        " flow-retention, campaign-engagement-retention, insights-retention)\n"
+        " flow-retention, campaign-engagement-retention, insights-retention, portal-tasks)\n"
     )
     bad = centrex("jobs", "run", "cdr-retention", "--as-of", "yesterday", db=sqlite_url, data=tmp_path)
     assert bad.returncode == 2

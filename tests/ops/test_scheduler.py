@@ -230,6 +230,7 @@ def test_a_node_can_leave_jobs_out() -> None:
         "flow-retention",
         "campaign-engagement-retention",
         "insights-retention",
+        "portal-tasks",
     ]
     with pytest.raises(UnknownJob, match=r"no job 'billing' \(jobs: recording-retention, cdr-retention"):
         builtin_registry().without(("billing",))

@@ -109,6 +109,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         ("inactive-accounts", "ok"),
         ("insights-retention", "ok"),
         ("message-retention", "ok"),
+        ("portal-tasks", "ok"),
         ("recording-retention", "ok"),
         ("tenant-deletion", "ok"),
         ("voicemail-retention", "ok"),
@@ -132,6 +133,7 @@ def test_serve_logs_json_runs_the_jobs_and_tags_responses(tmp_path: Path) -> Non
         "job=flow-retention",
         "job=campaign-engagement-retention",
         "job=insights-retention",
+        "job=portal-tasks",
     }
     assert all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     (failed,) = [line for line in lines if str(line["msg"]).startswith("sip.auth.failed")]

@@ -16,6 +16,7 @@ from centrex.ops.jobs.fraud import FRAUD_SPIKES_EVERY_S, fraud_spikes_job
 from centrex.ops.jobs.idempotency import idempotency_keys
 from centrex.ops.jobs.lifecycle import inactive_accounts, tenant_deletion, voicemail_retention
 from centrex.ops.jobs.messaging import message_retention
+from centrex.ops.jobs.portal_tasks import portal_tasks
 from centrex.ops.jobs.retention import cdr_retention, recording_retention
 from centrex.ops.jobs.webhooks import webhook_retention
 from centrex.ops.periods import Daily, Every, Monthly
@@ -129,6 +130,12 @@ def builtin_registry(settings: Settings | None = None) -> Registry:
                 insights_retention,
                 "delete insights aggregates: real-time after 3 days, hourly after 14, daily after 90"
                 " (cpaas.txt §2.4.2 (iii))",
+            ),
+            Job(
+                "portal-tasks",
+                Daily(3, 55),
+                portal_tasks,
+                "delete the portal's task rows (deck imports, billing runs) 30 days after they ended",
             ),
         ]
     )
