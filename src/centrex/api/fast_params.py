@@ -73,7 +73,10 @@ def _param(field: ModelField) -> _Param | None:
 
 
 # Plans by the identity of FastAPI's field list; the list itself is kept so its id stays its own.
+# An application has a few hundred lists; past PLANS_KEPT (many applications made in one process,
+# as the tests do) the plans start afresh, so old applications' fields are not kept alive.
 _plans: dict[int, tuple[Sequence[ModelField], tuple[_Param, ...] | None]] = {}
+PLANS_KEPT = 4096
 
 
 def _plan(fields: Sequence[ModelField]) -> tuple[_Param, ...] | None:
@@ -82,6 +85,8 @@ def _plan(fields: Sequence[ModelField]) -> tuple[_Param, ...] | None:
         return known[1]
     made = [_param(f) for f in fields]
     plan = None if any(p is None for p in made) else tuple(p for p in made if p is not None)
+    if len(_plans) >= PLANS_KEPT:
+        _plans.clear()
     _plans[id(fields)] = (fields, plan)
     return plan
 
