@@ -276,13 +276,15 @@ def test_a_long_job_keeps_its_lock_past_the_lease(db_url: str) -> None:
     others: list[bool] = []
 
     def long_sweep(ctx: JobContext) -> JobReport:
-        for _ in range(16):  # 0.8 s, more than twice the lease
-            time.sleep(0.05)
+        # 3.2 s, more than twice the lease; a lease of 1.5 s leaves a loaded machine (CI runs two
+        # workers) most of a second to renew it (a lease of 0.3 s was overtaken there).
+        for _ in range(16):
+            time.sleep(0.2)
             ctx.check_stop()
             others.append(job_runs.claim(sessions, "sweep", "other-node", 60))
         return JobReport("done")
 
-    outcome = run_job(sessions, Job("sweep", Daily(3), long_sweep, "long", lease_s=0.3), datetime.now(UTC))
+    outcome = run_job(sessions, Job("sweep", Daily(3), long_sweep, "long", lease_s=1.5), datetime.now(UTC))
     assert outcome.status == "ok" and others == [False] * 16  # the other node never got in
     assert job_runs.claim(sessions, "sweep", "other-node", 60)  # released at the end
     engine.dispose()
