@@ -17,10 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from centrex.api.app import create_app
-from centrex.store.credentials import new_token
-from centrex.store.models import ApiToken, Operator, TokenKind
 from tests.apps.pcap import RtpScript
 from tests.conference.conftest import MODERATOR_PIN, PIN, Conf
+from tests.support.api_beside import operator_token
 
 pytestmark = pytest.mark.interop
 
@@ -34,22 +33,8 @@ class OperatorApi:
     during the seconds the test listens to (CI heard 1.3 s of 3)."""
 
     def __init__(self, conf: Conf) -> None:
-        made = new_token()
-        with conf.sessions() as s, s.begin():
-            op = Operator(name="Ops", email="ops@provider.example")
-            s.add(op)
-            s.flush()
-            s.add(
-                ApiToken(
-                    prefix=made.prefix,
-                    secret_hash=made.secret_hash,
-                    name="t",
-                    kind=TokenKind.OPERATOR,
-                    operator_id=op.id,
-                )
-            )
         self.conf = conf
-        self.headers = {"Authorization": f"Bearer {made.plaintext}"}
+        self.headers = {"Authorization": f"Bearer {operator_token(conf.sessions)}"}
         self.app = create_app(conf.db_url)
         self.app.state.conference_participants = conf.server.conference.participants
         self.client = TestClient(self.app)

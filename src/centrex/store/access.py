@@ -396,9 +396,11 @@ class TenantData(AccessBase):
             found = list(self.session.scalars(paged, params).all())
         if 0 < len(found) < limit or (offset == 0 and not found):
             return found, offset + len(found)
+        if count is None:
+            count = _count_of(stmt)
         if rows:
-            return found, conn.scalar(count if count is not None else _count_of(stmt), params) or 0
-        return found, self.session.scalar(count if count is not None else _count_of(stmt), params) or 0
+            return found, conn.scalar(count, params) or 0
+        return found, self.session.scalar(count, params) or 0
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, model: type[M], action: str, resource: Resource | None = None, **values: Any) -> M:
