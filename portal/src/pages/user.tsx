@@ -131,22 +131,26 @@ function Greetings({ tenant }: { tenant: string }) {
 function Settings({ params }: PageProps) {
   const tenant = params.tenant;
   const me = useLoad(() => ok(api.GET("/api/v1/tenants/{tenant_id}/me", { params: { path: { tenant_id: tenant } } })), [tenant]);
-  const form = useForm({ forward_always: "", forward_busy: "", forward_no_answer: "", forward_no_answer_seconds: "20", do_not_disturb: false });
-  const pin = useForm({ voicemail_pin: "" });
-  useEffect(() => {
-    const m = me.data;
-    if (m)
-      form.setValues({
-        forward_always: m.forward_always ?? "",
-        forward_busy: m.forward_busy ?? "",
-        forward_no_answer: m.forward_no_answer ?? "",
-        forward_no_answer_seconds: String(m.forward_no_answer_seconds),
-        do_not_disturb: m.do_not_disturb,
-      });
-  }, [me.data]);
   if (me.error) return <Page title="Forwarding"><ErrorNotice error={me.error} /></Page>;
+  // The forms appear only with the saved settings in them: shown earlier, what the user typed would be
+  // overwritten when the settings arrive (and a Save then would clear their forwarding).
+  if (!me.data) return <Page title="Forwarding and do-not-disturb"><p class="muted">Loading…</p></Page>;
+  return <SettingsForms tenant={tenant} me={me.data} />;
+}
+
+type Me = { name: string; extension: string; forward_always?: string | null; forward_busy?: string | null; forward_no_answer?: string | null; forward_no_answer_seconds: number; do_not_disturb: boolean };
+
+function SettingsForms({ tenant, me }: { tenant: string; me: Me }) {
+  const form = useForm({
+    forward_always: me.forward_always ?? "",
+    forward_busy: me.forward_busy ?? "",
+    forward_no_answer: me.forward_no_answer ?? "",
+    forward_no_answer_seconds: String(me.forward_no_answer_seconds),
+    do_not_disturb: me.do_not_disturb,
+  });
+  const pin = useForm({ voicemail_pin: "" });
   return (
-    <Page title="Forwarding and do-not-disturb" subtitle={me.data ? `${me.data.name}, extension ${me.data.extension}` : ""}>
+    <Page title="Forwarding and do-not-disturb" subtitle={`${me.name}, extension ${me.extension}`}>
       <div class="two">
         <Card title="Where your calls go">
           <Form
