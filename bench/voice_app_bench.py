@@ -30,7 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from centrex.apps.server import AppConfig, AppServer
+from centrex.apps.app_config import AppConfig
+from centrex.apps.server import AppServer
 from centrex.cpaas.sids import new_sid
 from centrex.cpaas.voice.sounds import Sounds
 from centrex.media.ports import PortAllocator

@@ -21,7 +21,8 @@ from centrex.adapters.recording import RecordingListener
 from centrex.adapters.registration_sync import RegistrationSync
 from centrex.api.app import create_app, register_component
 from centrex.api.portal import PortalConfig
-from centrex.apps.server import AppConfig, AppServer
+from centrex.apps.app_config import AppConfig
+from centrex.apps.server import AppServer
 from centrex.calls.directory import Directory
 from centrex.calls.guard import guard_config
 from centrex.calls.hybrid_anchor import recording_tap, select_anchor

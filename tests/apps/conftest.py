@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.apps.server import AppConfig, AppServer
+from centrex.apps.app_config import AppConfig
+from centrex.apps.server import AppServer
 from centrex.apps.vm_menu import Timing
 from centrex.apps.voicemail import VoicemailSettings
 from centrex.config import normalize_db_url

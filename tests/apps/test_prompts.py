@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from centrex.apps.app_config import AppConfig
 from centrex.apps.phrases import TEXTS, say_digits, say_number
 from centrex.apps.prompts import PromptLibrary, beep, resample, tone_prompt
-from centrex.apps.server import AppConfig
 from centrex.config import Settings
 from centrex.media.tones import sine
 from centrex.media.wav import read_wav

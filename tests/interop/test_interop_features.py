@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from centrex.api.app import create_app
-from centrex.apps.server import AppConfig
+from centrex.apps.app_config import AppConfig
 from centrex.calls.media import RelayAnchor
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from centrex.apps.server import AppConfig
+from centrex.apps.app_config import AppConfig
 from centrex.calls.media import RelayAnchor
 from centrex.media.ports import PortAllocator
 from centrex.media.relay import RelayManager

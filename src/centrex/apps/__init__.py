@@ -3,6 +3,7 @@ media server beside Kamailio) and the apps it runs: voicemail deposit and retrie
 
 The call engine routes a call to an app with a B-leg INVITE whose Request-URI user names the app
 (``vm-deposit.<user>``, ``vm-main``, ``vm-login``) and whose X-Centrex-* headers say who is calling
-for which tenant; see server.py. The voicemail menu is a pure state machine (vm_menu.py); the I/O
-(RTP, files, the store, e-mail) is in media.py, vm_store.py, vm_mail.py and voicemail.py.
+for which tenant; see app_choice.py (server.py is the SIP user agent). The voicemail menu is a pure
+state machine (vm_menu.py); the I/O (RTP, files, the store, e-mail) is in media.py, vm_store.py,
+vm_mail.py and voicemail.py.
 """

@@ -40,7 +40,8 @@ from centrex.sip.headers import quote
 from centrex.sip.sdp import PCMU, TELEPHONE_EVENT, build_offer, parse_sdp
 
 if TYPE_CHECKING:
-    from centrex.apps.server import AppServer, _Call
+    from centrex.apps.app_call import AppCall
+    from centrex.apps.server import AppServer
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class OutboundLeg:
     reason: str = ""
     ringing: asyncio.Event = field(default_factory=asyncio.Event)
     final: asyncio.Event = field(default_factory=asyncio.Event)
-    call: _Call | None = None  # the app server's call once answered
+    call: AppCall | None = None  # the app server's call once answered
     gave_up: bool = False
 
     @property

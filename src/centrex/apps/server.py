@@ -2,23 +2,9 @@
 
 It listens on its own UDP port (127.0.0.1 by default) in the same process as the switch, like a
 media server beside Kamailio. The call engine sends it a B-leg INVITE whose Request-URI user names
-the app:
-
-- ``vm-deposit.<user uuid>``: leave a message for that user (``X-Centrex-Reason: busy | no-answer |
-  unavailable`` picks the greeting);
-- ``vm-main``: the caller's own mailbox (``X-Centrex-Caller-User``), PIN asked;
-- ``vm-login``: mailbox number, then PIN;
-- ``aa.<menu uuid>``: an auto attendant menu (apps/attendant.py), which hands the caller back to
-  the switch with an in-dialog REFER (``refer``) to the extension, hunt group or mailbox chosen;
-- ``conf-main`` (bridge number, then PIN) and ``conf.<bridge uuid>`` (PIN if set): a conference
-  room (apps/conference.py); ``conf-adhoc.<uuid>``: a room without a bridge (three-way calling);
-- ``cpaas.<application uuid>``: a voice app (cpaas/voice/service.py: TwiML or native JSON verbs
-  fetched from the application's URL; ``X-Centrex-Dialled`` is Twilio's ``To``).
-
-with ``X-Centrex-Tenant``, ``X-Centrex-Call``, ``X-Centrex-Caller``, ``X-Centrex-Caller-Name`` and,
-when the caller is a user, ``X-Centrex-Caller-User``. Nothing but those headers is believed, and
-only from ``allowed_sources`` (anyone else: 403). Another user part: 404; a mailbox that does not
-exist or is disabled: 404; no G.711 in the offer: 488; no RTP ports: 503.
+the app — voicemail, an auto attendant, a conference room or a voice app (apps/app_choice.py: which
+user part runs which app, the X-Centrex-* headers it reads, the refusals). Nothing but those headers
+is believed, and only from ``allowed_sources`` (anyone else: 403).
 
 The app answers the caller's SDP offer with its own RTP endpoint (the offered G.711 codec and
 telephone-event when offered), runs, and sends BYE when done; a BYE from the engine ends it (a
@@ -33,30 +19,27 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.apps.app_call import AppCall
+from centrex.apps.app_choice import App, choose_app
+from centrex.apps.app_config import AppConfig
 from centrex.apps.attendant import AttendantApp, AttendantStore
-from centrex.apps.conference import ConferenceApp, is_conference
+from centrex.apps.conference import ConferenceApp
 from centrex.apps.media import CallMedia
 from centrex.apps.outbound import OutboundCalls
 from centrex.apps.prompts import PromptLibrary
-from centrex.apps.sip_offer import caller_info, clean, codecs_for, format_of, host_of, info_digit, remote_of
+from centrex.apps.sip_offer import codecs_for, host_of, info_digit, remote_of
 from centrex.apps.vm_mail import VoicemailMailer
-from centrex.apps.vm_store import MailboxInfo, VoicemailStore
-from centrex.apps.voice_control import AppCallControl
-from centrex.apps.voicemail import CallerInfo, VoicemailApp, VoicemailSettings
+from centrex.apps.vm_store import VoicemailStore
+from centrex.apps.voicemail import CallerInfo, VoicemailApp
 from centrex.config import Settings
 from centrex.cpaas.voice.control import DialRequest, DialResult, VoiceCall
-from centrex.cpaas.voice.service import Prepared, VoiceApps, application_of
+from centrex.cpaas.voice.service import VoiceApps
 from centrex.cpaas.voice.service import room_id as voice_room
-from centrex.e911.notifier import SmtpConfig
-from centrex.media.errors import MediaError, PortsExhausted
 from centrex.media.ports import PortAllocator
 from centrex.sip import (
     CancelReceived,
@@ -74,75 +57,16 @@ from centrex.sip import (
     new_tag,
 )
 from centrex.sip.headers import parse_name_addr
-from centrex.sip.sdp import (
-    PCMA,
-    PCMU,
-    TELEPHONE_EVENT,
-    SessionDescription,
-    negotiate_answer,
-    parse_sdp,
-)
+from centrex.sip.sdp import negotiate_answer, parse_sdp
 from centrex.transport.base import SipTransport
-from centrex.transport.dscp import SIGNALLING_TOS, signalling_tos
 from centrex.transport.udp import UdpTransport
 
 log = logging.getLogger(__name__)
 
 Mwi = Callable[[uuid.UUID, uuid.UUID, int, int], None]
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
-REASONS = ("busy", "no-answer", "unavailable")
-_DEPOSIT = re.compile(r"^vm-deposit\.([0-9a-fA-F-]{32,36})$")
-_ATTENDANT = re.compile(r"^aa\.([0-9a-fA-F-]{32,36})$")
 REFER_TIMEOUT_S = 8.0
 VOICE_ROOM_PARTIES = 50  # a voice app's named <Conference> room (the bridges' own limit)
-
-
-@dataclass(frozen=True)
-class AppConfig:
-    """What the app server needs from the settings. ``prompts``: auto (espeak-ng if installed, else
-    tones), espeak, or tones. ``mail_from``: sender of voicemail e-mail (default
-    ``voicemail@<domain of CENTREX_SMTP_FROM>``)."""
-
-    data_dir: Path
-    media_dir: Path | None = None  # voicemail audio (store/media_files.py); None: the data dir
-    smtp: SmtpConfig | None = None
-    mail_from: str = ""
-    prompts: str = "auto"
-    voicemail: VoicemailSettings = field(default_factory=VoicemailSettings)
-    sip_tos: int = SIGNALLING_TOS  # its SIP socket's marking, as the switch's (config.py sip_dscp)
-    cpaas_public_url: str = "http://127.0.0.1:8080"  # base of RecordingUrl (config.py cpaas_public_url)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **changes: object) -> AppConfig:
-        smtp = SmtpConfig.from_settings(settings)
-        domain = settings.smtp_from.rpartition("@")[2] or "localhost"
-        values: dict[str, object] = {
-            "data_dir": settings.data_dir,
-            "media_dir": settings.media_root,
-            "smtp": smtp,
-            "mail_from": f"voicemail@{domain}",
-            "sip_tos": signalling_tos(settings.sip_dscp),
-            "cpaas_public_url": settings.cpaas_public_url or f"http://127.0.0.1:{settings.http_port}",
-        }
-        values.update(changes)
-        return cls(**values)  # type: ignore[arg-type]
-
-
-@dataclass
-class _Call:
-    """One answered (or being answered) INVITE."""
-
-    key: tuple[str, str]  # Call-ID, our tag
-    invite: Request
-    source: tuple[str, int]
-    dialog: Dialog | None = None
-    media: CallMedia | None = None
-    task: asyncio.Task[None] | None = None
-    cancelled: bool = False
-    ended_by_peer: bool = False
-    answer: SessionDescription | None = None
-    sdp_version: int = 0
-    abandoned: Callable[[], Awaitable[None]] | None = None  # a voice app's call cancelled before answer
 
 
 class AppServer:
@@ -172,12 +96,12 @@ class AppServer:
             conference=self._voice_conference,
         )
         # <Dial> of voice apps: the cpaas-calls part's bridge; None: one extension by REFER.
-        self.voice_dialer: Callable[[_Call, DialRequest], Awaitable[DialResult]] | None = None
+        self.voice_dialer: Callable[[AppCall, DialRequest], Awaitable[DialResult]] | None = None
         self._answers: dict[TransactionKey, asyncio.Future[int]] = {}  # our REFERs: final status
         self.prompt_mode = ""
         self.transport: SipTransport | None = None
-        self._calls: dict[tuple[str, str], _Call] = {}
-        self._pending: dict[tuple[str, str, int], _Call] = {}  # INVITEs not answered yet
+        self._calls: dict[tuple[str, str], AppCall] = {}
+        self._pending: dict[tuple[str, str, int], AppCall] = {}  # INVITEs not answered yet
         self._tasks: set[asyncio.Task[None]] = set()  # answering INVITEs
         self._running: set[asyncio.Task[None]] = set()  # apps, until they have stored what they must
         self._host = "127.0.0.1"
@@ -216,7 +140,7 @@ class AppServer:
     async def stop(self) -> None:
         """Hang up every call (BYE), wait for the apps to finish storing, close the socket."""
         for call in list(self._calls.values()):
-            self._hangup(call)
+            self.hangup(call)
         tasks = list(self._running) + list(self._tasks)
         if tasks:
             await asyncio.wait(tasks, timeout=5.0)
@@ -239,7 +163,7 @@ class AppServer:
             # Our 200 was never acknowledged (RFC 3261 §13.3.1.4): end the session with BYE.
             for call in list(self._calls.values()):
                 if call.invite.top_via.branch == event.key.branch:
-                    self._hangup(call)
+                    self.hangup(call)
         elif isinstance(event, ResponseReceived) and event.response.status >= 200:
             waiting = self._answers.pop(event.key, None)
             if waiting is not None and not waiting.done():
@@ -282,7 +206,7 @@ class AppServer:
         else:
             self._reply(request, 405, extra=[("Allow", ALLOW)])
 
-    def _in_dialog(self, request: Request, call: _Call | None) -> None:
+    def _in_dialog(self, request: Request, call: AppCall | None) -> None:
         method = request.method
         if call is None or call.dialog is None:
             if method != "ACK":
@@ -311,12 +235,12 @@ class AppServer:
         else:
             self._respond_in_dialog(call, request, 501)
 
-    def _respond_in_dialog(self, call: _Call, request: Request, status: int, **kw: object) -> None:
+    def _respond_in_dialog(self, call: AppCall, request: Request, status: int, **kw: object) -> None:
         assert self.transport is not None and call.dialog is not None
         response = make_response(request, status, to_tag=call.dialog.local_tag, **kw)  # type: ignore[arg-type]
         self.transport.send_response(response)
 
-    def _reinvite(self, call: _Call, request: Request) -> None:
+    def _reinvite(self, call: AppCall, request: Request) -> None:
         try:
             offer = parse_sdp(request.body) if request.body else None
         except SipParseError:
@@ -355,16 +279,16 @@ class AppServer:
         pending_key = (request.call_id, request.from_.tag or "", request.cseq.seq)
         if pending_key in self._pending:
             return  # a retransmission while we look things up: the transaction sent 100 already
-        call = _Call((request.call_id, new_tag()), request, addr)
+        call = AppCall((request.call_id, new_tag()), request, addr)
         self._pending[pending_key] = call
         task = asyncio.ensure_future(self._answer(call, pending_key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, call: _Call, pending_key: tuple[str, str, int]) -> None:
+    async def _answer(self, call: AppCall, pending_key: tuple[str, str, int]) -> None:
         request = call.invite
         try:
-            outcome = await self._prepare(call)
+            outcome = await choose_app(self, call)
             if isinstance(outcome, tuple):
                 status, reason = outcome
                 if not call.cancelled:
@@ -392,128 +316,6 @@ class AppServer:
         self._running.add(call.task)
         call.task.add_done_callback(self._running.discard)
 
-    async def _prepare(self, call: _Call) -> tuple[int, str] | Callable[[CallMedia], object]:
-        """Check the INVITE, find the mailbox, open the RTP endpoint: the app to run, or a refusal."""
-        request = call.invite
-        uri = request.uri
-        user = uri.user if isinstance(uri, SipUri) else None
-        deposit = _DEPOSIT.match(user or "")
-        attendant = _ATTENDANT.match(user or "")
-        conference = is_conference(user)
-        voice_app = application_of(user)
-        if (
-            user not in ("vm-main", "vm-login")
-            and deposit is None
-            and attendant is None
-            and not conference
-            and voice_app is None
-        ):
-            return 404, "Not Found (no such app)"
-        try:
-            caller = caller_info(request)
-        except ValueError as exc:
-            return 400, f"Bad Request ({exc})"
-        if request.content_type != "application/sdp" or not request.body:
-            return 488, "Not Acceptable Here (an SDP offer is required)"
-        try:
-            offer = parse_sdp(request.body)
-        except SipParseError as exc:
-            return 400, f"Bad Request (SDP: {exc.reason[:80]})"
-        box: MailboxInfo | None = None
-        reason = "unavailable"
-        if deposit is not None:
-            try:
-                owner = uuid.UUID(deposit.group(1))
-            except ValueError:
-                return 404, "Not Found (no such mailbox)"
-            box = await asyncio.to_thread(self.store.mailbox, caller.tenant_id, owner)
-            if box is None or not box.enabled:
-                return 404, "Not Found (no such mailbox)"
-            header = (request.headers.get("X-Centrex-Reason") or "unavailable").strip().lower()
-            reason = header if header in REASONS else "unavailable"
-        elif conference:
-            if not await self.conference.exists(caller.tenant_id, user):
-                return 404, "Not Found (no such conference)"
-        elif attendant is not None:
-            try:
-                menu_id = uuid.UUID(attendant.group(1))
-            except ValueError:
-                return 404, "Not Found (no such attendant)"
-            if not await asyncio.to_thread(self.attendant.store.exists, caller.tenant_id, menu_id):
-                return 404, "Not Found (no such attendant)"
-        elif voice_app is not None:
-            if not await self.voice.exists(caller.tenant_id, voice_app):
-                return 404, "Not Found (no such application)"
-        elif user == "vm-main":
-            if caller.caller_user is None:
-                return 400, "Bad Request (X-Centrex-Caller-User is required for vm-main)"
-            box = await asyncio.to_thread(self.store.mailbox, caller.tenant_id, caller.caller_user)
-            if box is None or not box.enabled:
-                return 404, "Not Found (no such mailbox)"
-        # Offer/answer: our port first (any port: negotiate only looks at the offer's formats).
-        probe = negotiate_answer(offer, self._host, 9, (PCMU, PCMA, TELEPHONE_EVENT))
-        fmt = format_of(probe)
-        if fmt is None:
-            return 488, "Not Acceptable Here (PCMU or PCMA required)"
-        media = CallMedia(
-            self.ports,
-            self._host,
-            fmt,
-            remote_of(offer),
-            trusted_hosts=self.allowed_sources,
-        )
-        try:
-            await media.start()
-        except (PortsExhausted, MediaError, OSError):
-            log.warning("app server: no RTP port for a call from %s", call.source, exc_info=True)
-            return 503, "Service Unavailable (no media ports)"
-        ready: Prepared | None = None
-        if voice_app is not None:
-            # The first document before answer: a first <Reject> refuses the INVITE (486/603).
-            dialled = clean(request.headers.get("X-Centrex-Dialled")) or caller.caller
-            prepared = await self.voice.prepare(
-                caller.tenant_id,
-                voice_app,
-                caller.caller,
-                dialled,
-                caller.caller_name or None,
-                str(caller.call_id) if caller.call_id else None,
-            )
-            if isinstance(prepared, tuple):
-                media.close()
-                return prepared
-            ready = prepared
-            call.abandoned = prepared.interpreter.abandoned
-        call.media = media
-        call.answer = negotiate_answer(
-            offer, self._host, media.port, codecs_for(fmt), session_id=call.key[1], session_version=0
-        )
-        if ready is not None:
-            voice = ready
-            return lambda m: self.voice.run(voice, m, self._voice_control(call, voice.interpreter.notice))
-        if conference:
-            assert user is not None
-            room_user = user
-            return lambda m: self.conference.run(m, caller, room_user)
-        if attendant is not None:
-            return lambda m: self.attendant.run(m, caller, menu_id, lambda to: self.refer(call, to))
-        if deposit is not None:
-            assert box is not None
-            deposit_box = box
-            return lambda m: self.voicemail.deposit(m, deposit_box, caller, reason)
-        own = box
-        return lambda m: self.voicemail.retrieve(m, caller, own)
-
-    def _voice_control(self, call: _Call, notice: Callable[..., Awaitable[None]]) -> AppCallControl:
-        dialer = self.voice_dialer
-        return AppCallControl(
-            lambda: self._hangup(call),
-            lambda target: self.refer(call, target),
-            (lambda request: dialer(call, request)) if dialer is not None else None,
-            notice,
-            call.media.closed if call.media is not None else None,
-        )
-
     async def _voice_conference(self, media: CallMedia, call: VoiceCall, name: str) -> None:
         """<Dial><Conference>name</Conference></Dial>: the app server's room of that name."""
         tenant = call.tenant_id
@@ -521,7 +323,7 @@ class AppServer:
         caller = CallerInfo(tenant, None, call.from_number[:64], call.caller_name or "", None)
         await self.conference.run_named(media, caller, voice_room(tenant, name), name, VOICE_ROOM_PARTIES)
 
-    def _send_200(self, call: _Call) -> None:
+    def _send_200(self, call: AppCall) -> None:
         assert self.transport is not None and call.answer is not None
         response = make_response(
             call.invite,
@@ -541,22 +343,22 @@ class AppServer:
     def contact(self) -> str:
         return self._contact()
 
-    def adopt(self, invite: Request, source: tuple[str, int], dialog: Dialog, media: CallMedia) -> _Call:
+    def adopt(self, invite: Request, source: tuple[str, int], dialog: Dialog, media: CallMedia) -> AppCall:
         """A call we placed was answered (apps/outbound.py): in-dialog requests find it from now on."""
-        call = _Call((invite.call_id, dialog.local_tag), invite, source, dialog=dialog, media=media)
+        call = AppCall((invite.call_id, dialog.local_tag), invite, source, dialog=dialog, media=media)
         self._calls[call.key] = call
         return call
 
-    def end_call(self, call: _Call) -> None:
+    def end_call(self, call: AppCall) -> None:
         """Hang up a call (BYE unless already ended) and release its media."""
-        self._hangup(call)
+        self.hangup(call)
         self._end(call)
 
     def _contact(self) -> str:
         host, port = self.address
         return f"<sip:apps@{host}:{port}>" if ":" not in host else f"<sip:apps@[{host}]:{port}>"
 
-    async def _run(self, call: _Call, app: Callable[[CallMedia], object]) -> None:
+    async def _run(self, call: AppCall, app: App) -> None:
         assert call.media is not None
         try:
             await app(call.media)  # type: ignore[misc]
@@ -566,10 +368,10 @@ class AppServer:
             log.exception("app server: app failed on call %s", call.key[0])
         finally:
             if not call.ended_by_peer:
-                self._hangup(call)
+                self.hangup(call)
             self._end(call)
 
-    async def refer(self, call: _Call, target: str, timeout_s: float = REFER_TIMEOUT_S) -> int:
+    async def refer(self, call: AppCall, target: str, timeout_s: float = REFER_TIMEOUT_S) -> int:
         """Hand the caller back to the switch: an in-dialog REFER to ``target`` (an extension or an
         app user part). Returns the final status (202: the switch took it and will BYE us)."""
         dialog = call.dialog
@@ -593,7 +395,7 @@ class AppServer:
         finally:
             self._answers.pop(key, None)
 
-    def _target_of(self, call: _Call) -> tuple[str, int]:
+    def _target_of(self, call: AppCall) -> tuple[str, int]:
         """Where in-dialog requests go: the remote target's address, else where the INVITE came from."""
         assert call.dialog is not None
         target = call.dialog.remote_target
@@ -603,7 +405,7 @@ class AppServer:
         return call.source
 
     # -- ending -----------------------------------------------------------------------------------
-    def _hangup(self, call: _Call) -> None:
+    def hangup(self, call: AppCall) -> None:
         """We end the call: BYE to the engine (once)."""
         dialog = call.dialog
         if dialog is None or dialog.state is DialogState.TERMINATED or self.transport is None:
@@ -619,7 +421,7 @@ class AppServer:
         if call.media is not None:
             call.media.close()
 
-    def _end(self, call: _Call) -> None:
+    def _end(self, call: AppCall) -> None:
         if call.media is not None:
             call.media.close()
         if call.dialog is not None:

@@ -1,5 +1,6 @@
 """What the app server reads off an INVITE: the caller's X-Centrex-* headers, the audio format of an
-offer and where to send it, key presses in SIP INFO — pure functions (apps/server.py does the I/O)."""
+offer and where to send it, key presses in SIP INFO — pure functions (apps/app_choice.py and
+apps/server.py do the I/O)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from twilio.rest import Client
 
 from centrex.api.app import create_app
-from centrex.apps.server import AppConfig, AppServer
+from centrex.apps.app_config import AppConfig
+from centrex.apps.server import AppServer
 from centrex.calls.events import CallEnded
 from centrex.calls.media import RelayAnchor
 from centrex.cpaas.calls.desk import CallDesk

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from centrex.apps.server import AppConfig
+from centrex.apps.app_config import AppConfig
 from centrex.calls.media import RelayAnchor
 from centrex.cpaas.accounts import ensure_account
 from centrex.cpaas.sids import new_sid

@@ -32,10 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from centrex.cpaas.calls import rows
 from centrex.cpaas.calls.dial import DialParent, dial
 from centrex.cpaas.calls.pacing import SharedPacer
+from centrex.cpaas.voice.app_session import CallEnded, VoiceEnv
 from centrex.cpaas.voice.control import AppStart, DialRequest, DialResult, VoiceCall
 from centrex.cpaas.voice.fetch import API_VERSION, AppClient, FetchError
 from centrex.cpaas.voice.records import VoiceRecords
-from centrex.cpaas.voice.runner import APP_ERROR, Interpreter, VoiceEnv
+from centrex.cpaas.voice.runner import APP_ERROR, Interpreter
 from centrex.cpaas.voice.sounds import Sounds
 from centrex.cpaas.voice.verbs import Document, Say, VerbError
 from centrex.media.g711 import Pcm
@@ -380,9 +381,8 @@ class CallDesk:
         except (FetchError, VerbError) as exc:
             await interp.notice(str(exc), code=getattr(exc, "code", None))
             await interp.prompt(Say(APP_ERROR), interrupt="")
-        except Exception as exc:
-            if type(exc).__name__ != "_End":  # the interpreter's <Hangup>
-                raise
+        except CallEnded:  # the interpreter's <Hangup>
+            pass
 
     async def _record(self, live: LiveCall, max_s: int) -> None:
         assert live.leg is not None

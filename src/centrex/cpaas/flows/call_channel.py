@@ -3,10 +3,11 @@ runs on — say, play, gather DTMF, dial an extension or a number, record a voic
 to a queue, hang up.
 
 Nothing here touches media itself: every operation is one of the voice-app interpreter's
-(cpaas/voice/runner.py) — ``prompt`` for Say/Play, ``collect`` for Gather, ``place`` for Dial (which
-refuses 911/933 under cpaas.txt §2.4.4 and writes the refusal in the call's log), ``capture`` for
-Record, ``hand_to_queue`` for Enqueue — so a flow's call sounds, records and dials exactly as a
-TwiML app's does, and its notices land in the same call log (cpaas_call_notices).
+(cpaas/voice/runner.py) — ``prompt`` for Say/Play, ``collect`` for Gather, ``capture`` for Record
+(media_verbs.py), ``place`` for Dial (dial_verbs.py: it refuses 911/933 under cpaas.txt §2.4.4 and
+writes the refusal in the call's log), ``hand_to_queue`` for Enqueue (queue_verbs.py) — so a flow's
+call sounds, records and dials exactly as a TwiML app's does, and its notices land in the same call
+log (cpaas_call_notices).
 """
 
 from __future__ import annotations

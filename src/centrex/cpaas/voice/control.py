@@ -3,7 +3,7 @@
 The interpreter (cpaas/voice/runner.py) plays, gathers and records through the call's media
 (apps/media.py CallMedia); everything that changes the call itself — hanging up, rejecting before
 answer, handing the call back to the switch (REFER), dialling another party and bridging it — goes
-through a ``CallControl``. The app server gives one per call (apps/server.py); the cpaas-calls part
+through a ``CallControl``. The app server gives one per call (apps/app_choice.py); the cpaas-calls part
 implements ``dial`` (bridging on the app server). Until it does, the app server's default ``dial``
 hands a single extension target to the switch by REFER.
 

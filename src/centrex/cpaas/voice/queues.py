@@ -3,7 +3,7 @@ the tenant's call-centre queues, ``<Leave>`` in its wait URL, and ``<Dial><Queue
 caller waiting longest.
 
 The tenant's call-centre queues (pbx/queues.py, with agents, music and announcements) keep taking
-``<Enqueue>`` by REFER (runner.py). Any other name is a queue of the app server, made on first use as
+``<Enqueue>`` by REFER (queue_verbs.py). Any other name is a queue of the app server, made on first use as
 Twilio's are: the caller stays on the app server, hears the wait URL's document again and again
 (Twilio's parameters QueuePosition, QueueSid, QueueTime, AvgQueueTime, CurrentQueueSize), and
 leaves the queue

@@ -24,11 +24,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.flows.call_trigger import FlowCalls, studio_flow
+from centrex.cpaas.voice.app_session import VoiceEnv
 from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
 from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
 from centrex.cpaas.voice.queues import AppQueues
 from centrex.cpaas.voice.records import VoiceRecords
-from centrex.cpaas.voice.runner import Interpreter, VoiceEnv
+from centrex.cpaas.voice.runner import Interpreter
 from centrex.cpaas.voice.sounds import Sounds
 from centrex.cpaas.voice.verbs import Document, Message, Reject, VerbError
 from centrex.store.models.queues import CallQueue
