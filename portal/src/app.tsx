@@ -11,7 +11,7 @@ import { userRoutes } from "./pages/user";
 import { PhonePage } from "./pages/phone";
 import { accountRoutes } from "./pages/account";
 import { flowRoutes } from "./pages/flows";
-import { campaignRoutes } from "./pages/campaigns";
+import { campaignRoutes } from "./pages/campaigns/campaigns";
 
 export type PageProps = { session: Session; params: Record<string, string> };
 export type RouteDef = { path: string; title: string; page: FunctionComponent<PageProps>; nav?: boolean };
