@@ -11,9 +11,12 @@ import { userRoutes } from "./pages/user";
 import { PhonePage } from "./pages/phone";
 import { accountRoutes } from "./pages/account";
 import { flowRoutes } from "./pages/flows";
+import { campaignRoutes } from "./pages/campaigns/campaigns";
 
 export type PageProps = { session: Session; params: Record<string, string> };
 export type RouteDef = { path: string; title: string; page: FunctionComponent<PageProps>; nav?: boolean };
+// The CPaaS section: flows, then campaigns (issue 20 §1, §2).
+const cpaasRoutes: RouteDef[] = [...flowRoutes, ...campaignRoutes];
 
 function NavSection(props: { title: string; items: { href: string; label: string }[]; path: string }) {
   return (
@@ -35,7 +38,7 @@ function home(s: Session): string {
   return `/t/${s.tenantId}/me/voicemail`;
 }
 
-// A developer (a CPaaS key) builds flows; so does an office administrator (issue 20 §1).
+// A developer (a CPaaS key) builds flows and runs campaigns; so does an office administrator (issue 20 §1, §2).
 const isDeveloper = (s: Session) => s.roles.includes("developer");
 
 export function App() {
@@ -70,7 +73,7 @@ export function App() {
       items: adminRoutes.filter((r) => r.nav !== false).map((r) => ({ href: r.path.replace(":tenant", tenantId), label: r.title })),
     });
   if (tenantId && (isAdmin(session) || isDeveloper(session)))
-    sections.push({ title: "CPaaS", items: flowRoutes.filter((r) => r.nav !== false).map((r) => ({ href: r.path.replace(":tenant", tenantId), label: r.title })) });
+    sections.push({ title: "CPaaS", items: cpaasRoutes.filter((r) => r.nav !== false).map((r) => ({ href: r.path.replace(":tenant", tenantId), label: r.title })) });
   if (session.kind === "user" && session.tenantId && !isDeveloper(session))
     sections.push({
       title: "My phone",
@@ -84,7 +87,7 @@ export function App() {
   if (session.enrollOnly) sections.length = 0;
 
   let content: ComponentChildren = null;
-  for (const r of [...operatorRoutes, ...adminRoutes, ...flowRoutes, ...userRoutes, ...accountRoutes]) {
+  for (const r of [...operatorRoutes, ...adminRoutes, ...cpaasRoutes, ...userRoutes, ...accountRoutes]) {
     const params = match(r.path, path);
     if (params) {
       const P = r.page;

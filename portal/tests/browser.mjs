@@ -1,5 +1,6 @@
 // Browser scenarios of the portal, driven by playwright-core in Debian's chromium. Run by
-// tests/portal/test_portal_browser.py against a real `centrex serve`:
+// tests/portal/test_portal_browser.py (and, for "campaigns", test_portal_campaigns_browser.py, whose
+// `centrex serve` has an SMS carrier) against a real `centrex serve`:
 //   CENTREX_URL=http://127.0.0.1:port CENTREX_CTX='{"tenant_id": ...}' node tests/browser.mjs <scenario>
 // Prints one "ok: ..." line per checked step; exits non-zero (with the reason) on the first failure.
 import { createHmac } from "node:crypto";
@@ -314,6 +315,149 @@ const scenarios = {
     step("an end user sees no administration data of their own tenant");
   },
 
+  // Campaigns (issue 20 §2): an office administrator makes a contact list of two contacts, records
+  // the consent of one, creates and starts an SMS marketing campaign, and reads its report: one sent
+  // (and delivered: the carrier's receipt), one skipped for no consent. A campaign scheduled for
+  // tomorrow is cancelled. A developer (CPaaS key) sees the campaigns too.
+  async campaigns({ page }) {
+    await signInWithPassword(page, CTX.admin_email, CTX.admin_password);
+    const cpaas = await page.locator(".nav-section", { has: page.locator(".nav-title", { hasText: "CPaaS" }) }).locator("a").allTextContents();
+    expect(cpaas.indexOf("Campaigns") === cpaas.indexOf("Flows") + 1, `Campaigns is beside Flows in the CPaaS section (${cpaas.join(", ")})`);
+    await page.getByTestId("nav-Campaigns").click();
+    await page.getByTestId("campaigns").waitFor();
+    expect(page.url().endsWith(`/t/${CTX.tenant_id}/campaigns`), "the office administrator opens Campaigns");
+
+    const lform = page.getByTestId("list-form");
+    await lform.locator("#f-name").fill("Spring list");
+    await lform.locator("button[type=submit]").click();
+    await page.getByTestId("contacts").waitFor();
+    const listId = page.url().split("/lists/")[1];
+    expect(listId && listId.length > 8, `the new contact list opens (${listId})`);
+
+    // One contact the API refuses: the whole request is, and the page names the line.
+    const cform = page.getByTestId("contacts-form");
+    await cform.locator("#f-contacts").fill(`${CTX.consented}, Consenting Contact\nnot a number, Nobody`);
+    await cform.locator("button[type=submit]").click();
+    const bad = cform.locator(".field.invalid .error-text");
+    await bad.waitFor();
+    expect((await bad.textContent()).startsWith("Line 2:"), `a contact that is no number is refused on its line: "${await bad.textContent()}"`);
+    await cform.locator("#f-contacts").fill(`${CTX.consented}, Consenting Contact\n${CTX.unconsented}, Silent Contact`);
+    await cform.locator("button[type=submit]").click();
+    await cform.locator(".notice.ok", { hasText: "2 added" }).waitFor();
+    // The same two from a CSV file (its header names the columns; another column is an attribute).
+    const csv = `number,name,customer_id\n${CTX.consented},Consenting Contact,A-1\n${CTX.unconsented},Silent Contact,B-2\n`;
+    await page.getByTestId("contacts-import").setInputFiles({ name: "contacts.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByText("contacts.csv: 0 added, 2 updated.").waitFor();
+    const listed = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/contact-lists/${listId}/contacts`);
+    expect(listed.body.items.length === 2 && listed.body.items.find((c) => c.number === CTX.consented)?.attributes?.customer_id === "A-1",
+      "a CSV file updates the contacts, its extra column kept as an attribute (API)");
+    const contacts = page.getByTestId("contacts");
+    await contacts.getByTestId(`consent-${CTX.consented}`).getByText("no consent on record").waitFor();
+    await contacts.getByTestId(`consent-${CTX.unconsented}`).getByText("no consent on record").waitFor();
+    step("both contacts are listed, neither with consent on record yet");
+
+    // The consent of the first, recorded from its row (who, how, the evidence).
+    await page.getByTestId(`consent-for-${CTX.consented}`).click();
+    const consent = page.getByTestId("consent-form");
+    expect((await consent.locator("#f-number").inputValue()) === CTX.consented, "Record consent fills in the contact's number");
+    await consent.locator("#f-channel").selectOption("sms");
+    await consent.locator("#f-purpose").selectOption("marketing");
+    await consent.locator("#f-method").selectOption("web-form");
+    await consent.locator("#f-evidence").fill("Checkbox on example.com/spring, IP 192.0.2.7");
+    await consent.locator("button[type=submit]").click();
+    await consent.locator(".notice.ok").waitFor();
+    await contacts.getByTestId(`consent-${CTX.consented}`).locator('[data-consent="sms marketing granted"]').waitFor();
+    expect((await contacts.getByTestId(`consent-${CTX.unconsented}`).textContent()).includes("no consent on record"), "the consent is on record for the first contact only");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, "admin-contact-list");
+
+    // The campaign: refused without its message (the API's 422 under the field), then started.
+    await page.getByTestId("all-campaigns").click();
+    const form = page.getByTestId("campaign-form");
+    await form.locator("#f-name").fill("Spring offer");
+    await form.locator("#f-list_id").selectOption({ label: "Spring list (2)" });
+    await form.locator("#f-channel").selectOption("sms");
+    await form.locator("#f-purpose").selectOption("marketing");
+    await form.locator(`#f-from option[value="${CTX.from_number}"]`).waitFor({ state: "attached" });
+    await form.locator("#f-from").selectOption(CTX.from_number);
+    await form.locator("#f-rate_per_s").fill("5");
+    await form.locator("button[type=submit]").click();
+    const noBody = form.locator(".field.invalid", { has: page.locator("#f-body") }).locator(".error-text");
+    await noBody.waitFor();
+    expect(/body/.test(await noBody.textContent()), `a campaign without its message is refused: "${await noBody.textContent()}"`);
+    await form.locator("#f-body").fill(CTX.text);
+    await form.locator("button[type=submit]").click();
+    await page.getByTestId("report").waitFor();
+    const campaignId = page.url().split("/campaigns/")[1];
+    console.log(`campaign-id: ${campaignId}`);
+
+    // The report follows the runner without a reload.
+    await page.getByTestId("campaign-status").filter({ hasText: /^completed$/ }).waitFor();
+    await page.getByTestId("report-sent").filter({ hasText: /^1$/ }).waitFor();
+    await page.getByTestId("report-skipped").filter({ hasText: /^1$/ }).waitFor();
+    await page.getByTestId("report-delivered").filter({ hasText: /^1$/ }).waitFor();
+    step("the campaign completes: 1 sent, 1 skipped, the sent one delivered");
+    const noConsent = page.getByTestId("skipped-no_consent");
+    expect((await noConsent.getByTestId("count").textContent()) === "1" && (await page.getByTestId("skipped-by-reason").locator("tr").count()) === 1,
+      `skipped by reason: "${(await noConsent.textContent()).trim()}", and no other reason`);
+    const sentTo = page.getByTestId(`recipient-${CTX.consented}`);
+    const skippedTo = page.getByTestId(`recipient-${CTX.unconsented}`);
+    expect((await sentTo.getAttribute("data-status")) === "sent", "the consenting contact was sent the message");
+    expect((await skippedTo.getAttribute("data-status")) === "skipped" && (await skippedTo.getAttribute("data-reason")) === "no_consent",
+      "the other was skipped for no consent");
+    const report = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/campaigns/${campaignId}/report`);
+    expect(report.body.sent === 1 && report.body.skipped_by_reason.no_consent === 1, `the API's report agrees: ${JSON.stringify(report.body)}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, "admin-campaign-report");
+
+    // The list of campaigns shows the same figures.
+    await page.getByTestId("all-campaigns").click();
+    const row = page.getByTestId("campaign-Spring offer");
+    await row.getByTestId("sent").filter({ hasText: /^1$/ }).waitFor();
+    expect((await row.getAttribute("data-status")) === "completed" && (await row.getByTestId("skipped").textContent()) === "1"
+      && (await row.getByTestId("skipped-reasons").textContent()).includes("no consent: 1"),
+      `the campaigns list shows its state and figures: "${(await row.textContent()).replace(/\s+/g, " ")}"`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, "admin-campaign-list");
+
+    // Scheduled for tomorrow, then cancelled.
+    const at = new Date(Date.now() + 24 * 3600_000);
+    const local = `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, "0")}-${String(at.getDate()).padStart(2, "0")}T09:30`;
+    await form.locator("#f-name").fill("Later offer");
+    await form.locator("#f-list_id").selectOption({ label: "Spring list (2)" });
+    await form.locator(`#f-from option[value="${CTX.from_number}"]`).waitFor({ state: "attached" });
+    await form.locator("#f-from").selectOption(CTX.from_number);
+    await form.locator("#f-body").fill("See you tomorrow");
+    await form.locator("#f-start").selectOption("later");
+    await form.locator("#f-scheduled_at").fill(local);
+    await form.locator("button[type=submit]").click();
+    await page.getByTestId("campaign-status").filter({ hasText: /^scheduled$/ }).waitFor();
+    const later = page.url().split("/campaigns/")[1];
+    const scheduled = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/campaigns/${later}`);
+    expect(new Date(scheduled.body.scheduled_at).getTime() === new Date(local).getTime(), `scheduled for ${local} local time (${scheduled.body.scheduled_at})`);
+    page.once("dialog", (d) => d.accept());
+    await page.getByTestId("campaign-cancel").click();
+    await page.getByTestId("campaign-status").filter({ hasText: /^canceled$/ }).waitFor();
+    const canceled = await apiFromPage(page, `/api/v1/tenants/${CTX.tenant_id}/campaigns/${later}`);
+    expect(canceled.body.status === "canceled", "the scheduled campaign is cancelled (API)");
+
+    // The consent ledger has the record, with who recorded it.
+    await page.getByTestId("all-campaigns").click();
+    await page.getByTestId("compliance-link").click();
+    const ledger = page.getByTestId("consent-records").locator("tr", { hasText: CTX.consented });
+    await ledger.waitFor();
+    expect((await ledger.textContent()).includes("web-form"), "the consent ledger lists the record");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, "admin-campaign-consent");
+
+    // A developer (CPaaS key) has the page too.
+    await signOut(page);
+    await signIn(page, CTX.developer_token, CTX.tenant_id);
+    await page.getByTestId("nav-Campaigns").click();
+    await page.getByTestId("campaign-Spring offer").getByTestId("sent").filter({ hasText: /^1$/ }).waitFor();
+    step("a developer sees the campaigns and their figures");
+  },
+
   async screenshots({ page }) {
     await signIn(page, CTX.operator_token);
     for (const [p, name] of [
@@ -337,6 +481,7 @@ const scenarios = {
     for (const [p, name] of [
       ["users", "admin-users"], ["devices", "admin-devices"], ["numbers", "admin-numbers"], ["hunt-groups", "admin-hunt-groups"], ["queues", "admin-queues"],
       ["attendants", "admin-attendants"], ["e911", "admin-e911"], ["invoices", "admin-invoices"], ["audit", "admin-audit"], ["capacity", "admin-capacity"],
+      ["campaigns", "admin-campaigns"],
     ]) {
       await page.goto(`${BASE}/t/${CTX.tenant_id}/${p}`);
       await page.locator("h1").waitFor();

@@ -265,6 +265,7 @@ def test_screenshots_of_each_main_page(portal: Portal, tmp_path: Path) -> None:
     target = Path(os.environ.get("CENTREX_SCREENSHOTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
     run_scenario(portal, "screenshots", shots=target.resolve())
-    for name in ("operator-tenants", "admin-users", "admin-queues", "user-voicemail", "login"):
+    pages = ("operator-tenants", "admin-users", "admin-queues", "admin-campaigns", "user-voicemail", "login")
+    for name in pages:
         png = target / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000, name

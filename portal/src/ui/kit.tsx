@@ -189,6 +189,28 @@ export function Field(props: {
   );
 }
 
+/** A multi-line field (a message, a list pasted in), with the API's error under it like Field. */
+export function TextArea(props: { form: FormApi; name: string; label: string; rows?: number; placeholder?: string; hint?: string; required?: boolean }) {
+  const { form, name } = props;
+  const err = form.errors[name];
+  const id = `f-${name}`;
+  return (
+    <div class={`field ${err ? "invalid" : ""}`}>
+      <label for={id}>{props.label}{props.required && <span class="req">*</span>}</label>
+      <textarea
+        id={id}
+        name={name}
+        rows={props.rows ?? 3}
+        placeholder={props.placeholder}
+        value={form.values[name] ?? ""}
+        onInput={(e) => form.set(name, (e.target as HTMLTextAreaElement).value)}
+        aria-invalid={err ? "true" : undefined}
+      />
+      {err ? <small class="error-text">{err}</small> : props.hint && <small class="muted">{props.hint}</small>}
+    </div>
+  );
+}
+
 export function Select(props: {
   form: FormApi;
   name: string;
