@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import re
@@ -483,7 +484,7 @@ class AppServer:
                 media.close()
                 return prepared
             ready = prepared
-            call.abandoned = prepared.interpreter.abandoned
+            call.abandoned = functools.partial(self.voice.abandoned, prepared)
         call.media = media
         call.answer = negotiate_answer(
             offer, self._host, media.port, codecs_for(fmt), session_id=call.key[1], session_version=0
