@@ -18,7 +18,14 @@ def extend(session: Session, tw: TenantWorld) -> None:
     store.publish(session, flow)
     spare = store.create_flow(session, tenant_id, "Spare flow")
     execution = store.create_execution(
-        session, flow, 1, "rest", "+16175550111", "+16175550100", {"flow": {"variables": {}}}
+        session,
+        flow,
+        1,
+        store.starter_definition(),
+        "rest",
+        "+16175550111",
+        "+16175550100",
+        {"flow": {"variables": {}}},
     )
     execution.status = "ended"
     session.add(

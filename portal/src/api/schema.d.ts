@@ -2865,7 +2865,8 @@ export interface paths {
          * Start Execution
          * @description Studio's REST trigger (event incomingRequest): ``to`` is the contact
          *     (``{{contact.channel.address}}``), ``from`` the flow's number, ``parameters`` ``{{flow.data.*}}``.
-         *     Runs the published revision; 409 if there is none.
+         *     Runs the published revision; 409 if there is none, or if the flow's
+         *     ``flags.allow_concurrent_calls`` is false and ``to`` already has an active execution of it.
          */
         post: operations["start_execution"];
         delete?: never;
@@ -28457,7 +28458,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflicts with existing data (a duplicate, a resource in use) */
+            /** @description the flow has no published revision (rule flow-published), or it does not allow concurrent calls and `to` already has an active execution of it (rule flow-concurrent-calls) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -23,6 +23,7 @@ codec, telephone-event when offered); a voice app's first document is fetched to
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
@@ -142,7 +143,7 @@ async def choose_app(server: AppServer, call: AppCall) -> tuple[int, str] | App:
             media.close()
             return prepared
         ready = prepared
-        call.abandoned = prepared.interpreter.abandoned
+        call.abandoned = functools.partial(server.voice.abandoned, prepared)
     call.media = media
     call.answer = negotiate_answer(
         offer, server.host, media.port, codecs_for(fmt), session_id=call.key[1], session_version=0

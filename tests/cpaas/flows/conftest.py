@@ -35,6 +35,8 @@ class RestService:
     hits: list[RestHit] = field(default_factory=list)
     answer: dict[str, Any] = field(default_factory=dict)  # path → JSON answered
     status: int = 200
+    # Set: a request to a path starting /hold waits for it (an execution kept active on purpose).
+    hold: threading.Event = field(default_factory=threading.Event)
 
 
 @pytest.fixture
@@ -46,6 +48,8 @@ def rest_service() -> Iterator[RestService]:
             raw = self.rfile.read(int(self.headers.get("content-length", "0") or 0)).decode()
             svc = state["s"]
             svc.hits.append(RestHit(self.command, self.path, dict(self.headers.items()), raw))
+            if self.path.startswith("/hold"):
+                svc.hold.wait(30)
             body = json.dumps(svc.answer.get(self.path.split("?")[0], {})).encode()
             self.send_response(svc.status)
             self.send_header("content-type", "application/json")
@@ -65,6 +69,7 @@ def rest_service() -> Iterator[RestService]:
     try:
         yield state["s"]
     finally:
+        state["s"].hold.set()
         httpd.shutdown()
         httpd.server_close()
 

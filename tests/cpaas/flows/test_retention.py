@@ -38,6 +38,7 @@ def test_content_after_30_days_records_after_3_years(db_url: str) -> None:
                     s,
                     flow,
                     1,
+                    store.starter_definition(),
                     "message",
                     "+16175550111",
                     "+16175550100",

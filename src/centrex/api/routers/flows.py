@@ -231,11 +231,22 @@ def set_numbers(data: TenantDep, flow_id: str, body: NumbersIn) -> dict[str, Any
 
 
 # -- executions ------------------------------------------------------------------------------------
-@router.post("/{flow_id}/executions", status_code=201)
+@router.post(
+    "/{flow_id}/executions",
+    status_code=201,
+    responses={
+        409: {
+            "description": "the flow has no published revision (rule flow-published), or it does not"
+            " allow concurrent calls and `to` already has an active execution of it (rule"
+            " flow-concurrent-calls)"
+        }
+    },
+)
 def start_execution(data: TenantDep, request: Request, flow_id: str, body: ExecutionIn) -> dict[str, Any]:
     """Studio's REST trigger (event incomingRequest): ``to`` is the contact
     (``{{contact.channel.address}}``), ``from`` the flow's number, ``parameters`` ``{{flow.data.*}}``.
-    Runs the published revision; 409 if there is none."""
+    Runs the published revision; 409 if there is none, or if the flow's
+    ``flags.allow_concurrent_calls`` is false and ``to`` already has an active execution of it."""
     flow = _flow(data, flow_id, Action.CREATE)
     engine = engine_for(request.app.state.sessionmaker)
     messenger = getattr(request.app.state, "messaging", None)
@@ -245,6 +256,8 @@ def start_execution(data: TenantDep, request: Request, flow_id: str, body: Execu
         row = engine.start_by_rest(data.tenant_id, flow.id, body.to, body.from_, body.parameters)
     except NotRunnable as exc:
         raise Conflict(str(exc), field="flow_id", rule="flow-published") from None
+    except store.ContactBusy as exc:
+        raise Conflict(str(exc), field="to", rule="flow-concurrent-calls") from None
     return store.execution_view(row)
 
 

@@ -4,11 +4,22 @@ its ``extension``) whose ``flow_id`` names a flow; a call to it runs the flow's 
 from the trigger's ``incomingCall`` transition, on the call (a CallChannel over the voice-app
 interpreter, call_channel.py).
 
-Before answer: a flow that is not the tenant's, or has no published revision, refuses the INVITE
-with 480 Temporarily Unavailable and a line in the call's log — the caller is never answered into
-silence. After answer: ``start_by_call`` runs the execution (runtime.py logs each step); when it
-ends (a state without a next, or the caller hung up) the call is hung up, as Studio does, and the
-call's status callbacks (answered … completed) go out as for any application.
+Before answer, ``FlowCalls.admit`` writes the call's execution (channel voice, the caller as
+contact), so the INVITE is refused — never answered into silence — with a line in the call's log
+(cpaas_call_notices) when the flow cannot run it:
+
+- 404 Not Found: no such flow in the call's tenant;
+- 480 Temporarily Unavailable: the flow has no published revision (it may have one later);
+- 486 Busy Here: the flow's ``flags.allow_concurrent_calls`` is false and the caller already has an
+  active execution of it (store.create_execution refuses; the database decides a race). 486, not
+  480: the refusal is about this caller being busy in the flow, as a <Reject reason="busy"/> is,
+  and Twilio's CallStatus for it is ``busy``.
+
+Writing the row before answer is what makes the refusal a SIP answer: two calls from the same
+caller at once cannot both pass. A call cancelled before answer ends its execution (``abandoned``).
+After answer ``run`` walks the flow from the trigger's ``incomingCall`` transition (runtime.py logs
+each step); when it ends (a state without a next, or the caller hung up) the call is hung up, as
+Studio does, and the call's status callbacks (answered … completed) go out as for any application.
 
 ``trigger.call`` holds Twilio's call parameters (CallSid, AccountSid, From, To, Caller, Called,
 CallStatus, Direction, ApiVersion, CallerName); ``contact.channel.address`` is the caller's number
@@ -22,6 +33,7 @@ import contextlib
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -49,6 +61,28 @@ _STUDIO = re.compile(r"/v1/Accounts/(?P<account>AC[0-9a-f]{32})/Flows/(?P<flow>F
 
 UNPUBLISHED = (480, "Temporarily Unavailable (the flow has no published revision)")
 NO_FLOW = (404, "Not Found (no such flow)")
+BUSY = (486, "Busy Here (the caller already has an active execution of the flow)")
+CONTACT_BUSY_CODE = 81002  # Twilio's Studio warning for a new call of a contact already in the flow
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why the call cannot run the flow: the INVITE's final response and the call log's line."""
+
+    status: int
+    reason: str
+    notice: str
+    code: int = 20404
+    level: str = "error"
+
+
+@dataclass
+class Admitted:
+    """The call's execution, written before answer: what ``run`` walks once the call is answered."""
+
+    ctx: FlowContext
+    definition: dict[str, Any]
+    max_steps: int
 
 
 class FlowCalls:
@@ -57,31 +91,43 @@ class FlowCalls:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    async def refusal(self, interp: Interpreter, flow_id: object) -> tuple[int, str] | None:
-        """Why the call cannot run the flow (the INVITE's final response), or None."""
-        call = interp.call
-        published = await asyncio.to_thread(published_revision, self._sessions, call.tenant_id, flow_id)
-        if published is not None:
-            return None
-        exists = await asyncio.to_thread(flow_exists, self._sessions, call.tenant_id, flow_id)
-        refused = UNPUBLISHED if exists else NO_FLOW
-        await interp.notice(f"the application's flow {flow_id}: {refused[1]}", code=20404)
-        await interp.status("completed", "failed")
-        await interp.flush()
-        return refused
-
-    async def run(self, interp: Interpreter, flow_id: object) -> None:
-        """The call was answered: run the flow on it until the flow or the caller ends it."""
+    async def admit(self, interp: Interpreter, flow_id: object) -> Admitted | tuple[int, str]:
+        """Before answer: the call's execution of the flow, or the INVITE's final response."""
         channel = CallChannel(interp)
+        started = await asyncio.to_thread(_create, self._sessions, interp.call.tenant_id, flow_id, channel)
+        if isinstance(started, Admitted):
+            return started
+        await interp.notice(started.notice, code=started.code, level=started.level)
+        await interp.status("completed", "busy" if started.status == BUSY[0] else "failed")
+        await interp.flush()
+        return started.status, started.reason
+
+    async def abandoned(self, admitted: Admitted) -> None:
+        """The caller hung up before the answer: the execution ends with the call."""
+        await store.end_execution(self._sessions, admitted.ctx, "ended", None)
+
+    async def run(self, interp: Interpreter, admitted: Admitted) -> None:
+        """The call was answered: run the flow on it until the flow or the caller ends it."""
+        channel = admitted.ctx.call
+        assert isinstance(channel, CallChannel)
         interp.answered_at = utcnow()
         final = "completed"
-        await interp.status("answered", "in-progress")
+        ended = False
         try:
-            await start_by_call(self._sessions, channel, flow_id)
+            await interp.status("answered", "in-progress")
+            await run_execution(
+                admitted.ctx, admitted.definition, self._sessions, max_steps=admitted.max_steps
+            )
+            ended = True
         except Exception:
             log.exception("cpaas.flows call=%s the flow failed", interp.call.sid)
             final = "failed"
         finally:
+            if not ended:
+                # Cancelled (the app server stopping) or broken: the execution must not stay active,
+                # or a flow without concurrent calls would refuse this caller for good. A call's
+                # execution cannot go on in another process, so it ends here, queued (no await).
+                store.queue_end(self._sessions, admitted.ctx, "failed", "the call's flow was interrupted")
             with contextlib.suppress(Exception):
                 if not channel.closed:
                     await channel.hangup()
@@ -104,49 +150,41 @@ def trigger_of(channel: CallChannel) -> dict[str, object]:
     return {"call": channel.params()}
 
 
-async def start_by_call(sessions: sessionmaker[Session], channel: CallChannel, flow_id: object) -> str:
-    """Run the flow's published revision on the call, from its trigger's incomingCall transition,
-    here on the app server's loop (the call's media lives on it). Returns the execution's final
-    status (ended, failed); "refused" when the flow cannot run (no longer published)."""
-    call = channel.call
-    started = await asyncio.to_thread(_create, sessions, call.tenant_id, flow_id, channel)
-    if isinstance(started, str):
-        await channel.notice(started, code=20404)
-        return "refused"
-    ctx, definition, max_steps = started
-    return await run_execution(ctx, definition, sessions, max_steps=max_steps)
-
-
 def _create(
     sessions: sessionmaker[Session], tenant_id: object, flow_id: object, channel: CallChannel
-) -> tuple[FlowContext, dict[str, Any], int] | str:
+) -> Admitted | Refused:
     """The execution's row (channel voice, the caller as contact, the number called as the flow's
-    address) and its context; or why the flow cannot run."""
+    address) and its context; or why the flow cannot run on the call."""
     if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
-        return "no such flow"
+        return Refused(*NO_FLOW, f"the application's flow {flow_id}: {NO_FLOW[1]}")
     call = channel.call
-    with transaction(sessions) as s:
-        flow = store.get_flow(s, tenant_id, flow_id)
-        if flow is None:
-            return f"flow {flow_id}: no such flow"
-        row = store.revision(s, flow, flow.published_revision)
-        if row is None:
-            return f"flow {sid_of('FW', flow.id)} has no published revision: publish it first"
-        revision, definition = row.revision, row.definition
-        data: dict[str, Any] = {
-            "flow": {
-                "sid": sid_of("FW", flow.id),
-                "revision": revision,
-                "variables": {},
-                "data": {},
-                "channel": {"address": call.to_number},
-            },
-            "trigger": trigger_of(channel),
-            "widgets": {},
-            "contact": {"channel": {"address": call.from_number}},
-        }
-        execution = store.create_execution(s, flow, revision, "voice", call.from_number, call.to_number, data)
-        execution_id = execution.id
+    try:
+        with transaction(sessions) as s:
+            flow = store.get_flow(s, tenant_id, flow_id)
+            if flow is None:
+                return Refused(*NO_FLOW, f"the application's flow {flow_id}: {NO_FLOW[1]}")
+            row = store.revision(s, flow, flow.published_revision)
+            if row is None:
+                return Refused(*UNPUBLISHED, f"the application's flow {flow_id}: {UNPUBLISHED[1]}")
+            revision, definition = row.revision, row.definition
+            data: dict[str, Any] = {
+                "flow": {
+                    "sid": sid_of("FW", flow.id),
+                    "revision": revision,
+                    "variables": {},
+                    "data": {},
+                    "channel": {"address": call.to_number},
+                },
+                "trigger": trigger_of(channel),
+                "widgets": {},
+                "contact": {"channel": {"address": call.from_number}},
+            }
+            execution = store.create_execution(
+                s, flow, revision, definition, "voice", call.from_number, call.to_number, data
+            )
+            execution_id = execution.id
+    except store.ContactBusy as exc:
+        return Refused(*BUSY, f"the call was refused 486: {exc}", CONTACT_BUSY_CODE, "warning")
     data["execution"] = {"sid": sid_of("FN", execution_id)}
     engine = engine_for(sessions)
     ctx = FlowContext(
@@ -158,20 +196,4 @@ def _create(
         data=data,
         engine=engine,
     )
-    return ctx, definition, engine.max_steps
-
-
-def published_revision(sessions: sessionmaker[Session], tenant_id: object, flow_id: object) -> int | None:
-    """The flow's published revision, None when it has none or is not the tenant's."""
-    if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
-        return None
-    with sessions() as s:
-        flow = store.get_flow(s, tenant_id, flow_id)
-        return flow.published_revision if flow is not None else None
-
-
-def flow_exists(sessions: sessionmaker[Session], tenant_id: object, flow_id: object) -> bool:
-    if not isinstance(tenant_id, uuid.UUID) or not isinstance(flow_id, uuid.UUID):
-        return False
-    with sessions() as s:
-        return store.get_flow(s, tenant_id, flow_id) is not None
+    return Admitted(ctx, definition, engine.max_steps)

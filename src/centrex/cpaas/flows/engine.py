@@ -2,8 +2,10 @@
 
 `centrex serve` hands the engine its running loop (``start_flows``); elsewhere (the API under a
 test server, a tool) the engine starts a loop of its own in a thread on first use. Executions are
-started from any thread (``start_by_rest``, ``start_by_message``, ``start_by_call`` of flows-voice
-through ``start``): the row is written at once (the caller gets its SID), the walk runs on the loop.
+started from any thread (``start_by_rest``, ``start_by_message`` through ``start``; a call's runs on
+the app server's loop, call_trigger.py): the row is written at once (the caller gets its SID, or
+store.ContactBusy when the flow does not allow concurrent calls and the contact is in it already),
+the walk runs on the loop.
 
 send-and-wait-for-reply parks a future under (tenant, flow's number, contact's number); an incoming
 SMS for that pair (``inbound``, called by the Messenger, cpaas/messaging/service.py) resolves it
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 import uuid
 import weakref
@@ -37,6 +40,8 @@ from centrex.store.models.flows import Flow, FlowExecution
 
 if TYPE_CHECKING:
     from centrex.cpaas.messaging.service import Messenger
+
+log = logging.getLogger(__name__)
 
 MAX_SUBFLOW_DEPTH = 5
 
@@ -135,7 +140,8 @@ class FlowEngine:
         call: Any | None = None,
         revision: int | str | None = None,
     ) -> FlowExecution:
-        """Write the execution and run it on the loop. NotRunnable, LookupError (no such flow)."""
+        """Write the execution and run it on the loop. NotRunnable, LookupError (no such flow),
+        store.ContactBusy (the flow does not allow concurrent calls and the contact is in it)."""
         with transaction(self.sessions) as s:
             flow = store.get_flow(s, tenant_id, flow_id)
             if flow is None:
@@ -153,7 +159,7 @@ class FlowEngine:
                 "widgets": {},
                 "contact": {"channel": {"address": contact}},
             }
-            row = store.create_execution(s, flow, number, channel, contact, flow_address, data)
+            row = store.create_execution(s, flow, number, definition, channel, contact, flow_address, data)
         data["execution"] = {"sid": sid_of("FN", row.id)}
         ctx = FlowContext(
             tenant_id=tenant_id,
@@ -259,6 +265,10 @@ class FlowEngine:
             self.start_by_message(tenant_id, flow_id, from_, to, body, message_sid)
         except NotRunnable:
             return False  # an unpublished flow: the number's SMS URL, if any, still gets it
+        except store.ContactBusy as exc:
+            # Studio ignores it too (its warning 81002: a new message for a contact that already
+            # has an active execution); the number is the flow's, so its SMS URL does not get it.
+            log.warning("cpaas.flows message %s from %s not started: %s", message_sid, from_, exc)
         return True
 
     def resume(self, parked: waits.Parked, event: dict[str, Any]) -> bool:
@@ -315,6 +325,7 @@ class FlowEngine:
                 s,
                 flow,
                 number,
+                definition,
                 "subflow",
                 parent.contact_address,
                 parent.flow_address,

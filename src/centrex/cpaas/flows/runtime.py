@@ -7,7 +7,8 @@ subject, so a receiver orders the steps by ``sequence``. A widget that raises, a
 type, a transition to a state that does not exist or more than ``max_steps`` steps end the execution
 ``failed`` with the reason; it never raises to the caller.
 
-Start functions: ``start_by_rest`` / ``start_by_message`` (engine.py), ``start_by_call`` (flows-voice).
+Start functions: ``start_by_rest`` / ``start_by_message`` (engine.py), ``FlowCalls.admit`` and
+``run`` (call_trigger.py); each writes its row through store.create_execution.
 """
 
 from __future__ import annotations

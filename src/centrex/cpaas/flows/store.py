@@ -1,15 +1,20 @@
 """Flows on storage: create, save a draft (validated and linted), publish (one published revision
-at a time), executions and their step log. Every query is scoped by tenant."""
+at a time), executions and their step log. Every query is scoped by tenant.
+
+Every execution is written by ``create_execution`` (REST, messages, calls, subflows), so the flow's
+``flags.allow_concurrent_calls`` is enforced there and nowhere else."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.flows.schema import has_errors, lint, validate
@@ -25,6 +30,20 @@ class InvalidDefinition(ValueError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
         self.errors = errors
+
+
+class ContactBusy(Exception):
+    """The flow does not allow concurrent calls and the contact already has an active execution of
+    it: the API answers 409, an incoming call 486 Busy Here, an incoming message is not started."""
+
+    def __init__(self, flow_id: uuid.UUID, contact: str, active: uuid.UUID | None) -> None:
+        which = f" ({sid_of('FN', active)})" if active is not None else ""
+        super().__init__(
+            f"{contact} already has an active execution{which} of flow {sid_of('FW', flow_id)}, whose "
+            "flags.allow_concurrent_calls is false: end that one first"
+        )
+        self.contact = contact
+        self.active = active
 
 
 class PublishRefused(ValueError):
@@ -203,16 +222,48 @@ def set_numbers(s: Session, flow: Flow, numbers: list[str]) -> None:
 
 
 # -- executions ----------------------------------------------------------------------------------
+def allows_concurrent(definition: dict[str, Any]) -> bool:
+    """Studio's ``flags.allow_concurrent_calls``; a definition without it allows them (Studio's
+    default for a new flow)."""
+    flags = definition.get("flags")
+    return not isinstance(flags, dict) or flags.get("allow_concurrent_calls") is not False
+
+
+def active_execution(s: Session, flow: Flow, contact: str) -> uuid.UUID | None:
+    """The contact's active execution of the flow (not a subflow run inside another), if any."""
+    return s.scalar(
+        select(FlowExecution.id)
+        .where(
+            FlowExecution.tenant_id == flow.tenant_id,
+            FlowExecution.flow_id == flow.id,
+            FlowExecution.contact_address == contact[:64],
+            FlowExecution.status == "active",
+            FlowExecution.parent_id.is_(None),
+        )
+        .limit(1)
+    )
+
+
 def create_execution(
     s: Session,
     flow: Flow,
     revision_no: int,
+    definition: dict[str, Any],
     channel: str,
     contact: str,
     flow_address: str,
     context: dict[str, Any],
     parent_id: uuid.UUID | None = None,
 ) -> FlowExecution:
+    """The execution's row, active. ContactBusy when the revision's flags.allow_concurrent_calls
+    is false and the contact already has an active execution of the flow; a subflow run is part of
+    its parent's execution and is never refused."""
+    one_per_contact = parent_id is None and not allows_concurrent(definition)
+    flow_id = flow.id  # read now: a failed insert expires the session's rows
+    if one_per_contact:
+        active = active_execution(s, flow, contact)
+        if active is not None:
+            raise ContactBusy(flow_id, contact, active)
     row = FlowExecution(
         id=uuid.uuid4(),
         tenant_id=flow.tenant_id,
@@ -222,13 +273,26 @@ def create_execution(
         contact_address=contact[:64],
         flow_address=flow_address[:64],
         status="active",
+        one_per_contact=one_per_contact,
         context=context,
         parent_id=parent_id,
         steps=0,
     )
     s.add(row)
-    s.flush()
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        # Another start for this contact (another thread or node) won between the look above and
+        # this insert: the unique partial index on active executions is the last word.
+        if one_per_contact and _active_contact_index(exc):
+            raise ContactBusy(flow_id, contact, None) from None
+        raise
     return row
+
+
+def _active_contact_index(exc: IntegrityError) -> bool:
+    text = str(exc.orig)  # PostgreSQL names the index; SQLite lists its columns
+    return "uq_flow_executions_active_contact" in text or "flow_executions.contact_address" in text
 
 
 def execution_by_ref(s: Session, tenant_id: uuid.UUID, flow: Flow, ref: str) -> FlowExecution | None:
@@ -306,17 +370,24 @@ def log_step(
     )
 
 
-async def end_execution(
+def queue_end(
     sessions: sessionmaker[Session], ctx: FlowContext, status: str, error: str | None
-) -> None:
-    """Written after the execution's steps; returns once it is stored."""
+) -> concurrent.futures.Future[None]:
+    """The execution's end, queued for the log's writer after its steps (no await: a cancelled
+    walk can still end its execution); the future is done once it is stored."""
     context = jsonable(copy.deepcopy(dict(ctx.data)))
-    done = step_log(sessions).end(
+    return step_log(sessions).end(
         ctx.tenant_id,
         ctx.execution_id,
         {"status": status, "error": error, "ended_at": now(), "context": context},
     )
-    await asyncio.wrap_future(done)
+
+
+async def end_execution(
+    sessions: sessionmaker[Session], ctx: FlowContext, status: str, error: str | None
+) -> None:
+    """Written after the execution's steps; returns once it is stored."""
+    await asyncio.wrap_future(queue_end(sessions, ctx, status, error))
 
 
 def execution_view(row: FlowExecution) -> dict[str, Any]:

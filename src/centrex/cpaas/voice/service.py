@@ -23,7 +23,7 @@ import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.cpaas.flows.call_trigger import FlowCalls, studio_flow
+from centrex.cpaas.flows.call_trigger import Admitted, FlowCalls, studio_flow
 from centrex.cpaas.voice.app_session import VoiceEnv
 from centrex.cpaas.voice.control import AppStart, CallControl, VoiceCall
 from centrex.cpaas.voice.fetch import FETCH_TIMEOUT_S, USER_AGENT, AppClient, FetchError
@@ -71,13 +71,14 @@ def room_id(tenant_id: object, name: str) -> uuid.UUID:
 @dataclass
 class Prepared:
     """An INVITE to an application, before answer: its call, start, and first document (or the
-    error that stopped fetching one)."""
+    error that stopped fetching one); or, for an application that runs a flow, its execution."""
 
     call: VoiceCall
     start: AppStart
     interpreter: Interpreter
     first: Document | None
     error: Exception | None = None
+    flow: Admitted | None = None
 
 
 class VoiceApps:
@@ -170,9 +171,11 @@ class VoiceApps:
         await interp.status("ringing", "ringing")
         if start.flow_id is None and (flow := studio_flow(start.url, call.account_sid)) is not None:
             start = replace(start, flow_id=flow)  # a Studio webhook as the voice URL (Twilio's way)
-        if start.flow_id is not None:  # the application runs a flow: its published revision
-            refused = await self.flows.refusal(interp, start.flow_id)
-            return refused if refused is not None else Prepared(call, start, interp, None)
+        if start.flow_id is not None:  # the application runs a flow: its execution, before answer
+            admitted = await self.flows.admit(interp, start.flow_id)
+            if isinstance(admitted, tuple):
+                return admitted
+            return Prepared(call, start, interp, None, flow=admitted)
         try:
             first = await interp.first_document(start, "ringing")
         except (FetchError, VerbError) as exc:
@@ -184,11 +187,17 @@ class VoiceApps:
             return REJECT_STATUS[reason]
         return Prepared(call, start, interp, first)
 
+    async def abandoned(self, prepared: Prepared) -> None:
+        """The caller hung up before the answer: Twilio's no-answer; a flow's execution ends too."""
+        if prepared.flow is not None:
+            await self.flows.abandoned(prepared.flow)
+        await prepared.interpreter.abandoned()
+
     async def run(self, prepared: Prepared, media: CallMedia, control: CallControl) -> None:
         interp = prepared.interpreter
         interp.attach(media, control)
-        if prepared.start.flow_id is not None:
-            await self.flows.run(interp, prepared.start.flow_id)
+        if prepared.flow is not None:
+            await self.flows.run(interp, prepared.flow)
             return
         if prepared.error is not None:
             await interp.fail(prepared.error)

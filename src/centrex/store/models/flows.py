@@ -6,6 +6,8 @@
 - ``flow_revisions``: every saved draft, Studio's JSON as given (offsets kept), its lint warnings and
   a status: draft, published, or retired (was published before the current one).
 - ``flow_executions``: one run (sid FN…), its context (trigger, flow.variables, widgets' outputs).
+  ``one_per_contact``: its revision's ``flags.allow_concurrent_calls`` was false, so a unique partial
+  index lets the contact have one such execution of the flow active at a time (migration 0045).
 - ``flow_steps``: the execution log, one row per widget run (state, type, event, outputs, timing).
 - ``flow_numbers``: a number whose incoming messages start a flow.
 
@@ -20,7 +22,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centrex.store.models.base import Base, TenantOwned
@@ -44,9 +46,25 @@ class FlowRevision(Base, TenantOwned):
     warnings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
 
+# The rows the one-active-execution-per-contact rule covers: the database, not a process, refuses a
+# second one, so two nodes starting the same contact's execution at once cannot both succeed.
+ONE_ACTIVE = "status = 'active' AND one_per_contact"
+
+
 class FlowExecution(Base, TenantOwned):
     __tablename__ = "flow_executions"
-    __table_args__ = (Index("ix_flow_executions_tenant_created", "tenant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_flow_executions_tenant_created", "tenant_id", "created_at"),
+        Index(
+            "uq_flow_executions_active_contact",
+            "tenant_id",
+            "flow_id",
+            "contact_address",
+            unique=True,
+            sqlite_where=text(ONE_ACTIVE),
+            postgresql_where=text(ONE_ACTIVE),
+        ),
+    )
     flow_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("flows.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)  # run by a run-subflow widget
@@ -54,6 +72,7 @@ class FlowExecution(Base, TenantOwned):
     contact_address: Mapped[str] = mapped_column(String(64), default="")
     flow_address: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | ended | failed
+    one_per_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     error: Mapped[str | None] = mapped_column(String(300), default=None)
     current_state: Mapped[str | None] = mapped_column(String(100), default=None)
     steps: Mapped[int] = mapped_column(Integer, default=0)
