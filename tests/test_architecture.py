@@ -24,8 +24,6 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = "centrex"
 
 MAX_LINES = 600
-# calls/engine.py, the call core, is held well under 1,000 lines (issue 13): its own ceiling.
-MAX_LINES_EXCEPTIONS = {"centrex.calls.engine": 900}  # "well under 1,000" (issue 13)
 
 
 @dataclass(frozen=True)
@@ -260,10 +258,9 @@ def test_call_core_and_pbx_modules_are_small() -> None:
     for name, path in MODULES.items():
         if not name.startswith((f"{PACKAGE}.calls.", f"{PACKAGE}.pbx.")):
             continue
-        limit = MAX_LINES_EXCEPTIONS.get(name, MAX_LINES)
         count = len(path.read_text(encoding="utf-8").splitlines())
-        if count > limit:
-            too_long.append(f"{path.relative_to(SRC.parent)}: {count} lines (limit {limit})")
+        if count > MAX_LINES:
+            too_long.append(f"{path.relative_to(SRC.parent)}: {count} lines (limit {MAX_LINES})")
     assert not too_long, "modules too long:\n" + "\n".join(too_long)
 
 

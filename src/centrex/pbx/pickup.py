@@ -8,8 +8,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from centrex.calls.codecs import common_g711
-from centrex.calls.engine import LIFETIME_TIMERS
 from centrex.calls.features import Match
+from centrex.calls.legs import LIFETIME_TIMERS
 from centrex.calls.model import BLeg, Call, CallState, LegState
 from centrex.calls.services import CallService
 from centrex.pbx.hunt_groups import HuntGroups
