@@ -31,6 +31,7 @@ ROUTES: list[tuple[str, str, Body, set[str]]] = [
     ("POST", EXECUTIONS, lambda w: {"to": "+16175550111", "from": "+16175550100"}, WHO),
     ("GET", EXECUTIONS, None, WHO),
     ("GET", EXECUTIONS + "/{flow_execution}", None, WHO),
+    ("POST", EXECUTIONS + "/{flow_execution}", lambda w: {"status": "ended"}, WHO),
     ("GET", EXECUTIONS + "/{flow_execution}/steps", None, WHO),
 ]
 OPERATOR_ROUTES: list[tuple[str, str, Body]] = []

@@ -2885,7 +2885,14 @@ export interface paths {
         /** Get Execution */
         get: operations["get_execution"];
         put?: never;
-        post?: never;
+        /**
+         * End Execution
+         * @description Studio's ``POST /v2/Flows/{FlowSid}/Executions/{Sid}`` with ``Status=ended``: the execution
+         *     ends (a step says the API ended it), a wait for a reply goes with it, and its walk stops — here
+         *     at once, a call's before its next widget (the call is then hung up). Ending an execution that
+         *     has ended already answers 200 with it unchanged, as Twilio's update does.
+         */
+        post: operations["end_execution"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6371,6 +6378,15 @@ export interface components {
              * @description the contact (Studio's To)
              */
             to: string;
+        };
+        /** ExecutionUpdate */
+        ExecutionUpdate: {
+            /**
+             * Status
+             * @description Studio's Status: `ended` is the one value it takes
+             * @constant
+             */
+            status: "ended";
         };
         /**
          * Feature
@@ -28531,6 +28547,102 @@ export interface operations {
             };
             /** @description no such resource in this tenant (another tenant's resources are not found either) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the request is invalid: `field` and `rule` name what to fix */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description overloaded or the database is busy: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    end_execution: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description retrying with the same key within 24 h answers the first response again instead of creating twice */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                flow_id: string;
+                execution_id: string;
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExecutionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description the body is not JSON (or not the declared content type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no such resource in this tenant (another tenant's resources are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflicts with existing data (a duplicate, a resource in use) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

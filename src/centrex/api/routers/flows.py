@@ -5,7 +5,7 @@ by REST and their per-step log. Office administrators, developers and the operat
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
@@ -42,6 +42,10 @@ class ExecutionIn(BaseModel):
     to: str = Field(min_length=1, max_length=64, description="the contact (Studio's To)")
     from_: str = Field(alias="from", min_length=1, max_length=64, description="the flow's number (From)")
     parameters: dict[str, Any] = Field(default_factory=dict, description="flow.data in templates")
+
+
+class ExecutionUpdate(BaseModel):
+    status: Literal["ended"] = Field(description="Studio's Status: `ended` is the one value it takes")
 
 
 class NumbersIn(BaseModel):
@@ -287,3 +291,20 @@ def execution_steps(data: TenantDep, flow_id: str, execution_id: str) -> dict[st
     flow = _flow(data, flow_id)
     row = _execution(data, flow, execution_id)
     return {"items": [store.step_view(s) for s in store.steps(data.session, row)]}
+
+
+@router.post("/{flow_id}/executions/{execution_id}")
+def end_execution(
+    data: TenantDep, request: Request, flow_id: str, execution_id: str, body: ExecutionUpdate
+) -> dict[str, Any]:
+    """Studio's ``POST /v2/Flows/{FlowSid}/Executions/{Sid}`` with ``Status=ended``: the execution
+    ends (a step says the API ended it), a wait for a reply goes with it, and its walk stops — here
+    at once, a call's before its next widget (the call is then hung up). Ending an execution that
+    has ended already answers 200 with it unchanged, as Twilio's update does."""
+    flow = _flow(data, flow_id, Action.UPDATE)
+    row = _execution(data, flow, execution_id)
+    if row.status == "active":
+        engine_for(request.app.state.sessionmaker).end_run(row.id)
+    if store.end_by_api(data.session, row):
+        data.audit("flow.execution_end", "flow_executions", row.id, None, {"status": "ended"}, data.tenant_id)
+    return store.execution_view(row)

@@ -33,6 +33,7 @@ from centrex.cpaas.flows import http_widget as _http  # noqa: F401
 from centrex.cpaas.flows import message_widgets as _messages  # noqa: F401
 from centrex.cpaas.flows import store, waits
 from centrex.cpaas.flows.runtime import MAX_STEPS, run_execution
+from centrex.cpaas.flows.steplog import step_log
 from centrex.cpaas.flows.widgets import FlowContext
 from centrex.cpaas.sids import sid_of
 from centrex.store.db import transaction
@@ -216,6 +217,16 @@ class FlowEngine:
             flow_address=to,
             trigger={"message": message},
         )
+
+    def end_run(self, execution_id: uuid.UUID) -> None:
+        """Before the API ends the execution (store.end_by_api): its walk in this process, if any,
+        stops at once (cancelled wherever it awaits: a reply, an HTTP request), and the steps
+        queued so far are written, so the API's step comes after them. A call's walk runs on the
+        app server's loop, not here: it stops before its next widget (runtime.py)."""
+        fut = self.running.get(execution_id)
+        if fut is not None:
+            fut.cancel()
+        step_log(self.sessions).flush()
 
     def wait(self, execution_id: uuid.UUID, timeout: float = 30.0) -> str | None:
         """Block until the execution's walk ends (tests, tools); None if it is not running here."""

@@ -8,11 +8,13 @@ type, a transition to a state that does not exist or more than ``max_steps`` ste
 ``failed`` with the reason; it never raises to the caller.
 
 Start functions: ``start_by_rest`` / ``start_by_message`` (engine.py), ``FlowCalls.admit`` and
-``run`` (call_trigger.py); each writes its row through store.create_execution.
+``run`` (call_trigger.py); each writes its row through store.create_execution. The API may end an
+execution while it runs (store.end_by_api): a call's walk finds it ended before its next widget.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -68,6 +70,12 @@ async def run_execution(
         if seq >= max_steps:
             error = f"more than {max_steps} steps: a loop in the flow?"
             break
+        if ctx.channel == "voice" and not await asyncio.to_thread(
+            store.is_active, sessions, ctx.tenant_id, ctx.execution_id
+        ):
+            # Ended by the API (store.end_by_api). A call's widgets take seconds, so one read
+            # each costs nothing; other walks are cancelled by the engine instead (end_run).
+            return "ended"
         seq += 1
         ctx.state, ctx.seq = state, seq
         started = time.perf_counter()

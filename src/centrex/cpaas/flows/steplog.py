@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Update, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.store.db import transaction
@@ -65,6 +65,16 @@ class StepLog:
         self.queue.put(_Item(end=values, tenant_id=tenant_id, execution_id=execution_id, done=done))
         return done
 
+    def flush(self, timeout: float = 10.0) -> None:
+        """Returns once what was queued before is written (or after ``timeout``)."""
+        self._started()
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self.queue.put(_Item(done=done))
+        try:
+            done.result(timeout)
+        except Exception:  # a failed batch is logged by the writer; the caller goes on
+            log.warning("flow steps: a flush did not complete")
+
     def _run(self) -> None:
         while True:
             items = [self.queue.get()]
@@ -98,20 +108,22 @@ class StepLog:
         with transaction(self.sessions) as s:
             if steps:
                 s.execute(insert(FlowStep), steps)
+            # Only an active row: one the API ended (store.end_by_api) stays as it was left, even
+            # if its walk wrote on for a moment (a call's walk stops at its next widget).
             for (tenant_id, execution_id), values in last.items():
-                s.execute(
-                    update(FlowExecution)
-                    .where(FlowExecution.id == execution_id, FlowExecution.tenant_id == tenant_id)
-                    .values(**values)
-                )
+                s.execute(_active(tenant_id, execution_id).values(**values))
             for i in items:
-                if i.end is not None:
-                    s.execute(
-                        update(FlowExecution)
-                        .where(FlowExecution.id == i.execution_id, FlowExecution.tenant_id == i.tenant_id)
-                        .values(**i.end)
-                    )
+                if i.end is not None and i.tenant_id is not None and i.execution_id is not None:
+                    s.execute(_active(i.tenant_id, i.execution_id).values(**i.end))
         self.batches += 1
+
+
+def _active(tenant_id: uuid.UUID, execution_id: uuid.UUID) -> Update:
+    return update(FlowExecution).where(
+        FlowExecution.id == execution_id,
+        FlowExecution.tenant_id == tenant_id,
+        FlowExecution.status == "active",
+    )
 
 
 _logs: weakref.WeakKeyDictionary[sessionmaker[Session], StepLog] = weakref.WeakKeyDictionary()

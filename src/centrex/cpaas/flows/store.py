@@ -13,10 +13,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from centrex.cpaas.flows import waits
 from centrex.cpaas.flows.schema import has_errors, lint, validate
 from centrex.cpaas.flows.steplog import step_log
 from centrex.cpaas.sids import parse_sid, sid_of
@@ -38,9 +39,11 @@ class ContactBusy(Exception):
 
     def __init__(self, flow_id: uuid.UUID, contact: str, active: uuid.UUID | None) -> None:
         which = f" ({sid_of('FN', active)})" if active is not None else ""
+        route = f".../flows/{sid_of('FW', flow_id)}/executions/{sid_of('FN', active) if active else '{sid}'}"
         super().__init__(
             f"{contact} already has an active execution{which} of flow {sid_of('FW', flow_id)}, whose "
             "flags.allow_concurrent_calls is false: end that one first"
+            f' (POST {{"status": "ended"}} to {route})'
         )
         self.contact = contact
         self.active = active
@@ -309,6 +312,56 @@ def execution_by_ref(s: Session, tenant_id: uuid.UUID, flow: Flow, ref: str) -> 
             FlowExecution.flow_id == flow.id,
         )
     )
+
+
+def end_by_api(s: Session, row: FlowExecution) -> bool:
+    """Studio's "end an active execution": the row ends (status ``ended``) with a step saying the
+    API ended it, and a parked wait (waits.py) goes with it — a reply or a deadline only takes up an
+    active execution. One compare-and-set, so the walk's own end and this one cannot both win; the
+    walk's later writes leave an ended row alone (steplog.py). False when it had ended already."""
+    done = s.execute(
+        update(FlowExecution)
+        .where(
+            FlowExecution.id == row.id,
+            FlowExecution.tenant_id == row.tenant_id,
+            FlowExecution.status == "active",
+        )
+        .values(status="ended", ended_at=now(), steps=FlowExecution.steps + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        s.refresh(row)
+        return False
+    s.refresh(row)  # the row is ours (locked) until commit: the writer's updates wait for it
+    state = waits.drop(row)
+    s.add(
+        FlowStep(
+            id=uuid.uuid4(),
+            tenant_id=row.tenant_id,
+            execution_id=row.id,
+            seq=row.steps,
+            state=state,
+            widget_type="api",
+            event="ended",
+            outputs={"ended_by": "api", "message": ENDED_BY_API},
+        )
+    )
+    s.flush()
+    return True
+
+
+ENDED_BY_API = "the execution was ended by the API"
+
+
+def is_active(sessions: sessionmaker[Session], tenant_id: uuid.UUID, execution_id: uuid.UUID) -> bool:
+    """A call's walk asks before each widget (runtime.py): the API may have ended it meanwhile."""
+    with sessions() as s:
+        status = s.scalar(
+            select(FlowExecution.status).where(
+                FlowExecution.id == execution_id, FlowExecution.tenant_id == tenant_id
+            )
+        )
+    return status == "active"
 
 
 def executions(s: Session, flow: Flow, limit: int = 100) -> list[FlowExecution]:

@@ -106,6 +106,15 @@ def _parked(row: FlowExecution) -> Parked | None:
         return None
 
 
+def drop(row: FlowExecution) -> str:
+    """The execution ends while it may be parked (the API ended it): its marker and the wait's
+    context go, so nothing reads it as waiting. The state it was at ("" before its first step)."""
+    state = (row.current_state or "").removeprefix(PREFIX)
+    row.current_state = state or None
+    row.context = {k: v for k, v in (row.context or {}).items() if k != KEY}
+    return state
+
+
 def waiting_for(s: Session, tenant_id: uuid.UUID, flow_address: str, contact: str) -> Parked | None:
     """The newest execution of the tenant parked on a reply from ``contact`` to ``flow_address``."""
     row = s.scalars(
