@@ -227,7 +227,7 @@ def test_imports_inside_functions_count_and_type_checking_ones_are_marked() -> N
         "    from .money import ZERO, to_cents\n"
         "    from . import collections_service\n"
     )
-    found = {(i.target, i.line, i.type_checking) for i in imports_of("centrex.billing.service", source)}
+    found = {(i.target, i.line, i.type_checking) for i in imports_of("centrex.billing.days", source)}
     assert found == {
         ("typing", 1, False),
         ("centrex.store.access", 3, True),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from centrex.billing import service
+from centrex.billing.plan_service import set_plan
 from centrex.billing.rating import rate_period
 from centrex.store.access import Principal, TenantData
 from centrex.store.db import make_engine, make_sessionmaker, transaction
@@ -49,7 +49,7 @@ def set_demo_plan(db_url: str, domain: str) -> uuid.UUID:
             "tax_jurisdictions": [],
             "tax_lines": None,
         }
-        service.set_plan(TenantData(s, principal, tenant.id), values, [])
+        set_plan(TenantData(s, principal, tenant.id), values, [])
         tenant_id = tenant.id
     engine.dispose()
     return tenant_id

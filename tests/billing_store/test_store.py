@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.billing import service
+from centrex.billing import cdr_service, days, deck_service, invoice_service, plan_service, rating_service
 from centrex.billing.cdr import CallRecord
 from centrex.billing.money import stored_amount
 from centrex.billing.rating import rate_period
@@ -79,9 +79,11 @@ def test_deck_money_round_trips_exactly_and_rating_is_idempotent(factory: sessio
         tenant = Tenant(name="Acme Dental", sip_domain="acme.example.com")
         s.add_all([tenant, Operator(name="o", email="o@example.com")])
         s.flush()
-        made = service.import_deck(OperatorData(s, operator()), "demo", DECK_CSV.splitlines(keepends=True))
+        made = deck_service.import_deck(
+            OperatorData(s, operator()), "demo", DECK_CSV.splitlines(keepends=True)
+        )
         data = TenantData(s, operator(), tenant.id)
-        service.set_plan(
+        plan_service.set_plan(
             data,
             {
                 "code": "pbx-100",
@@ -100,24 +102,24 @@ def test_deck_money_round_trips_exactly_and_rating_is_idempotent(factory: sessio
             },
             [],
         )
-        assert service.store_cdrs(data, [_json(c) for c in march_cdrs()]) == (12, 0)
+        assert cdr_service.store_cdrs(data, [_json(c) for c in march_cdrs()]) == (12, 0)
         tenant_id, version_id = tenant.id, made.version.id
-    service._DECKS.clear()  # read the deck back from the database, not the cache
+    deck_service._DECKS.clear()  # read the deck back from the database, not the cache
     with transaction(factory) as s:
         stored = s.scalars(select(RateDeckRow).where(RateDeckRow.version_id == version_id))
         rates = sorted(stored_amount(r.rate_per_minute) for r in stored)
         assert rates == [Decimal(x) for x in ("0.01", "0.015", "0.02", "0.025", "0.095")]
         data = TenantData(s, operator(), tenant_id)
-        first, rated = service.rate_month(data, date(2025, 3, 1))
-        second, _ = service.rate_month(data, date(2025, 3, 1))
+        first, rated = rating_service.rate_month(data, date(2025, 3, 1))
+        second, _ = rating_service.rate_month(data, date(2025, 3, 1))
     assert first.fingerprint == second.fingerprint and first.id != second.id
     assert rated.total == rate_period(march_cdrs(), PLAN, demo_deck()).total
     assert rated.deck_ref == "demo@1"
     with transaction(factory) as s:
-        invoice = service.issue_invoice(TenantData(s, operator(), tenant_id), date(2025, 3, 1))
+        invoice = invoice_service.issue_invoice(TenantData(s, operator(), tenant_id), date(2025, 3, 1))
         assert (invoice.number, invoice.sequence, invoice.invoice_date) == ("INV-000001", 1, date(2025, 4, 1))
     with pytest.raises(Invalid) as refused:
-        service.parse_period("2025-13")
+        days.parse_period("2025-13")
     assert refused.value.field == "period" and refused.value.rule == "period"
 
 

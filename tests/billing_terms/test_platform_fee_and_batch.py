@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from centrex.billing import service
 from centrex.billing.batch_period import BATCH_THRESHOLD
+from centrex.billing.cdr_service import records_of_month
+from centrex.billing.deck_service import deck_for_plan
 from centrex.billing.invoice import InvoiceInputs, assemble_invoice
+from centrex.billing.plan_service import rating_plan, require_plan
+from centrex.billing.rating_service import rate_records
 from centrex.store.access import TenantData
 from centrex.store.db import transaction
 from tests.api.conftest import Api
@@ -95,12 +98,12 @@ def test_batch_billing_run_gives_the_scalar_invoice(api: Api) -> None:
 
         principal = Principal(TokenKind.OPERATOR, uuid.uuid4(), frozenset({Role.OPERATOR}), "operator:test")
         data = TenantData(session, principal, uuid.UUID(tenant))
-        plan = service.require_plan(data)
-        deck, _ = service.deck_for_plan(session, plan)
-        records = service.records_of_month(data, date(2025, 3, 1))
-        rating = service.rating_plan(plan)
-        scalar = service.rate_records(records, rating, deck, batch=False)
-        batch = service.rate_records(records, rating, deck, batch=True)
+        plan = require_plan(data)
+        deck, _ = deck_for_plan(session, plan)
+        records = records_of_month(data, date(2025, 3, 1))
+        rating = rating_plan(plan)
+        scalar = rate_records(records, rating, deck, batch=False)
+        batch = rate_records(records, rating, deck, batch=True)
         assert batch.fingerprint == scalar.fingerprint
         assert [replace(c, reasons=()) for c in scalar.charges] == list(batch.charges)
         assert scalar.total > 0 and scalar.unrated == ()

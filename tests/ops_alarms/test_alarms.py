@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.billing import service as billing
+from centrex.billing.outage_service import outage_qualifying_days
 from centrex.config import Settings
 from centrex.ops.alarm_policy import AlarmPolicy, configure
 from centrex.ops.alarms import acknowledge_alarm, check_clocks, clear_alarm, open_alarm, raise_alarm
@@ -205,7 +205,7 @@ def test_a_service_affecting_alarm_leaves_an_outage_that_billing_credits(db: Db)
             assert (outage.start, outage.end, outage.provider_fault) == (start, end, True)
             assert outage.description.startswith("monitoring: sip alarm sip:udp")
             # 14.5 continuous hours on 7 December: a day of credit (hosted-pbx.txt liability 1).
-            assert billing.outage_qualifying_days(outage) == [date(2026, 12, 7)]
+            assert outage_qualifying_days(outage) == [date(2026, 12, 7)]
             assert outage.credited_invoice_id is None  # the next invoice takes it
         recorded = s.scalars(select(AuditEntry).where(AuditEntry.action == "billing.outage.record")).all()
         assert {e.tenant_id for e in recorded} == {db.tenants["alpha"], db.tenants["beta"]}

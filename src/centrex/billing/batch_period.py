@@ -2,7 +2,7 @@
 invoice is assembled from — the same charges, order and fingerprint as the scalar reference
 `rating.rate_period` (only the reason texts are left out: the batch path computes none).
 
-billing/service.py uses it for a billing run when the month has many CDRs (BATCH_THRESHOLD); the
+billing/rating_service.py uses it for a billing run when the month has many CDRs (BATCH_THRESHOLD); the
 scalar path stays the reference and tests/billing_store prove both give the same invoice.
 """
 

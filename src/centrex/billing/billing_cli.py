@@ -37,7 +37,7 @@ def billing_import_deck(
     data_dir: DataOpt = None,
 ) -> None:
     """Import a CSV rate deck as the next version of NAME (bad lines are named; nothing is stored)."""
-    from centrex.billing import service
+    from centrex.billing.deck_service import import_deck
     from centrex.store.access import OperatorData
     from centrex.store.errors import StoreError
 
@@ -50,7 +50,7 @@ def billing_import_deck(
             read = bar.add_task("reading", total=rows)
             stored = bar.add_task("storing", total=rows)
             with file.open(encoding="utf-8-sig", newline="") as fh:
-                made = service.import_deck(
+                made = import_deck(
                     OperatorData(session, cli_principal()),
                     name,
                     fh,
@@ -77,8 +77,10 @@ def billing_rate(
     """Rate a CDR CSV with the tenant's plan and deck and print the totals per month and category.
     Columns: id, caller, callee, call_class, direction, start, duration_ms [, disposition,
     is_intra_enterprise, dialled]."""
-    from centrex.billing import service
+    from centrex.billing.cdr_service import call_record, cdr_values, read_cdr_csv, store_cdrs
+    from centrex.billing.deck_service import deck_for_plan
     from centrex.billing.periods import month_start
+    from centrex.billing.plan_service import rating_plan, require_plan
     from centrex.billing.rating import rate_period
     from centrex.store.access import TenantData
     from centrex.store.errors import StoreError
@@ -92,13 +94,12 @@ def billing_rate(
             file.open(encoding="utf-8-sig", newline="") as fh,
         ):
             data = TenantData(session, cli_principal(), find_tenant(session, tenant).id)
-            raw = service.read_cdr_csv(fh)
-            values = [service.cdr_values(r, f"line {i}") for i, r in enumerate(raw, start=2)]
-            plan = service.require_plan(data)
-            deck, _ = service.deck_for_plan(session, plan)
+            raw = read_cdr_csv(fh)
+            values = [cdr_values(r, f"line {i}") for i, r in enumerate(raw, start=2)]
+            plan = require_plan(data)
+            deck, _ = deck_for_plan(session, plan)
             records = [
-                service.call_record(CallDetail(id=uuid.uuid4(), tenant_id=data.tenant_id, **v))
-                for v in values
+                call_record(CallDetail(id=uuid.uuid4(), tenant_id=data.tenant_id, **v)) for v in values
             ]
             months: dict[Any, list[Any]] = {}
             for record in records:
@@ -111,7 +112,7 @@ def billing_rate(
             grand = Decimal(0)
             unrated = 0
             for month in sorted(months):
-                rated = rate_period(months[month], service.rating_plan(plan), deck)
+                rated = rate_period(months[month], rating_plan(plan), deck)
                 unrated += len(rated.unrated)
                 by_cat: dict[str, list[Any]] = {}
                 for charge in rated.charges:
@@ -124,7 +125,7 @@ def billing_rate(
                     )
                 grand += rated.total
             if store:
-                stored, duplicates = service.store_cdrs(data, raw)
+                stored, duplicates = store_cdrs(data, raw)
     except StoreError as exc:
         fail(f"{file}: {exc.message}")
         return
@@ -150,12 +151,12 @@ def _month_and_tenants(
 ) -> tuple[Any, Any, list[tuple[uuid.UUID, str]]] | None:
     """What `billing run` and `billing rate` both start from: the store, the month of ``period``
     and the tenants with a billing plan (or the one named); None after saying there are none."""
-    from centrex.billing import service
+    from centrex.billing.days import parse_period
     from centrex.store.errors import StoreError
 
     factory = make_sessionmaker(make_engine(settings_for(db, data_dir).database_url))
     try:
-        month = service.parse_period(period)
+        month = parse_period(period)
     except StoreError as exc:
         fail(exc.message)
         return None
@@ -173,7 +174,7 @@ def billing_run(
 ) -> None:
     """Close a month for each tenant with a billing plan: rate its usage and issue the invoice dated
     the 1st of the next month. Each tenant is its own transaction; an invoiced tenant is skipped."""
-    from centrex.billing import service
+    from centrex.billing.invoice_service import issue_invoice
     from centrex.store.access import TenantData
     from centrex.store.errors import Conflict, StoreError
 
@@ -190,7 +191,7 @@ def billing_run(
         for tenant_id, name in tenants:
             try:
                 with transaction(factory) as session:
-                    row = service.issue_invoice(TenantData(session, cli_principal(), tenant_id), month)
+                    row = issue_invoice(TenantData(session, cli_principal(), tenant_id), month)
                     table.add_row(name, row.number, f"{row.invoice_date}", f"{row.total:,.2f}", "issued")
             except Conflict as exc:
                 table.add_row(name, "", "", "", f"skipped: {exc.message}")
@@ -279,7 +280,7 @@ def billing_rerate(
 ) -> None:
     """Rate a month again for each tenant with a billing plan (idempotent: the same CDRs, plan and
     deck give the same total and fingerprint); each run is recorded in the rating-run audit trail."""
-    from centrex.billing import service
+    from centrex.billing.rating_service import rate_month
     from centrex.store.access import TenantData
     from centrex.store.errors import StoreError
 
@@ -296,7 +297,7 @@ def billing_rerate(
         for tenant_id, name in tenants:
             try:
                 with transaction(factory) as session:
-                    run, _ = service.rate_month(TenantData(session, cli_principal(), tenant_id), month)
+                    run, _ = rate_month(TenantData(session, cli_principal(), tenant_id), month)
                     table.add_row(
                         name,
                         f"{run.cdr_count:,}",

@@ -20,6 +20,11 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def stored_cents(value: Decimal) -> Decimal:
+    """A stored amount (or anything `Decimal` takes) rounded to cents, half up."""
+    return to_cents(Decimal(value))
+
+
 def to_micros(amount: Decimal) -> Decimal:
     """Round a per-call amount to six decimal places, half up."""
     return amount.quantize(MICRO, rounding=ROUND_HALF_UP)

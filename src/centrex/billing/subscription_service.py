@@ -1,5 +1,6 @@
-"""Bundle subscriptions during their term, on storage: quantity changes (voice-bundles.txt §2.3,
-§2.4), termination notice (§2.5) and notice of a rate increase for the next term (§2.6).
+"""Bundle subscriptions on storage: ordering them (voice-bundles.txt §2.1) and keeping their term
+current (§2.5), then, during the term, quantity changes (§2.3, §2.4), termination notice (§2.5) and
+notice of a rate increase for the next term (§2.6).
 
 The rules are billing/subscriptions.py's; this module records what they decide:
 - An increase is prorated from its effective day to the end of that month (the whole months that
@@ -27,6 +28,7 @@ from centrex.billing.subscriptions import (
     DecreaseException,
     change_quantity,
     give_termination_notice,
+    last_notice_day,
     notify_rate_increase,
     term_bounds,
 )
@@ -75,6 +77,42 @@ def subscription_of(row: BundleSubscriptionRow) -> BundleSubscription:
         next_rate_from=row.next_rate_from,
         terminates_on=row.terminates_on,
     )
+
+
+def add_subscription(
+    data: TenantData, start: date, quantity: int, rate: Decimal, term_months: int
+) -> BundleSubscriptionRow:
+    """Voice Services Bundles ordered on an Order Form (voice-bundles.txt §2.1); the term and the
+    last day to give notice of termination (§2.5: no less than 30 days before the term ends)."""
+    try:
+        sub = BundleSubscription(str(data.tenant_id), start, quantity, rate, term_months)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="quantity", rule="subscription") from None
+    first, last = term_bounds(sub, start)
+    return data.create(
+        BundleSubscriptionRow,
+        "billing.subscription.create",
+        start=start,
+        quantity=quantity,
+        rate=rate,
+        term_months=term_months,
+        term_start=first,
+        term_end=last,
+        renewal_notice_by=last_notice_day(last),
+    )
+
+
+def refresh_term(data: TenantData, row: BundleSubscriptionRow, on: date) -> None:
+    """voice-bundles.txt §2.5: terms renew automatically; keep the stored term current."""
+    if on < row.start:
+        return
+    first, last = term_bounds(subscription_of(row), on)
+    if (first, last) != (row.term_start, row.term_end):
+        data.update(
+            row,
+            "billing.subscription.renew",
+            {"term_start": first, "term_end": last, "renewal_notice_by": last_notice_day(last)},
+        )
 
 
 def _invoice_on_or_after(data: TenantData, day: date) -> InvoiceRow | None:

@@ -15,8 +15,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from centrex.billing.cdr import CallRecord
+from centrex.billing.cdr_service import records_of_month
+from centrex.billing.deck_service import deck_for_plan
 from centrex.billing.periods import next_month_start
-from centrex.billing.service import _bundle_in_force, deck_for_plan, plan_of, rating_plan, records_of_month
+from centrex.billing.plan_service import plan_of, rating_plan
+from centrex.billing.rating_service import bundle_in_force
 from centrex.fairuse.cpaas_traffic import cpaas_spans, voice_bundle_records
 from centrex.fairuse.cpaas_use import findings as cpaas_findings
 from centrex.fairuse.cure import Case, State, advance, records_of_use, rerate_amount
@@ -68,7 +71,7 @@ def adjustment(data: TenantData, case: Case) -> Decimal:
     total = Decimal("0")
     for cycle in case.cycles:
         month = _month(cycle)
-        rating = rating_plan(plan, _bundle_in_force(data, month))
+        rating = rating_plan(plan, bundle_in_force(data, month))
         calls = bundle_calls(data, month)  # CPaaS is not a bundle's use
         total += rerate_amount(records_of_use(case, calls), rating, deck)
     return total

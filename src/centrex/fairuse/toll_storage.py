@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.billing.deck import RateDeck
-from centrex.billing.service import deck_for_plan
+from centrex.billing.deck_service import deck_for_plan
 from centrex.fairuse.toll_rules import ZERO, TollPolicy, TollView, high_risk_prefix
 from centrex.store.db import transaction
 from centrex.store.errors import Invalid

@@ -296,8 +296,8 @@ class Standing:
 
 def account_standing(data: TenantData, as_of: date) -> Standing:
     """Good standing for cpaas.txt §2.4.5: the tenant is active and no invoice has an undisputed
-    amount past its due date (billing/service.py account_state, read only)."""
-    from centrex.billing.service import account_state
+    amount past its due date (billing/account_state.py, read only)."""
+    from centrex.billing.account_state import account_state
 
     data.require(Resource.PORT_OUT, Action.READ)
     reasons: list[str] = []

@@ -20,8 +20,8 @@ acknowledgement is the response and stops the clock; a clock that runs out unack
 Liability 1: an alarm of a service-affecting component (``service_affecting``: SIP listeners, the
 database, the media relay) is an outage of the service "attributable entirely due to the fault of"
 the provider; when it clears, an outage from raising to clearing is recorded for every tenant it
-affected (its tenant, or all tenants in service), which billing/service.py credits on the next
-invoice when it covers 12 continuous hours of a day.
+affected (its tenant, or all tenants in service), which billing/outage_service.py credits on the
+next invoice when it covers 12 continuous hours of a day.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def acknowledge_alarm(session: Session, alarm: AlarmRow, *, by: str, now: dateti
 
 def record_outages(session: Session, alarm: AlarmRow) -> int:
     """Outages from raising to clearing for the tenants the alarm affected (hosted-pbx.txt
-    liability 1: billing/service.py credits the days of 12 continuous hours or more)."""
+    liability 1: billing/outage_service.py credits the days of 12 continuous hours or more)."""
     assert alarm.cleared_at is not None
     if alarm.cleared_at <= alarm.raised_at:
         return 0

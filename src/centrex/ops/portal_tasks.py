@@ -5,7 +5,7 @@ A task is a row of ``portal_tasks`` and a worker thread of the API process. The 
 progress (``done`` of ``total``, and the phase) in short transactions of its own, at most every
 ``PROGRESS_EVERY_S`` and at every phase change, so the page polling ``GET /tasks/{id}`` sees it move;
 at the end the row holds the result, or the API's problem (message, field, rule) when it failed.
-The work itself is what the synchronous routes and the CLI run: billing/service.py import_deck
+The work itself is what the synchronous routes and the CLI run: billing/deck_service.py import_deck
 (with its ``on_read``/``on_stored`` hooks) and the scheduler's billing-run job (ops/jobs/billing.py,
 through ops/scheduler.py run_job: its lock, its ``job_runs`` record, its ``ctx.progress``).
 
@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.billing import service
+from centrex.billing.deck_service import import_deck
 from centrex.billing.periods import add_months
 from centrex.ops.jobs import builtin_registry
 from centrex.ops.scheduler import run_job
@@ -144,7 +144,7 @@ def rate_deck_import(
     def work(progress: Progress) -> dict[str, Any]:
         progress(0, total, "reading")
         with transaction(sessions) as s:
-            made = service.import_deck(
+            made = import_deck(
                 OperatorData(s, principal),
                 name,
                 io.StringIO(text, newline=""),

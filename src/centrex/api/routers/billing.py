@@ -1,6 +1,6 @@
 """A tenant's billing: plan, subscriptions, call records, rating runs, invoices (JSON and PDF),
-credit notes, payments, disputes and outages. The rules are in billing/; billing/service.py applies
-them to stored data. Amounts are strings in JSON (decimal, never float)."""
+credit notes, payments, disputes and outages. The rules are in billing/; its *_service.py modules
+apply them to stored data. Amounts are strings in JSON (decimal, never float)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,20 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from centrex.api.deps import PagingDep, TenantDep
 from centrex.api.fields import Out, Page, page_of
-from centrex.billing import service
+from centrex.billing import (
+    cdr_service,
+    days,
+    invoice_service,
+    outage_service,
+    payment_service,
+    plan_service,
+    rating_service,
+    subscription_service,
+)
+from centrex.billing.account_state import account_state
 from centrex.billing.invoice import CreditNote, credit_note_to_dict, invoice_to_dict
 from centrex.billing.lines import LineKind, make_line
+from centrex.billing.money import stored_cents
 from centrex.billing.pdf import render_invoice_pdf
 from centrex.billing.plans import Feature
 from centrex.store.models import (
@@ -100,13 +111,13 @@ class PlanOut(Out):
 def _plan_out(data: Any, plan: Any) -> PlanOut:
     values = {k: getattr(plan, k) for k in PlanOut.model_fields if k != "features"}
     return PlanOut(
-        **values, features=[FeatureOut.model_validate(f) for f in service.plan_features(data, plan)]
+        **values, features=[FeatureOut.model_validate(f) for f in plan_service.plan_features(data, plan)]
     )
 
 
 @router.get("/tenants/{tenant_id}/billing/plan", response_model=PlanOut)
 def get_plan(data: TenantDep) -> Any:
-    return _plan_out(data, service.require_plan(data))
+    return _plan_out(data, plan_service.require_plan(data))
 
 
 @router.put("/tenants/{tenant_id}/billing/plan", response_model=PlanOut)
@@ -116,7 +127,7 @@ def put_plan(body: PlanIn, data: TenantDep) -> Any:
         {"feature": f.feature.value, "monthly_price": f.monthly_price, "quantity": f.quantity}
         for f in body.features
     ]
-    return _plan_out(data, service.set_plan(data, values, features))
+    return _plan_out(data, plan_service.set_plan(data, values, features))
 
 
 # --- subscriptions -------------------------------------------------------------------------------
@@ -154,7 +165,7 @@ def list_subscriptions(data: TenantDep) -> Any:
 
 @router.post("/tenants/{tenant_id}/billing/subscriptions", response_model=SubscriptionOut, status_code=201)
 def add_subscription(body: SubscriptionIn, data: TenantDep) -> Any:
-    return service.add_subscription(data, body.start, body.quantity, body.rate, body.term_months)
+    return subscription_service.add_subscription(data, body.start, body.quantity, body.rate, body.term_months)
 
 
 # --- call records --------------------------------------------------------------------------------
@@ -187,7 +198,7 @@ class CdrBatchOut(BaseModel):
 def upload_cdrs(body: CdrBatchIn, data: TenantDep) -> Any:
     """Store finished calls for rating (the switch writes them itself; this is for imports).
     A call whose id is already stored is skipped, so an upload can be replayed."""
-    stored, duplicates = service.store_cdrs(data, [c.model_dump() for c in body.cdrs])
+    stored, duplicates = cdr_service.store_cdrs(data, [c.model_dump() for c in body.cdrs])
     return CdrBatchOut(received=len(body.cdrs), stored=stored, duplicates=duplicates)
 
 
@@ -218,7 +229,7 @@ class RatingRunOut(Out):
 def rate(body: RateIn, data: TenantDep) -> Any:
     """Rate (or re-rate) a month: the same CDRs, plan and deck give the same total and fingerprint;
     every run is kept as an audit row."""
-    run, _ = service.rate_month(data, service.parse_period(body.period))
+    run, _ = rating_service.rate_month(data, days.parse_period(body.period))
     return run
 
 
@@ -226,7 +237,7 @@ def rate(body: RateIn, data: TenantDep) -> Any:
 def list_rating_runs(data: TenantDep, paging: PagingDep, period: Period | None = None) -> Any:
     stmt = data.select(RatingRun)
     if period:
-        stmt = stmt.where(RatingRun.period_start == service.parse_period(period))
+        stmt = stmt.where(RatingRun.period_start == days.parse_period(period))
     rows, total = data.page(stmt.order_by(RatingRun.created_at, RatingRun.id), paging.limit, paging.offset)
     return page_of(rows, total, paging.limit, paging.offset)
 
@@ -248,12 +259,12 @@ class InvoiceSummary(Out):
 
 
 def _money(value: Decimal) -> str:
-    return str(service._cents(value))
+    return str(stored_cents(value))
 
 
 def _invoice_json(data: Any, row: InvoiceRow, as_of: date | None = None) -> dict[str, Any]:
-    body = invoice_to_dict(service.invoice_document(data, row))
-    state = service.account_state(data, row, as_of or service.today())
+    body = invoice_to_dict(invoice_service.invoice_document(data, row))
+    state = account_state(data, row, as_of or days.today())
     body.update(
         id=str(row.id),
         sequence=row.sequence,
@@ -279,7 +290,7 @@ def _invoice_json(data: Any, row: InvoiceRow, as_of: date | None = None) -> dict
 @router.post("/tenants/{tenant_id}/billing/invoices", status_code=201)
 def run_period(body: InvoiceRunIn, data: TenantDep) -> Any:
     """Close a month: rate its usage and issue the invoice of the 1st of the next month."""
-    row = service.issue_invoice(data, service.parse_period(body.period))
+    row = invoice_service.issue_invoice(data, days.parse_period(body.period))
     return _invoice_json(data, row)
 
 
@@ -296,8 +307,8 @@ def list_invoices(data: TenantDep, paging: PagingDep) -> Any:
     responses={200: {"content": {"application/pdf": {}}, "description": "the invoice as PDF"}},
 )
 def invoice_pdf(invoice_id: uuid.UUID, data: TenantDep) -> Response:
-    row = service.find_invoice(data, invoice_id)
-    pdf = render_invoice_pdf(service.invoice_document(data, row))
+    row = invoice_service.find_invoice(data, invoice_id)
+    pdf = render_invoice_pdf(invoice_service.invoice_document(data, row))
     return Response(
         pdf,
         media_type="application/pdf",
@@ -313,13 +324,13 @@ def get_invoice(
         date | None, Query(description="state of the account on this day (default today)")
     ] = None,
 ) -> Any:
-    return _invoice_json(data, service.find_invoice(data, invoice_id), as_of)
+    return _invoice_json(data, invoice_service.find_invoice(data, invoice_id), as_of)
 
 
 @router.patch("/tenants/{tenant_id}/billing/invoices/{invoice_id}")
 def patch_invoice(invoice_id: uuid.UUID, data: TenantDep) -> Any:
     """Refused: an issued invoice is never modified (409, rule invoice.immutable); use a credit note."""
-    service.refuse_invoice_edit(service.find_invoice(data, invoice_id))
+    invoice_service.refuse_invoice_edit(invoice_service.find_invoice(data, invoice_id))
 
 
 # --- credit notes --------------------------------------------------------------------------------
@@ -332,8 +343,8 @@ class CreditNoteIn(BaseModel):
 
 @router.post("/tenants/{tenant_id}/billing/invoices/{invoice_id}/credit-notes", status_code=201)
 def issue_credit_note(invoice_id: uuid.UUID, body: CreditNoteIn, data: TenantDep) -> Any:
-    row = service.find_invoice(data, invoice_id)
-    note = service.credit_invoice(data, row, body.amount, body.reason)
+    row = invoice_service.find_invoice(data, invoice_id)
+    note = invoice_service.credit_invoice(data, row, body.amount, body.reason)
     return _credit_note_json(data, note)
 
 
@@ -388,9 +399,9 @@ class PaymentOut(Out):
     "/tenants/{tenant_id}/billing/invoices/{invoice_id}/payments", response_model=PaymentOut, status_code=201
 )
 def record_payment(invoice_id: uuid.UUID, body: PaymentIn, data: TenantDep) -> Any:
-    row = service.find_invoice(data, invoice_id)
-    payment = service.record_payment(
-        data, row, body.amount, body.method, body.received_on or service.today(), body.reference
+    row = invoice_service.find_invoice(data, invoice_id)
+    payment = payment_service.record_payment(
+        data, row, body.amount, body.method, body.received_on or days.today(), body.reference
     )
     # cpaas.txt §3.4: a tenant suspended for non-payment is reinstated as soon as it has paid, not at
     # the next collections run
@@ -431,8 +442,8 @@ class DisputeOut(Out):
 )
 def file_dispute(invoice_id: uuid.UUID, body: DisputeIn, data: TenantDep) -> Any:
     """cpaas.txt §4.6: within 60 days of the invoice date; later the invoice is deemed accepted (422)."""
-    row = service.find_invoice(data, invoice_id)
-    return service.file_dispute_notice(data, row, body.amount, body.detail, body.noticed_on)
+    row = invoice_service.find_invoice(data, invoice_id)
+    return payment_service.file_dispute_notice(data, row, body.amount, body.detail, body.noticed_on)
 
 
 @router.get("/tenants/{tenant_id}/billing/disputes", response_model=Page[DisputeOut])
@@ -464,7 +475,7 @@ class OutageOut(Out):
 
 def _outage_out(row: OutageRow) -> OutageOut:
     out = OutageOut.model_validate(row)
-    out.qualifying_days = service.outage_qualifying_days(row)
+    out.qualifying_days = outage_service.outage_qualifying_days(row)
     return out
 
 
@@ -472,7 +483,7 @@ def _outage_out(row: OutageRow) -> OutageOut:
 def record_outage(body: OutageIn, data: TenantDep) -> Any:
     """hosted-pbx.txt liability 1: a qualifying outage is credited on the next invoice."""
     return _outage_out(
-        service.record_outage(data, body.start, body.end, body.provider_fault, body.description)
+        outage_service.record_outage(data, body.start, body.end, body.provider_fault, body.description)
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from centrex.api.deps import TenantDep
 from centrex.api.fields import Out
 from centrex.billing import collections_service as collections
-from centrex.billing import service
+from centrex.billing import days
 from centrex.billing import subscription_service as subs
 from centrex.billing import tax_service as taxes
 from centrex.billing.subscriptions import DecreaseException
@@ -90,7 +90,7 @@ def change_quantity(subscription_id: uuid.UUID, body: QuantityIn, data: TenantDe
     """voice-bundles.txt §2.3: more bundles, prorated to the end of the month then billed monthly to
     the end of the term; §2.4: a decrease is 409 unless one of its exceptions is named."""
     row = subs.find_subscription(data, subscription_id)
-    return subs.set_quantity(data, row, body.quantity, body.effective_on or service.today(), body.exception)
+    return subs.set_quantity(data, row, body.quantity, body.effective_on or days.today(), body.exception)
 
 
 @router.get(
@@ -109,7 +109,7 @@ def termination_notice(subscription_id: uuid.UUID, body: NoticeIn, data: TenantD
     """voice-bundles.txt §2.5: effective on the term's last day if given 30 days before it ends;
     later, the term renews and ends a term later (`terminates_on` says which)."""
     row = subs.find_subscription(data, subscription_id)
-    return subs.termination_notice(data, row, body.notice_on or service.today())
+    return subs.termination_notice(data, row, body.notice_on or days.today())
 
 
 @router.post(
@@ -120,7 +120,7 @@ def rate_increase_notice(subscription_id: uuid.UUID, body: RateIncreaseIn, data:
     """voice-bundles.txt §2.6: the new rate applies from the next term; 422 when noticed later than
     30 days before the current term ends."""
     row = subs.find_subscription(data, subscription_id)
-    return subs.rate_increase_notice(data, row, body.notice_on or service.today(), body.rate)
+    return subs.rate_increase_notice(data, row, body.notice_on or days.today(), body.rate)
 
 
 # --- the billing account ------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class AccountOut(BaseModel):
 
 def _account_out(data: Any) -> AccountOut:
     account = collections.account_of(data)
-    balance = collections.open_balance(data, service.today())
+    balance = collections.open_balance(data, days.today())
     share = account.interstate_share if account is not None else None
     return AccountOut(
         credit_limit=account.credit_limit if account else None,
@@ -243,7 +243,7 @@ def list_notices(data: TenantDep) -> Any:
 def notice_of_non_payment(body: NonPaymentIn, data: TenantDep) -> Any:
     """cpaas.txt §3.4: written notice of non-payment of the undisputed amounts overdue; suspension is
     possible 5 business days later (`suspend_from`)."""
-    return collections.record_non_payment_notice(data, body.noticed_on or service.today(), body.detail)
+    return collections.record_non_payment_notice(data, body.noticed_on or days.today(), body.detail)
 
 
 class CollectionActionOut(BaseModel):
@@ -266,7 +266,7 @@ def collect(
 ) -> Any:
     """The collections job for this tenant: notice, suspension after the cure period, reinstatement
     when paid (cpaas.txt §3.4)."""
-    today = service.today()
+    today = days.today()
     if as_of is not None and not EARLIEST_AS_OF <= as_of <= today + timedelta(days=366):
         # Late charges compound monthly: centuries ahead they overflow any amount (a 422, not a 500).
         raise Invalid(

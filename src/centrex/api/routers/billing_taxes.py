@@ -17,7 +17,7 @@ from centrex.api.deps import OperatorDep
 from centrex.api.fields import Out
 from centrex.api.routers.billing_accounts import CollectionActionOut
 from centrex.billing import collections_service as collections
-from centrex.billing import service
+from centrex.billing import days
 from centrex.billing import tax_service as taxes
 from centrex.billing.tax_table import TaxEntry
 from centrex.billing.taxes import TaxKind
@@ -126,5 +126,5 @@ class CollectionsIn(BaseModel):
 def run_collections(body: CollectionsIn, ops: OperatorDep) -> Any:
     """The collections job over every tenant (also `centrex billing collections --as-of`)."""
     return collections.run_collections(
-        ops.session, ops.principal, body.as_of or service.today(), notify=body.notify
+        ops.session, ops.principal, body.as_of or days.today(), notify=body.notify
     )

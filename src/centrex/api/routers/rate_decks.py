@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from centrex.api.deps import OperatorDep
-from centrex.billing import service
+from centrex.billing import deck_service as decks
 from centrex.store.errors import Invalid
 
 router = APIRouter(tags=["billing"])
@@ -76,10 +76,10 @@ async def import_deck(
     ops.require_operator()
     name, text = await read_deck_upload(request, name)
     deck_name = name
-    made = await run_in_threadpool(lambda: service.import_deck(ops, deck_name, io.StringIO(text, newline="")))
+    made = await run_in_threadpool(lambda: decks.import_deck(ops, deck_name, io.StringIO(text, newline="")))
     return deck_out(made.deck, made.version)
 
 
 @router.get("/rate-decks", response_model=list[DeckVersionOut])
 def list_decks(ops: OperatorDep) -> Any:
-    return [deck_out(deck, version) for deck, version in service.list_decks(ops)]
+    return [deck_out(deck, version) for deck, version in decks.list_decks(ops)]

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from centrex.api.deps import OperatorDep
 from centrex.api.routers.rate_decks import deck_out, read_deck_upload
-from centrex.billing import service
+from centrex.billing.days import parse_period
 from centrex.ops import portal_tasks
 from centrex.store.errors import NotFound
 from centrex.store.models.portal_tasks import PortalTask
@@ -113,7 +113,7 @@ async def import_deck_task(
 def start_billing_run(body: BillingRunIn, request: Request, ops: OperatorDep) -> Any:
     """Start the billing run of a usage month for every tenant with a plan; poll the task."""
     ops.require_operator()
-    month = service.parse_period(body.period)
+    month = parse_period(body.period)
     sessions = request.app.state.sessionmaker
     work = portal_tasks.billing_run(sessions, month, body.dry_run)
     params = {"period": body.period, "dry_run": body.dry_run}

@@ -2,9 +2,9 @@
 points as ``centrex billing run`` and ``centrex billing collections``.
 
 - billing-run (monthly, day 1): closes the month before the run's month for each tenant with a
-  billing plan (billing/service.py issue_invoice: the invoice dated the 1st, cpaas.txt §4.3). Each
-  tenant is its own transaction; a month already invoiced is skipped (an issued invoice is never
-  re-issued), so running twice issues nothing more.
+  billing plan (billing/invoice_service.py issue_invoice: the invoice dated the 1st, cpaas.txt
+  §4.3). Each tenant is its own transaction; a month already invoiced is skipped (an issued invoice
+  is never re-issued), so running twice issues nothing more.
 - collections (daily): billing/collections_service.py run_collections as of the run's day
   (cpaas.txt §3.4: notices of non-payment, suspension 5 business days after, reinstatement).
 
@@ -19,8 +19,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from centrex.billing import service
 from centrex.billing.collections_service import run_collections
+from centrex.billing.invoice_service import issue_invoice
 from centrex.billing.periods import add_months, month_start
 from centrex.ops.scheduler import JobContext, JobReport
 from centrex.store.access import Principal, TenantData
@@ -47,7 +47,7 @@ def billing_run(ctx: JobContext) -> JobReport:
         row = {"tenant": name, "month": f"{month:%Y-%m}"}
         with ctx.sessions() as s:
             try:
-                invoice = service.issue_invoice(TenantData(s, SYSTEM, tenant_id), month)
+                invoice = issue_invoice(TenantData(s, SYSTEM, tenant_id), month)
                 s.flush()
                 row.update(invoice=invoice.number, total=f"{invoice.total:.2f}", result="issued")
                 counts["issued"] += 1

@@ -3,7 +3,7 @@ payments, disputes and outages.
 
 store/ imports nothing from the service packages, so the enumerations that billing/ and numbers/
 own (feature, call class, direction, disposition, line kind) are stored as their string values and
-turned back into enums by billing/service.py.
+turned back into enums by billing/'s *_service.py modules.
 
 Money is `store/types.py: Money` (`decimal.Decimal` in Python, never float): NUMERIC(18, 6) on
 PostgreSQL and exact decimal text on SQLite (migration 0004); invoice amounts are stored as they

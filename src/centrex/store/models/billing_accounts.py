@@ -2,8 +2,8 @@
 certificates and account settings (credit limit, USF traffic study), notices of collections, and the
 quantity changes of bundle subscriptions.
 
-The rules are in billing/ (taxes.py, collections.py, subscriptions.py); billing/service.py and
-billing/accounts.py apply them to these rows.
+The rules are in billing/ (taxes.py, collections.py, subscriptions.py); billing/tax_service.py,
+collections_service.py and subscription_service.py apply them to these rows.
 """
 
 from __future__ import annotations
