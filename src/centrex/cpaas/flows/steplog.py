@@ -136,3 +136,14 @@ def step_log(sessions: sessionmaker[Session]) -> StepLog:
         if found is None:
             found = _logs[sessions] = StepLog(sessions)
         return found
+
+
+def jsonable(value: Any) -> Any:
+    """Outputs as JSON keeps them (a widget may hand back bytes or numbers of any kind)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

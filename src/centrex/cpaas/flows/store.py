@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.cpaas.flows import waits
 from centrex.cpaas.flows.schema import has_errors, lint, validate
-from centrex.cpaas.flows.steplog import step_log
+from centrex.cpaas.flows.steplog import jsonable, step_log
 from centrex.cpaas.sids import parse_sid, sid_of
 from centrex.store.models.flows import Flow, FlowExecution, FlowNumber, FlowRevision, FlowStep
 
@@ -383,17 +383,6 @@ def steps(s: Session, execution: FlowExecution) -> list[FlowStep]:
             .order_by(FlowStep.seq)
         )
     )
-
-
-def jsonable(value: Any) -> Any:
-    """Outputs as JSON keeps them (a widget may hand back bytes or numbers of any kind)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def log_step(

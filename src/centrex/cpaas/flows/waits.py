@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.cpaas.flows.steplog import step_log
+from centrex.cpaas.flows.steplog import jsonable, step_log
 from centrex.cpaas.flows.widgets import FlowContext, HandedOver
 from centrex.store.db import transaction
 from centrex.store.models.flows import FlowExecution
@@ -62,8 +62,6 @@ def _marker(state: str) -> str:
 
 async def park(ctx: FlowContext, timeout_s: float, outbound: dict[str, Any]) -> None:
     """Write the wait (after the steps before it); returns once it is stored."""
-    from centrex.cpaas.flows.store import jsonable
-
     name = str(ctx.state.get("name"))
     context = jsonable(copy.deepcopy(dict(ctx.data)))
     deadline = datetime.now(UTC) + timedelta(seconds=timeout_s)
