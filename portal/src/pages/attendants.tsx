@@ -58,10 +58,18 @@ export function AttendantEditor({ params }: PageProps) {
       setHolidays(m.schedule.holidays.map((h) => ({ day: h.day, name: h.name ?? "" })));
     }
   }
-  useEffect(() => void (menu.data && load(menu.data)), [menu.data]);
+  // The editor appears only once its state holds the stored menu: drawn earlier, an option added
+  // before the effect ran would be wiped when it did (what the user did, silently undone).
+  const [loaded, setLoaded] = useState<S["MenuOut"] | null>(null);
+  useEffect(() => {
+    if (menu.data) {
+      load(menu.data);
+      setLoaded(menu.data);
+    }
+  }, [menu.data]);
 
   if (menu.error) return <Page title="Not found"><ErrorNotice error={menu.error} /></Page>;
-  if (!menu.data) return <p class="muted">Loading…</p>;
+  if (!menu.data || loaded !== menu.data) return <p class="muted">Loading…</p>;
   const m = menu.data;
   const others = (menus.data?.items ?? []).filter((x) => x.id !== m.id);
   const fields = error instanceof ApiError ? error.fields() : {};
