@@ -10,15 +10,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -26,7 +23,7 @@ from centrex.cpaas.events import EventBus
 from centrex.insights.aggregator import Aggregator
 from centrex.store.db import make_engine, make_sessionmaker, transaction
 from centrex.store.models import Site
-from tests.portal.test_portal_browser import CHROMIUM, PORTAL, ROOT, cli, free_port
+from tests.portal.test_portal_browser import CHROMIUM, PORTAL, centrex_serve, cli
 
 pytestmark = [
     pytest.mark.browser,
@@ -105,31 +102,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     demo = json.loads(cli(data, "demo", "--json"))
     ctx = {"tenant_id": demo["tenant_id"], "office_admin_token": demo["office_admin_token"]}
     ctx.update(seed(data, demo["tenant_id"]))
-    port = free_port()
-    env = {**os.environ, "CENTREX_DATA": str(data), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
-    cmd += ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port()), "--no-jobs"]
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine is slow to start
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.3)
+    with centrex_serve(data) as url:
         yield url, ctx, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_the_dashboard_shows_charts_and_follows_its_filters(served: tuple[str, dict[str, Any], Path]) -> None:

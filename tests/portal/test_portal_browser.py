@@ -16,6 +16,7 @@ recording it through a call is tested in tests/apps.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -62,6 +63,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def centrex_serve(data: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`centrex serve` over ``data``'s store on free loopback ports, without the scheduler's jobs:
+    its URL once /healthz answers; stopped when the block ends. ``env`` adds to the environment."""
+    port = free_port()
+    full = {**os.environ, "CENTREX_DATA": str(data), "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+    cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
+    cmd += ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port()), "--no-jobs"]
+    log = (data / "serve.log").open("w")
+    proc = subprocess.Popen(cmd, env=full, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120  # a loaded machine is slow to start
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def cli(data: Path, *args: str) -> str:
@@ -152,23 +184,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         agent_id, user_email, admin_email = str(agent.id), str(user.email), str(agent.email)
     engine.dispose()
 
-    port = free_port()
-    env = {**os.environ, "CENTREX_DATA": str(data), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
-    cmd += ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port()), "--no-jobs"]
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine is slow to start
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.3)
+    with centrex_serve(data) as url:
         bearer = {"Authorization": f"Bearer {demo['operator_token']}"}
         op = httpx.Client(base_url=f"{url}/api/v1", headers=bearer)
         other = op.post("/tenants", json={"name": "Other Co", "sip_domain": "other-co.example.com"}).json()
@@ -198,13 +214,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             "voicemail_caller_name": "Browser Caller",
         }
         yield Portal(url=url, ctx=ctx, data=data)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def run_scenario(portal: Portal, name: str, shots: Path | None = None) -> str:

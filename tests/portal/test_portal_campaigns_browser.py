@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,10 +36,9 @@ from tests.portal.test_portal_browser import (
     ADMIN_PASSWORD,
     CHROMIUM,
     PORTAL,
-    ROOT,
     Portal,
+    centrex_serve,
     cli,
-    free_port,
     run_scenario,
 )
 
@@ -84,30 +81,15 @@ def served(tmp_path_factory: pytest.TempPathFactory, carrier: SmscSimulator) -> 
         data, "token", "create", "--name", "campaigns-dev", "--tenant", tenant_id, "--developer"
     )
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "CENTREX_DATA": str(data),
-        "PYTHONPATH": str(ROOT / "src"),
-        # The carrier: the SMSC simulator of this test, over SMPP (cpaas/messaging/runtime.py).
-        "CENTREX_SMS_CARRIER": f"smpp://centrex:secret@127.0.0.1:{carrier.port}",
-        "CENTREX_CAMPAIGN_TICK_S": "0.2",
-    }
-    cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
-    cmd += ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port()), "--no-jobs"]
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine is slow to start
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.3)
+    deadline = time.monotonic() + 120  # a loaded machine is slow to start
+    with centrex_serve(
+        data,
+        {
+            # The carrier: the SMSC simulator of this test, over SMPP (cpaas/messaging/runtime.py).
+            "CENTREX_SMS_CARRIER": f"smpp://centrex:secret@127.0.0.1:{carrier.port}",
+            "CENTREX_CAMPAIGN_TICK_S": "0.2",
+        },
+    ) as url:
         while not carrier.sessions:  # serve's SMPP connector is bound to the simulator
             assert time.monotonic() < deadline, f"serve did not bind to the SMSC (log: {data / 'serve.log'})"
             time.sleep(0.2)
@@ -142,13 +124,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, carrier: SmscSimulator) -> 
             "text": TEXT,
         }
         yield Portal(url=url, ctx=ctx, data=data)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_office_admin_runs_a_campaign_and_reads_its_report(served: Portal, carrier: SmscSimulator) -> None:

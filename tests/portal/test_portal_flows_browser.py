@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +24,13 @@ from sqlalchemy import select
 from centrex.store.credentials import hash_password
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.models import User
-from tests.portal.test_portal_browser import ADMIN_PASSWORD, CHROMIUM, PORTAL, ROOT, cli, free_port
+from tests.portal.test_portal_browser import (
+    ADMIN_PASSWORD,
+    CHROMIUM,
+    PORTAL,
+    centrex_serve,
+    cli,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -56,23 +60,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         data, "token", "create", "--name", "flows-dev", "--tenant", tenant_id, "--developer"
     )
 
-    port = free_port()
-    env = {**os.environ, "CENTREX_DATA": str(data), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
-    cmd += ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port()), "--no-jobs"]
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine is slow to start
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.3)
+    with centrex_serve(data) as url:
         ctx = {
             "tenant_id": tenant_id,
             "office_admin_token": demo["office_admin_token"],
@@ -81,13 +69,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             "developer_token": developer_token.strip(),
         }
         yield url, ctx, data
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def run_scenario(served: tuple[str, dict[str, Any], Path], name: str, tmp_path: Path) -> str:

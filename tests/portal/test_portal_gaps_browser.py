@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ import pytest
 
 from centrex.store.db import make_engine, make_sessionmaker
 from centrex.store.models.admission import FairUseCase
-from tests.portal.test_portal_browser import PORTAL, ROOT, cli, free_port
+from tests.portal.test_portal_browser import PORTAL, centrex_serve, cli
 from tests.portal.test_portal_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
@@ -78,23 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     bad = data / "bad.csv"
     bad.write_text("prefix,rate_per_minute,effective_from\n44,0.02,2026-01-01\n45,abc,2026-01-01\n")
 
-    port = free_port()
-    env = {**os.environ, "CENTREX_DATA": str(data), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "centrex.cli", "serve", "--bind", "127.0.0.1", "--http-port", str(port)]
-    cmd += ["--sip-port", str(free_port()), "--sip-tls-port", str(free_port()), "--no-jobs"]
-    log = (data / "serve.log").open("w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.3)
+    with centrex_serve(data) as url:
         op = httpx.Client(
             base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {demo['operator_token']}"}
         )
@@ -131,13 +113,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "finding_subject": "tenant",
         }
         yield Served(url=url, ctx=ctx, data=data)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def run(served: Served, name: str, shots: Path | None = None) -> str:
